@@ -1,0 +1,124 @@
+# m2jortt build. `make` builds bin/; `make check` installs deps, builds, and runs
+# the unit and integration suites twice: plain, then under ASan+UBSan.
+#
+# Sources are found by wildcard so adding a file needs no Makefile edit:
+#   common/*.c            -> libm2jcommon.a (everything shared)
+#   receiver/*.c worker/*.c cli/*.c -> one binary each (main.c holds main();
+#                            the other files go into a per-binary library that
+#                            unit tests can link)
+#   tests/jortt_double/*.c -> the Jortt test double
+#   tests/unit/test_*.c   -> one Check executable per file
+#   tests/integration/test_*.c + harness.c -> one Check executable per file
+
+CC      ?= cc
+SAN     ?= 0
+PKGS    := libevent libcurl json-c hiredis libcrypto
+CPPFLAGS := -Icommon -Ireceiver -Iworker -Icli -Itests/integration -D_GNU_SOURCE
+CFLAGS  := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-missing-field-initializers -g \
+           $(shell pkg-config --cflags $(PKGS) check 2>/dev/null)
+LDLIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -levent_pthreads -lpthread -lm
+CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
+
+ifeq ($(SAN),1)
+BUILD   := build-asan
+CFLAGS  += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDFLAGS += -fsanitize=address,undefined
+BINDIR  := $(BUILD)/bin
+else
+BUILD   := build
+CFLAGS  += -O2
+BINDIR  := bin
+endif
+
+COMMON_SRC   := $(sort $(wildcard common/*.c))
+RECEIVER_SRC := $(sort $(filter-out receiver/main.c,$(wildcard receiver/*.c)))
+WORKER_SRC   := $(sort $(filter-out worker/main.c,$(wildcard worker/*.c)))
+CLI_SRC      := $(sort $(filter-out cli/main.c,$(wildcard cli/*.c)))
+DOUBLE_SRC   := $(sort $(wildcard tests/jortt_double/*.c))
+UNIT_SRC     := $(sort $(wildcard tests/unit/test_*.c))
+INTEG_SRC    := $(sort $(wildcard tests/integration/test_*.c))
+HARNESS_SRC  := $(sort $(filter-out $(INTEG_SRC),$(wildcard tests/integration/*.c)))
+
+obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+
+LIB_COMMON   := $(BUILD)/libm2jcommon.a
+LIB_RECEIVER := $(BUILD)/libm2jreceiver.a
+LIB_WORKER   := $(BUILD)/libm2jworker.a
+LIB_CLI      := $(BUILD)/libm2jcli.a
+ALL_LIBS     := $(LIB_RECEIVER) $(LIB_WORKER) $(LIB_CLI) $(LIB_COMMON)
+
+BINS := $(BINDIR)/m2jortt-receiver $(BINDIR)/m2jortt-worker $(BINDIR)/m2jortt $(BINDIR)/jortt-double
+UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+INTEG_BINS := $(patsubst tests/integration/%.c,$(BUILD)/tests/%,$(INTEG_SRC))
+
+.PHONY: all deps run check check-plain check-asan asan unit integration test-bins clean bench
+all: $(BINS)
+
+deps:
+	@scripts/deps.sh
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+
+define mklib
+$(1): $(call obj,$(2))
+	@mkdir -p $$(dir $$@)
+	@rm -f $$@
+	$$(AR) rcs $$@ $$^ $$(if $$^,,)
+endef
+$(eval $(call mklib,$(LIB_COMMON),$(COMMON_SRC)))
+$(eval $(call mklib,$(LIB_RECEIVER),$(RECEIVER_SRC) common/.keep.c))
+$(eval $(call mklib,$(LIB_WORKER),$(WORKER_SRC) common/.keep.c))
+$(eval $(call mklib,$(LIB_CLI),$(CLI_SRC) common/.keep.c))
+
+$(BINDIR)/m2jortt-receiver: $(call obj,receiver/main.c) $(LIB_RECEIVER) $(LIB_COMMON)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(BINDIR)/m2jortt-worker: $(call obj,worker/main.c) $(LIB_WORKER) $(LIB_COMMON)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(BINDIR)/m2jortt: $(call obj,cli/main.c) $(LIB_CLI) $(LIB_WORKER) $(LIB_COMMON)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(BINDIR)/jortt-double: $(call obj,$(DOUBLE_SRC)) $(LIB_COMMON)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/test_%: $(call obj,tests/unit/test_%.c) $(ALL_LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(ALL_LIBS) $(CHECK_LIBS) $(LDLIBS)
+$(BUILD)/tests/test_%: $(call obj,tests/integration/test_%.c) $(call obj,$(HARNESS_SRC)) $(ALL_LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(ALL_LIBS) $(CHECK_LIBS) $(LDLIBS)
+
+test-bins: $(BINS) $(UNIT_BINS) $(INTEG_BINS)
+
+# Runs every test executable; M2JORTT_BIN_DIR tells integration tests which
+# binaries to start. CK_FORK=yes keeps one crashing test from hiding the rest.
+unit: $(UNIT_BINS)
+	@scripts/run-tests.sh unit $(UNIT_BINS)
+integration: $(BINS) $(INTEG_BINS)
+	@M2JORTT_BIN_DIR=$(abspath $(BINDIR)) scripts/run-tests.sh integration $(INTEG_BINS)
+
+check-plain: test-bins
+	@M2JORTT_BIN_DIR=$(abspath $(BINDIR)) scripts/run-tests.sh all $(UNIT_BINS) $(INTEG_BINS)
+check-asan:
+	@$(MAKE) --no-print-directory SAN=1 check-plain
+asan: deps
+	@$(MAKE) --no-print-directory SAN=1 check-plain
+
+check: deps
+	@$(MAKE) --no-print-directory check-plain
+	@$(MAKE) --no-print-directory check-asan
+
+run: deps all
+	@scripts/run.sh
+
+bench: deps all
+	@bench/run.sh
+
+clean:
+	rm -rf build build-asan bin
+
+-include $(shell find build build-asan -name '*.d' 2>/dev/null)
