@@ -19,15 +19,16 @@ CFLAGS  := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-miss
 LDLIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -levent_pthreads -lpthread -lm
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
 
+# BUILD and BINDIR may be overridden (parallel builds in separate folders).
 ifeq ($(SAN),1)
-BUILD   := build-asan
+BUILD   ?= build-asan
 CFLAGS  += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 LDFLAGS += -fsanitize=address,undefined
-BINDIR  := $(BUILD)/bin
+BINDIR  ?= $(BUILD)/bin
 else
-BUILD   := build
+BUILD   ?= build
 CFLAGS  += -O2
-BINDIR  := bin
+BINDIR  ?= bin
 endif
 
 COMMON_SRC   := $(sort $(wildcard common/*.c))
@@ -104,9 +105,9 @@ integration: $(BINS) $(INTEG_BINS)
 check-plain: test-bins
 	@M2JORTT_BIN_DIR=$(abspath $(BINDIR)) scripts/run-tests.sh all $(UNIT_BINS) $(INTEG_BINS)
 check-asan:
-	@$(MAKE) --no-print-directory SAN=1 check-plain
+	@$(MAKE) --no-print-directory SAN=1 BUILD=build-asan BINDIR=build-asan/bin check-plain
 asan: deps
-	@$(MAKE) --no-print-directory SAN=1 check-plain
+	@$(MAKE) --no-print-directory SAN=1 BUILD=build-asan BINDIR=build-asan/bin check-plain
 
 check: deps
 	@$(MAKE) --no-print-directory check-plain
