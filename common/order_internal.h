@@ -1,0 +1,113 @@
+/* order_internal.h: what the files behind order_mapping.h share. Not a public
+ * contract: only order_mapping.c, order_lines.c, order_totals.c,
+ * customer_mapping.c and vat.c include it.
+ *
+ * Money in here is m2j_money (1/10,000 units); every amount that becomes an
+ * invoice line is already rounded to whole cents, so the invoice arithmetic
+ * below is exact. */
+#ifndef M2J_ORDER_INTERNAL_H
+#define M2J_ORDER_INTERNAL_H
+
+#include "order_mapping.h"
+#include "money.h"
+#include <stdbool.h>
+
+/* ---- vat.c ---- */
+
+/* Whether Jortt will take rate r on an invoice for a buyer in country (see
+ * vat.c for the rule). */
+bool m2j_vat_rate_accepted(const m2j_config *cfg, const char *country, m2j_rate r);
+/* Appends the accepted non-zero rates for country (vat_by_country first, then
+ * the built-in table, then the merchant's own) to out, without duplicates. */
+size_t m2j_vat_candidate_rates(const m2j_config *cfg, const char *country, m2j_rate *out, size_t max);
+/* "21%", "5.5%" for messages. out holds M2J_RATE_STRLEN. */
+char *m2j_rate_format_percent(m2j_rate r, char *out);
+
+/* The merchant's own country: rates charged at home are valid for any buyer
+ * (distance sales below the OSS threshold, exports to private persons). */
+#define M2J_MERCHANT_COUNTRY "NL"
+
+/* ---- order amounts (order_lines.c) ---- */
+
+/* Reads an amount of obj in the invoiced currency: name, or "base_" + name
+ * when the order is invoiced in its base currency. Missing/null/"" -> 0. */
+typedef struct {
+    const m2j_config *cfg;
+    json_object *order;
+    bool         base;        /* use base_* amounts */
+    const char  *country;     /* VAT / revenue country, upper case, "" if unknown */
+    const char  *line_ledger; /* ledger account for sold goods, NULL if none */
+    const char  *group_id;    /* customer_group_id text or NULL */
+} m2j_order_ctx;
+
+m2j_rc m2j_order_amount(const m2j_order_ctx *ctx, json_object *obj, const char *name,
+                        m2j_money *out, bool *present, m2j_err *err);
+
+typedef struct {
+    char     *description;  /* owned */
+    int64_t   quantity;     /* whole units */
+    m2j_money amount;       /* per unit, incl. VAT, whole cents */
+    m2j_rate  rate;
+    const char *ledger;     /* borrowed from the config, NULL = Jortt's default */
+} m2j_line;
+
+typedef struct {
+    m2j_line *v;
+    size_t    n, cap;
+} m2j_lines;
+
+void   m2j_lines_free(m2j_lines *ls);
+m2j_rc m2j_lines_add(m2j_lines *ls, const char *description, int64_t quantity, m2j_money amount,
+                     m2j_rate rate, const char *ledger);
+
+/* Per-rate accumulator used for discounts and Magento's VAT. */
+typedef struct {
+    m2j_rate  rate;
+    m2j_money amount;
+} m2j_rate_sum;
+
+typedef struct {
+    m2j_rate_sum *v;
+    size_t        n, cap;
+} m2j_rate_sums;
+
+void   m2j_rate_sums_free(m2j_rate_sums *s);
+m2j_rc m2j_rate_sums_add(m2j_rate_sums *s, m2j_rate rate, m2j_money amount);
+bool   m2j_rate_sums_has(const m2j_rate_sums *s, m2j_rate rate);
+
+/* Builds every invoice line of the order: products, shipping, discounts per
+ * rate, order-level payments. magento_vat receives Magento's VAT per rate
+ * computed from the items and shipping (the fallback when the order has no
+ * applied_taxes). */
+m2j_rc m2j_order_lines(const m2j_order_ctx *ctx, m2j_lines *lines, m2j_rate_sums *magento_vat,
+                       m2j_err *err);
+/* Order-level means of payment that Magento deducts from grand_total (gift
+ * cards, store credit, reward points): their sum, and (lines != NULL) one
+ * 0 % negative line each. */
+m2j_rc m2j_order_extras(const m2j_order_ctx *ctx, m2j_lines *lines, m2j_money *sum, m2j_err *err);
+
+/* ---- order_totals.c ---- */
+
+/* Check 1: Magento's own totals add up. Appends to report. */
+m2j_rc m2j_check_magento_totals(const m2j_order_ctx *ctx, m2j_money *grand_total, m2j_buf *report,
+                                m2j_err *err);
+/* Checks 2 and 3: computes the invoice the way Jortt will, fills the plan's
+ * totals and vat[], and fails when it differs from the order. */
+m2j_rc m2j_check_invoice_totals(const m2j_order_ctx *ctx, const m2j_lines *lines,
+                                const m2j_rate_sums *items_vat, m2j_money grand_total,
+                                m2j_invoice_plan *plan, m2j_err *err);
+
+/* ---- customer_mapping.c ---- */
+
+/* customer_is_guest, or no customer_id. */
+bool m2j_order_is_guest(json_object *order);
+
+/* Applies a field map (Jortt field -> template) to body, rendering against
+ * entity. Integer fields (payment_term, default_discount_percentage) must
+ * render as digits, boolean fields as true/false/1/0/yes/no; a template that
+ * renders empty leaves the field as it was. */
+typedef enum { M2J_FIELD_INVOICE, M2J_FIELD_CUSTOMER } m2j_field_target;
+m2j_rc m2j_apply_field_map(const m2j_string_entry *map, size_t n, m2j_field_target target,
+                           json_object *entity, json_object *body, m2j_err *err);
+
+#endif
