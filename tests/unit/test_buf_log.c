@@ -1,0 +1,288 @@
+/* Unit tests for common/buf.c, common/log.c, common/crypto_util.c and m2j.c. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "crypto_util.h"
+#include "log.h"
+#include "m2j.h"
+
+START_TEST(buf_growth)
+{
+    m2j_buf b = {0};
+    ck_assert_str_eq(m2j_buf_str(&b), "");
+    for (int i = 0; i < 10000; i++)
+        ck_assert_int_eq(m2j_buf_append(&b, "x", 1), M2J_OK);
+    ck_assert_uint_eq(b.len, 10000);
+    ck_assert_uint_ge(b.cap, 10001);
+    ck_assert_uint_eq(strlen(b.data), 10000);
+    m2j_buf_reset(&b);
+    ck_assert_uint_eq(b.len, 0);
+    ck_assert_str_eq(m2j_buf_str(&b), "");
+    ck_assert_ptr_nonnull(b.data); /* memory kept */
+    ck_assert_int_eq(m2j_buf_puts(&b, "ab"), M2J_OK);
+    ck_assert_int_eq(m2j_buf_printf(&b, "-%d-%s", 42, "z"), M2J_OK);
+    ck_assert_str_eq(m2j_buf_str(&b), "ab-42-z");
+    /* binary data with NUL keeps its length */
+    ck_assert_int_eq(m2j_buf_append(&b, "\0q", 2), M2J_OK);
+    ck_assert_uint_eq(b.len, 9);
+    ck_assert_int_eq(b.data[8], 'q');
+    ck_assert_int_eq(b.data[9], '\0');
+    m2j_buf_free(&b);
+    ck_assert_ptr_null(b.data);
+    ck_assert_uint_eq(b.len, 0);
+
+    /* a printf longer than any first guess */
+    char big[5000];
+    memset(big, 'y', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    ck_assert_int_eq(m2j_buf_printf(&b, "[%s]", big), M2J_OK);
+    ck_assert_uint_eq(b.len, 5001);
+    ck_assert_int_eq(b.data[5000], ']');
+    char *d = m2j_buf_detach(&b);
+    ck_assert_ptr_null(b.data);
+    ck_assert_uint_eq(strlen(d), 5001);
+    free(d);
+    d = m2j_buf_detach(&b); /* empty buffer detaches as "" */
+    ck_assert_str_eq(d, "");
+    free(d);
+    /* empty append still gives a valid string */
+    ck_assert_int_eq(m2j_buf_append(&b, "", 0), M2J_OK);
+    ck_assert_str_eq(b.data, "");
+    m2j_buf_free(&b);
+}
+END_TEST
+
+START_TEST(errors)
+{
+    m2j_err err = {0};
+    ck_assert_int_eq(m2j_fail(&err, M2J_ERR_INVALID, "bad %s %d", "thing", 3), M2J_ERR_INVALID);
+    ck_assert_int_eq(err.rc, M2J_ERR_INVALID);
+    ck_assert_str_eq(err.msg, "bad thing 3");
+    ck_assert_int_eq(m2j_fail(NULL, M2J_ERR_IO, "x"), M2J_ERR_IO);
+    char longs[2000];
+    memset(longs, 'l', sizeof longs - 1);
+    longs[sizeof longs - 1] = '\0';
+    m2j_fail(&err, M2J_ERR_TOO_LARGE, "%s", longs);
+    ck_assert_uint_eq(strlen(err.msg), sizeof err.msg - 1);
+    ck_assert_str_eq(m2j_rc_name(M2J_OK), "ok");
+    ck_assert_str_eq(m2j_rc_name(M2J_ERR_INVALID), "invalid");
+    ck_assert_str_eq(m2j_rc_name(M2J_ERR_INTERNAL), "internal");
+}
+END_TEST
+
+/* Runs fn with stderr redirected to a temp file and returns what it wrote. */
+static char *capture_stderr(void (*fn)(void))
+{
+    char path[] = "/tmp/m2j-log-XXXXXX";
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    fflush(stderr);
+    int saved = dup(STDERR_FILENO);
+    ck_assert_int_ge(saved, 0);
+    ck_assert_int_ge(dup2(fd, STDERR_FILENO), 0);
+    fn();
+    fflush(stderr);
+    dup2(saved, STDERR_FILENO);
+    close(saved);
+    off_t n = lseek(fd, 0, SEEK_END);
+    ck_assert_int_ge(n, 0);
+    char *out = malloc((size_t)n + 1);
+    ck_assert_int_eq(pread(fd, out, (size_t)n, 0), n);
+    out[n] = '\0';
+    close(fd);
+    unlink(path);
+    return out;
+}
+
+static void log_escaping(void)
+{
+    m2j_log_set_level(M2J_LOG_INFO);
+    m2j_log_set_component("worker");
+    m2j_log(M2J_LOG_INFO, "event queued", "id", "abc", "q", "say \"hi\"", "eq", "a=b",
+            "nl", "x\ny", "bs", "c:\\d", "empty", "", "nullv", NULL, NULL);
+}
+
+START_TEST(log_format)
+{
+    char *out = capture_stderr(log_escaping);
+    /* exactly one line */
+    ck_assert_ptr_nonnull(strchr(out, '\n'));
+    ck_assert_ptr_eq(strchr(out, '\n'), out + strlen(out) - 1);
+    ck_assert(strncmp(out, "ts=", 3) == 0);
+    /* ts=YYYY-MM-DDTHH:MM:SS.mmmZ */
+    ck_assert_int_eq(out[13], 'T');
+    ck_assert_int_eq(out[26], 'Z');
+    ck_assert_int_eq(out[22], '.');
+    ck_assert_ptr_nonnull(strstr(out, " level=info comp=worker msg=\"event queued\" id=abc "));
+    ck_assert_ptr_nonnull(strstr(out, " q=\"say \\\"hi\\\"\" "));
+    ck_assert_ptr_nonnull(strstr(out, " eq=\"a=b\" "));
+    ck_assert_ptr_nonnull(strstr(out, " nl=\"x\\ny\" "));
+    ck_assert_ptr_nonnull(strstr(out, " bs=\"c:\\\\d\" "));
+    ck_assert_ptr_nonnull(strstr(out, " empty=\"\" "));
+    ck_assert_ptr_nonnull(strstr(out, " nullv=\"\"\n"));
+    free(out);
+}
+END_TEST
+
+static void log_levels(void)
+{
+    m2j_log_set_component(NULL);
+    m2j_log_set_level(M2J_LOG_WARN);
+    m2j_log(M2J_LOG_INFO, "hidden", NULL);
+    m2j_log(M2J_LOG_DEBUG, "hidden", NULL);
+    m2j_log(M2J_LOG_WARN, "shown1", NULL);
+    m2j_log(M2J_LOG_ERROR, "shown2", "k", "v", NULL);
+    m2j_log(M2J_LOG_ERROR, "ctl", "c", "a\x01" "b\x7f", NULL);
+    m2j_log_set_level(M2J_LOG_INFO);
+}
+
+START_TEST(log_level_filter)
+{
+    char *out = capture_stderr(log_levels);
+    ck_assert_ptr_null(strstr(out, "hidden"));
+    ck_assert_ptr_null(strstr(out, "comp="));
+    ck_assert_ptr_nonnull(strstr(out, " level=warn msg=shown1\n"));
+    ck_assert_ptr_nonnull(strstr(out, " level=error msg=shown2 k=v\n"));
+    ck_assert_ptr_nonnull(strstr(out, " c=\"a\\x01b\\x7f\"\n"));
+    free(out);
+
+    ck_assert_int_eq(m2j_log_level_parse("debug"), M2J_LOG_DEBUG);
+    ck_assert_int_eq(m2j_log_level_parse("info"), M2J_LOG_INFO);
+    ck_assert_int_eq(m2j_log_level_parse("warn"), M2J_LOG_WARN);
+    ck_assert_int_eq(m2j_log_level_parse("error"), M2J_LOG_ERROR);
+    ck_assert_int_eq(m2j_log_level_parse("WARN"), -1);
+    ck_assert_int_eq(m2j_log_level_parse("warning"), -1);
+    ck_assert_int_eq(m2j_log_level_parse(NULL), -1);
+}
+END_TEST
+
+static void log_pseudonymised(void)
+{
+    char p[M2J_PSEUDONYM_LEN];
+    m2j_log(M2J_LOG_INFO, "customer created", "email", m2j_log_pseudonym("jan@example.nl", p), NULL);
+}
+
+START_TEST(pseudonym)
+{
+    char a[M2J_PSEUDONYM_LEN], b[M2J_PSEUDONYM_LEN], c[M2J_PSEUDONYM_LEN];
+    m2j_log_set_pseudonym_key(NULL);
+    m2j_log_pseudonym("jan@example.nl", a);
+    ck_assert_uint_eq(strlen(a), 14);
+    ck_assert(strncmp(a, "h:", 2) == 0);
+    ck_assert_uint_eq(strspn(a + 2, "0123456789abcdef"), 12);
+    m2j_log_pseudonym("jan@example.nl", b);
+    ck_assert_str_eq(a, b); /* stable */
+    m2j_log_pseudonym("piet@example.nl", c);
+    ck_assert_str_ne(a, c);
+    ck_assert_str_eq(m2j_log_pseudonym(NULL, c), "-");
+    ck_assert_str_eq(m2j_log_pseudonym("", c), "-");
+
+    /* It is HMAC-SHA256 under the configured key, truncated. */
+    m2j_log_set_pseudonym_key("m2jortt");
+    m2j_log_pseudonym("jan@example.nl", b);
+    ck_assert_str_ne(a, b);
+    unsigned char mac[32];
+    ck_assert_int_eq(m2j_hmac_sha256("m2jortt", 7, "jan@example.nl", 14, mac), M2J_OK);
+    char expect[16];
+    snprintf(expect, sizeof expect, "h:%02x%02x%02x%02x%02x%02x", mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
+    ck_assert_str_eq(b, expect);
+
+    char *out = capture_stderr(log_pseudonymised);
+    ck_assert_ptr_null(strstr(out, "jan"));
+    ck_assert_ptr_null(strstr(out, "example"));
+    char want[40];
+    snprintf(want, sizeof want, " email=%s\n", expect);
+    ck_assert_ptr_nonnull(strstr(out, want));
+    free(out);
+    m2j_log_set_pseudonym_key(NULL);
+}
+END_TEST
+
+static void hex(const unsigned char *p, size_t n, char *out)
+{
+    for (size_t i = 0; i < n; i++)
+        sprintf(out + 2 * i, "%02x", p[i]);
+}
+
+START_TEST(crypto)
+{
+    /* RFC 4231 test case 2 */
+    unsigned char mac[32];
+    char h[65];
+    ck_assert_int_eq(m2j_hmac_sha256("Jefe", 4, "what do ya want for nothing?", 28, mac), M2J_OK);
+    hex(mac, 32, h);
+    ck_assert_str_eq(h, "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+    /* empty key and data are valid inputs */
+    ck_assert_int_eq(m2j_hmac_sha256("", 0, "", 0, mac), M2J_OK);
+    hex(mac, 32, h);
+    ck_assert_str_eq(h, "b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad");
+
+    m2j_sha256_hex("abc", 3, h);
+    ck_assert_str_eq(h, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+
+    ck_assert(m2j_ct_equal("abc", 3, "abc", 3));
+    ck_assert(!m2j_ct_equal("abc", 3, "abd", 3));
+    ck_assert(!m2j_ct_equal("abc", 3, "abcd", 4));
+    ck_assert(m2j_ct_equal("", 0, "", 0));
+
+    char r1[33], r2[33];
+    ck_assert_int_eq(m2j_random_hex(r1), M2J_OK);
+    ck_assert_int_eq(m2j_random_hex(r2), M2J_OK);
+    ck_assert_uint_eq(strlen(r1), 32);
+    ck_assert_uint_eq(strspn(r1, "0123456789abcdef"), 32);
+    ck_assert_str_ne(r1, r2);
+}
+END_TEST
+
+START_TEST(base64)
+{
+    const char *plain[] = {"", "f", "fo", "foo", "foob", "fooba", "foobar"};
+    const char *enc[] = {"", "Zg==", "Zm8=", "Zm9v", "Zm9vYg==", "Zm9vYmE=", "Zm9vYmFy"};
+    for (int i = 0; i < 7; i++) {
+        m2j_buf b = {0};
+        ck_assert_int_eq(m2j_base64_encode(plain[i], strlen(plain[i]), &b), M2J_OK);
+        ck_assert_str_eq(m2j_buf_str(&b), enc[i]);
+        m2j_buf_reset(&b);
+        ck_assert_int_eq(m2j_base64_decode(enc[i], strlen(enc[i]), &b), M2J_OK);
+        ck_assert_uint_eq(b.len, strlen(plain[i]));
+        ck_assert_str_eq(m2j_buf_str(&b), plain[i]);
+        m2j_buf_free(&b);
+    }
+    /* binary bytes, appended after existing content */
+    m2j_buf b = {0};
+    m2j_buf_puts(&b, "p:");
+    ck_assert_int_eq(m2j_base64_decode("AP8A", 4, &b), M2J_OK);
+    ck_assert_uint_eq(b.len, 5);
+    ck_assert_int_eq((unsigned char)b.data[3], 0xff);
+    ck_assert_int_eq(b.data[4], 0);
+    m2j_buf_free(&b);
+    const char *bad[] = {"Zg", "Zg=", "Z===", "Zm9v!A==", "Zm 9v", "=Zm9", "Zm=v"};
+    for (int i = 0; i < 7; i++) {
+        ck_assert_msg(m2j_base64_decode(bad[i], strlen(bad[i]), &b) == M2J_ERR_INVALID, "accepted %s", bad[i]);
+        m2j_buf_free(&b);
+    }
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("buf_log");
+    TCase *tc = tcase_create("core");
+    tcase_add_test(tc, buf_growth);
+    tcase_add_test(tc, errors);
+    tcase_add_test(tc, log_format);
+    tcase_add_test(tc, log_level_filter);
+    tcase_add_test(tc, pseudonym);
+    tcase_add_test(tc, crypto);
+    tcase_add_test(tc, base64);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
