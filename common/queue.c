@@ -365,6 +365,11 @@ m2j_rc m2j_queue_enqueue(m2j_queue *q, const m2j_event *evs, size_t n,
     rc = q_eval(q, M2J_ENQUEUE_SCRIPT, nkeys, (const char **)a.argv + 3,
                 a.argc - 3 - nkeys, (const char **)a.argv + 3 + nkeys, &r, err);
     m2j_enqueue_args_free(&a);
+    if (rc == M2J_ERR_INVALID) { /* same contract as the async path: see top */
+        rc = M2J_ERR_IO;
+        if (err)
+            err->rc = rc;
+    }
     if (rc != M2J_OK)
         return rc;
     rc = m2j_enqueue_reply_parse(r, n, res, err);

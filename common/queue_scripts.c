@@ -22,6 +22,12 @@
  * Reply: array, per event the new stream id or "dup". A repeated event id
  * within the same batch is a duplicate of its first occurrence. */
 const char *const M2J_ENQUEUE_SCRIPT =
+    /* Type checks first: Redis does not roll a script back, so anything that
+     * could fail half-way must be ruled out before the first write. */
+    "local ts = redis.call('TYPE', KEYS[1]).ok\n"
+    "if ts ~= 'none' and ts ~= 'stream' then return redis.error_reply('WRONGTYPE ' .. KEYS[1] .. ' is not a stream') end\n"
+    "local th = redis.call('TYPE', KEYS[2]).ok\n"
+    "if th ~= 'none' and th ~= 'hash' then return redis.error_reply('WRONGTYPE ' .. KEYS[2] .. ' is not a hash') end\n"
     "local n = #KEYS - 2\n"
     "local out, batch = {}, {}\n"
     "local fresh, dups = 0, 0\n"
