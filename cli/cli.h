@@ -1,0 +1,86 @@
+/* cli.h: the admin CLI's commands and the helpers they share.
+ *
+ * Each command is a function over (ctx, argc, argv) that writes to ctx->out
+ * and ctx->err and returns the process exit code, so tests can run a command
+ * in-process with memory streams. argv[0] is the command name.
+ *
+ * Exit codes: 0 done, 1 failed (bad config, Redis unreachable, not found,
+ * bad input file), 2 usage error. */
+#ifndef M2J_CLI_H
+#define M2J_CLI_H
+
+#include "config.h"
+#include "queue.h"
+#include "buf.h"
+#include <stdbool.h>
+#include <stdio.h>
+
+#define CLI_OK    0
+#define CLI_FAIL  1
+#define CLI_USAGE 2
+
+/* Largest input file the CLI reads (sign, preview). */
+#define CLI_MAX_FILE_BYTES ((size_t)64 * 1024 * 1024)
+
+typedef struct {
+    const char *config_path;  /* --config, or M2J_CONFIG_DEFAULT_PATH */
+    FILE *out;
+    FILE *err;
+} cli_ctx;
+
+int cli_cmd_stats(cli_ctx *c, int argc, char **argv);
+int cli_cmd_failed(cli_ctx *c, int argc, char **argv);
+int cli_cmd_show(cli_ctx *c, int argc, char **argv);
+int cli_cmd_replay(cli_ctx *c, int argc, char **argv);
+int cli_cmd_check_config(cli_ctx *c, int argc, char **argv);
+int cli_cmd_sign(cli_ctx *c, int argc, char **argv);
+int cli_cmd_preview(cli_ctx *c, int argc, char **argv);
+
+/* Dead events newest first with dead_at >= since_ms (0 = all), whose reason
+ * contains reason_sub (case-insensitive; NULL = any), at most limit (0 =
+ * all). Free with cli_dead_free. */
+m2j_rc cli_dead_select(m2j_queue *q, long long since_ms, const char *reason_sub, size_t limit,
+                       m2j_dead_entry **out, size_t *n, m2j_err *err);
+void cli_dead_free(m2j_dead_entry *arr, size_t n);
+
+/* Prints the usage text. */
+void cli_usage(FILE *f);
+
+/* ---- shared helpers (cli_util.c) ---- */
+
+/* Loads the config; on failure prints "m2jortt: <path>: <why>" to ctx->err.
+ * Also sets the log pseudonym key so masked values match the logs. */
+m2j_rc cli_load_config(cli_ctx *c, m2j_config **cfg);
+/* Opens the queue; on failure prints "cannot reach Redis at <where>" (never
+ * the password). */
+m2j_rc cli_open_queue(cli_ctx *c, const m2j_config *cfg, m2j_queue **q);
+
+/* "--since" values: a duration back from now ("90s", "30m", "2h", "7d",
+ * "1w", or a sum like "1h30m"), or an ISO 8601 date/time ("2026-11-29",
+ * "2026-11-29T04:00", "2026-11-29T04:00:00Z", "...+01:00"; no zone = UTC).
+ * Writes the point in time as ms since the epoch. */
+m2j_rc cli_parse_since(const char *s, long long now_ms, long long *since_ms, m2j_err *err);
+/* Parses a non-negative decimal integer (whole string). */
+bool cli_parse_count(const char *s, long long *out);
+
+/* "2026-11-29T04:54:40Z" (UTC, second precision); "-" for 0. buf >= 32. */
+char *cli_format_time(long long ms, char *buf, size_t n);
+/* Compact age: "45s", "12m", "3h05m", "2d04h". buf >= 32. */
+char *cli_format_age(long long ms, char *buf, size_t n);
+/* A rate as a percentage: 210000 -> "21%", 55000 -> "5.5%". buf >= 32. */
+char *cli_format_rate(m2j_rate r, char *buf, size_t n);
+
+long long cli_now_ms(void);
+
+/* Reads a whole file (at most max bytes) into out. */
+m2j_rc cli_read_file(const char *path, size_t max, m2j_buf *out, m2j_err *err);
+
+/* Pretty JSON for humans (2-space indent, slashes unescaped). Borrowed. */
+const char *cli_json_pretty(json_object *o);
+
+/* True when arg is "--name" and takes the next argv as its value; sets *val
+ * and advances *i. Prints a usage error and sets *bad when the value is
+ * missing. Also accepts "--name=value". */
+bool cli_opt_value(cli_ctx *c, int argc, char **argv, int *i, const char *name, const char **val, bool *bad);
+
+#endif

@@ -1,0 +1,25 @@
+/* cmd_config.c: `m2jortt check-config [FILE]`: load and validate a config
+ * without starting anything (for deploy scripts and CI). */
+#include "cli.h"
+
+#include <string.h>
+
+int cli_cmd_check_config(cli_ctx *c, int argc, char **argv)
+{
+    const char *path = c->config_path;
+    if (argc > 2 || (argc == 2 && argv[1][0] == '-' && argv[1][1] != '\0')) {
+        fprintf(c->err, "usage: m2jortt check-config [FILE]\n");
+        return CLI_USAGE;
+    }
+    if (argc == 2)
+        path = argv[1];
+    m2j_config *cfg;
+    m2j_err err;
+    if (m2j_config_load(path, &cfg, &err) != M2J_OK) {
+        fprintf(c->err, "config error: %s: %s\n", path, err.msg);
+        return CLI_FAIL;
+    }
+    m2j_config_free(cfg);
+    fprintf(c->out, "config OK: %s\n", path);
+    return CLI_OK;
+}

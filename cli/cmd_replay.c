@@ -1,0 +1,124 @@
+/* cmd_replay.c: `m2jortt replay`: put dead events back into the queue.
+ *
+ * One explicit ID replays at once (naming it is the confirmation). A filter
+ * (--all, --reason, --since) first says how many events it matches and acts
+ * only with --yes, because replaying a whole dead-letter queue by accident
+ * can mean thousands of Jortt calls. */
+#include "cli.h"
+
+#include <string.h>
+#include <unistd.h>
+
+static void who(char *buf, size_t n)
+{
+    char host[128] = "unknown";
+    gethostname(host, sizeof host - 1);
+    host[sizeof host - 1] = '\0';
+    snprintf(buf, n, "cli@%s:%d", host, (int)getpid());
+}
+
+static void usage(cli_ctx *c)
+{
+    fprintf(c->err, "usage: m2jortt replay ID\n"
+                    "       m2jortt replay (--all | --reason TEXT | --since DURATION|DATE) [--yes]\n");
+}
+
+int cli_cmd_replay(cli_ctx *c, int argc, char **argv)
+{
+    bool all = false, yes = false, bad = false;
+    const char *id = NULL, *reason = NULL, *since = NULL;
+    for (int i = 1; i < argc && !bad; i++) {
+        if (!strcmp(argv[i], "--all"))
+            all = true;
+        else if (!strcmp(argv[i], "--yes") || !strcmp(argv[i], "-y"))
+            yes = true;
+        else if (cli_opt_value(c, argc, argv, &i, "--reason", &reason, &bad) ||
+                 cli_opt_value(c, argc, argv, &i, "--since", &since, &bad))
+            continue;
+        else if (argv[i][0] != '-' && !id)
+            id = argv[i];
+        else {
+            fprintf(c->err, "m2jortt replay: unexpected argument %s\n", argv[i]);
+            bad = true;
+        }
+    }
+    bool filter = all || reason || since;
+    if (!bad && id && filter) {
+        fprintf(c->err, "m2jortt replay: give either an ID or a filter, not both\n");
+        bad = true;
+    }
+    if (!bad && !id && !filter) {
+        fprintf(c->err, "m2jortt replay: which events? give an ID, --all, --reason or --since\n");
+        bad = true;
+    }
+    long long since_ms = 0;
+    m2j_err err;
+    if (!bad && since && cli_parse_since(since, cli_now_ms(), &since_ms, &err) != M2J_OK) {
+        fprintf(c->err, "m2jortt replay: --since: %s\n", err.msg);
+        bad = true;
+    }
+    if (bad) {
+        usage(c);
+        return CLI_USAGE;
+    }
+
+    m2j_config *cfg;
+    if (cli_load_config(c, &cfg) != M2J_OK)
+        return CLI_FAIL;
+    m2j_queue *q;
+    if (cli_open_queue(c, cfg, &q) != M2J_OK) {
+        m2j_config_free(cfg);
+        return CLI_FAIL;
+    }
+    char by[200];
+    who(by, sizeof by);
+    int code = CLI_OK;
+
+    if (id) {
+        if (m2j_queue_replay(q, id, by, &err) == M2J_OK) {
+            fprintf(c->out, "replayed %s\n", id);
+        } else {
+            fprintf(c->err, "m2jortt replay: %s\n", err.msg);
+            code = CLI_FAIL;
+        }
+        goto out;
+    }
+
+    m2j_dead_entry *list = NULL;
+    size_t n = 0;
+    if (cli_dead_select(q, since_ms, reason, 0, &list, &n, &err) != M2J_OK) {
+        fprintf(c->err, "m2jortt replay: %s\n", err.msg);
+        code = CLI_FAIL;
+        goto out;
+    }
+    if (!yes) {
+        fprintf(c->out, "%zu event%s would be replayed; add --yes\n", n, n == 1 ? "" : "s");
+        cli_dead_free(list, n);
+        goto out;
+    }
+    size_t done = 0, gone = 0, failed = 0;
+    for (size_t i = 0; i < n; i++) {
+        m2j_rc rc = m2j_queue_replay(q, list[i].event_id, by, &err);
+        if (rc == M2J_OK) {
+            done++;
+        } else if (rc == M2J_ERR_NOTFOUND) {
+            gone++; /* replayed by someone else meanwhile */
+        } else {
+            failed++;
+            fprintf(c->err, "m2jortt replay: %s: %s\n", list[i].event_id, err.msg);
+            if (rc == M2J_ERR_IO)
+                break; /* Redis is gone: the rest would fail the same way */
+        }
+    }
+    fprintf(c->out, "replayed %zu event%s", done, done == 1 ? "" : "s");
+    if (gone)
+        fprintf(c->out, " (%zu already replayed by someone else)", gone);
+    fputc('\n', c->out);
+    if (failed || done + gone < n)
+        code = CLI_FAIL;
+    cli_dead_free(list, n);
+out:
+    m2j_queue_close(q);
+    m2j_config_free(cfg);
+    return code;
+}

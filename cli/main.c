@@ -1,0 +1,94 @@
+/* main.c: `m2jortt`, the admin CLI. Parses the global options and hands the
+ * rest to one command (cli.h). */
+#include "cli.h"
+
+#include <string.h>
+
+void cli_usage(FILE *f)
+{
+    fprintf(f,
+        "usage: m2jortt [--config FILE] <command> [options]\n"
+        "\n"
+        "  --config FILE   configuration (default " M2J_CONFIG_DEFAULT_PATH ")\n"
+        "\n"
+        "commands:\n"
+        "  stats [--json]                 where events are: queued, in progress, retries, failed, ...\n"
+        "  failed [--json] [--reason TEXT] [--since DURATION|DATE] [--limit N]\n"
+        "                                 list dead events (newest first)\n"
+        "  show ID [--reveal] [--json]    one dead event: reason, Jortt error, history, payload\n"
+        "                                 (personal data masked unless --reveal)\n"
+        "  replay ID                      put one dead event back into the queue at once\n"
+        "  replay --all | --reason TEXT | --since DURATION|DATE  [--yes]\n"
+        "                                 put every matching dead event back; without --yes\n"
+        "                                 only says how many would be replayed\n"
+        "  check-config [FILE]            validate a configuration file\n"
+        "  sign FILE [--id ID] [--timestamp SECONDS]\n"
+        "                                 Standard Webhooks headers for FILE, for curl -H @-\n"
+        "  preview FILE [--json] [--type order|customer|creditmemo]\n"
+        "                                 what would be sent to Jortt for a webhook body (no network)\n"
+        "\n"
+        "DURATION is e.g. 90s, 30m, 2h, 7d, 1w or 1h30m (back from now); DATE is ISO 8601\n"
+        "(2026-11-29, 2026-11-29T04:00:00Z; UTC when no zone is given).\n"
+        "\n"
+        "exit status: 0 ok, 1 failed (config, Redis unreachable, not found, bad input), 2 usage error\n");
+}
+
+static const struct {
+    const char *name;
+    int (*fn)(cli_ctx *, int, char **);
+} commands[] = {
+    { "stats", cli_cmd_stats },
+    { "failed", cli_cmd_failed },
+    { "show", cli_cmd_show },
+    { "replay", cli_cmd_replay },
+    { "check-config", cli_cmd_check_config },
+    { "sign", cli_cmd_sign },
+    { "preview", cli_cmd_preview },
+};
+
+int main(int argc, char **argv)
+{
+    cli_ctx c = { .config_path = M2J_CONFIG_DEFAULT_PATH, .out = stdout, .err = stderr };
+    bool bad = false;
+    int i = 1;
+    for (; i < argc && argv[i][0] == '-' && !bad; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            cli_usage(stdout);
+            return CLI_OK;
+        }
+        if (!strcmp(a, "-c")) {
+            argv[i] = "--config"; /* same option, short spelling */
+            a = argv[i];
+        }
+        if (!cli_opt_value(&c, argc, argv, &i, "--config", &c.config_path, &bad)) {
+            fprintf(stderr, "m2jortt: unknown option %s\n", a);
+            bad = true;
+        }
+    }
+    if (bad || i >= argc) {
+        cli_usage(stderr);
+        return CLI_USAGE;
+    }
+    if (!strcmp(argv[i], "help")) {
+        cli_usage(stdout);
+        return CLI_OK;
+    }
+    for (size_t k = 0; k < sizeof commands / sizeof commands[0]; k++) {
+        if (!strcmp(argv[i], commands[k].name)) {
+            /* per-command --help */
+            for (int j = i + 1; j < argc; j++) {
+                if (!strcmp(argv[j], "--help") || !strcmp(argv[j], "-h")) {
+                    cli_usage(stdout);
+                    return CLI_OK;
+                }
+            }
+            int code = commands[k].fn(&c, argc - i, argv + i);
+            fflush(stdout);
+            return code;
+        }
+    }
+    fprintf(stderr, "m2jortt: unknown command %s\n", argv[i]);
+    cli_usage(stderr);
+    return CLI_USAGE;
+}
