@@ -1,6 +1,6 @@
 -- post.lua: wrk script posting signed, distinct order events.
 --
---   wrk -t T -s bench/wrk/post.lua URL -- TEMPLATE SIGS T [OUTFILE]
+--   wrk -t T -s bench/wrk/post.lua URL -- TEMPLATE SIGS T [OUTFILE [DELAY_MS]]
 --
 -- SIGS is gen_signed's output (one line per request: id, entity, increment,
 -- customer, email, timestamp, signature). Thread t of T takes lines t, t+T, ...
@@ -8,6 +8,11 @@
 -- from TEMPLATE exactly as gen_signed signed it. If a thread runs out of lines
 -- it starts again from its first one and counts the wrap: those requests are
 -- duplicates to the receiver, and run.sh refuses a run that wrapped.
+--
+-- DELAY_MS > 0 paces each connection: it waits a random 0.5 to 1.5 times
+-- DELAY_MS between its requests (fractions by random rounding), so C
+-- connections offer about C * 1000 / DELAY_MS requests per second (wrk has no
+-- rate option; the latency is still that of a closed loop, see RESULTS.md).
 --
 -- done() appends one JSON line with the figures run.sh needs to OUTFILE (or
 -- prints it prefixed "BENCHJSON " when there is none).
@@ -64,6 +69,14 @@ function init(args)
    end
    assert(nlines > 0, "no signed requests for this thread")
    outfile = args[4]
+   pace_ms = tonumber(args[5]) or 0
+   math.randomseed(os.time() + tid * 7919)
+end
+
+function delay()
+   if pace_ms <= 0 then return 0 end
+   local d = pace_ms * (0.5 + math.random())
+   return math.floor(d + math.random())
 end
 
 local vals = {}

@@ -1,0 +1,301 @@
+'use strict';
+// report.js: turns the raw figures of one bench/run.sh run into RESULTS.md.
+//
+//   node bench/report.js RESULTS.jsonl machine.txt commands.txt > RESULTS.md
+//
+// Every ratio is computed inside one round (the figures that ran beside each
+// other, seconds apart, under the same conditions) and only then is the
+// median over the rounds taken; medians of ratios, not ratios of medians.
+// bench/findings.md, when present, is appended: what profiling found where a
+// target is missed (run.sh cannot write that part itself).
+
+const fs = require('fs');
+const path = require('path');
+
+const [rawPath, machinePath, commandsPath] = process.argv.slice(2);
+const rows = fs.readFileSync(rawPath, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+const machine = {};
+for (const l of fs.readFileSync(machinePath, 'utf8').split('\n')) {
+  const i = l.indexOf('=');
+  if (i > 0) machine[l.slice(0, i)] = l.slice(i + 1);
+}
+const commands = fs.existsSync(commandsPath) ? [...new Set(fs.readFileSync(commandsPath, 'utf8').split('\n').filter(Boolean))] : [];
+
+const median = (a) => {
+  const v = a.filter((x) => x !== null && x !== undefined && !Number.isNaN(x)).sort((x, y) => x - y);
+  if (!v.length) return null;
+  const m = Math.floor(v.length / 2);
+  return v.length % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
+};
+const f0 = (x) => (x === null || x === undefined ? 'n/a' : Math.round(x).toLocaleString('en-US'));
+const f1 = (x) => (x === null || x === undefined ? 'n/a' : x.toFixed(1));
+const f2 = (x) => (x === null || x === undefined ? 'n/a' : x.toFixed(2));
+const ms = (us) => (us === null || us === undefined ? 'n/a' : (us / 1000).toFixed(2));
+const mb = (kb) => (kb === null || kb === undefined ? 'n/a' : (kb / 1024).toFixed(1));
+const yes = (ok) => (ok === null ? '?' : ok ? '**met**' : '**missed**');
+
+const out = [];
+const p = (s = '') => out.push(s);
+
+const mode = machine.mode || 'full';
+p('# m2jortt benchmark results');
+p();
+p(`Written by \`bench/run.sh${mode === 'quick' ? ' --quick' : ''}\` (\`make bench\`) on ${machine.date || '?'}` +
+  ` in ${machine.elapsed || '?'}. ${mode === 'quick' ? '**Quick mode: one round, short points, few orders: for ' +
+  'developing the scripts, not for quoting.**' : 'Full mode.'}`);
+p('Regenerate with `make bench`; raw figures are in `bench/RESULTS.jsonl`.');
+p();
+p('## Machine and versions');
+p();
+p('| | |');
+p('|---|---|');
+for (const k of ['cpu', 'cores', 'memory', 'disk', 'kernel', 'os', 'cc', 'm2jortt', 'redis', 'nginx', 'node', 'express',
+  'ioredis', 'wrk', 'libevent-2.1-7', 'libhiredis0.14', 'libjson-c5', 'libssl3', 'libcurl4']) {
+  if (machine[k] !== undefined) p(`| ${k} | ${machine[k]} |`);
+}
+p();
+p('Redis for every peer: `appendonly yes`, `appendfsync always` (an answer means the entry is on disk), no RDB,');
+p('no automatic AOF rewrite; Redis is emptied (FLUSHALL + AOF rewrite) before each measurement.');
+p('Everything ran on this one machine over loopback, load generator included: on 2 cores the load generator,');
+p('the server under test and Redis compete for CPU, so absolute numbers are low and the ratios are what count.');
+p();
+
+// ---------- ingest ----------
+const ing = rows.filter((r) => r.part === 'ingest' && !(r.delay_ms > 0));
+const targets = ['nginx', 'redis-benchmark', 'node', 'receiver'];
+const conns = [...new Set(ing.map((r) => r.conns))].sort((a, b) => a - b);
+const rounds = [...new Set(ing.map((r) => r.round))].sort((a, b) => a - b);
+const get = (t, c, rd) => ing.find((r) => r.target === t && r.conns === c && r.round === rd);
+const med = (t, c, fn) => median(rounds.map((rd) => { const r = get(t, c, rd); return r ? fn(r) : null; }));
+const ratio = (a, b, c) => median(rounds.map((rd) => {
+  const x = get(a, c, rd), y = get(b, c, rd);
+  return x && y && y.wrk.rps > 0 ? x.wrk.rps / y.wrk.rps : null;
+}));
+
+const summary = [];
+if (ing.length) {
+  p('## 1. Ingest');
+  p();
+  p('A signed ~6 KB Adobe I/O Events order (`bench/payloads/order-6kb.json`, `sales_order_save_commit_after`, EUR,');
+  p('4 items) posted with a unique `webhook-id` and event id per request (`bench/gen_signed.c` pre-signs them,');
+  p('`bench/wrk/post.lua` rebuilds each body), one wrk thread, for ' +
+    `${rounds.length} round(s) of ${conns.join(', ')} connections. In each round the four targets ran back to back:`);
+  p('- **nginx** answering 202 from memory (1 worker): the HTTP ceiling;');
+  p('- **redis-benchmark** `XADD` of the same ~6 KB job field: the Redis ceiling (no HTTP);');
+  p('- **node**: Express + ioredis peer (`bench/peers/node-receiver`), same signature check, JSON.parse, dedup + XADD');
+  p('  in one script, 202 after Redis answered (it does not normalise the order, the C receiver does);');
+  p('- **receiver**: `m2jortt-receiver` (log level warn).');
+  p();
+  p(`Medians over ${rounds.length} round(s). CPU = utime+stime of the server process over the run / wall time`);
+  p('(100 % = one core); peak RSS = VmHWM, reset before each run. Ratios are per round, then the median.');
+  p('"load-generator-bound" marks rows where wrk (or redis-benchmark) used >= 90 % of a core: there the figure is');
+  p('the load generator\'s limit, and the real ceiling is higher (so a ratio against it flatters the receiver).');
+  p();
+  p('| conns | target | req/s | p50 ms | p99 ms | server CPU % | Redis CPU % | wrk CPU % | peak RSS MB |');
+  p('|---:|---|---:|---:|---:|---:|---:|---:|---:|');
+  for (const c of conns) {
+    for (const t of targets) {
+      if (!ing.some((r) => r.target === t && r.conns === c)) continue;
+      const bound = (med(t, c, (r) => r.loadgen_cpu_pct) || 0) >= 90 ? ' (load-generator-bound)' : '';
+      p(`| ${c} | ${t} | ${f0(med(t, c, (r) => r.wrk.rps))}${bound} | ${ms(med(t, c, (r) => r.wrk.p50_us))} | ` +
+        `${ms(med(t, c, (r) => r.wrk.p99_us))} | ${f1(med(t, c, (r) => r.server_cpu_pct))} | ` +
+        `${f1(med(t, c, (r) => r.redis_cpu_pct))} | ${f1(med(t, c, (r) => r.loadgen_cpu_pct))} | ` +
+        `${t === 'redis-benchmark' ? '-' : mb(med(t, c, (r) => r.hwm_kb))} |`);
+    }
+  }
+  p();
+  p('Ratios of the receiver\'s req/s to what ran beside it (median of per-round ratios):');
+  p();
+  p('| conns | receiver / nginx | receiver / node | receiver / redis-benchmark | node / nginx |');
+  p('|---:|---:|---:|---:|---:|');
+  for (const c of conns) {
+    p(`| ${c} | ${f2(ratio('receiver', 'nginx', c))} | ${f2(ratio('receiver', 'node', c))} | ` +
+      `${f2(ratio('receiver', 'redis-benchmark', c))} | ${f2(ratio('node', 'nginx', c))} |`);
+  }
+  p();
+  // Headline: the receiver's best connection count against nginx's best and node's best.
+  const best = (t) => Math.max(...conns.map((c) => med(t, c, (r) => r.wrk.rps) || 0));
+  const bestRatio = (a, b) => median(rounds.map((rd) => {
+    const xa = Math.max(...conns.map((c) => (get(a, c, rd) || { wrk: { rps: 0 } }).wrk.rps));
+    const xb = Math.max(...conns.map((c) => (get(b, c, rd) || { wrk: { rps: 0 } }).wrk.rps));
+    return xb > 0 ? xa / xb : null;
+  }));
+  const rn = bestRatio('receiver', 'nginx'), rp = bestRatio('receiver', 'node');
+  p(`Best rate over the connection counts: receiver ${f0(best('receiver'))} req/s, nginx ${f0(best('nginx'))}, ` +
+    `node ${f0(best('node'))}, redis-benchmark ${f0(best('redis-benchmark'))}.`);
+  p();
+  summary.push(['Ingest >= 0.5x the nginx ceiling (best req/s of each, per round)', f2(rn) + 'x', rn === null ? null : rn >= 0.5]);
+  summary.push(['Ingest >= 3x the Node peer (best req/s of each, per round)', f2(rp) + 'x', rp === null ? null : rp >= 3]);
+
+  const checks = rows.filter((r) => r.part === 'ingest-check');
+  const dupRuns = checks.filter((r) => r.duplicates > 0);
+  const bad = ing.filter((r) => r.wrk && (r.wrk.non2xx > 0 || (r.wrk.wraps > 0 && r.target !== 'nginx')));
+  p(`Checks: ${checks.length} receiver/node runs counted in Redis; ${dupRuns.length} of them saw duplicates ` +
+    `(a wrapped id list would measure the duplicate path); ${bad.length} run(s) had non-2xx answers or wrapped ids.`);
+  for (const b of bad) p(`- ${b.target} c=${b.conns} round ${b.round}: non-2xx ${b.wrk.non2xx} ${JSON.stringify(b.wrk.codes || {})}, wraps ${b.wrk.wraps}`);
+  p();
+
+  const half = rows.filter((r) => r.part === 'ingest' && r.target === 'receiver-half');
+  const hinfo = rows.find((r) => r.part === 'ingest-half');
+  if (half.length && hinfo) {
+    const p99 = median(half.map((r) => r.wrk.p99_us));
+    const rate = median(half.map((r) => r.wrk.rps));
+    p('### p99 at about half the maximum rate');
+    p();
+    p(`wrk has no rate option (wrk2 is not packaged in Debian), so \`post.lua\` paces itself: 64 connections, each`);
+    p(`waiting a random 0.5-1.5 x ${hinfo.delay_ms} ms between its requests, which offers about half of the receiver's`);
+    p(`best median rate (${f0(hinfo.max_rps)} req/s). The latency is still measured closed-loop (a slow answer delays`);
+    p('that connection\'s next request, so queueing behind it is not counted: wrk2\'s coordinated-omission');
+    p('correction is missing). Medians of ' + half.length + ' run(s):');
+    p();
+    p(`| achieved req/s | share of max | p50 ms | p90 ms | p99 ms | max ms | receiver CPU % |`);
+    p('|---:|---:|---:|---:|---:|---:|---:|');
+    p(`| ${f0(rate)} | ${f2(rate / hinfo.max_rps)} | ${ms(median(half.map((r) => r.wrk.p50_us)))} | ` +
+      `${ms(median(half.map((r) => r.wrk.p90_us)))} | ${ms(p99)} | ${ms(median(half.map((r) => r.wrk.max_us)))} | ` +
+      `${f1(median(half.map((r) => r.server_cpu_pct)))} |`);
+    p();
+    summary.push(['p99 < 5 ms at half the maximum rate', `${ms(p99)} ms at ${f0(rate)} req/s (${f2(rate / hinfo.max_rps)} of max); ratio to target ${f2(p99 / 5000)}`, p99 < 5000]);
+  }
+}
+
+// ---------- end to end ----------
+const e2e = rows.filter((r) => r.part === 'e2e');
+// The double's state: calls_total / calls_throttled / by_endpoint (names as
+// bin/jortt-double reports them; looked up loosely so a renamed field shows
+// as n/a instead of breaking the report).
+const num = (o, ...keys) => { for (const k of keys) if (o && typeof o[k] === 'number') return o[k]; return null; };
+const findObj = (o, ...keys) => { for (const k of keys) if (o && o[k] && typeof o[k] === 'object') return o[k]; return {}; };
+const delta = (a, b, ...keys) => { const x = num(b, ...keys), y = num(a, ...keys); return x === null || y === null ? null : x - y; };
+const isAuth = (k) => /oauth|token/i.test(k);
+function callsOf(r) {
+  const be = findObj(r.double_before, 'by_endpoint', 'calls_by_endpoint', 'endpoints');
+  const ae = findObj(r.double_after, 'by_endpoint', 'calls_by_endpoint', 'endpoints');
+  const per = {};
+  for (const k of Object.keys(ae)) {
+    const v = (typeof ae[k] === 'number' ? ae[k] : 0) - (typeof be[k] === 'number' ? be[k] : 0);
+    if (v) per[k] = v;
+  }
+  const api = Object.entries(per).filter(([k]) => !isAuth(k) && !/_double/.test(k)).reduce((s, [, v]) => s + v, 0);
+  return {
+    total: delta(r.double_before, r.double_after, 'calls_total', 'calls', 'total'),
+    throttled: delta(r.double_before, r.double_after, 'calls_throttled', 'throttled', 'rate_limited'),
+    api: Object.keys(per).length ? api : null,
+    per,
+  };
+}
+if (e2e.length) {
+  p('## 2. End to end');
+  p();
+  p('N orders are posted through the receiver while no worker runs, then W workers start and the clock runs until');
+  p('the Redis counters show all N processed (or skipped/dead-lettered). First a batch where every order has a new');
+  p('customer e-mail, then a batch of N new orders from the same customers (returning). Jortt is `jortt-double`');
+  p('with added latency (`POST /_double/faults {"latency_ms":…}`) and optionally `--rate-limit 10`; the workers use');
+  p('`jortt.requests_per_second` equal to the double\'s limit (1000 when unlimited). Calls are counted by the double');
+  p('(API calls exclude the OAuth token endpoint). One run per combination (not 3: time).');
+  const nFast = Math.max(...e2e.filter((r) => !r.limit && !r.latency_ms).map((r) => r.orders), 0);
+  const nLim = Math.max(...e2e.filter((r) => r.limit).map((r) => r.orders), 0);
+  p(`Order counts: ${nFast ? f0(nFast) : 'n/a'} per batch unlimited without latency; ` +
+    `${f0(Math.max(...e2e.filter((r) => !r.limit && r.latency_ms).map((r) => r.orders / r.workers), 0))} per worker with +100 ms ` +
+    `(so a batch fits in about a minute); ${nLim || 'n/a'} per batch rate-limited (10 req/s: ${nLim ? Math.round(nLim * 3 / 10 / 60) : '?'} min for both batches).`);
+  p();
+  p('| workers | +latency ms | limit/s | customers | orders | s | orders/s | API calls/order | calls/s | share of limit | 429s | processed | dead | worker peak RSS MB |');
+  p('|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  const limited = [];
+  for (const r of e2e) {
+    const c = callsOf(r);
+    const calls = c.api !== null ? c.api : c.total;
+    const cps = r.seconds > 0 && calls !== null ? calls / r.seconds : null;
+    const share = r.limit && cps !== null ? cps / r.limit : null;
+    const dead = (r.stats.dead_total || 0);
+    p(`| ${r.workers} | ${r.latency_ms} | ${r.limit || 'none'} | ${r.customers} | ${f0(r.orders)} | ` +
+      `${r.seconds < 0 ? 'timeout' : f1(r.seconds)} | ${r.seconds > 0 ? f1(r.orders / r.seconds) : 'n/a'} | ` +
+      `${calls === null ? 'n/a' : f2(calls / r.orders)} | ${f1(cps)} | ${share === null ? '-' : f2(share)} | ` +
+      `${c.throttled === null ? 'n/a' : c.throttled} | ${r.stats.processed || 0} | ${dead} | ${mb(r.worker_hwm_kb)} |`);
+    if (r.limit) limited.push({ r, c, share });
+  }
+  p();
+  // Ratios beside each other: 2 and 4 workers against 1 worker, same latency/limit/customers.
+  p('Scaling (orders/s against 1 worker in the same combination):');
+  p();
+  p('| +latency ms | limit/s | customers | 2 workers / 1 | 4 workers / 1 |');
+  p('|---:|---:|---|---:|---:|');
+  const keyOf = (r) => `${r.latency_ms}|${r.limit}|${r.customers}`;
+  for (const k of [...new Set(e2e.map(keyOf))]) {
+    const g = e2e.filter((r) => keyOf(r) === k);
+    const rate = (w) => { const r = g.find((x) => x.workers === w); return r && r.seconds > 0 ? r.orders / r.seconds : null; };
+    const one = rate(1);
+    const [lat, lim, cu] = k.split('|');
+    p(`| ${lat} | ${lim === '0' ? 'none' : lim} | ${cu} | ${one && rate(2) ? f2(rate(2) / one) : 'n/a'} | ${one && rate(4) ? f2(rate(4) / one) : 'n/a'} |`);
+  }
+  p();
+  const detail = e2e.map((r) => `- ${r.workers}w +${r.latency_ms}ms limit ${r.limit || 'none'} ${r.customers}: ` +
+    Object.entries(callsOf(r).per).map(([k, v]) => `\`${k}\` ${v}`).join(', '));
+  p('<details><summary>Calls per endpoint</summary>');
+  p();
+  for (const d of detail) p(d);
+  p();
+  p('</details>');
+  p();
+  const lim = limited.filter((x) => x.r.customers === 'new' || x.r.customers === 'returning');
+  if (lim.length) {
+    const minShare = Math.min(...lim.map((x) => (x.share === null ? 0 : x.share)));
+    const t429 = lim.reduce((s, x) => s + (x.c.throttled || 0), 0);
+    summary.push(['Worker fleet >= 95 % of the Jortt rate limit (worst rate-limited batch)', `${f2(minShare)} of the limit`, minShare >= 0.95]);
+    summary.push(['Zero 429s (all rate-limited batches)', `${t429}`, t429 === 0]);
+  }
+  const perOrder = (kind) => {
+    const xs = e2e.filter((r) => r.customers === kind).map((r) => { const c = callsOf(r); const calls = c.api !== null ? c.api : c.total; return calls === null ? null : calls / r.orders; });
+    return xs.some((x) => x === null) || !xs.length ? null : Math.max(...xs);
+  };
+  const cpoR = perOrder('returning'), cpoN = perOrder('new');
+  summary.push(['<= 1.0 Jortt call per order, returning customers (worst batch)', cpoR === null ? 'n/a' : `${f2(cpoR)} (ratio ${f2(cpoR / 1)})`, cpoR === null ? null : cpoR <= 1.0]);
+  summary.push(['<= 2.0 Jortt calls per order, new customers (worst batch)', cpoN === null ? 'n/a' : `${f2(cpoN)} (ratio ${f2(cpoN / 2)})`, cpoN === null ? null : cpoN <= 2.0]);
+}
+
+// ---------- memory ----------
+const mem = rows.filter((r) => r.part === 'memory');
+const recvLoad = Math.max(...ing.filter((r) => r.target === 'receiver').map((r) => r.hwm_kb || 0), 0);
+const nodeLoad = Math.max(...ing.filter((r) => r.target === 'node').map((r) => r.hwm_kb || 0), 0);
+const ngLoad = Math.max(...ing.filter((r) => r.target === 'nginx').map((r) => r.hwm_kb || 0), 0);
+const wLoad = Math.max(...e2e.map((r) => r.worker_hwm_kb || 0), 0);
+if (mem.length || recvLoad) {
+  p('## 3. Memory');
+  p();
+  p('Idle = VmRSS a second (receiver) or three (worker, empty queue) after start. Under load = the highest VmHWM');
+  p('of any ingest run (receiver, peers; HWM reset before each run) or of any worker over a drain.');
+  p();
+  p('| process | idle RSS MB | under load, peak RSS MB | ratio to the receiver (under load) |');
+  p('|---|---:|---:|---:|');
+  const idle = (w) => { const r = mem.find((m) => m.what === w && m.state === 'idle'); return r ? r.rss_kb : null; };
+  p(`| m2jortt-receiver | ${mb(idle('receiver'))} | ${mb(recvLoad || null)} | 1.00 |`);
+  p(`| m2jortt-worker (one process) | ${mb(idle('worker'))} | ${mb(wLoad || null)} | ${recvLoad && wLoad ? f2(wLoad / recvLoad) : 'n/a'} |`);
+  p(`| node peer | ${mb(idle('node'))} | ${mb(nodeLoad || null)} | ${recvLoad && nodeLoad ? f2(nodeLoad / recvLoad) : 'n/a'} |`);
+  p(`| nginx worker | ${mb(idle('nginx'))} | ${mb(ngLoad || null)} | ${recvLoad && ngLoad ? f2(ngLoad / recvLoad) : 'n/a'} |`);
+  p();
+  if (recvLoad) summary.push(['Receiver RSS < 20 MB under load', `${mb(recvLoad)} MB (ratio to target ${f2(recvLoad / 1024 / 20)})`, recvLoad < 20 * 1024]);
+}
+
+// ---------- summary goes near the top ----------
+const head = out.splice(0, out.indexOf('## Machine and versions'));
+const sum = [];
+sum.push('## Targets');
+sum.push('');
+sum.push('| target | measured | |');
+sum.push('|---|---|---|');
+for (const [t, m, ok] of summary) sum.push(`| ${t} | ${m} | ${yes(ok)} |`);
+sum.push('');
+const findings = path.join(__dirname, 'findings.md');
+if (fs.existsSync(findings)) sum.push('Where a target is missed, the cause found by profiling is under "Findings" below.', '');
+
+const tail = [];
+tail.push('## Exact commands');
+tail.push('');
+tail.push('```');
+for (const c of commands) tail.push(c);
+tail.push('```');
+tail.push('');
+if (fs.existsSync(findings)) {
+  tail.push(fs.readFileSync(findings, 'utf8').trim());
+  tail.push('');
+}
+process.stdout.write([...head, ...sum, ...out, ...tail].join('\n') + '\n');
