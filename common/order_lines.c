@@ -242,6 +242,18 @@ static m2j_rc add_product_lines(builder *bd, const char *desc, m2j_money qty, bo
     return rc == M2J_OK ? M2J_OK : m2j_fail(err, M2J_ERR_NOMEM, "out of memory");
 }
 
+/* "1.5", "0.125": a quantity as people write it (no trailing zeros). */
+static char *format_qty(m2j_money qty, char *out)
+{
+    int n = snprintf(out, M2J_MONEY_STRLEN, "%lld.%04lld", (long long)(qty / M2J_MONEY_SCALE),
+                     (long long)(qty % M2J_MONEY_SCALE));
+    while (n > 0 && out[n - 1] == '0')
+        out[--n] = '\0';
+    if (n > 0 && out[n - 1] == '.')
+        out[--n] = '\0';
+    return out;
+}
+
 static m2j_rc emit_item(builder *bd, json_object *item, size_t index, m2j_err *err)
 {
     const m2j_order_ctx *ctx = bd->ctx;
@@ -282,7 +294,7 @@ static m2j_rc emit_item(builder *bd, json_object *item, size_t index, m2j_err *e
     m2j_buf *d = &bd->tmp;
     m2j_buf_reset(d);
     char qs[M2J_MONEY_STRLEN];
-    if (decimal && (m2j_buf_puts(d, m2j_money_format4(qty, qs)) != M2J_OK || m2j_buf_puts(d, " x ") != M2J_OK))
+    if (decimal && (m2j_buf_puts(d, format_qty(qty, qs)) != M2J_OK || m2j_buf_puts(d, " x ") != M2J_OK))
         return m2j_fail(err, M2J_ERR_NOMEM, "out of memory");
     const char *name = str_of(item, "name");
     const char *sku = str_of(item, "sku");

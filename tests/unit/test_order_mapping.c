@@ -1,0 +1,688 @@
+/* Unit tests for the order -> invoice mapping (common/order_mapping.h).
+ *
+ * 1. Table-driven: every JSON file in tests/fixtures/orders is planned and the
+ *    produced bodies compared with the expected ones (JSON equality, key
+ *    order irrelevant). The fixture folder is $M2JORTT_SRC_DIR/tests/
+ *    fixtures/orders when that is set, else tests/fixtures/orders relative to
+ *    the working directory (tests run from the repo root).
+ * 2. For every invoice, an independent "Jortt-way" recomputation from the
+ *    produced JSON (own decimal parsing, not money.c) must give grand_total.
+ * 3. Focused tests: line splitting, rate validation, shipping rate
+ *    derivation, currency, field maps, customers, fingerprint. */
+#include <check.h>
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "crypto_util.h"
+#include "envelope.h"
+#include "json_util.h"
+#include "order_mapping.h"
+
+/* envelope.c (another module) may not be linked yet in every build: only the
+ * fixtures taken from raw Magento events need it. */
+#pragma weak m2j_normalise_order
+
+#define SECRET "\"receiver\":{\"webhook_secret\":\"whsec_dGVzdC1zZWNyZXQtZm9yLXVuaXQtdGVzdHM=\"}"
+
+/* ---- helpers ---------------------------------------------------------- */
+
+static char fixture_dir[4096];
+static char **fixtures;
+static size_t n_fixtures;
+
+static int cmp_names(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void load_fixture_list(void)
+{
+    const char *src = getenv("M2JORTT_SRC_DIR");
+    snprintf(fixture_dir, sizeof fixture_dir, "%s%stests/fixtures/orders", src && *src ? src : "",
+             src && *src ? "/" : "");
+    DIR *d = opendir(fixture_dir);
+    if (!d)
+        return;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        size_t n = strlen(e->d_name);
+        if (n < 6 || strcmp(e->d_name + n - 5, ".json") != 0)
+            continue;
+        fixtures = realloc(fixtures, (n_fixtures + 1) * sizeof *fixtures);
+        fixtures[n_fixtures++] = strdup(e->d_name);
+    }
+    closedir(d);
+    qsort(fixtures, n_fixtures, sizeof *fixtures, cmp_names);
+}
+
+static m2j_config *config_from(json_object *orders, json_object *customers)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    fprintf(f, "{" SECRET);
+    if (orders)
+        fprintf(f, ",\"orders\":%s", json_object_to_json_string_ext(orders, JSON_C_TO_STRING_PLAIN));
+    if (customers)
+        fprintf(f, ",\"customers\":%s", json_object_to_json_string_ext(customers, JSON_C_TO_STRING_PLAIN));
+    fprintf(f, "}");
+    fclose(f);
+    m2j_config *cfg = NULL;
+    m2j_err err = {0};
+    m2j_rc rc = m2j_config_load_string(text, &cfg, &err);
+    ck_assert_msg(rc == M2J_OK, "config: %s\n%s", err.msg, text);
+    free(text);
+    return cfg;
+}
+
+static json_object *parse(const char *s)
+{
+    json_object *o = NULL;
+    m2j_err err = {0};
+    ck_assert_msg(m2j_json_parse(s, strlen(s), &o, &err) == M2J_OK, "parse: %s: %s", err.msg, s);
+    return o;
+}
+
+static const char *pretty(json_object *o)
+{
+    return o ? json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE)
+             : "(null)";
+}
+
+/* Own decimal parsing for the independent recomputation: "12.34" / "-0.5"
+ * / 12.3400 -> hundredths of a cent (4 decimals), exact, no money.c. */
+static long long dec4(const char *s)
+{
+    int sign = 1;
+    long long ip = 0, fp = 0;
+    int nd = 0;
+    if (*s == '-') {
+        sign = -1;
+        s++;
+    }
+    while (*s >= '0' && *s <= '9')
+        ip = ip * 10 + (*s++ - '0');
+    if (*s == '.') {
+        s++;
+        while (*s >= '0' && *s <= '9') {
+            if (nd < 4) {
+                fp = fp * 10 + (*s - '0');
+                nd++;
+            }
+            s++;
+        }
+    }
+    ck_assert_msg(*s == '\0', "not a plain decimal: %s", s);
+    while (nd++ < 4)
+        fp *= 10;
+    return sign * (ip * 10000 + fp);
+}
+
+static long long round_cents4(long long v) /* half away from zero */
+{
+    long long a = v < 0 ? -v : v;
+    a = (a + 50) / 100 * 100;
+    return v < 0 ? -a : a;
+}
+
+/* The invoice as Jortt totals it (jortt-api.md 4.2, order_mapping.h): sum of
+ * quantity x amount; VAT per rate from the incl. amounts. Checks the line
+ * shapes Jortt requires on the way. Returns the total in 1/10000. */
+static long long jortt_total(json_object *inv, json_object *vat_out)
+{
+    json_object *na = NULL, *lines = NULL;
+    ck_assert(json_object_object_get_ex(inv, "net_amounts", &na) && json_object_get_boolean(na));
+    ck_assert(!json_object_object_get_ex(inv, "customer_id", NULL));
+    ck_assert(json_object_object_get_ex(inv, "line_items", &lines));
+    long long total = 0;
+    json_object *per = json_object_new_object();
+    for (size_t i = 0; i < json_object_array_length(lines); i++) {
+        json_object *l = json_object_array_get_idx(lines, i);
+        const char *q = m2j_json_str(l, "quantity");
+        const char *a = m2j_json_str(l, "amount.amount");
+        const char *v = m2j_json_str(l, "vat.value");
+        ck_assert_ptr_nonnull(q);
+        ck_assert_ptr_nonnull(a);
+        ck_assert_ptr_nonnull(v);
+        ck_assert(json_object_is_type(json_object_object_get(l, "quantity"), json_type_string));
+        ck_assert_str_eq(m2j_json_str(l, "amount.currency"), "EUR");
+        ck_assert(*m2j_json_str0(l, "description"));
+        long long qty = dec4(q), amt = dec4(a);
+        ck_assert_msg(qty % 10000 == 0 && qty > 0, "whole positive quantities only: %s", q);
+        ck_assert_msg(amt % 100 == 0, "amounts in whole cents: %s", a);
+        long long line = qty / 10000 * amt;
+        total += line;
+        json_object *cur = json_object_object_get(per, v);
+        json_object_object_add(per, v, json_object_new_int64((cur ? json_object_get_int64(cur) : 0) + line));
+    }
+    json_object_object_foreach(per, rate, incl) {
+        long long r = dec4(rate); /* 0.21 -> 2100 */
+        long long in = json_object_get_int64(incl);
+        /* VAT = incl x r / (1 + r), rounded half away from zero to cents */
+        __int128 num = (__int128)in * r;
+        long long den = 10000 + r;
+        long long q = (long long)(num / den), rem = (long long)(num % den);
+        if (2 * (rem < 0 ? -rem : rem) >= den)
+            q += num < 0 ? -1 : 1;
+        char buf[40];
+        long long vat = round_cents4(q);
+        snprintf(buf, sizeof buf, "%s%lld.%02lld", vat < 0 ? "-" : "", llabs(vat) / 10000, llabs(vat) % 10000 / 100);
+        if (vat_out)
+            json_object_object_add(vat_out, rate, json_object_new_string(buf));
+    }
+    json_object_put(per);
+    return total;
+}
+
+static void fmt_money(m2j_money m, char *out)
+{
+    m2j_money_format(m, out);
+}
+
+/* ---- table-driven fixtures -------------------------------------------- */
+
+START_TEST(fixture_case)
+{
+    ck_assert_msg(n_fixtures >= 25, "expected >= 25 fixtures in %s, found %zu", fixture_dir, n_fixtures);
+    char path[8192];
+    snprintf(path, sizeof path, "%s/%s", fixture_dir, fixtures[_i]);
+    json_object *fx = NULL;
+    m2j_err err = {0};
+    ck_assert_msg(m2j_json_parse_file(path, 4 << 20, &fx, &err) == M2J_OK, "%s: %s", path, err.msg);
+    json_object *cfgj = json_object_object_get(fx, "config");
+    m2j_config *cfg = config_from(json_object_object_get(cfgj, "orders"), json_object_object_get(cfgj, "customers"));
+    json_object *order = json_object_get(json_object_object_get(fx, "order"));
+    const char *shape = m2j_json_str(fx, "order_shape");
+    if (shape) {
+        json_object *canon = NULL;
+        ck_assert_msg(m2j_normalise_order != NULL, "%s needs m2j_normalise_order (envelope.c)", fixtures[_i]);
+        ck_assert_msg(m2j_normalise_order(order, &canon, &err) == M2J_OK, "%s: normalise: %s", fixtures[_i], err.msg);
+        json_object_put(order);
+        order = canon;
+    }
+    json_object *expect = json_object_object_get(fx, "expect");
+    const char *action = m2j_json_str(expect, "action");
+
+    m2j_order_action act = M2J_ORDER_SKIP;
+    m2j_buf reason = {0};
+    m2j_invoice_plan plan = {0};
+    memset(&err, 0, sizeof err);
+    m2j_rc rc = m2j_order_plan(cfg, order, &act, &reason, &plan, &err);
+
+    if (strcmp(action, "skip") == 0) {
+        ck_assert_msg(rc == M2J_OK && act == M2J_ORDER_SKIP, "%s: expected skip, rc %s: %s", fixtures[_i],
+                      m2j_rc_name(rc), err.msg);
+        ck_assert_str_eq(m2j_buf_str(&reason), m2j_json_str(expect, "skip_reason"));
+        ck_assert_ptr_null(plan.invoice);
+    } else if (strcmp(action, "error") == 0) {
+        ck_assert_msg(rc != M2J_OK, "%s: expected an error, got a plan:\n%s", fixtures[_i], pretty(plan.invoice));
+        ck_assert_str_eq(m2j_rc_name(rc), m2j_json_str(expect, "rc"));
+        ck_assert_msg(strstr(err.msg, m2j_json_str(expect, "error_contains")), "%s: error \"%s\" lacks \"%s\"",
+                      fixtures[_i], err.msg, m2j_json_str(expect, "error_contains"));
+        ck_assert_ptr_null(plan.invoice);
+    } else {
+        ck_assert_msg(rc == M2J_OK && act == M2J_ORDER_INVOICE, "%s: rc %s: %s", fixtures[_i], m2j_rc_name(rc),
+                      err.msg);
+        json_object *want = json_object_object_get(expect, "invoice");
+        ck_assert_msg(json_object_equal(plan.invoice, want), "%s: invoice differs\n--- got\n%s\n", fixtures[_i],
+                      pretty(plan.invoice));
+        json_object *wc = json_object_object_get(expect, "customer");
+        const char *fixed = m2j_json_str(expect, "fixed_customer_id");
+        if (fixed) {
+            ck_assert_ptr_null(plan.customer);
+            ck_assert_str_eq(plan.fixed_customer_id, fixed);
+        } else {
+            ck_assert_ptr_null(plan.fixed_customer_id);
+            ck_assert_msg(json_object_equal(plan.customer, wc), "%s: customer differs\n--- got\n%s\n", fixtures[_i],
+                          pretty(plan.customer));
+        }
+        char a[M2J_MONEY_STRLEN];
+        fmt_money(plan.total_incl, a);
+        ck_assert_str_eq(a, m2j_json_str(expect, "total_incl"));
+        ck_assert_str_eq(plan.reference, m2j_json_str(plan.invoice, "reference"));
+
+        /* VAT per rate as planned, as expected, and as recomputed */
+        json_object *wv = json_object_object_get(expect, "vat");
+        ck_assert_int_eq((int)plan.n_vat, json_object_object_length(wv));
+        for (size_t i = 0; i < plan.n_vat; i++) {
+            char r[M2J_RATE_STRLEN];
+            m2j_rate_format_fraction(plan.vat[i].rate, r);
+            fmt_money(plan.vat[i].jortt_vat, a);
+            json_object *w = json_object_object_get(wv, r); /* keys contain dots: no path lookup */
+            ck_assert_msg(w && strcmp(json_object_get_string(w), a) == 0, "%s: VAT at %s: %s", fixtures[_i], r, a);
+        }
+        json_object *rv = json_object_new_object();
+        long long total = jortt_total(plan.invoice, rv);
+        ck_assert_msg(json_object_equal(rv, wv), "%s: recomputed VAT %s", fixtures[_i], pretty(rv));
+        json_object_put(rv);
+
+        /* independent: the invoice total is the order's grand_total (in EUR) */
+        const char *cur = m2j_json_str(order, "order_currency_code");
+        const char *gt = m2j_json_str(order, cur && strcmp(cur, "EUR") != 0 ? "base_grand_total" : "grand_total");
+        ck_assert_ptr_nonnull(gt);
+        ck_assert_msg(total == round_cents4(dec4(gt)), "%s: Jortt total %lld != grand_total %s", fixtures[_i],
+                      total, gt);
+        ck_assert_int_eq(plan.total_incl, total);
+        ck_assert_int_eq(plan.grand_total, dec4(gt));
+        m2j_money vsum = 0;
+        for (size_t i = 0; i < plan.n_vat; i++)
+            vsum += plan.vat[i].jortt_vat;
+        ck_assert_int_eq(plan.total_excl, plan.total_incl - vsum);
+        ck_assert_ptr_nonnull(strstr(m2j_buf_str(&plan.report), "order adds up"));
+        ck_assert_ptr_nonnull(strstr(m2j_buf_str(&plan.report), "== grand_total"));
+    }
+    m2j_invoice_plan_clear(&plan);
+    m2j_buf_free(&reason);
+    json_object_put(order);
+    json_object_put(fx);
+    m2j_config_free(cfg);
+}
+END_TEST
+
+/* ---- focused tests ---------------------------------------------------- */
+
+#define BASE_ORDERS                                                                                           \
+    "{\"statuses\":[\"processing\"],\"vat_by_country\":{\"NL\":\"0.21\",\"DE\":\"0.19\",\"BE\":\"0.21\"},"   \
+    "\"revenue_account_by_country\":{\"*\":\"33333333-3333-4333-8333-333333333333\"}}"
+
+static m2j_config *base_config(const char *orders_extra, const char *customers)
+{
+    json_object *o = parse(BASE_ORDERS);
+    if (orders_extra) {
+        json_object *x = parse(orders_extra);
+        json_object_object_foreach(x, k, v) json_object_object_add(o, k, json_object_get(v));
+        json_object_put(x);
+    }
+    json_object *c = customers ? parse(customers) : NULL;
+    m2j_config *cfg = config_from(o, c);
+    json_object_put(o);
+    json_object_put(c);
+    return cfg;
+}
+
+/* A one-row order in an excl.-tax store; numbers are text. */
+static json_object *one_row_order(const char *country, const char *qty, const char *row, const char *tax,
+                                  const char *pct, const char *ship, const char *ship_tax)
+{
+    char buf[4096];
+    long long gt = dec4(row) + dec4(tax) + dec4(ship) + dec4(ship_tax);
+    long long incl = dec4(row) + dec4(tax);
+    long long sincl = dec4(ship) + dec4(ship_tax);
+    snprintf(buf, sizeof buf,
+             "{\"increment_id\":\"T1\",\"status\":\"processing\",\"created_at\":\"2025-06-01 12:00:00\","
+             "\"order_currency_code\":\"EUR\",\"base_currency_code\":\"EUR\",\"customer_email\":\"a@example.com\","
+             "\"customer_firstname\":\"A\",\"customer_lastname\":\"B\",\"customer_is_guest\":1,"
+             "\"subtotal\":%s,\"tax_amount\":%lld.%04lld,\"shipping_amount\":%s,\"shipping_tax_amount\":%s,"
+             "\"shipping_incl_tax\":%lld.%04lld,\"discount_amount\":0,\"grand_total\":%lld.%04lld,"
+             "\"billing_address\":{\"firstname\":\"A\",\"lastname\":\"B\",\"street\":[\"S 1\"],\"postcode\":\"1\","
+             "\"city\":\"C\",\"country_id\":\"%s\",\"telephone\":\"1\"},"
+             "\"payment\":{\"method\":\"checkmo\"},"
+             "\"items\":[{\"item_id\":\"1\",\"sku\":\"S\",\"name\":\"N\",\"qty_ordered\":%s,\"row_total\":%s,"
+             "\"row_total_incl_tax\":%lld.%04lld,\"tax_amount\":%s,\"tax_percent\":%s,\"discount_amount\":0}]}",
+             row, (dec4(tax) + dec4(ship_tax)) / 10000, (dec4(tax) + dec4(ship_tax)) % 10000, ship, ship_tax,
+             sincl / 10000, sincl % 10000, gt / 10000, gt % 10000, country, qty, row, incl / 10000, incl % 10000,
+             tax, pct);
+    return parse(buf);
+}
+
+static m2j_rc plan_of(m2j_config *cfg, json_object *order, m2j_invoice_plan *plan, m2j_err *err)
+{
+    m2j_order_action act;
+    m2j_rc rc = m2j_order_plan(cfg, order, &act, NULL, plan, err);
+    if (rc == M2J_OK)
+        ck_assert_int_eq(act, M2J_ORDER_INVOICE);
+    return rc;
+}
+
+static const char *line_field(m2j_invoice_plan *p, size_t i, const char *path)
+{
+    json_object *l = json_object_array_get_idx(json_object_object_get(p->invoice, "line_items"), i);
+    return m2j_json_str(l, path);
+}
+
+static size_t n_lines(m2j_invoice_plan *p)
+{
+    return json_object_array_length(json_object_object_get(p->invoice, "line_items"));
+}
+
+START_TEST(split_uneven_rows)
+{
+    m2j_config *cfg = base_config(NULL, NULL);
+    /* 3 x 8.26 excl. = 24.78 + 5.20 = 29.98 incl.: 2 x 9.99 + 1 x 10.00 */
+    json_object *o = one_row_order("NL", "3", "24.78", "5.20", "21", "0", "0");
+    m2j_invoice_plan p = {0};
+    m2j_err err = {0};
+    ck_assert_msg(plan_of(cfg, o, &p, &err) == M2J_OK, "%s", err.msg);
+    ck_assert_uint_eq(n_lines(&p), 2);
+    ck_assert_str_eq(line_field(&p, 0, "quantity"), "2");
+    ck_assert_str_eq(line_field(&p, 0, "amount.amount"), "9.99");
+    ck_assert_str_eq(line_field(&p, 1, "quantity"), "1");
+    ck_assert_str_eq(line_field(&p, 1, "amount.amount"), "10.00");
+    m2j_invoice_plan_clear(&p);
+    json_object_put(o);
+
+    /* 7 units for 0.05 in all: 6 x 0.00 + 1 x 0.05 still adds up */
+    o = one_row_order("NL", "7", "0.04", "0.01", "21", "0", "0");
+    ck_assert_msg(plan_of(cfg, o, &p, &err) == M2J_OK, "%s", err.msg);
+    ck_assert_str_eq(line_field(&p, 0, "quantity"), "6");
+    ck_assert_str_eq(line_field(&p, 0, "amount.amount"), "0.00");
+    ck_assert_str_eq(line_field(&p, 1, "amount.amount"), "0.05");
+    ck_assert_int_eq(jortt_total(p.invoice, NULL), 500);
+    m2j_invoice_plan_clear(&p);
+    json_object_put(o);
+
+    /* evenly divisible: one line */
+    o = one_row_order("NL", "4", "33.06", "6.94", "21", "0", "0");
+    ck_assert_msg(plan_of(cfg, o, &p, &err) == M2J_OK, "%s", err.msg);
+    ck_assert_uint_eq(n_lines(&p), 1);
+    ck_assert_str_eq(line_field(&p, 0, "quantity"), "4");
+    ck_assert_str_eq(line_field(&p, 0, "amount.amount"), "10.00");
+    m2j_invoice_plan_clear(&p);
+    json_object_put(o);
+
+    /* decimal quantity without the flag is still a single line */
+    o = one_row_order("NL", "\"2.5000\"", "10.00", "2.10", "21", "0", "0");
+    ck_assert_msg(plan_of(cfg, o, &p, &err) == M2J_OK, "%s", err.msg);
+    ck_assert_uint_eq(n_lines(&p), 1);
+    ck_assert_str_eq(line_field(&p, 0, "quantity"), "1");
+    ck_assert_str_eq(line_field(&p, 0, "description"), "2.5 x N (S)");
+    ck_assert_str_eq(line_field(&p, 0, "amount.amount"), "12.10");
+    m2j_invoice_plan_clear(&p);
+    json_object_put(o);
+    m2j_config_free(cfg);
+}
+END_TEST
+
+static m2j_rc rate_case(m2j_config *cfg, const char *country, const char *row, const char *tax, const char *pct,
+                        m2j_err *err)
+{
+    json_object *o = one_row_order(country, "1", row, tax, pct, "0", "0");
+    m2j_invoice_plan p = {0};
+    memset(err, 0, sizeof *err);
+    m2j_rc rc = plan_of(cfg, o, &p, err);
+    m2j_invoice_plan_clear(&p);
+    json_object_put(o);
+    return rc;
+}
+
+START_TEST(rate_validation)
+{
+    m2j_config *cfg = base_config(NULL, NULL);
+    m2j_err err;
+    ck_assert_int_eq(rate_case(cfg, "NL", "100.00", "21.00", "21", &err), M2J_OK);
+    ck_assert_int_eq(rate_case(cfg, "NL", "100.00", "9.00", "9.0000", &err), M2J_OK);
+    ck_assert_int_eq(rate_case(cfg, "NL", "100.00", "0", "0", &err), M2J_OK);
+    ck_assert_int_eq(rate_case(cfg, "NL", "100.00", "19.00", "19", &err), M2J_ERR_INVALID);
+    ck_assert_str_eq(err.msg, "VAT rate 19% is not accepted for NL");
+    /* a German buyer: German rates (OSS) and Dutch rates (below the threshold) */
+    ck_assert_int_eq(rate_case(cfg, "DE", "100.00", "7.00", "7", &err), M2J_OK);
+    ck_assert_int_eq(rate_case(cfg, "DE", "100.00", "21.00", "21", &err), M2J_OK);
+    ck_assert_int_eq(rate_case(cfg, "DE", "100.00", "20.00", "20", &err), M2J_ERR_INVALID);
+    ck_assert_str_eq(err.msg, "VAT rate 20% is not accepted for DE");
+    /* built-in reduced rates with decimals */
+    ck_assert_int_eq(rate_case(cfg, "FR", "100.00", "5.50", "5.5", &err), M2J_OK);
+    ck_assert_int_eq(rate_case(cfg, "BE", "100.00", "6.00", "6", &err), M2J_OK);
+    /* outside the EU only 0 and the merchant's own rates */
+    ck_assert_int_eq(rate_case(cfg, "US", "100.00", "8.88", "8.875", &err), M2J_ERR_INVALID);
+    ck_assert_ptr_nonnull(strstr(err.msg, "8.875%"));
+    m2j_config_free(cfg);
+
+    /* a configured rate outside the table is accepted for its country */
+    cfg = base_config("{\"vat_by_country\":{\"NL\":\"0.21\",\"CH\":\"0.081\"}}", NULL);
+    ck_assert_int_eq(rate_case(cfg, "CH", "100.00", "8.10", "8.1", &err), M2J_OK);
+    m2j_config_free(cfg);
+}
+END_TEST
+
+START_TEST(shipping_rate_derivation)
+{
+    m2j_config *cfg = base_config(NULL, NULL);
+    m2j_invoice_plan p = {0};
+    m2j_err err = {0};
+    /* 9 % order, shipping 4.50 + 0.41: 9 % is the rate that reproduces it */
+    json_object *o = one_row_order("NL", "1", "20.00", "1.80", "9", "4.50", "0.41");
+    ck_assert_msg(plan_of(cfg, o, &p, &err) == M2J_OK, "%s", err.msg);
+    ck_assert_str_eq(line_field(&p, 1, "vat.value"), "0.09");
+    ck_assert_str_eq(line_field(&p, 1, "amount.amount"), "4.91");
+    m2j_invoice_plan_clear(&p);
+    json_object_put(o);
+
+    /* 9 % goods, shipping taxed at 21 % (1.05 on 5.00) */
+    o = one_row_order("NL", "1", "20.00", "1.80", "9", "5.00", "1.05");
+    ck_assert_msg(plan_of(cfg, o, &p, &err) == M2J_OK, "%s", err.msg);
+    ck_assert_str_eq(line_field(&p, 1, "vat.value"), "0.21");
+    m2j_invoice_plan_clear(&p);
+    json_object_put(o);
+
+    /* untaxed shipping is 0 %, whatever the goods */
+    o = one_row_order("NL", "1", "20.00", "4.20", "21", "5.00", "0");
+    ck_assert_msg(plan_of(cfg, o, &p, &err) == M2J_OK, "%s", err.msg);
+    ck_assert_str_eq(line_field(&p, 1, "vat.value"), "0.00");
+    m2j_invoice_plan_clear(&p);
+    json_object_put(o);
+
+    /* a tax no accepted rate explains: error, no guess */
+    o = one_row_order("NL", "1", "20.00", "4.20", "21", "5.00", "0.60");
+    ck_assert_int_eq(plan_of(cfg, o, &p, &err), M2J_ERR_INVALID);
+    ck_assert_ptr_nonnull(strstr(err.msg, "cannot determine the VAT rate of shipping"));
+    ck_assert_ptr_null(p.invoice);
+    json_object_put(o);
+
+    /* item_applied_taxes wins over derivation */
+    o = one_row_order("NL", "1", "20.00", "1.80", "9", "4.50", "0.41");
+    json_object *ea = parse("{\"item_applied_taxes\":[{\"type\":\"product\",\"applied_taxes\":[{\"percent\":21}]},"
+                            "{\"type\":\"shipping\",\"applied_taxes\":[{\"percent\":9}]}]}");
+    json_object_object_add(o, "extension_attributes", ea);
+    ck_assert_msg(plan_of(cfg, o, &p, &err) == M2J_OK, "%s", err.msg);
+    ck_assert_str_eq(line_field(&p, 1, "vat.value"), "0.09");
+    m2j_invoice_plan_clear(&p);
+    json_object_put(o);
+    m2j_config_free(cfg);
+}
+END_TEST
+
+START_TEST(currency)
+{
+    m2j_config *cfg = base_config(NULL, NULL);
+    m2j_invoice_plan p = {0};
+    m2j_err err = {0};
+    json_object *o = one_row_order("NL", "1", "100.00", "21.00", "21", "0", "0");
+    /* order currency USD, base EUR: base amounts (doubled here so a mix-up shows) */
+    json_object_object_add(o, "order_currency_code", json_object_new_string("USD"));
+    json_object_object_add(o, "base_grand_total", json_object_new_string("60.50"));
+    json_object_object_add(o, "base_subtotal", json_object_new_string("50.00"));
+    json_object_object_add(o, "base_tax_amount", json_object_new_string("10.50"));
+    json_object *it = json_object_array_get_idx(json_object_object_get(o, "items"), 0);
+    json_object_object_add(it, "base_row_total", json_object_new_string("50.00"));
+    json_object_object_add(it, "base_row_total_incl_tax", json_object_new_string("60.50"));
+    json_object_object_add(it, "base_tax_amount", json_object_new_string("10.50"));
+    ck_assert_msg(plan_of(cfg, o, &p, &err) == M2J_OK, "%s", err.msg);
+    ck_assert_str_eq(line_field(&p, 0, "amount.amount"), "60.50");
+    ck_assert_str_eq(line_field(&p, 0, "amount.currency"), "EUR");
+    ck_assert_str_eq(m2j_json_str(p.invoice, "remarks"), "Order currency: USD 121.00");
+    m2j_invoice_plan_clear(&p);
+
+    json_object_object_add(o, "base_currency_code", json_object_new_string("USD"));
+    ck_assert_int_eq(plan_of(cfg, o, &p, &err), M2J_ERR_UNSUPPORTED);
+    ck_assert_str_eq(err.msg, "currency not supported: USD");
+
+    json_object_object_del(o, "base_currency_code");
+    json_object_object_del(o, "order_currency_code");
+    ck_assert_int_eq(plan_of(cfg, o, &p, &err), M2J_ERR_INVALID);
+    json_object_put(o);
+    m2j_config_free(cfg);
+}
+END_TEST
+
+START_TEST(field_maps)
+{
+    m2j_invoice_plan p = {0};
+    m2j_err err = {0};
+    json_object *o = one_row_order("NL", "1", "100.00", "21.00", "21", "0", "0");
+    json_object_object_add(o, "customer_taxvat", json_object_new_string("NL1"));
+
+    m2j_config *cfg = base_config("{\"field_map\":{\"reference\":\"MAG-{increment_id}\",\"remarks\":"
+                                  "\"{customer_note|billing_address.company|customer_lastname}\","
+                                  "\"payment_term\":\"{customer_group_id|store_id}\","
+                                  "\"sold_via_platform\":\"yes\"}}",
+                                  "{\"field_map\":{\"coc_number\":\"{taxvat}\",\"email\":\"{{x}}\"}}");
+    ck_assert_msg(plan_of(cfg, o, &p, &err) == M2J_OK, "%s", err.msg);
+    ck_assert_str_eq(m2j_json_str(p.invoice, "reference"), "MAG-T1");
+    ck_assert_str_eq(p.reference, "MAG-T1"); /* the worker searches Jortt by what was sent */
+    ck_assert_str_eq(m2j_json_str(p.invoice, "remarks"), "B");
+    ck_assert(!json_object_object_get_ex(p.invoice, "payment_term", NULL)); /* rendered empty: left out */
+    ck_assert(json_object_get_boolean(json_object_object_get(p.invoice, "sold_via_platform")));
+    ck_assert_str_eq(m2j_json_str(p.customer, "coc_number"), "NL1");
+    ck_assert_str_eq(m2j_json_str(p.customer, "email"), "{x}");
+    m2j_invoice_plan_clear(&p);
+    m2j_config_free(cfg);
+
+    /* an integer field that renders as text is an error, not a silent 0 */
+    cfg = base_config("{\"field_map\":{\"payment_term\":\"{customer_lastname}\"}}", NULL);
+    ck_assert_int_eq(plan_of(cfg, o, &p, &err), M2J_ERR_INVALID);
+    ck_assert_ptr_nonnull(strstr(err.msg, "orders.field_map.payment_term"));
+    m2j_config_free(cfg);
+    json_object_put(o);
+}
+END_TEST
+
+START_TEST(status_and_guards)
+{
+    m2j_config *cfg = base_config(NULL, NULL);
+    json_object *o = one_row_order("NL", "1", "100.00", "21.00", "21", "0", "0");
+    m2j_order_action act = M2J_ORDER_INVOICE;
+    m2j_buf reason = {0};
+    m2j_invoice_plan p = {0};
+    m2j_err err = {0};
+    json_object_object_add(o, "status", json_object_new_string("complete"));
+    ck_assert_int_eq(m2j_order_plan(cfg, o, &act, &reason, &p, &err), M2J_OK);
+    ck_assert_int_eq(act, M2J_ORDER_SKIP);
+    ck_assert_str_eq(m2j_buf_str(&reason), "status complete not in orders.statuses");
+    m2j_buf_free(&reason);
+
+    json_object_object_add(o, "status", json_object_new_string("processing"));
+    json_object_object_del(o, "items");
+    ck_assert_int_eq(m2j_order_plan(cfg, o, &act, NULL, &p, &err), M2J_ERR_INVALID);
+    ck_assert_str_eq(err.msg, "order has no items");
+    json_object_put(o);
+
+    /* amounts that are not numbers are named */
+    o = one_row_order("NL", "1", "100.00", "21.00", "21", "0", "0");
+    json_object_object_add(o, "subtotal", json_object_new_string("12,50"));
+    ck_assert_int_eq(m2j_order_plan(cfg, o, &act, NULL, &p, &err), M2J_ERR_INVALID);
+    ck_assert_ptr_nonnull(strstr(err.msg, "subtotal"));
+    json_object_put(o);
+    m2j_config_free(cfg);
+}
+END_TEST
+
+START_TEST(customer_from_magento_samples)
+{
+    m2j_config *cfg = base_config(NULL, "{\"language_by_country\":{\"*\":\"en\"},\"groups\":{\"1\":{\"payment_term\":"
+                                        "21}}}");
+    json_object *c = parse("{\"id\":2,\"group_id\":1,\"default_billing\":\"7\",\"email\":\"JDoe@Example.com\","
+                           "\"firstname\":\"Jane\",\"lastname\":\"Doe\",\"taxvat\":\"DE999\","
+                           "\"addresses\":[{\"id\":6,\"country_id\":\"US\",\"street\":[\"1 Elm\"],\"postcode\":\"1\","
+                           "\"city\":\"X\",\"firstname\":\"Jane\",\"lastname\":\"Doe\"},"
+                           "{\"id\":7,\"country_id\":\"de\",\"street\":[\"Hauptstr.\",\"5a\"],\"postcode\":\"10115\","
+                           "\"city\":\"Berlin\",\"company\":\"Doe GmbH\",\"telephone\":\"+49\","
+                           "\"firstname\":\"Jane\",\"lastname\":\"Doe\"}]}");
+    json_object *body = NULL;
+    m2j_err err = {0};
+    ck_assert_msg(m2j_customer_from_magento(cfg, c, &body, &err) == M2J_OK, "%s", err.msg);
+    json_object *want = parse("{\"is_private\":false,\"customer_name\":\"Doe GmbH\",\"attn\":\"Jane Doe\","
+                              "\"address_street\":\"Hauptstr. 5a\",\"address_postal_code\":\"10115\","
+                              "\"address_city\":\"Berlin\",\"address_country_code\":\"DE\",\"vat_number\":\"DE999\","
+                              "\"shift_vat\":true,\"email\":\"jdoe@example.com\",\"phonenumber\":\"+49\","
+                              "\"reference\":\"2\",\"payment_term\":21,"
+                              "\"default_ledger_account_id\":\"33333333-3333-4333-8333-333333333333\","
+                              "\"invoice_language\":\"en\"}");
+    ck_assert_msg(json_object_equal(body, want), "got %s", pretty(body));
+    json_object_put(want);
+    json_object_put(body);
+    json_object_put(c);
+
+    /* the shared REST sample: default_billing flagged on the address */
+    c = parse("{\"id\":2,\"group_id\":1,\"default_billing\":\"2\",\"email\":\"jdoe@example.com\",\"firstname\":"
+              "\"Jane\",\"lastname\":\"Doe\",\"addresses\":[{\"id\":2,\"customer_id\":2,\"region\":{\"region_code\":"
+              "\"NY\",\"region\":\"New York\",\"region_id\":43},\"region_id\":43,\"country_id\":\"US\",\"street\":"
+              "[\"123 Oak Ave\"],\"telephone\":\"512-555-1111\",\"postcode\":\"10755\",\"city\":\"Purchase\","
+              "\"firstname\":\"Jane\",\"lastname\":\"Doe\",\"default_shipping\":true,\"default_billing\":true}]}");
+    ck_assert_int_eq(m2j_customer_from_magento(cfg, c, &body, &err), M2J_OK);
+    want = parse("{\"is_private\":true,\"customer_name\":\"Jane Doe\",\"first_name\":\"Jane\",\"last_name\":\"Doe\","
+                 "\"address_street\":\"123 Oak Ave\",\"address_postal_code\":\"10755\",\"address_city\":\"Purchase\","
+                 "\"address_country_code\":\"US\",\"email\":\"jdoe@example.com\",\"phonenumber\":\"512-555-1111\","
+                 "\"reference\":\"2\",\"payment_term\":21,"
+                 "\"default_ledger_account_id\":\"33333333-3333-4333-8333-333333333333\","
+                 "\"invoice_language\":\"en\"}");
+    ck_assert_msg(json_object_equal(body, want), "got %s", pretty(body));
+    json_object_put(want);
+    json_object_put(body);
+    json_object_put(c);
+
+    /* nothing to name the customer by */
+    c = parse("{\"id\":3}");
+    ck_assert_int_eq(m2j_customer_from_magento(cfg, c, &body, &err), M2J_ERR_INVALID);
+    ck_assert_ptr_null(body);
+    json_object_put(c);
+    m2j_config_free(cfg);
+}
+END_TEST
+
+START_TEST(fingerprint)
+{
+    json_object *a = parse("{\"b\":1,\"a\":\"x\",\"c\":{\"z\":true,\"y\":null}}");
+    json_object *b = parse("{\"c\":{\"y\":null,\"z\":true},\"a\":\"x\",\"b\":1}");
+    json_object *c = parse("{\"c\":{\"y\":null,\"z\":false},\"a\":\"x\",\"b\":1}");
+    char ha[65], hb[65], hc[65];
+    m2j_customer_fingerprint(a, ha);
+    m2j_customer_fingerprint(b, hb);
+    m2j_customer_fingerprint(c, hc);
+    ck_assert_uint_eq(strlen(ha), 64);
+    ck_assert_str_eq(ha, hb);
+    ck_assert_str_ne(ha, hc);
+    /* sha256 of the canonical text: sorted keys, no spaces */
+    const char *canon = "{\"a\":\"x\",\"b\":1,\"c\":{\"y\":null,\"z\":true}}";
+    char hx[65];
+    m2j_sha256_hex(canon, strlen(canon), hx);
+    ck_assert_str_eq(ha, hx);
+    json_object_put(a);
+    json_object_put(b);
+    json_object_put(c);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("order_mapping");
+    TCase *t = tcase_create("fixtures");
+    tcase_add_loop_test(t, fixture_case, 0, n_fixtures ? (int)n_fixtures : 1);
+    suite_add_tcase(s, t);
+    t = tcase_create("focused");
+    tcase_add_test(t, split_uneven_rows);
+    tcase_add_test(t, rate_validation);
+    tcase_add_test(t, shipping_rate_derivation);
+    tcase_add_test(t, currency);
+    tcase_add_test(t, field_maps);
+    tcase_add_test(t, status_and_guards);
+    tcase_add_test(t, customer_from_magento_samples);
+    tcase_add_test(t, fingerprint);
+    suite_add_tcase(s, t);
+    return s;
+}
+
+int main(void)
+{
+    load_fixture_list();
+    SRunner *sr = srunner_create(suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    for (size_t i = 0; i < n_fixtures; i++)
+        free(fixtures[i]);
+    free(fixtures);
+    return failed ? 1 : 0;
+}
