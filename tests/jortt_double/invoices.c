@@ -526,7 +526,9 @@ void jd_invoices_credit(jd_ctx *c)
     copy_key(body, "net_amounts", orig, "net_amounts");
     copy_key(body, "payment_method", orig, "payment_method");
     copy_key(body, "payment_term", orig, "payment_term");
-    copy_key(body, "reference", orig, "reference");
+    /* The reference stays empty: the original's reference belongs to the
+     * original, and a copy would make a search by order reference find two
+     * invoices (the real API's behaviour here is not documented). */
     copy_key(body, "remarks", orig, "remarks");
     copy_key(body, "introduction", orig, "introduction");
     copy_key(body, "tradename_id", orig, "tradename_id");
