@@ -689,7 +689,7 @@ void h_config_write(h_env *e, const char *override_json)
         "  \"max_body_bytes\":65536},"
         "\"jortt\":{\"api_url\":\"%s\",\"token_url\":\"%s/oauth-provider/oauth/token\","
         "  \"client_id\":\"m2jortt-test\",\"client_secret\":\"test-secret\",\"timeout_seconds\":5,"
-        "  \"requests_per_second\":100},"
+        "  \"requests_per_second\":10},"
         "\"worker\":{\"visibility_timeout_seconds\":2,\"block_ms\":200,\"lock_ttl_seconds\":10,"
         "  \"shutdown_grace_seconds\":3,"
         "  \"retry\":{\"base_seconds\":1,\"max_seconds\":2,\"max_attempts\":8}},"
