@@ -1,0 +1,227 @@
+/* invoice_sync.c: see invoice_sync.h. */
+#include "invoice_sync.h"
+#include "crypto_util.h"
+#include "customer_sync.h"
+#include "json_util.h"
+#include "log.h"
+#include "order_mapping.h"
+#include "wredis.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MIN_QUERY_LEN 3
+
+typedef struct {
+    const char *ref;
+    char       *id;
+} find_ctx;
+
+static bool find_cb(json_object *item, void *ud)
+{
+    find_ctx *fc = ud;
+    const char *r = m2j_json_str(item, "reference");
+    const char *id = m2j_json_str(item, "id");
+    if (r && id && *id && strcmp(r, fc->ref) == 0) {
+        fc->id = strdup(id);
+        return false;
+    }
+    return true;
+}
+
+static m2j_rc record_done(m2j_worker *w, const char *ok, const char *invoice_id, m2j_err *e)
+{
+    char now[32];
+    snprintf(now, sizeof now, "%lld", m2j_now_ms());
+    return m2j_wcmd(w->q, NULL, e, "HSET", ok, "state", "done", "invoice_id", invoice_id, "at", now, NULL);
+}
+
+/* Under the order lock. */
+static void invoice_locked(m2j_worker *w, const char *event_id, m2j_invoice_plan *plan,
+                           const char *ok, m2j_step *s)
+{
+    m2j_err e;
+    redisReply *r = NULL;
+    m2j_rc rc = m2j_wcmd(w->q, &r, &e, "HGETALL", ok, NULL);
+    if (rc != M2J_OK) {
+        m2j_step_from_rc(s, rc, &e, "order record");
+        return;
+    }
+    const char *st = m2j_reply_field(r, "state");
+    const char *inv = m2j_reply_field(r, "invoice_id");
+    bool pending = st && strcmp(st, "pending") == 0;
+    if (st && strcmp(st, "done") == 0) {
+        m2j_step_set(s, M2J_STEP_SKIP, "already invoiced as %s", inv ? inv : "?");
+        freeReplyObject(r);
+        return;
+    }
+    freeReplyObject(r);
+
+    char *customer_id = NULL;
+    if (plan->fixed_customer_id) {
+        customer_id = strdup(plan->fixed_customer_id);
+    } else {
+        m2j_customer_resolve(w, plan->email, plan->magento_customer_id, plan->customer, false, NULL,
+                             &customer_id, s);
+        if (!customer_id)
+            return;
+    }
+
+    if (pending) {
+        if (strlen(plan->reference) < MIN_QUERY_LEN) {
+            m2j_log(M2J_LOG_WARN, "earlier invoice attempt had an unknown outcome and the reference is too short "
+                    "to search: posting again may duplicate it", "ref", plan->reference, NULL);
+        } else {
+            find_ctx fc = { plan->reference, NULL };
+            m2j_jortt_response lr;
+            m2j_call_class cls;
+            rc = m2j_jortt_list(&w->api, M2J_PATH_INVOICES_LIST, plan->reference, find_cb, &fc, &lr, &cls, &e);
+            if (rc != M2J_OK || cls != M2J_CLASS_SUCCESS) {
+                if (rc != M2J_OK)
+                    m2j_step_from_rc(s, rc, &e, "search invoice");
+                else
+                    m2j_step_from_call(s, w, "search invoice", &lr, cls);
+                m2j_jortt_response_clear(&lr);
+                free(customer_id);
+                return;
+            }
+            m2j_jortt_response_clear(&lr);
+            if (fc.id) {
+                rc = record_done(w, ok, fc.id, &e);
+                if (rc != M2J_OK) {
+                    m2j_step_from_rc(s, rc, &e, "record invoice");
+                    free(fc.id);
+                } else {
+                    m2j_step_set(s, M2J_STEP_DONE, "adopted invoice %s from an earlier attempt", fc.id);
+                    s->result_id = fc.id;
+                }
+                free(customer_id);
+                return;
+            }
+        }
+    }
+
+    for (int round = 0; round < 2; round++) {
+        char now[32];
+        snprintf(now, sizeof now, "%lld", m2j_now_ms());
+        rc = m2j_wcmd(w->q, NULL, &e, "HSET", ok, "state", "pending", "event_id", event_id, "at", now, NULL);
+        if (rc != M2J_OK) {
+            m2j_step_from_rc(s, rc, &e, "mark order pending");
+            break;
+        }
+        json_object *body = NULL;
+        if (json_object_deep_copy(plan->invoice, &body, NULL) != 0 ||
+            m2j_json_set_str(body, "customer_id", customer_id) != M2J_OK) {
+            if (body)
+                json_object_put(body);
+            m2j_step_set(s, M2J_STEP_RETRY, "out of memory building the invoice");
+            break;
+        }
+        m2j_jortt_response pr;
+        m2j_call_class cls;
+        rc = m2j_jortt_call(&w->api, "POST", M2J_PATH_INVOICES_CREATE, NULL, 0, body, &pr, &cls, &e);
+        json_object_put(body);
+        if (rc != M2J_OK) {
+            m2j_step_from_rc(s, rc, &e, "create invoice");
+            m2j_jortt_response_clear(&pr);
+            break;
+        }
+        if (cls == M2J_CLASS_SUCCESS) {
+            const char *id = pr.json ? m2j_json_str(pr.json, "data.id") : NULL;
+            if (!id || !*id) {
+                m2j_step_set(s, M2J_STEP_RETRY, "create invoice: HTTP %ld without data.id", pr.status);
+            } else if ((rc = record_done(w, ok, id, &e)) != M2J_OK) {
+                /* Created but not recorded: the pending mark makes the next
+                 * attempt find it by reference. */
+                m2j_step_from_rc(s, rc, &e, "record invoice");
+            } else {
+                m2j_step_set(s, M2J_STEP_DONE, "invoiced");
+                s->result_id = strdup(id);
+            }
+            m2j_jortt_response_clear(&pr);
+            break;
+        }
+        if (cls == M2J_CLASS_NOT_FOUND && round == 0 && !plan->fixed_customer_id) {
+            /* The cached customer was deleted in Jortt: nothing was created;
+             * find or create the customer again and post once more. */
+            m2j_jortt_response_clear(&pr);
+            char *bad = customer_id;
+            customer_id = NULL;
+            m2j_customer_resolve(w, plan->email, plan->magento_customer_id, plan->customer, false, bad,
+                                 &customer_id, s);
+            free(bad);
+            if (!customer_id)
+                break;
+            continue;
+        }
+        m2j_step_from_call(s, w, "create invoice", &pr, cls);
+        m2j_jortt_response_clear(&pr);
+        if (s->kind == M2J_STEP_DEAD) {
+            /* Jortt refused it: nothing exists, the next try needs no search. */
+            m2j_wcmd(w->q, NULL, NULL, "DEL", ok, NULL);
+        }
+        break;
+    }
+    free(customer_id);
+}
+
+void m2j_invoice_order(m2j_worker *w, const char *event_id, json_object *order, char **ref_out, m2j_step *s)
+{
+    const char *inc = m2j_json_str(order, "increment_id");
+    *ref_out = inc ? strdup(inc) : NULL;
+    m2j_order_action action;
+    m2j_buf skip = {0};
+    m2j_invoice_plan plan;
+    memset(&plan, 0, sizeof plan);
+    m2j_err e;
+    m2j_rc rc = m2j_order_plan(w->cfg, order, &action, &skip, &plan, &e);
+    if (rc != M2J_OK) {
+        m2j_step_set(s, rc == M2J_ERR_NOMEM ? M2J_STEP_RETRY : M2J_STEP_DEAD, "%s", e.msg);
+        m2j_buf_free(&skip);
+        return;
+    }
+    if (action == M2J_ORDER_SKIP) {
+        m2j_step_set(s, M2J_STEP_SKIP, "%s", m2j_buf_str(&skip));
+        m2j_buf_free(&skip);
+        return;
+    }
+    m2j_buf_free(&skip);
+    if (!plan.reference || !*plan.reference) {
+        m2j_step_set(s, M2J_STEP_DEAD, "order has no increment_id to use as reference");
+        m2j_invoice_plan_clear(&plan);
+        return;
+    }
+    free(*ref_out);
+    *ref_out = strdup(plan.reference);
+
+    m2j_buf ok = {0}, lock = {0};
+    char token[33];
+    if (m2j_wkey(w->q, &ok, "order:%s", plan.reference) || m2j_buf_printf(&lock, "order:%s", plan.reference) ||
+        m2j_random_hex(token) != M2J_OK) {
+        m2j_step_set(s, M2J_STEP_RETRY, "out of memory");
+        goto out;
+    }
+    rc = m2j_lock_acquire(w->q, lock.data, token, w->cfg->worker.lock_ttl_seconds * 1000, &e);
+    if (rc == M2J_ERR_CONFLICT) {
+        m2j_step_set(s, M2J_STEP_LOCKED, "order is being handled by another worker");
+        goto out;
+    }
+    if (rc != M2J_OK) {
+        m2j_step_from_rc(s, rc, &e, "order lock");
+        goto out;
+    }
+    invoice_locked(w, event_id, &plan, ok.data, s);
+    if (m2j_lock_release(w->q, lock.data, token, &e) == M2J_ERR_CONFLICT)
+        m2j_log(M2J_LOG_WARN, "order lock expired before the work ended (worker.lock_ttl_seconds too short?)",
+                "ref", plan.reference, NULL);
+    if (s->kind == M2J_STEP_DONE) {
+        m2j_money_format(plan.grand_total, s->totals[0]);
+        m2j_money_format(plan.total_incl, s->totals[1]);
+        m2j_money_format(plan.total_excl, s->totals[2]);
+    }
+out:
+    m2j_buf_free(&ok);
+    m2j_buf_free(&lock);
+    m2j_invoice_plan_clear(&plan);
+}

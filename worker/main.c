@@ -1,0 +1,363 @@
+/* m2jortt-worker: takes events from the Redis queue and turns them into Jortt
+ * customers and invoices. Many of these run at once, on many hosts; all
+ * coordination goes through Redis (queue, locks, token, rate limit, breaker).
+ *
+ *   m2jortt-worker --config FILE [--consumer NAME] [--once]
+ *
+ * --once processes until the queue has nothing to hand out, then exits
+ * (tests). SIGTERM/SIGINT: stop taking, finish the job in hand, exit 0. */
+#include "breaker.h"
+#include "config.h"
+#include "crypto_util.h"
+#include "customer_sync.h"
+#include "jortt_api.h"
+#include "json_util.h"
+#include "log.h"
+#include "processor.h"
+#include "queue.h"
+#include "wredis.h"
+
+#include <curl/curl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define RECONNECT_MIN_MS   100
+#define RECONNECT_MAX_MS   5000
+#define HEARTBEAT_TTL      "30"
+#define PROMOTE_EVERY_MS   1000
+#define PROMOTE_LIMIT      100
+#define BREAKER_POLL_MS    500
+
+static volatile sig_atomic_t g_stop = 0;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    g_stop = 1;
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: m2jortt-worker --config FILE [--consumer NAME] [--once]\n");
+}
+
+/* Logs Redis going away and coming back once each, not once per retry. */
+typedef struct {
+    bool      down;
+    long long backoff_ms;
+} conn_state;
+
+static void redis_failed(conn_state *cs, const char *what, const m2j_err *e)
+{
+    if (!cs->down) {
+        m2j_log(M2J_LOG_ERROR, "redis unavailable; retrying with back-off", "during", what, "error", e->msg, NULL);
+        cs->down = true;
+        cs->backoff_ms = RECONNECT_MIN_MS;
+    }
+    m2j_sleep_ms(cs->backoff_ms, &g_stop);
+    cs->backoff_ms *= 2;
+    if (cs->backoff_ms > RECONNECT_MAX_MS)
+        cs->backoff_ms = RECONNECT_MAX_MS;
+}
+
+static void redis_ok(conn_state *cs)
+{
+    if (cs->down)
+        m2j_log(M2J_LOG_INFO, "redis available again", NULL);
+    cs->down = false;
+    cs->backoff_ms = RECONNECT_MIN_MS;
+}
+
+/* noeviction is what "no event is ever lost" assumes: under memory
+ * pressure any other policy may silently drop queued events or locks. */
+static void check_eviction_policy(m2j_queue *q)
+{
+    redisReply *r = NULL;
+    if (m2j_wcmd(q, &r, NULL, "CONFIG", "GET", "maxmemory-policy", NULL) != M2J_OK)
+        return; /* CONFIG is often disabled on managed Redis */
+    if (r->type == REDIS_REPLY_ARRAY && r->elements == 2 && r->element[1]->type == REDIS_REPLY_STRING &&
+        strcmp(r->element[1]->str, "noeviction") != 0)
+        m2j_log(M2J_LOG_WARN, "redis maxmemory-policy is not noeviction: events may be lost under memory pressure",
+                "maxmemory_policy", r->element[1]->str, NULL);
+    freeReplyObject(r);
+}
+
+typedef struct {
+    json_object *selectable; /* set of ids */
+} ledger_ctx;
+
+static bool ledger_cb(json_object *item, void *ud)
+{
+    ledger_ctx *lc = ud;
+    const char *id = m2j_json_str(item, "ledger_account_id");
+    bool sel = false;
+    if (id && m2j_json_bool(item, "selectable", &sel) == M2J_OK && sel)
+        json_object_object_add(lc->selectable, id, json_object_new_boolean(1));
+    return true;
+}
+
+static bool ledger_known(ledger_ctx *lc, const char *what, const char *key, const char *id)
+{
+    if (!id || !*id || json_object_object_get_ex(lc->selectable, id, NULL))
+        return true;
+    m2j_log(M2J_LOG_ERROR, "configured ledger account is not a selectable Jortt invoice ledger account",
+            "setting", what, "key", key, "ledger_account_id", id, NULL);
+    return false;
+}
+
+/* Returns 1 when a configured ledger account is unknown to Jortt (a config
+ * error: exit), 0 otherwise (also when Jortt cannot be asked right now). */
+static int check_ledger_accounts(m2j_worker *w)
+{
+    const m2j_config *cfg = w->cfg;
+    bool any = cfg->orders.n_revenue_account_by_country > 0;
+    for (size_t i = 0; i < cfg->orders.n_shipping_methods; i++)
+        any |= cfg->orders.shipping_methods[i].v.ledger_account_id != NULL;
+    for (size_t i = 0; i < cfg->customers.n_groups; i++)
+        any |= cfg->customers.groups[i].v.ledger_account_id != NULL;
+    if (!any)
+        return 0;
+    ledger_ctx lc = { json_object_new_object() };
+    m2j_jortt_response r;
+    m2j_call_class cls;
+    m2j_err e;
+    m2j_rc rc = m2j_jortt_call(&w->api, "GET", M2J_PATH_LEDGER_ACCOUNTS, NULL, 0, NULL, &r, &cls, &e);
+    int bad = 0;
+    if (rc != M2J_OK || cls != M2J_CLASS_SUCCESS) {
+        m2j_buf d = {0};
+        if (rc == M2J_OK)
+            m2j_jortt_describe(&r, &d);
+        m2j_log(M2J_LOG_WARN, "cannot check the configured ledger accounts against Jortt now; continuing",
+                "error", rc == M2J_OK ? m2j_buf_str(&d) : e.msg, NULL);
+        m2j_buf_free(&d);
+    } else {
+        json_object *data = r.json ? m2j_json_path(r.json, "data") : NULL;
+        size_t n = data && json_object_is_type(data, json_type_array) ? json_object_array_length(data) : 0;
+        for (size_t i = 0; i < n; i++)
+            ledger_cb(json_object_array_get_idx(data, i), &lc);
+        for (size_t i = 0; i < cfg->orders.n_revenue_account_by_country; i++)
+            bad |= !ledger_known(&lc, "orders.revenue_account_by_country", cfg->orders.revenue_account_by_country[i].key,
+                                 cfg->orders.revenue_account_by_country[i].v);
+        for (size_t i = 0; i < cfg->orders.n_shipping_methods; i++)
+            bad |= !ledger_known(&lc, "orders.shipping_methods", cfg->orders.shipping_methods[i].key,
+                                 cfg->orders.shipping_methods[i].v.ledger_account_id);
+        for (size_t i = 0; i < cfg->customers.n_groups; i++)
+            bad |= !ledger_known(&lc, "customers.groups", cfg->customers.groups[i].key,
+                                 cfg->customers.groups[i].v.ledger_account_id);
+    }
+    m2j_jortt_response_clear(&r);
+    json_object_put(lc.selectable);
+    return bad;
+}
+
+/* While the breaker is open no events are taken. Returns true when it is
+ * open (the caller loops), after sleeping or probing. */
+static bool breaker_gate(m2j_worker *w, conn_state *cs, bool *was_open)
+{
+    m2j_breaker_state st;
+    m2j_err e;
+    if (m2j_breaker_get(w->q, &st, &e) != M2J_OK) {
+        redis_failed(cs, "breaker", &e);
+        return true;
+    }
+    if (!st.open) {
+        if (*was_open)
+            m2j_log(M2J_LOG_INFO, "circuit breaker closed: taking events again", NULL);
+        *was_open = false;
+        return false;
+    }
+    if (!*was_open) {
+        m2j_log(M2J_LOG_WARN, "circuit breaker open: Jortt looks down; not taking events", NULL);
+        *was_open = true;
+    }
+    long long now = m2j_now_ms();
+    if (now < st.open_until_ms) {
+        long long wait = st.open_until_ms - now;
+        m2j_sleep_ms(wait < 1000 ? wait : 1000, &g_stop);
+        return true;
+    }
+    char token[33];
+    if (m2j_random_hex(token) != M2J_OK || m2j_breaker_claim_probe(w->q, token, &e) != M2J_OK) {
+        m2j_sleep_ms(BREAKER_POLL_MS, &g_stop);
+        return true;
+    }
+    m2j_jortt_response r;
+    m2j_call_class cls;
+    m2j_rc rc = m2j_jortt_call(&w->api, "GET", M2J_PATH_LEDGER_ACCOUNTS, NULL, 0, NULL, &r, &cls, &e);
+    m2j_buf d = {0};
+    if (rc == M2J_OK)
+        m2j_jortt_describe(&r, &d);
+    m2j_log(M2J_LOG_INFO, "circuit breaker probe", "result",
+            rc == M2J_OK ? m2j_call_class_name(cls) : "not_sent",
+            "detail", rc == M2J_OK ? m2j_buf_str(&d) : e.msg, NULL);
+    m2j_buf_free(&d);
+    m2j_jortt_response_clear(&r);
+    return true;
+}
+
+int main(int argc, char **argv)
+{
+    const char *config_path = NULL, *consumer_arg = NULL;
+    bool once = false;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
+            config_path = argv[++i];
+        } else if (strcmp(argv[i], "--consumer") == 0 && i + 1 < argc) {
+            consumer_arg = argv[++i];
+        } else if (strcmp(argv[i], "--once") == 0) {
+            once = true;
+        } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            usage(stdout);
+            return 0;
+        } else {
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (!config_path)
+        config_path = M2J_CONFIG_DEFAULT_PATH;
+
+    m2j_log_set_component("worker");
+    m2j_config *cfg = NULL;
+    m2j_err e;
+    if (m2j_config_load(config_path, &cfg, &e) != M2J_OK) {
+        m2j_log(M2J_LOG_ERROR, "cannot load configuration", "path", config_path, "error", e.msg, NULL);
+        return 1;
+    }
+    int lvl = m2j_log_level_parse(cfg->log.level ? cfg->log.level : "info");
+    if (lvl >= 0)
+        m2j_log_set_level((m2j_log_level)lvl);
+    m2j_log_set_pseudonym_key(cfg->redis.key_prefix);
+
+    char consumer[320];
+    if (consumer_arg) {
+        snprintf(consumer, sizeof consumer, "%s", consumer_arg);
+    } else {
+        char host[256] = "host";
+        gethostname(host, sizeof host - 1);
+        host[sizeof host - 1] = '\0';
+        snprintf(consumer, sizeof consumer, "%s:%ld", host, (long)getpid());
+    }
+
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    /* no SA_RESTART: sleeps and blocking reads return early on a signal */
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
+        m2j_log(M2J_LOG_ERROR, "curl initialisation failed", NULL);
+        m2j_config_free(cfg);
+        return 1;
+    }
+    int exit_code = 0;
+    m2j_jortt_client *http = NULL;
+    m2j_queue *q = NULL;
+    if (m2j_jortt_client_new(cfg->jortt.timeout_seconds, &http, &e) != M2J_OK) {
+        m2j_log(M2J_LOG_ERROR, "cannot create the HTTP client", "error", e.msg, NULL);
+        exit_code = 1;
+        goto done;
+    }
+
+    conn_state cs = { false, RECONNECT_MIN_MS };
+    while (!g_stop) {
+        if (m2j_queue_open(cfg, &q, &e) == M2J_OK)
+            break;
+        redis_failed(&cs, "connect", &e);
+    }
+    if (g_stop)
+        goto done;
+    redis_ok(&cs);
+    m2j_log(M2J_LOG_INFO, "worker started", "consumer", consumer, "once", once ? "true" : "false", NULL);
+    check_eviction_policy(q);
+
+    m2j_worker w = { .cfg = cfg, .q = q, .consumer = consumer, .stop = &g_stop };
+    w.api.cfg = cfg;
+    w.api.q = q;
+    w.api.http = http;
+    w.api.stop = &g_stop;
+
+    if (check_ledger_accounts(&w)) {
+        m2j_log(M2J_LOG_ERROR, "configuration error: unknown ledger account(s); exiting", NULL);
+        exit_code = 1;
+        goto done;
+    }
+    long filled = 0;
+    m2j_rc rc = m2j_customer_index_warm(&w, &filled, &e);
+    if (rc == M2J_OK && filled > 0) {
+        char n[24];
+        snprintf(n, sizeof n, "%ld", filled);
+        m2j_log(M2J_LOG_INFO, "customer index warmed", "customers", n, NULL);
+    } else if (rc != M2J_OK && rc != M2J_ERR_CONFLICT) {
+        m2j_log(M2J_LOG_WARN, "customer index not warmed (new buyers are searched first)", "error", e.msg, NULL);
+    }
+
+    m2j_buf hb = {0};
+    m2j_wkey(q, &hb, "worker:%s", consumer);
+    long long last_promote = 0, last_beat = 0;
+    bool breaker_was_open = false;
+    while (!g_stop) {
+        long long now = m2j_now_ms();
+        if (now - last_beat >= 1000) {
+            char ts[32];
+            snprintf(ts, sizeof ts, "%lld", now);
+            if (m2j_wcmd(q, NULL, &e, "SET", hb.data, ts, "EX", HEARTBEAT_TTL, NULL) != M2J_OK) {
+                redis_failed(&cs, "heartbeat", &e);
+                continue;
+            }
+            last_beat = now;
+        }
+        if (now - last_promote >= PROMOTE_EVERY_MS) {
+            if (m2j_queue_promote_due(q, now, PROMOTE_LIMIT, NULL, &e) != M2J_OK) {
+                redis_failed(&cs, "promote", &e);
+                continue;
+            }
+            last_promote = now;
+        }
+        redis_ok(&cs);
+        if (breaker_gate(&w, &cs, &breaker_was_open))
+            continue;
+
+        m2j_job job;
+        memset(&job, 0, sizeof job);
+        rc = m2j_queue_take(q, consumer, cfg->worker.block_ms,
+                            cfg->worker.visibility_timeout_seconds * 1000, &job, &e);
+        if (rc == M2J_ERR_EMPTY) {
+            if (once)
+                break;
+            continue;
+        }
+        if (rc != M2J_OK) {
+            if (rc == M2J_ERR_IO) {
+                redis_failed(&cs, "take", &e);
+            } else {
+                m2j_log(M2J_LOG_ERROR, "taking a job failed", "error", e.msg, NULL);
+                m2j_sleep_ms(RECONNECT_MIN_MS, &g_stop);
+            }
+            continue;
+        }
+        rc = m2j_process_job(&w, &job, &e);
+        m2j_job_clear(&job);
+        if (rc == M2J_ERR_IO)
+            redis_failed(&cs, "outcome", &e);
+    }
+    if (q)
+        m2j_wcmd(q, NULL, NULL, "DEL", hb.data, NULL);
+    m2j_buf_free(&hb);
+    char calls[24];
+    snprintf(calls, sizeof calls, "%ld", w.api.calls);
+    m2j_log(M2J_LOG_INFO, "worker stopped", "consumer", consumer, "jortt_calls", calls, NULL);
+
+done:
+    m2j_queue_close(q);
+    m2j_jortt_client_free(http);
+    curl_global_cleanup();
+    m2j_config_free(cfg);
+    return exit_code;
+}

@@ -1,0 +1,241 @@
+/* processor.c: see processor.h. Every path ends in exactly one queue
+ * outcome; the step modules only describe what happened (worker_ctx.h). */
+#include "processor.h"
+#include "crypto_util.h"
+#include "customer_sync.h"
+#include "event.h"
+#include "invoice_sync.h"
+#include "json_util.h"
+#include "log.h"
+#include "wredis.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static uint32_t crypto_rand(void *ctx)
+{
+    (void)ctx;
+    uint32_t v = 0;
+    if (m2j_random_bytes(&v, sizeof v) != M2J_OK)
+        v = (uint32_t)m2j_now_ms();
+    return v;
+}
+
+static long long job_int(json_object *job, const char *key)
+{
+    int64_t v = 0;
+    if (m2j_json_int(job, key, &v) != M2J_OK)
+        return 0;
+    return v;
+}
+
+static m2j_rc set_int(json_object *job, const char *key, long long v)
+{
+    json_object *o = json_object_new_int64(v);
+    if (!o || json_object_object_add(job, key, o) != 0) {
+        if (o)
+            json_object_put(o);
+        return M2J_ERR_NOMEM;
+    }
+    return M2J_OK;
+}
+
+static const char *step_name(m2j_step_kind k)
+{
+    switch (k) {
+    case M2J_STEP_CONTINUE: return "continue";
+    case M2J_STEP_DONE:     return "done";
+    case M2J_STEP_SKIP:     return "skip";
+    case M2J_STEP_RETRY:    return "retry";
+    case M2J_STEP_DEAD:     return "dead";
+    case M2J_STEP_LOCKED:   return "locked";
+    case M2J_STEP_DEFER:    return "deferred";
+    case M2J_STEP_RELEASE:  return "released";
+    case M2J_STEP_REDIS:    return "redis_error";
+    }
+    return "?";
+}
+
+static m2j_rc record_dead(m2j_worker *w, m2j_job *job, m2j_step *s, const char *ref, m2j_err *err)
+{
+    long long now = m2j_now_ms();
+    if (job_int(job->job, "first_try") == 0)
+        set_int(job->job, "first_try", now);
+    set_int(job->job, "last_try", now);
+    m2j_job_add_history(job->job, now, w->consumer, "dead", m2j_buf_str(&s->reason));
+    m2j_dead_info info = {
+        .reason = m2j_buf_str(&s->reason),
+        .http_status = s->http_status,
+        .error_key = s->error_key,
+        .error_details = s->error_details,
+        .ref = ref,
+    };
+    return m2j_queue_dead(w->q, job, &info, err);
+}
+
+/* Turns the step into the queue outcome. */
+static m2j_rc record(m2j_worker *w, m2j_job *job, m2j_step *s, const char *ref, long long *attempts_out,
+                     m2j_err *err)
+{
+    long long now = m2j_now_ms();
+    *attempts_out = job_int(job->job, "attempts");
+    switch (s->kind) {
+    case M2J_STEP_DONE:
+    case M2J_STEP_CONTINUE:
+        return m2j_queue_done(w->q, job, err);
+    case M2J_STEP_SKIP:
+        return m2j_queue_skip(w->q, job, ref ? ref : "", m2j_buf_str(&s->reason), err);
+    case M2J_STEP_DEAD:
+        return record_dead(w, job, s, ref, err);
+    case M2J_STEP_RETRY: {
+        long long attempts = *attempts_out + 1;
+        *attempts_out = attempts;
+        if (set_int(job->job, "attempts", attempts) != M2J_OK)
+            return m2j_fail(err, M2J_ERR_NOMEM, "out of memory");
+        if (!m2j_retry_allowed(&w->cfg->worker.retry, (int)attempts)) {
+            m2j_buf last = {0};
+            m2j_buf_printf(&last, "%s (gave up after %lld attempts)", m2j_buf_str(&s->reason), attempts);
+            m2j_buf_free(&s->reason);
+            s->reason = last;
+            s->kind = M2J_STEP_DEAD;
+            return record_dead(w, job, s, ref, err);
+        }
+        if (job_int(job->job, "first_try") == 0)
+            set_int(job->job, "first_try", now);
+        set_int(job->job, "last_try", now);
+        long long delay = m2j_retry_delay_ms(&w->cfg->worker.retry, (int)attempts, &s->retry, crypto_rand, NULL);
+        m2j_job_add_history(job->job, now, w->consumer, "retry", m2j_buf_str(&s->reason));
+        return m2j_queue_retry(w->q, job, now + delay, err);
+    }
+    case M2J_STEP_LOCKED:
+        /* Not the event's fault: no attempt is counted. */
+        m2j_job_add_history(job->job, now, w->consumer, "locked", m2j_buf_str(&s->reason));
+        return m2j_queue_retry(w->q, job, now + M2J_LOCKED_RETRY_MS, err);
+    case M2J_STEP_DEFER:
+        /* Jortt is down (breaker open) or the fleet is paused: waiting must
+         * not burn the event's attempts. */
+        m2j_job_add_history(job->job, now, w->consumer, "deferred", m2j_buf_str(&s->reason));
+        return m2j_queue_retry(w->q, job, s->due_ms > now ? s->due_ms : now + 1000, err);
+    case M2J_STEP_RELEASE:
+        m2j_job_add_history(job->job, now, w->consumer, "released", m2j_buf_str(&s->reason));
+        return m2j_queue_release(w->q, job, err);
+    case M2J_STEP_REDIS:
+        return m2j_fail(err, M2J_ERR_IO, "%s", m2j_buf_str(&s->reason));
+    }
+    return m2j_fail(err, M2J_ERR_INTERNAL, "unknown step kind");
+}
+
+static void run(m2j_worker *w, m2j_job *job, m2j_event *ev, bool *have_ev, char **ref, m2j_step *s)
+{
+    json_object *evj = m2j_json_path(job->job, "event");
+    const char *qerr = m2j_json_str(job->job, "error");
+    m2j_err e;
+    if (!evj) {
+        m2j_step_set(s, M2J_STEP_DEAD, "unparseable event: %s", qerr ? qerr : "job has no event");
+        return;
+    }
+    if (m2j_event_from_json(evj, ev, &e) != M2J_OK) {
+        m2j_step_set(s, M2J_STEP_DEAD, "unparseable event: %s", e.msg);
+        return;
+    }
+    *have_ev = true;
+    if (job->deliveries > w->cfg->worker.max_deliveries) {
+        /* A job that keeps killing its worker (or outliving the visibility
+         * timeout) must not circulate forever. */
+        m2j_step_set(s, M2J_STEP_DEAD, "poison: delivered %ld times without an outcome", job->deliveries);
+        return;
+    }
+    switch (ev->kind) {
+    case M2J_KIND_IGNORED:
+        m2j_step_set(s, M2J_STEP_SKIP, "event type %s is not handled", ev->event_type ? ev->event_type : "?");
+        return;
+    case M2J_KIND_CREDITMEMO:
+        m2j_step_set(s, M2J_STEP_SKIP, "credit memos not supported yet");
+        return;
+    case M2J_KIND_CUSTOMER: {
+        const char *cid = ev->entity ? m2j_json_str(ev->entity, "id") : NULL;
+        if (cid) {
+            m2j_buf r = {0};
+            m2j_buf_printf(&r, "customer:%s", cid);
+            *ref = m2j_buf_detach(&r);
+        }
+        if (!ev->entity) {
+            m2j_step_set(s, M2J_STEP_DEAD, "unparseable event: customer event without entity");
+            return;
+        }
+        m2j_customer_event(w, ev->entity, s);
+        return;
+    }
+    case M2J_KIND_ORDER:
+        if (!ev->entity) {
+            m2j_step_set(s, M2J_STEP_DEAD, "unparseable event: order event without entity");
+            return;
+        }
+        m2j_invoice_order(w, ev->event_id, ev->entity, ref, s);
+        return;
+    }
+    m2j_step_set(s, M2J_STEP_DEAD, "unparseable event: unknown kind");
+}
+
+m2j_rc m2j_process_job(m2j_worker *w, m2j_job *job, m2j_err *err)
+{
+    long long t0 = m2j_now_ms();
+    long calls0 = w->api.calls;
+    m2j_event ev;
+    memset(&ev, 0, sizeof ev);
+    bool have_ev = false;
+    char *ref = NULL;
+    m2j_step s;
+    m2j_step_init(&s);
+    s.kind = M2J_STEP_CONTINUE;
+
+    run(w, job, &ev, &have_ev, &ref, &s);
+    if (s.kind == M2J_STEP_CONTINUE)
+        m2j_step_set(&s, M2J_STEP_DONE, "done");
+    /* A shutdown that stopped us before any call went out: put it back at
+     * once rather than park it in the retry schedule. */
+    if (s.kind == M2J_STEP_DEFER && w->stop && *w->stop && w->api.calls == calls0)
+        s.kind = M2J_STEP_RELEASE;
+
+    long long attempts = 0;
+    m2j_err e;
+    m2j_rc rc = record(w, job, &s, ref, &attempts, &e);
+    const char *note = NULL;
+    if (rc == M2J_ERR_CONFLICT) {
+        note = "outcome already recorded by another worker";
+        rc = M2J_OK;
+    }
+
+    char calls[24], ms[24], att[24], status[24];
+    snprintf(calls, sizeof calls, "%ld", w->api.calls - calls0);
+    snprintf(ms, sizeof ms, "%lld", m2j_now_ms() - t0);
+    snprintf(att, sizeof att, "%lld", attempts);
+    snprintf(status, sizeof status, "%ld", s.http_status);
+    m2j_log_level lvl = s.kind == M2J_STEP_DEAD ? M2J_LOG_ERROR
+                      : (s.kind == M2J_STEP_RETRY || rc != M2J_OK) ? M2J_LOG_WARN : M2J_LOG_INFO;
+    m2j_log(lvl, "job",
+            "event_id", have_ev ? ev.event_id : "-",
+            "kind", have_ev ? m2j_kind_name(ev.kind) : "-",
+            "ref", ref ? ref : "-",
+            "outcome", rc == M2J_OK ? step_name(s.kind) : "not_recorded",
+            "reason", m2j_buf_str(&s.reason),
+            "jortt_id", s.result_id ? s.result_id : "-",
+            "grand_total", s.totals[0][0] ? s.totals[0] : "-",
+            "total_incl", s.totals[1][0] ? s.totals[1] : "-",
+            "total_excl", s.totals[2][0] ? s.totals[2] : "-",
+            "http_status", status,
+            "error_key", s.error_key ? s.error_key : "-",
+            "attempts", att,
+            "jortt_calls", calls,
+            "ms", ms,
+            "note", note ? note : (rc != M2J_OK ? e.msg : "-"),
+            NULL);
+    if (rc != M2J_OK)
+        m2j_fail(err, rc, "%s", e.msg);
+    free(ref);
+    m2j_step_clear(&s);
+    if (have_ev)
+        m2j_event_clear(&ev);
+    return rc;
+}
