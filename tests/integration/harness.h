@@ -27,8 +27,8 @@
 #define H_MAX_PROCS   32
 #define H_MAX_WORKERS 8
 
-/* Deadlines (ms) scaled by env M2JORTT_TEST_SLOWDOWN (an integer, default 1;
- * sanitizer builds set e.g. 3). */
+/* Deadlines (ms) scaled by env M2JORTT_TEST_SLOWDOWN (an integer; default 1,
+ * or 3 when M2JORTT_BIN_DIR names an "asan" build). */
 long h_ms(long ms);
 
 typedef enum { H_ROLE_REDIS, H_ROLE_DOUBLE, H_ROLE_RECEIVER, H_ROLE_WORKER, H_ROLE_OTHER } h_role;

@@ -272,6 +272,44 @@ START_TEST(shared_samples)
 }
 END_TEST
 
+START_TEST(customer_event_then_order_one_customer)
+{
+    E = h_env_up("customer", NULL, 2);
+    char *base = h_read_file("tests/fixtures/integration/customer-nl-save.json", NULL);
+    long st = h_post_signed(E, "evt-cust-1", base, NULL);
+    H_ASSERT(E, st == 202, "customer event: want 202, got %ld", st);
+    H_WAIT(E, 20000, h_pred_drained, NULL, "customer event not processed");
+    json_object *state = h_double_state(E);
+    H_ASSERT(E, h_state_customers(state, ORDER_EMAIL) == 1, "customer event: %d customers for the e-mail, want 1",
+             h_state_customers(state, ORDER_EMAIL));
+    json_object_put(state);
+
+    /* The same customer saved again (new event, changed name): updated, not added. */
+    char *again = h_json_with(base, "id", "\"evt-cust-2\"", "event_id", "\"evt-cust-2\"",
+                              "data.value.lastname", "\"de Vries-Jansen\"", NULL);
+    st = h_post_signed(E, "evt-cust-2", again, NULL);
+    H_ASSERT(E, st == 202, "second customer event: want 202, got %ld", st);
+    /* And an order by that customer: the invoice goes to the same Jortt customer. */
+    char *order = order_event("evt-cust-order", "100000600", "processing");
+    st = h_post_signed(E, "evt-cust-order", order, NULL);
+    H_ASSERT(E, st == 202, "order: want 202, got %ld", st);
+    h_invoices_arg one = { "100000600", 1 };
+    H_WAIT(E, 20000, h_pred_invoices, &one, "order not invoiced");
+    wait_drained();
+    state = h_double_state(E);
+    H_ASSERT(E, h_state_customers(state, NULL) == 1, "%d customers in Jortt, want 1", h_state_customers(state, NULL));
+    json_object_put(state);
+    json_object *s = h_stats(E);
+    H_ASSERT(E, h_stat(s, "failed") == 0, "failed %lld", h_stat(s, "failed"));
+    H_ASSERT(E, h_stat(s, "received") == 3, "received %lld", h_stat(s, "received"));
+    json_object_put(s);
+    assert_no_duplicates();
+    free(order);
+    free(again);
+    free(base);
+}
+END_TEST
+
 static long post_with_headers(const char *method, const char *path, const char *const *hdrs,
                               const char *body, h_resp *r)
 {
@@ -367,6 +405,7 @@ int main(void)
     tcase_add_test(tc, one_order_three_events_one_invoice);
     tcase_add_test(tc, status_not_configured_is_skipped);
     tcase_add_test(tc, shared_samples);
+    tcase_add_test(tc, customer_event_then_order_one_customer);
     tcase_add_test(tc, receiver_answers);
     suite_add_tcase(s, tc);
     return h_run_suite(s);
