@@ -520,6 +520,9 @@ static bool split_host_port(const char *s, size_t n, int def_port, char **host, 
     return true;
 }
 
+/* On success the previous host/unix_path/username/password of rc are freed
+ * and replaced (so rc must be zero-initialised or hold earlier results); on
+ * failure rc is left as it was. */
 m2j_rc m2j_config_parse_redis_url(const char *url, m2j_redis_config *rc, m2j_err *err)
 {
     char *host = NULL, *unix_path = NULL, *user = NULL, *pass = NULL;

@@ -81,44 +81,44 @@ static bool needs_quotes(const char *s)
     return false;
 }
 
-static void append_value(m2j_buf *b, const char *v)
+/* Appends v, quoted and escaped when a logfmt parser would need it. Returns
+ * non-zero if any append failed (the line is then incomplete). */
+static int append_value(m2j_buf *b, const char *v)
 {
     if (!v)
         v = "";
-    if (!needs_quotes(v)) {
-        m2j_buf_puts(b, v);
-        return;
-    }
-    m2j_buf_append(b, "\"", 1);
+    if (!needs_quotes(v))
+        return m2j_buf_puts(b, v) != M2J_OK;
+    int bad = m2j_buf_append(b, "\"", 1) != M2J_OK;
     for (const unsigned char *p = (const unsigned char *)v; *p; p++) {
         switch (*p) {
-        case '"':  m2j_buf_append(b, "\\\"", 2); break;
-        case '\\': m2j_buf_append(b, "\\\\", 2); break;
-        case '\n': m2j_buf_append(b, "\\n", 2); break;
-        case '\r': m2j_buf_append(b, "\\r", 2); break;
-        case '\t': m2j_buf_append(b, "\\t", 2); break;
+        case '"':  bad |= m2j_buf_append(b, "\\\"", 2) != M2J_OK; break;
+        case '\\': bad |= m2j_buf_append(b, "\\\\", 2) != M2J_OK; break;
+        case '\n': bad |= m2j_buf_append(b, "\\n", 2) != M2J_OK; break;
+        case '\r': bad |= m2j_buf_append(b, "\\r", 2) != M2J_OK; break;
+        case '\t': bad |= m2j_buf_append(b, "\\t", 2) != M2J_OK; break;
         default:
             if (*p < 0x20 || *p == 0x7f)
-                m2j_buf_printf(b, "\\x%02x", *p);
+                bad |= m2j_buf_printf(b, "\\x%02x", *p) != M2J_OK;
             else
-                m2j_buf_append(b, p, 1);
+                bad |= m2j_buf_append(b, p, 1) != M2J_OK;
         }
     }
-    m2j_buf_append(b, "\"", 1);
+    return bad | (m2j_buf_append(b, "\"", 1) != M2J_OK);
 }
 
 /* Keys are our own constants, but a stray space or '=' would break parsing
  * of the whole line, so they are made safe rather than trusted. */
-static void append_key(m2j_buf *b, const char *k)
+static int append_key(m2j_buf *b, const char *k)
 {
-    if (!*k) {
-        m2j_buf_puts(b, "_");
-        return;
-    }
+    if (!*k)
+        return m2j_buf_puts(b, "_") != M2J_OK;
+    int bad = 0;
     for (const unsigned char *p = (const unsigned char *)k; *p; p++) {
         char c = (*p <= ' ' || *p == '"' || *p == '=' || *p == '\\' || *p >= 0x7f) ? '_' : (char)*p;
-        m2j_buf_append(b, &c, 1);
+        bad |= m2j_buf_append(b, &c, 1) != M2J_OK;
     }
+    return bad;
 }
 
 void m2j_log(m2j_log_level lvl, const char *msg, ...)
@@ -131,32 +131,32 @@ void m2j_log(m2j_log_level lvl, const char *msg, ...)
     gmtime_r(&ts.tv_sec, &tm);
 
     m2j_buf b = {0};
-    m2j_buf_printf(&b, "ts=%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ level=%s",
+    int bad = m2j_buf_printf(&b, "ts=%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ level=%s",
                    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-                   tm.tm_sec, ts.tv_nsec / 1000000L, level_name(lvl));
+                   tm.tm_sec, ts.tv_nsec / 1000000L, level_name(lvl)) != M2J_OK;
     pthread_mutex_lock(&g_lock);
     if (g_component) {
-        m2j_buf_puts(&b, " comp=");
-        append_value(&b, g_component);
+        bad |= m2j_buf_puts(&b, " comp=") != M2J_OK;
+        bad |= append_value(&b, g_component);
     }
     pthread_mutex_unlock(&g_lock);
-    m2j_buf_puts(&b, " msg=");
-    append_value(&b, msg);
+    bad |= m2j_buf_puts(&b, " msg=") != M2J_OK;
+    bad |= append_value(&b, msg);
 
     va_list ap;
     va_start(ap, msg);
     const char *k;
     while ((k = va_arg(ap, const char *)) != NULL) {
         const char *v = va_arg(ap, const char *);
-        m2j_buf_append(&b, " ", 1);
-        append_key(&b, k);
-        m2j_buf_append(&b, "=", 1);
-        append_value(&b, v);
+        bad |= m2j_buf_append(&b, " ", 1) != M2J_OK;
+        bad |= append_key(&b, k);
+        bad |= m2j_buf_append(&b, "=", 1) != M2J_OK;
+        bad |= append_value(&b, v);
     }
     va_end(ap);
-    m2j_buf_append(&b, "\n", 1);
+    bad |= m2j_buf_append(&b, "\n", 1) != M2J_OK;
 
-    if (b.data && b.data[b.len - 1] == '\n') {
+    if (!bad) {
         fwrite(b.data, 1, b.len, stderr);
     } else {
         /* Out of memory part-way: say so rather than emit a torn line. */

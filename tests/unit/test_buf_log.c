@@ -1,5 +1,6 @@
 /* Unit tests for common/buf.c, common/log.c, common/crypto_util.c and m2j.c. */
 #include <check.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -202,6 +203,47 @@ START_TEST(pseudonym)
 }
 END_TEST
 
+/* Several threads log long lines at once; every line must come out whole. */
+#define LOG_THREADS 4
+#define LOG_LINES 200
+
+static void *log_worker(void *arg)
+{
+    char val[600];
+    memset(val, 'a' + (int)(intptr_t)arg, sizeof val - 1);
+    val[sizeof val - 1] = '\0';
+    for (int i = 0; i < LOG_LINES; i++)
+        m2j_log(M2J_LOG_INFO, "t", "v", val, "end", "1", NULL);
+    return NULL;
+}
+
+static void log_threads(void)
+{
+    m2j_log_set_level(M2J_LOG_INFO);
+    pthread_t th[LOG_THREADS];
+    for (intptr_t i = 0; i < LOG_THREADS; i++)
+        ck_assert_int_eq(pthread_create(&th[i], NULL, log_worker, (void *)i), 0);
+    for (int i = 0; i < LOG_THREADS; i++)
+        pthread_join(th[i], NULL);
+}
+
+START_TEST(log_no_interleave)
+{
+    char *out = capture_stderr(log_threads);
+    int lines = 0;
+    for (char *save = NULL, *line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        const char *v = strstr(line, " v=");
+        ck_assert_ptr_nonnull(v);
+        char c = v[3];
+        ck_assert_uint_eq(strspn(v + 3, (char[]){c, 0}), 599);
+        ck_assert_str_eq(v + 3 + 599, " end=1");
+        lines++;
+    }
+    ck_assert_int_eq(lines, LOG_THREADS * LOG_LINES);
+    free(out);
+}
+END_TEST
+
 static void hex(const unsigned char *p, size_t n, char *out)
 {
     for (size_t i = 0; i < n; i++)
@@ -277,6 +319,7 @@ int main(void)
     tcase_add_test(tc, log_format);
     tcase_add_test(tc, log_level_filter);
     tcase_add_test(tc, pseudonym);
+    tcase_add_test(tc, log_no_interleave);
     tcase_add_test(tc, crypto);
     tcase_add_test(tc, base64);
     suite_add_tcase(s, tc);
