@@ -2,6 +2,7 @@
  * rest to one command (cli.h). */
 #include "cli.h"
 
+#include <signal.h>
 #include <string.h>
 
 void cli_usage(FILE *f)
@@ -49,6 +50,9 @@ static const struct {
 int main(int argc, char **argv)
 {
     cli_ctx c = { .config_path = M2J_CONFIG_DEFAULT_PATH, .out = stdout, .err = stderr };
+    /* hiredis writes with plain write(): a Redis that went away must give an
+     * error, not kill us with SIGPIPE. */
+    signal(SIGPIPE, SIG_IGN);
     bool bad = false;
     int i = 1;
     for (; i < argc && argv[i][0] == '-' && !bad; i++) {

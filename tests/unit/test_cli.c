@@ -405,6 +405,7 @@ END_TEST
 
 int main(void)
 {
+    signal(SIGPIPE, SIG_IGN); /* a killed redis-server must give errors, not kill the test */
     Suite *s = suite_create("cli");
     TCase *pure = tcase_create("helpers");
     tcase_add_test(pure, since_parsing);
