@@ -160,28 +160,24 @@ if (ing.length) {
 
 // ---------- end to end ----------
 const e2e = rows.filter((r) => r.part === 'e2e');
-// The double's state: calls_total / calls_throttled / by_endpoint (names as
-// bin/jortt-double reports them; looked up loosely so a renamed field shows
-// as n/a instead of breaking the report).
-const num = (o, ...keys) => { for (const k of keys) if (o && typeof o[k] === 'number') return o[k]; return null; };
-const findObj = (o, ...keys) => { for (const k of keys) if (o && o[k] && typeof o[k] === 'object') return o[k]; return {}; };
-const delta = (a, b, ...keys) => { const x = num(b, ...keys), y = num(a, ...keys); return x === null || y === null ? null : x - y; };
+// The double's state (run.sh keeps): {calls: {total, by_endpoint, throttled,
+// faulted, dropped}, customers: count, invoices: count}.
 const isAuth = (k) => /oauth|token/i.test(k);
 function callsOf(r) {
-  const be = findObj(r.double_before, 'by_endpoint', 'calls_by_endpoint', 'endpoints');
-  const ae = findObj(r.double_after, 'by_endpoint', 'calls_by_endpoint', 'endpoints');
+  const b = (r.double_before && r.double_before.calls) || {};
+  const a = (r.double_after && r.double_after.calls) || {};
+  const be = b.by_endpoint || {}, ae = a.by_endpoint || {};
   const per = {};
   for (const k of Object.keys(ae)) {
-    const v = (typeof ae[k] === 'number' ? ae[k] : 0) - (typeof be[k] === 'number' ? be[k] : 0);
+    const v = (ae[k] || 0) - (be[k] || 0);
     if (v) per[k] = v;
   }
   const api = Object.entries(per).filter(([k]) => !isAuth(k) && !/_double/.test(k)).reduce((s, [, v]) => s + v, 0);
-  return {
-    total: delta(r.double_before, r.double_after, 'calls_total', 'calls', 'total'),
-    throttled: delta(r.double_before, r.double_after, 'calls_throttled', 'throttled', 'rate_limited'),
-    api: Object.keys(per).length ? api : null,
-    per,
-  };
+  const d = (k) => (typeof a[k] === 'number' && typeof b[k] === 'number' ? a[k] - b[k] : null);
+  const dc = (k) => (r.double_after && r.double_before && typeof r.double_after[k] === 'number'
+    ? r.double_after[k] - r.double_before[k] : null);
+  return { total: d('total'), throttled: d('throttled'), api: Object.keys(per).length ? api : null, per,
+    invoices: dc('invoices'), customers: dc('customers') };
 }
 if (e2e.length) {
   p('## 2. End to end');
@@ -198,8 +194,8 @@ if (e2e.length) {
     `${f0(Math.max(...e2e.filter((r) => !r.limit && r.latency_ms).map((r) => r.orders / r.workers), 0))} per worker with +100 ms ` +
     `(so a batch fits in about a minute); ${nLim || 'n/a'} per batch rate-limited (10 req/s: ${nLim ? Math.round(nLim * 3 / 10 / 60) : '?'} min for both batches).`);
   p();
-  p('| workers | +latency ms | limit/s | customers | orders | s | orders/s | API calls/order | calls/s | share of limit | 429s | processed | dead | worker peak RSS MB |');
-  p('|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  p('| workers | +latency ms | limit/s | customers | orders | s | orders/s | API calls/order | calls/s | share of limit | 429s | invoices created | customers created | dead | worker peak RSS MB |');
+  p('|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   const limited = [];
   for (const r of e2e) {
     const c = callsOf(r);
@@ -210,7 +206,8 @@ if (e2e.length) {
     p(`| ${r.workers} | ${r.latency_ms} | ${r.limit || 'none'} | ${r.customers} | ${f0(r.orders)} | ` +
       `${r.seconds < 0 ? 'timeout' : f1(r.seconds)} | ${r.seconds > 0 ? f1(r.orders / r.seconds) : 'n/a'} | ` +
       `${calls === null ? 'n/a' : f2(calls / r.orders)} | ${f1(cps)} | ${share === null ? '-' : f2(share)} | ` +
-      `${c.throttled === null ? 'n/a' : c.throttled} | ${r.stats.processed || 0} | ${dead} | ${mb(r.worker_hwm_kb)} |`);
+      `${c.throttled === null ? 'n/a' : c.throttled} | ${c.invoices === null ? 'n/a' : c.invoices} | ` +
+      `${c.customers === null ? 'n/a' : c.customers} | ${dead} | ${mb(r.worker_hwm_kb)} |`);
     if (r.limit) limited.push({ r, c, share });
   }
   p();

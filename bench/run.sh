@@ -204,7 +204,7 @@ write_config() {
   },
   "jortt": {
     "api_url": "$3",
-    "token_url": "$3/oauth/token",
+    "token_url": "$3/oauth-provider/oauth/token",
     "client_id": "bench",
     "client_secret": "bench-secret",
     "requests_per_second": $4
@@ -401,11 +401,21 @@ ingest() {
 }
 
 # ---- 2. end to end -----------------------------------------------------------
-double_state() { curl -sf "http://127.0.0.1:$DOUBLE_PORT/_double/state"; }
+# The double's state holds every customer and invoice: keep only the call
+# counters and the entity counts (10,000 invoices would not fit in argv).
+double_state() { # FILE
+  curl -sf "http://127.0.0.1:$DOUBLE_PORT/_double/state" -o "$1.full" || return 1
+  node -e '
+    const s = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+    const n = (x) => Array.isArray(x) ? x.length : (x && typeof x === "object" ? Object.keys(x).length : null);
+    console.log(JSON.stringify({ calls: s.calls || null, customers: n(s.customers), invoices: n(s.invoices),
+      rate_limit: s.rate_limit }));' "$1.full" > "$1"
+  rm -f "$1.full"
+}
 
 start_double() { # LIMIT (0 = none) LATENCY_MS
-  local args=(--listen 127.0.0.1:0)
-  [ "$1" -gt 0 ] && args+=(--rate-limit "$1")
+  # The double limits to 10/s unless told otherwise: 0 = unlimited.
+  local args=(--listen 127.0.0.1:0 --rate-limit "$1")
   start_bg double "$BIN/jortt-double" "${args[@]}"
   DOUBLE_PID=$LAST_PID
   local i
@@ -469,7 +479,7 @@ workers_hwm_max() {
 # e-mails of the previous batch.
 e2e_batch() { # COMBO W LAT LIMIT N KIND START CUSTBASE CONFIG RECVPORT
   local combo=$1 w=$2 lat=$3 limit=$4 n=$5 kind=$6 start=$7 cbase=$8 cfg=$9 rport=${10}
-  local sigs="$WORK/e2e.tsv" post before after secs timeout
+  local sigs="$WORK/e2e.tsv" post secs timeout
   "$GEN" "$TEMPLATE" "$SECRET" "$n" --start "$start" --customer-base "$cbase" --customers "$n" \
     --tag "e$combo$kind" > "$sigs"
   local p0 p1
@@ -478,8 +488,9 @@ e2e_batch() { # COMBO W LAT LIMIT N KIND START CUSTBASE CONFIG RECVPORT
     || die "posting orders failed: $post"
   p1=$(rcli HGET "$PREFIX:stats" received)
   [ $((p1 - p0)) -eq "$n" ] || die "posted $n orders but the receiver queued $((p1 - p0))"
-  before=$(double_state) || die "no double state"
-  local done0
+  double_state "$WORK/state-before.json" || die "no double state"
+  local done0 stats0
+  stats0=$(rcli HGETALL "$PREFIX:stats" | paste -sd' ')
   done0=$(rcli HMGET "$PREFIX:stats" processed skipped dead_total | awk '{s += $1} END {print s + 0}')
   # Generous bound: each order needs at most ~3 calls, at the slowest.
   if [ "$limit" -gt 0 ]; then timeout=$(( n * 3 / limit + 120 )); else timeout=$(( n * 3 * (lat + 20) / 1000 / w + 120 )); fi
@@ -488,22 +499,25 @@ e2e_batch() { # COMBO W LAT LIMIT N KIND START CUSTBASE CONFIG RECVPORT
   start_workers "$w" "$cfg"
   for p in "${WORKER_PIDS[@]}"; do reset_hwm "$p"; done
   secs=$(wait_drained $((done0 + n)) "$timeout" "$t0")
-  after=$(double_state) || die "no double state"
+  double_state "$WORK/state-after.json" || die "no double state"
   local hwm
   hwm=$(workers_hwm_max)
   local stats
   stats=$(rcli HGETALL "$PREFIX:stats" | paste -sd' ')
   stop_workers
   record "$(node -e '
-    const [before, after, post, stats] = process.argv.slice(1, 5);
-    const [combo, w, lat, limit, n, kind, secs, hwm] = process.argv.slice(5);
-    const kv = stats.split(" "); const st = {};
-    for (let i = 0; i + 1 < kv.length; i += 2) st[kv[i]] = Number(kv[i + 1]);
+    const fs = require("fs");
+    const [bf, af, post, stats, stats0] = process.argv.slice(1, 6);
+    const before = fs.readFileSync(bf, "utf8"), after = fs.readFileSync(af, "utf8");
+    const [combo, w, lat, limit, n, kind, secs, hwm] = process.argv.slice(6);
+    const parse = (t) => { const kv = t.split(" "), o = {}; for (let i = 0; i + 1 < kv.length; i += 2) o[kv[i]] = Number(kv[i + 1]); return o; };
+    const s1 = parse(stats), s0 = parse(stats0), st = {};
+    for (const k of Object.keys(s1)) st[k] = s1[k] - (s0[k] || 0);
     console.log(JSON.stringify({ part: "e2e", combo: Number(combo), workers: Number(w), latency_ms: Number(lat),
       limit: Number(limit), orders: Number(n), customers: kind === "n" ? "new" : "returning",
       seconds: Number(secs), worker_hwm_kb: Number(hwm), post: JSON.parse(post), stats: st,
       double_before: JSON.parse(before), double_after: JSON.parse(after) }));' \
-    "$before" "$after" "$post" "$stats" "$combo" "$w" "$lat" "$limit" "$n" "$kind" "$secs" "$hwm")"
+    "$WORK/state-before.json" "$WORK/state-after.json" "$post" "$stats" "$stats0" "$combo" "$w" "$lat" "$limit" "$n" "$kind" "$secs" "$hwm")"
   [ "$secs" != "-1" ] || log "warning: combo $combo ($kind) did not drain"
 }
 
