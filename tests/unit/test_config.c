@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "json_util.h"
 
 #define SECRET "\"receiver\":{\"webhook_secret\":\"whsec_dGVzdA==\"}"
 #define UUID1 "0b7c1f3e-2d4a-4b5c-8d6e-7f8091a2b3c4"
@@ -496,6 +497,28 @@ START_TEST(example_file)
     ck_assert_uint_ge(c->orders.n_field_map, 1);
     ck_assert_uint_ge(c->customers.n_groups, 1);
     m2j_config_free(c);
+
+    /* Every key of config.h appears in the example (so each is documented). */
+    static const char *const keys[] = {
+        "redis.url", "redis.key_prefix", "receiver.listen", "receiver.max_body_bytes",
+        "receiver.webhook_secret", "receiver.dedup_ttl_seconds", "receiver.max_batch_events",
+        "receiver.timestamp_tolerance_seconds", "receiver.commerce_public_key_file",
+        "receiver.io_events_public_key_files", "receiver.io_events_client_id", "jortt.api_url",
+        "jortt.token_url", "jortt.client_id", "jortt.client_secret", "jortt.scope",
+        "jortt.requests_per_second", "jortt.timeout_seconds", "worker.visibility_timeout_seconds",
+        "worker.max_deliveries", "worker.block_ms", "worker.lock_ttl_seconds", "worker.shutdown_grace_seconds",
+        "worker.retry.base_seconds", "worker.retry.max_seconds", "worker.retry.max_attempts",
+        "orders.statuses", "orders.invoice_status", "orders.send_method", "orders.default_customer_id",
+        "orders.default_customer_for_guests", "orders.payment_methods", "orders.shipping_methods",
+        "orders.vat_by_country", "orders.revenue_account_by_country", "orders.country_from",
+        "orders.field_map", "orders.credit_on_cancel", "orders.invoice_date", "orders.discount_label",
+        "orders.shipping_label", "customers.sync", "customers.update_existing", "customers.groups",
+        "customers.language_by_country", "customers.field_map", "log.level", NULL};
+    json_object *doc = NULL;
+    ck_assert_int_eq(m2j_json_parse_file(path, 1 << 20, &doc, &err), M2J_OK);
+    for (const char *const *k = keys; *k; k++)
+        ck_assert_msg(m2j_json_path(doc, *k) != NULL, "example lacks %s", *k);
+    json_object_put(doc);
 
     unsetenv("JORTT_CLIENT_SECRET");
     ck_assert_int_eq(m2j_config_load(path, &c, &err), M2J_ERR_INVALID);
