@@ -84,7 +84,7 @@ if (ing.length) {
   p('- **redis-benchmark** `XADD` of the same ~6 KB job field: the Redis ceiling (no HTTP);');
   p('- **node**: Express + ioredis peer (`bench/peers/node-receiver`), same signature check, JSON.parse, dedup + XADD');
   p('  in one script, 202 after Redis answered (it does not normalise the order, the C receiver does);');
-  p('- **receiver**: `m2jortt-receiver` (log level warn).');
+  p('- **receiver**: `m2jortt-receiver`, default log level (info), its log written to a file.');
   p();
   p(`Medians over ${rounds.length} round(s). CPU = utime+stime of the server process over the run / wall time`);
   p('(100 % = one core); peak RSS = VmHWM, reset before each run. Ratios are per round, then the median.');

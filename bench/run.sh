@@ -210,7 +210,7 @@ write_config() {
     "requests_per_second": $4
   },
   "worker": { "block_ms": 200 },
-  "log": { "level": "warn" }
+  "log": { "level": "info" }
 }
 EOF
 }
@@ -328,7 +328,7 @@ ingest() {
   write_config "$WORK/ingest.json" "$recvport" "http://127.0.0.1:9" 10
   start_receiver "$WORK/ingest.json"
   wait_port "$recvport" "$RECEIVER_PID" || die "receiver did not start (logs/receiver.log)"
-  note_cmd "$BIN/m2jortt-receiver --config ingest.json (appendfsync always Redis, log level warn)"
+  note_cmd "$BIN/m2jortt-receiver --config ingest.json (appendfsync always Redis, log level info to a file)"
   sleep 1
   record "{\"part\":\"memory\",\"what\":\"receiver\",\"state\":\"idle\",\"rss_kb\":$(status_kb "$RECEIVER_PID" VmRSS),\"hwm_kb\":$(status_kb "$RECEIVER_PID" VmHWM)}"
   record "{\"part\":\"memory\",\"what\":\"node\",\"state\":\"idle\",\"rss_kb\":$(status_kb "$nodepid" VmRSS),\"hwm_kb\":$(status_kb "$nodepid" VmHWM)}"
