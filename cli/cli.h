@@ -51,6 +51,9 @@ void cli_usage(FILE *f);
 /* Loads the config; on failure prints "m2jortt: <path>: <why>" to ctx->err.
  * Also sets the log pseudonym key so masked values match the logs. */
 m2j_rc cli_load_config(cli_ctx *c, m2j_config **cfg);
+/* "<path>: <why>" for a config load error (the loader's message may
+ * already start with the path). Rewrites err->msg; returns it. */
+const char *cli_config_error(const char *path, m2j_err *err);
 /* Opens the queue; on failure prints "cannot reach Redis at <where>" (never
  * the password). */
 m2j_rc cli_open_queue(cli_ctx *c, const m2j_config *cfg, m2j_queue **q);

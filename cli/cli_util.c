@@ -17,12 +17,23 @@ long long cli_now_ms(void)
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+const char *cli_config_error(const char *path, m2j_err *err)
+{
+    size_t n = strlen(path);
+    if (strncmp(err->msg, path, n) != 0) {
+        char why[sizeof err->msg];
+        memcpy(why, err->msg, sizeof why);
+        m2j_fail(err, err->rc, "%s: %s", path, why);
+    }
+    return err->msg;
+}
+
 m2j_rc cli_load_config(cli_ctx *c, m2j_config **cfg)
 {
     m2j_err err;
     m2j_rc rc = m2j_config_load(c->config_path, cfg, &err);
     if (rc != M2J_OK) {
-        fprintf(c->err, "m2jortt: %s: %s\n", c->config_path, err.msg);
+        fprintf(c->err, "m2jortt: %s\n", cli_config_error(c->config_path, &err));
         return rc;
     }
     m2j_log_set_pseudonym_key((*cfg)->redis.key_prefix);

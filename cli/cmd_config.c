@@ -16,7 +16,7 @@ int cli_cmd_check_config(cli_ctx *c, int argc, char **argv)
     m2j_config *cfg;
     m2j_err err;
     if (m2j_config_load(path, &cfg, &err) != M2J_OK) {
-        fprintf(c->err, "config error: %s: %s\n", path, err.msg);
+        fprintf(c->err, "config error: %s\n", cli_config_error(path, &err));
         return CLI_FAIL;
     }
     m2j_config_free(cfg);

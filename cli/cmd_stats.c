@@ -16,9 +16,13 @@ static void print_json(FILE *f, const m2j_queue_stats *s)
     json_object_object_add(o, "duplicates", json_object_new_int64(s->duplicates));
     json_object_object_add(o, "retried", json_object_new_int64(s->retried));
     json_object_object_add(o, "replayed", json_object_new_int64(s->replayed));
-    /* Display figures, not money: doubles are fine here. */
-    json_object_object_add(o, "oldest_age_seconds", json_object_new_double(s->oldest_age_ms / 1000.0));
-    json_object_object_add(o, "jortt_calls_per_second", json_object_new_double(s->jortt_calls_per_second));
+    /* Display figures, not money. Written with a fixed number of decimals
+     * so the JSON reads "12.345", not "12.345000000000001". */
+    char age[40], rate[40];
+    snprintf(age, sizeof age, "%lld.%03lld", s->oldest_age_ms / 1000, s->oldest_age_ms % 1000);
+    snprintf(rate, sizeof rate, "%.1f", s->jortt_calls_per_second);
+    json_object_object_add(o, "oldest_age_seconds", json_object_new_double_s(s->oldest_age_ms / 1000.0, age));
+    json_object_object_add(o, "jortt_calls_per_second", json_object_new_double_s(s->jortt_calls_per_second, rate));
     fprintf(f, "%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
     json_object_put(o);
 }

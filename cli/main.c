@@ -24,7 +24,7 @@ void cli_usage(FILE *f)
         "                                 only says how many would be replayed\n"
         "  check-config [FILE]            validate a configuration file\n"
         "  sign FILE [--id ID] [--timestamp SECONDS]\n"
-        "                                 Standard Webhooks headers for FILE, for curl -H @-\n"
+        "                                 Standard Webhooks headers for FILE (curl -H @file)\n"
         "  preview FILE [--json] [--type order|customer|creditmemo]\n"
         "                                 what would be sent to Jortt for a webhook body (no network)\n"
         "\n"
