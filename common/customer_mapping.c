@@ -14,11 +14,13 @@
 #include "crypto_util.h"
 
 #include <ctype.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#define STREET_JOIN_MAX 10 /* a street line this short starting with a digit is a house number */
+#define STREET_JOIN_MAX 10    /* a street line this short starting with a digit is a house number */
+#define STREET_ADDITION_MAX 4 /* "A", "bis", "hs": an addition right after the number */
 
 static json_object *field(json_object *obj, const char *key)
 {
@@ -28,21 +30,29 @@ static json_object *field(json_object *obj, const char *key)
     return v;
 }
 
-/* Trimmed text of a scalar field into out (reset first); "" when absent. */
-static m2j_rc text(json_object *obj, const char *key, m2j_buf *out)
+/* s without surrounding white space into out (reset first). */
+static m2j_rc trim_into(const char *s, m2j_buf *out)
 {
     m2j_buf_reset(out);
-    json_object *v = field(obj, key);
-    if (!v || json_object_is_type(v, json_type_null) || json_object_is_type(v, json_type_object) ||
-        json_object_is_type(v, json_type_array))
-        return m2j_buf_puts(out, "");
-    const char *s = json_object_get_string(v);
     while (*s && isspace((unsigned char)*s))
         s++;
     size_t n = strlen(s);
     while (n > 0 && isspace((unsigned char)s[n - 1]))
         n--;
     return n ? m2j_buf_append(out, s, n) : m2j_buf_puts(out, "");
+}
+
+static bool is_scalar(json_object *v)
+{
+    return v && !json_object_is_type(v, json_type_null) && !json_object_is_type(v, json_type_object) &&
+           !json_object_is_type(v, json_type_array);
+}
+
+/* Trimmed text of a scalar field into out (reset first); "" when absent. */
+static m2j_rc text(json_object *obj, const char *key, m2j_buf *out)
+{
+    json_object *v = field(obj, key);
+    return trim_into(is_scalar(v) ? json_object_get_string(v) : "", out);
 }
 
 static m2j_rc set_nonempty(json_object *body, const char *key, const char *val)
@@ -83,62 +93,50 @@ static bool starts_with_digit(const char *s)
 
 /* Street lines: the first is address_street; a following short line that
  * starts with a digit is the house number (Dutch shops often ask for it in
- * its own line) and joins the street, as does a short addition right after
+ * its own line) and joins the street, as does one short addition right after
  * it; every other line goes to address_extra_information. */
 static m2j_rc street_lines(json_object *street, m2j_buf *line1, m2j_buf *extra)
 {
     m2j_buf_reset(line1);
     m2j_buf_reset(extra);
-    m2j_buf cur = { 0 };
+    m2j_buf cur = { 0 }, raw = { 0 };
     m2j_rc rc = M2J_OK;
-    json_object *tmp = NULL;
-    if (street && json_object_is_type(street, json_type_string)) {
-        /* a raw newline-joined street: treat as lines */
-        tmp = json_object_new_array();
-        if (!tmp)
-            return M2J_ERR_NOMEM;
-        const char *s = json_object_get_string(street);
-        while (rc == M2J_OK) {
-            const char *nl = strchr(s, '\n');
-            size_t n = nl ? (size_t)(nl - s) : strlen(s);
-            json_object *l = json_object_new_string_len(s, (int)n);
-            if (!l || json_object_array_add(tmp, l) != 0) {
-                json_object_put(l);
-                rc = M2J_ERR_NOMEM;
-            }
-            if (!nl)
-                break;
-            s = nl + 1;
-        }
-        street = tmp;
-    }
-    size_t n = street && json_object_is_type(street, json_type_array) ? json_object_array_length(street) : 0;
-    bool after_number = false;
+    /* canonical orders carry an array; a raw newline-joined string is split */
+    bool is_text = street && json_object_is_type(street, json_type_string);
+    const char *next = is_text ? json_object_get_string(street) : NULL;
+    size_t n = is_text ? SIZE_MAX
+               : street && json_object_is_type(street, json_type_array) ? json_object_array_length(street) : 0;
+    int joined = 0; /* 1: house number joined the street, 2: its addition too */
     for (size_t i = 0; i < n && rc == M2J_OK; i++) {
-        json_object *holder = json_object_new_object();
-        if (!holder) {
-            rc = M2J_ERR_NOMEM;
-            break;
+        if (is_text) {
+            if (!next)
+                break;
+            const char *nl = strchr(next, '\n');
+            m2j_buf_reset(&raw);
+            rc = m2j_buf_append(&raw, next, nl ? (size_t)(nl - next) : strlen(next));
+            next = nl ? nl + 1 : NULL;
+            if (rc == M2J_OK)
+                rc = trim_into(m2j_buf_str(&raw), &cur);
+        } else {
+            json_object *l = json_object_array_get_idx(street, i);
+            rc = trim_into(is_scalar(l) ? json_object_get_string(l) : "", &cur);
         }
-        json_object_object_add(holder, "l", json_object_get(json_object_array_get_idx(street, i)));
-        rc = text(holder, "l", &cur);
-        json_object_put(holder);
         if (rc != M2J_OK || cur.len == 0)
             continue;
         const char *s = m2j_buf_str(&cur);
         if (line1->len == 0) {
             rc = m2j_buf_puts(line1, s);
-        } else if (extra->len == 0 &&
-                   ((starts_with_digit(s) && cur.len <= STREET_JOIN_MAX) || (after_number && cur.len <= 4))) {
-            after_number = starts_with_digit(s);
+        } else if (extra->len == 0 && ((joined == 0 && starts_with_digit(s) && cur.len <= STREET_JOIN_MAX) ||
+                                       (joined == 1 && cur.len <= STREET_ADDITION_MAX))) {
+            joined++;
             rc = m2j_buf_printf(line1, " %s", s);
         } else {
-            after_number = false;
+            joined = 2;
             rc = extra->len ? m2j_buf_printf(extra, ", %s", s) : m2j_buf_puts(extra, s);
         }
     }
     m2j_buf_free(&cur);
-    json_object_put(tmp);
+    m2j_buf_free(&raw);
     return rc;
 }
 

@@ -632,6 +632,43 @@ START_TEST(customer_from_magento_samples)
 }
 END_TEST
 
+START_TEST(customer_from_order_shapes)
+{
+    m2j_config *cfg = base_config(NULL, NULL);
+    /* a street still as one newline-joined string, e-mail only on the
+     * address, names only on the order, customer_id 0 = guest */
+    json_object *o = parse("{\"customer_id\":0,\"customer_firstname\":\"Ada\",\"customer_lastname\":\"Lovelace\","
+                           "\"tax_amount\":\"0.0000\",\"billing_address\":{\"email\":\"ADA@EXAMPLE.ORG\","
+                           "\"street\":\" Damrak \\n 1-3 \\n\\nbis\\n2e etage\",\"country_id\":\"nl\","
+                           "\"company\":\"  \"}}");
+    json_object *body = NULL;
+    m2j_err err = {0};
+    ck_assert_msg(m2j_customer_from_order(cfg, o, &body, &err) == M2J_OK, "%s", err.msg);
+    json_object *want = parse("{\"is_private\":true,\"customer_name\":\"Ada Lovelace\",\"first_name\":\"Ada\","
+                              "\"last_name\":\"Lovelace\",\"address_street\":\"Damrak 1-3 bis\","
+                              "\"address_extra_information\":\"2e etage\",\"address_country_code\":\"NL\","
+                              "\"email\":\"ada@example.org\","
+                              "\"default_ledger_account_id\":\"33333333-3333-4333-8333-333333333333\"}");
+    ck_assert_msg(json_object_equal(body, want), "got %s", pretty(body));
+    json_object_put(want);
+    json_object_put(body);
+    json_object_put(o);
+
+    /* an EU company abroad that WAS charged VAT keeps shift_vat false */
+    o = parse("{\"customer_id\":\"5\",\"customer_is_guest\":false,\"customer_email\":\"b@example.be\","
+              "\"tax_amount\":21,\"billing_address\":{\"company\":\"B NV\",\"vat_id\":\"BE1\","
+              "\"firstname\":\"B\",\"lastname\":\"C\",\"country_id\":\"BE\"}}");
+    ck_assert_msg(m2j_customer_from_order(cfg, o, &body, &err) == M2J_OK, "%s", err.msg);
+    ck_assert(!json_object_get_boolean(json_object_object_get(body, "shift_vat")));
+    ck_assert_str_eq(m2j_json_str(body, "vat_number"), "BE1");
+    ck_assert_str_eq(m2j_json_str(body, "reference"), "5");
+    ck_assert_str_eq(m2j_json_str(body, "attn"), "B C");
+    json_object_put(body);
+    json_object_put(o);
+    m2j_config_free(cfg);
+}
+END_TEST
+
 START_TEST(fingerprint)
 {
     json_object *a = parse("{\"b\":1,\"a\":\"x\",\"c\":{\"z\":true,\"y\":null}}");
@@ -669,6 +706,7 @@ static Suite *suite(void)
     tcase_add_test(t, field_maps);
     tcase_add_test(t, status_and_guards);
     tcase_add_test(t, customer_from_magento_samples);
+    tcase_add_test(t, customer_from_order_shapes);
     tcase_add_test(t, fingerprint);
     suite_add_tcase(s, t);
     return s;
