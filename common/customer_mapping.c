@@ -91,10 +91,19 @@ static bool starts_with_digit(const char *s)
     return isdigit((unsigned char)*s);
 }
 
-/* Street lines: the first is address_street; a following short line that
- * starts with a digit is the house number (Dutch shops often ask for it in
- * its own line) and joins the street, as does one short addition right after
- * it; every other line goes to address_extra_information. */
+static bool has_digit(const char *s)
+{
+    for (; *s; s++)
+        if (isdigit((unsigned char)*s))
+            return true;
+    return false;
+}
+
+/* Street lines: the first is address_street. When that line has no number,
+ * a following short line that starts with a digit is the house number (Dutch
+ * shops often ask for it in its own line) and joins the street, as does one
+ * short addition right after it. Every other line ("2 hoog", "Unit 2") goes
+ * to address_extra_information. */
 static m2j_rc street_lines(json_object *street, m2j_buf *line1, m2j_buf *extra)
 {
     m2j_buf_reset(line1);
@@ -126,7 +135,8 @@ static m2j_rc street_lines(json_object *street, m2j_buf *line1, m2j_buf *extra)
         const char *s = m2j_buf_str(&cur);
         if (line1->len == 0) {
             rc = m2j_buf_puts(line1, s);
-        } else if (extra->len == 0 && ((joined == 0 && starts_with_digit(s) && cur.len <= STREET_JOIN_MAX) ||
+        } else if (extra->len == 0 && ((joined == 0 && !has_digit(m2j_buf_str(line1)) && starts_with_digit(s) &&
+                                        cur.len <= STREET_JOIN_MAX) ||
                                        (joined == 1 && cur.len <= STREET_ADDITION_MAX))) {
             joined++;
             rc = m2j_buf_printf(line1, " %s", s);

@@ -665,6 +665,16 @@ START_TEST(customer_from_order_shapes)
     ck_assert_str_eq(m2j_json_str(body, "attn"), "B C");
     json_object_put(body);
     json_object_put(o);
+
+    /* a street that already has its number keeps "2 hoog" apart */
+    o = parse("{\"customer_email\":\"s@example.nl\",\"billing_address\":{\"firstname\":\"S\",\"lastname\":\"V\","
+              "\"street\":[\"Keizersgracht 123\",\"2 hoog\"],\"country_id\":\"NL\"}}");
+    ck_assert_msg(m2j_customer_from_order(cfg, o, &body, &err) == M2J_OK, "%s", err.msg);
+    ck_assert_str_eq(m2j_json_str(body, "address_street"), "Keizersgracht 123");
+    ck_assert_str_eq(m2j_json_str(body, "address_extra_information"), "2 hoog");
+    ck_assert_ptr_null(m2j_json_str(body, "reference"));
+    json_object_put(body);
+    json_object_put(o);
     m2j_config_free(cfg);
 }
 END_TEST
