@@ -25,9 +25,7 @@ void jd_state_reset(jd_server *s)
     s->invoice_seq = 0;
     s->calls_total = s->calls_throttled = s->calls_faulted = s->calls_dropped = 0;
     jd_faults_clear(&s->faults);
-    if (s->rate_ring)
-        memset(s->rate_ring, 0, (size_t)s->rate_limit * sizeof *s->rate_ring);
-    s->rate_pos = 0;
+    jd_set_rate_limit(s, s->rate_limit); /* full bucket */
 }
 
 static json_object *values_of(json_object *map)

@@ -83,10 +83,9 @@ static void check_line(json_object *item, size_t i, jd_line *line, json_object *
         jd_detail(details, "is_invalid", p, "is invalid");
         return;
     }
-    snprintf(q, sizeof q, "%s[", p);
     json_object *before = *details;
     size_t nbefore = before ? json_object_array_length(before) : 0;
-    jd_check_fields(item, line_fields, q, details);
+    jd_check_fields(item, line_fields, p, details);
     if (*details && json_object_array_length(*details) > nbefore)
         return; /* types wrong: the checks below would only repeat it */
 
@@ -109,8 +108,7 @@ static void check_line(json_object *item, size_t i, jd_line *line, json_object *
         jd_detail(details, "is_missing", q, "is missing");
     } else {
         char q2[128];
-        snprintf(q2, sizeof q2, "%s[", q);
-        jd_check_fields(amount, money_fields, q2, details);
+        jd_check_fields(amount, money_fields, q, details);
         const char *a = jd_get_str(amount, "amount"), *cur = jd_get_str(amount, "currency");
         snprintf(q2, sizeof q2, "%s[amount]", q);
         if (!a)
@@ -130,8 +128,7 @@ static void check_line(json_object *item, size_t i, jd_line *line, json_object *
         jd_detail(details, "is_missing", q, "is missing");
     } else {
         char q2[128];
-        snprintf(q2, sizeof q2, "%s[", q);
-        jd_check_fields(vat, vat_fields, q2, details);
+        jd_check_fields(vat, vat_fields, q, details);
         const char *v = jd_get_str(vat, "value"), *cat = jd_get_str(vat, "category");
         snprintf(q2, sizeof q2, "%s[value]", q);
         if (!v)
@@ -196,8 +193,7 @@ static json_object *validate_invoice(jd_server *s, json_object *body, bool check
                 continue;
             }
             char q[80];
-            snprintf(q, sizeof q, "%s[", p);
-            jd_check_fields(d, discount_fields, q, &details);
+            jd_check_fields(d, discount_fields, p, &details);
             json_object *pct = field(d, "percentage");
             snprintf(q, sizeof q, "%s[percentage]", p);
             if (!pct) {

@@ -50,8 +50,8 @@ typedef struct {
     bool verbose;
 
     long rate_limit;            /* requests per second, 0 = unlimited */
-    uint64_t *rate_ring;        /* accept times (µs) of the last rate_limit requests */
-    long rate_pos;
+    int64_t rate_tokens;        /* token bucket, in millionths of a request */
+    uint64_t rate_last_us;      /* last refill (monotonic µs) */
 
     json_object *customers;     /* id -> entity */
     json_object *invoices;      /* id -> entity, in creation order */
@@ -134,7 +134,8 @@ typedef struct {
     const char *const *choices; /* JD_T_ENUM: NULL-terminated */
 } jd_field;
 /* Checks types of the fields present in obj against the table; unknown keys
- * are reported as is_unknown. JSON null is accepted for every field here
+ * are reported as is_unknown. prefix (or NULL) names the enclosing object in
+ * Grape's style: prefix "line_items[0]" gives params "line_items[0][amount]". JSON null is accepted for every field here
  * (required-ness is the caller's business). */
 void jd_check_fields(json_object *obj, const jd_field *fields, const char *prefix, json_object **details);
 /* A field is present and not null. */

@@ -20,7 +20,7 @@ static void usage(FILE *f)
 {
     fprintf(f, "usage: jortt-double --listen HOST:PORT [--rate-limit N] [--client-id ID --client-secret S]"
                " [--verbose]\n"
-               "  --rate-limit N   API requests per second (sliding 1 s window), 0 = unlimited; default 10\n"
+               "  --rate-limit N   API requests per second (token bucket of N), 0 = unlimited; default 10\n"
                "  --client-id/--client-secret  required OAuth client credentials (default: accept any)\n");
 }
 
@@ -143,7 +143,6 @@ out:
     json_object_put(s.invoices);
     json_object_put(s.by_endpoint);
     json_object_put(s.tokens);
-    free(s.rate_ring);
     if (s.base)
         event_base_free(s.base);
     return rc;

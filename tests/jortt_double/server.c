@@ -268,31 +268,34 @@ static unsigned version_bit(const char *v)
 
 /* ---- rate limit and faults ---- */
 
-/* Sliding window: at most rate_limit requests accepted in any 1 s window. */
+/* Token bucket holding up to rate_limit requests, refilled at rate_limit per
+ * second. A client that spaces its calls 1/rate_limit s apart is never
+ * throttled however its packets jitter; one that sends more than that on
+ * average, or bursts past rate_limit, is. Integer µs arithmetic. */
 static bool rate_limited(jd_server *s)
 {
     if (s->rate_limit <= 0)
         return false;
-    uint64_t now = jd_mono_us();
-    uint64_t oldest = s->rate_ring[s->rate_pos];
-    if (oldest != 0 && now - oldest < 1000000u)
+    const int64_t one = 1000000, cap = s->rate_limit * one;
+    uint64_t now = jd_mono_us(), elapsed = now - s->rate_last_us;
+    s->rate_last_us = now;
+    if (elapsed >= (uint64_t)one)
+        s->rate_tokens = cap;
+    else if ((s->rate_tokens += (int64_t)elapsed * s->rate_limit) > cap)
+        s->rate_tokens = cap;
+    if (s->rate_tokens < one)
         return true;
-    s->rate_ring[s->rate_pos] = now;
-    s->rate_pos = (s->rate_pos + 1) % s->rate_limit;
+    s->rate_tokens -= one;
     return false;
 }
 
 m2j_rc jd_set_rate_limit(jd_server *s, long per_second)
 {
-    uint64_t *ring = NULL;
     if (per_second < 0 || per_second > 1000000)
         return M2J_ERR_INVALID;
-    if (per_second > 0 && !(ring = calloc((size_t)per_second, sizeof *ring)))
-        return M2J_ERR_NOMEM;
-    free(s->rate_ring);
-    s->rate_ring = ring;
     s->rate_limit = per_second;
-    s->rate_pos = 0;
+    s->rate_tokens = per_second * 1000000;
+    s->rate_last_us = jd_mono_us();
     return M2J_OK;
 }
 
@@ -377,12 +380,14 @@ static bool read_body(jd_ctx *c)
 
 static bool parse_json_body(jd_ctx *c)
 {
-    if (!c->raw || c->raw[strspn(c->raw, " \t\r\n")] == '\0')
+    if (!c->raw)
         return true;
     if (strlen(c->raw) != c->raw_len) {
         jd_error(c, 422, "params.invalid_format", "The request body contains a NUL byte.", NULL);
         return false;
     }
+    if (c->raw[strspn(c->raw, " \t\r\n")] == '\0')
+        return true;
     json_tokener *tok = json_tokener_new_ex(64);
     if (!tok) {
         jd_error(c, 500, "server.internal_error", "Out of memory.", NULL);

@@ -246,6 +246,15 @@ for n in 1 2 3 4 5 6 7 8; do codes="$codes $(req GET /customers/$C1)"; done
 expect "rate limit" "$codes" " 200 200 200 200 200 429 429 429"
 expect "throttled key" "$(j .error.key)" request.throttled
 expect "throttled count" "$(state .calls.throttled)" $((T0 + 3))
+# a client spacing its calls 1/N s apart is never throttled
+curl -s -o /dev/null -d '{"rate_limit":10}' $B/_double/config
+sleep 1.1
+T0=$(state .calls.throttled)
+for n in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25; do
+    req GET /customers/$C1 >/dev/null
+    sleep 0.1
+done
+expect "smooth client not throttled" "$(state .calls.throttled)" "$T0"
 curl -s -o /dev/null -d '{"rate_limit":0}' $B/_double/config
 
 # body bound

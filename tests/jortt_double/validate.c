@@ -86,7 +86,10 @@ void jd_check_fields(json_object *obj, const jd_field *fields, const char *prefi
         const jd_field *f = fields;
         while (f->name && strcmp(f->name, k) != 0)
             f++;
-        snprintf(param, sizeof param, "%s%.200s", prefix ? prefix : "", k);
+        if (prefix)
+            snprintf(param, sizeof param, "%s[%.200s]", prefix, k);
+        else
+            snprintf(param, sizeof param, "%.200s", k);
         if (!f->name) {
             jd_detail(details, "is_unknown", param, "is not a known parameter");
             continue;
