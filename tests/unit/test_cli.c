@@ -403,6 +403,67 @@ START_TEST(preview_bad_input)
 }
 END_TEST
 
+
+/* Writes a config made of the fixture's "config" plus our redis and secret,
+ * and the fixture's "order" as a bare REST body. */
+static void fixture_files(const char *fixture, char *cfg_out, char *order_out, size_t n)
+{
+    json_object *fx;
+    m2j_err err;
+    ck_assert_msg(m2j_json_parse_file(fixture, 1 << 20, &fx, &err) == M2J_OK, "%s", err.msg);
+    json_object *cfg = m2j_json_path(fx, "config");
+    ck_assert_ptr_nonnull(cfg);
+    cfg = json_object_get(cfg);
+    json_object *redis = json_object_new_object(), *recv = json_object_new_object();
+    char url[80];
+    snprintf(url, sizeof url, "redis://127.0.0.1:%d/0", srv.port);
+    json_object_object_add(redis, "url", json_object_new_string(url));
+    json_object_object_add(recv, "webhook_secret", json_object_new_string("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"));
+    json_object_object_add(cfg, "redis", redis);
+    json_object_object_add(cfg, "receiver", recv);
+    snprintf(cfg_out, n, "%s/fx-config.json", tmpdir);
+    snprintf(order_out, n, "%s/fx-order.json", tmpdir);
+    write_file(cfg_out, json_object_to_json_string(cfg));
+    write_file(order_out, json_object_to_json_string(m2j_json_path(fx, "order")));
+    json_object_put(cfg);
+    json_object_put(fx);
+}
+
+START_TEST(preview_invoice_skip_and_failure)
+{
+    char pc[320], po[320];
+    fixture_files("tests/fixtures/orders/01-nl-private-excl-tax-21.json", pc, po, sizeof pc);
+    run_result r = run(pc, "preview", po, "--type", "order", NULL);
+    ck_assert_msg(r.code == 0, "%s", r.err);
+    ck_assert_ptr_nonnull(strstr(r.out, "invoice request"));
+    ck_assert_ptr_nonnull(strstr(r.out, "Magento grand total"));
+    ck_assert_ptr_nonnull(strstr(r.out, "customer request"));
+    run_free(&r);
+
+    r = run(pc, "preview", po, "--type", "order", "--json", NULL);
+    ck_assert_int_eq(r.code, 0);
+    json_object *a;
+    ck_assert_int_eq(m2j_json_parse(r.out, r.out_len, &a, NULL), M2J_OK);
+    ck_assert_str_eq(m2j_json_str(a, "0.action"), "invoice");
+    ck_assert_str_eq(m2j_json_str(a, "0.totals.grand_total"), m2j_json_str(a, "0.totals.total_incl"));
+    ck_assert_ptr_nonnull(m2j_json_path(a, "0.invoice"));
+    json_object_put(a);
+    run_free(&r);
+
+    fixture_files("tests/fixtures/orders/23-status-pending-skip.json", pc, po, sizeof pc);
+    r = run(pc, "preview", po, "--type", "order", NULL);
+    ck_assert_int_eq(r.code, 0);
+    ck_assert_ptr_nonnull(strstr(r.out, "skipped"));
+    run_free(&r);
+
+    fixture_files("tests/fixtures/orders/24-does-not-add-up.json", pc, po, sizeof pc);
+    r = run(pc, "preview", po, "--type", "order", NULL);
+    ck_assert_int_eq(r.code, 1);
+    ck_assert_ptr_nonnull(strstr(r.out, "MAPPING FAILED"));
+    run_free(&r);
+}
+END_TEST
+
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN); /* a killed redis-server must give errors, not kill the test */
@@ -423,6 +484,7 @@ int main(void)
     tcase_add_test(tc, replay_needs_yes_for_filters);
     tcase_add_test(tc, sign_prints_curl_headers);
     tcase_add_test(tc, preview_bad_input);
+    tcase_add_test(tc, preview_invoice_skip_and_failure);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
