@@ -217,14 +217,13 @@ static m2j_rc build_invoice(const m2j_order_ctx *ctx, const m2j_lines *lines, js
     if (pm && pm->label && *pm->label && m2j_buf_printf(&remarks, "Betaalmethode: %s", pm->label) != M2J_OK)
         goto oom;
     if (ctx->base) {
+        /* what the buyer actually paid, for the reader of the invoice */
         m2j_money gt = 0;
-        bool present;
         char a[M2J_MONEY_STRLEN];
         if (m2j_json_money0(order, "grand_total", &gt, NULL) == M2J_OK &&
             m2j_buf_printf(&remarks, "%sOrder currency: %s %s", remarks.len ? "\n" : "",
                            str_of(order, "order_currency_code"), m2j_money_format(gt, a)) != M2J_OK)
             goto oom;
-        (void)present;
     }
     if (remarks.len && m2j_json_set_str(inv, "remarks", m2j_buf_str(&remarks)) != M2J_OK)
         goto oom;
