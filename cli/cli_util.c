@@ -46,10 +46,11 @@ m2j_rc cli_open_queue(cli_ctx *c, const m2j_config *cfg, m2j_queue **q)
     m2j_rc rc = m2j_queue_open(cfg, q, &err);
     if (rc != M2J_OK) {
         const m2j_redis_config *r = &cfg->redis;
+        const char *what = rc == M2J_ERR_AUTH ? "Redis refused our credentials" : "cannot reach Redis";
         if (r->unix_path)
-            fprintf(c->err, "m2jortt: cannot reach Redis at unix:%s (db %d): %s\n", r->unix_path, r->db, err.msg);
+            fprintf(c->err, "m2jortt: %s at unix:%s (db %d): %s\n", what, r->unix_path, r->db, err.msg);
         else
-            fprintf(c->err, "m2jortt: cannot reach Redis at %s:%d (db %d): %s\n",
+            fprintf(c->err, "m2jortt: %s at %s:%d (db %d): %s\n", what,
                     r->host ? r->host : "127.0.0.1", r->port, r->db, err.msg);
     }
     return rc;

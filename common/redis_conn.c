@@ -2,7 +2,9 @@
  * module talks to it (one command from argv, one Lua script by SHA).
  *
  * Error classification: a lost connection is M2J_ERR_IO (the context is then
- * unusable and the caller reconnects). A Redis error reply is M2J_ERR_INVALID,
+ * unusable and the caller reconnects). NOAUTH/WRONGPASS/NOPERM replies are
+ * M2J_ERR_AUTH (a configuration problem). Any other error reply is
+ * M2J_ERR_INVALID,
  * EXCEPT the replies Redis gives while it is temporarily unable to serve
  * (LOADING, BUSY, OOM, READONLY, MASTERDOWN, TRYAGAIN, NOREPLICAS,
  * CLUSTERDOWN): those are M2J_ERR_IO too, because for the receiver they must
@@ -39,11 +41,17 @@ static bool error_is_transient(const char *msg)
     return false;
 }
 
+static bool error_is_auth(const char *msg)
+{
+    return strncmp(msg, "NOAUTH", 6) == 0 || strncmp(msg, "WRONGPASS", 9) == 0 ||
+           strncmp(msg, "NOPERM", 6) == 0;
+}
+
 /* Turns an error reply into an rc (and frees it). */
 static m2j_rc error_reply(redisReply *r, m2j_err *err)
 {
     const char *msg = r->str ? r->str : "";
-    m2j_rc rc = error_is_transient(msg) ? M2J_ERR_IO : M2J_ERR_INVALID;
+    m2j_rc rc = error_is_transient(msg) ? M2J_ERR_IO : error_is_auth(msg) ? M2J_ERR_AUTH : M2J_ERR_INVALID;
     m2j_fail(err, rc, "redis: %.400s", msg);
     freeReplyObject(r);
     return rc;
@@ -110,7 +118,7 @@ m2j_rc m2j_redis_connect(const m2j_redis_config *rc, long timeout_ms, redisConte
         if (r != M2J_OK) {
             redisFree(c);
             /* the reply never quotes the password, so passing it on is safe */
-            if (r == M2J_ERR_INVALID)
+            if (r == M2J_ERR_INVALID || r == M2J_ERR_AUTH)
                 return m2j_fail(err, M2J_ERR_AUTH, "redis AUTH failed: %s", e.msg);
             return m2j_fail(err, r, "%s", e.msg);
         }

@@ -624,7 +624,7 @@ START_TEST(auth_user_password_db)
     m2j_err err;
 
     cfg_for(&c, own.port);
-    ck_assert_int_eq(m2j_queue_open(&c, &qq, &err), M2J_ERR_INVALID); /* NOAUTH: no password given */
+    ck_assert_int_eq(m2j_queue_open(&c, &qq, &err), M2J_ERR_AUTH); /* NOAUTH: no password given */
 
     c.redis.password = "wrong";
     ck_assert_int_eq(m2j_queue_open(&c, &qq, &err), M2J_ERR_AUTH);
