@@ -219,6 +219,16 @@ m2j_rc m2j_jortt_request(m2j_jortt_client *c, const char *method, const char *ur
     if (strcmp(method, "GET") == 0) {
         curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
     } else {
+        /* libcurl silently sends a request again on a new connection when a
+         * reused keep-alive connection turns out dead before any answer
+         * byte. For a POST that may already have been applied (Jortt
+         * dropped the connection after creating the invoice) this would be
+         * a duplicate invoice, so a POST never rides a reused connection:
+         * then a dropped connection surfaces as "outcome unknown" and the
+         * exactly-once protocol searches before posting again. PUT and GET
+         * are idempotent and keep the connection. */
+        if (strcmp(method, "POST") == 0)
+            curl_easy_setopt(h, CURLOPT_FRESH_CONNECT, 1L);
         if (strcmp(method, "POST") != 0)
             curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
         if (payload || strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0) {

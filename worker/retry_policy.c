@@ -83,8 +83,12 @@ long long m2j_retry_delay_ms(const m2j_retry_config *rc, int attempt, const m2j_
     if (in) {
         bool slow_down = in->transport == M2J_TRANSPORT_UNKNOWN ||
                          (in->transport == M2J_TRANSPORT_RESPONSE && in->http_status == 429);
-        if (slow_down && d < SLOW_DOWN_MIN_MS)
-            d = SLOW_DOWN_MIN_MS;
+        /* The floor gives a throttled or slow Jortt room to recover; it
+         * never exceeds the configured maximum (only test setups configure
+         * a maximum below a minute). */
+        long long floor_ms = SLOW_DOWN_MIN_MS < max_ms ? SLOW_DOWN_MIN_MS : max_ms;
+        if (slow_down && d < floor_ms)
+            d = floor_ms;
         if (in->retry_after_s >= 0) {
             long long ra = (long long)in->retry_after_s * 1000LL;
             if (d < ra)

@@ -8,7 +8,8 @@
  * = 58 500 s = 16 h 15 min between the first try and the 12th (last) one,
  * i.e. an order keeps being tried for most of a day (16-20 h with jitter)
  * before it goes to the dead-letter queue. Waits that hit a 429 or a timeout
- * are at least 60 s, and a Retry-After is always honoured as a minimum. */
+ * are at least 60 s (at most retry.max_seconds, so test setups with a tiny
+ * maximum stay fast), and a Retry-After is always honoured as a minimum. */
 #ifndef M2J_RETRY_POLICY_H
 #define M2J_RETRY_POLICY_H
 
@@ -49,7 +50,8 @@ typedef struct {
 
 /* Delay in ms before attempt n+1, after attempt n (1-based) failed:
  * min(base * 2^(n-1), max), jitter +-20 % from rnd (NULL = no jitter), then
- * raised to Retry-After and, for 429 and timeouts, to at least 60 s. */
+ * raised to Retry-After and, for 429 and timeouts, to at least
+ * min(60 s, max). */
 long long m2j_retry_delay_ms(const m2j_retry_config *rc, int attempt, const m2j_retry_input *in,
                              m2j_rand_fn rnd, void *rnd_ctx);
 

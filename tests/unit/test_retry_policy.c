@@ -56,9 +56,12 @@ START_TEST(slow_down_floor_for_429_and_timeout)
 {
     m2j_retry_config rc = { .base_seconds = 1, .max_seconds = 10, .max_attempts = 5 };
     m2j_retry_input r429 = resp(429, -1);
-    ck_assert_int_eq(m2j_retry_delay_ms(&rc, 1, &r429, NULL, NULL), 60000);
+    ck_assert_int_eq(m2j_retry_delay_ms(&rc, 1, &r429, NULL, NULL), 10000); /* floor capped by max */
     m2j_retry_input tmo = { M2J_TRANSPORT_UNKNOWN, 0, -1 };
-    ck_assert_int_eq(m2j_retry_delay_ms(&rc, 1, &tmo, NULL, NULL), 60000);
+    ck_assert_int_eq(m2j_retry_delay_ms(&rc, 1, &tmo, NULL, NULL), 10000);
+    ck_assert_int_eq(m2j_retry_delay_ms(&DEF, 1, &r429, NULL, NULL), 60000);
+    ck_assert_int_eq(m2j_retry_delay_ms(&DEF, 1, &tmo, NULL, NULL), 60000);
+    ck_assert_int_eq(m2j_retry_delay_ms(&DEF, 2, &tmo, NULL, NULL), 120000);
     /* a refused connection is not slowed down beyond the schedule */
     m2j_retry_input refused = { M2J_TRANSPORT_NOT_SENT, 0, -1 };
     ck_assert_int_eq(m2j_retry_delay_ms(&rc, 1, &refused, NULL, NULL), 1000);
