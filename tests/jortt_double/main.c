@@ -1,13 +1,14 @@
 /* main.c: command line of the Jortt test double.
  *
  *   jortt-double --listen 127.0.0.1:PORT [--rate-limit N] [--client-id ID
- *                --client-secret S] [--verbose]
+ *                --client-secret S] [--state-file PATH] [--verbose]
  *
  * Prints "listening 127.0.0.1:PORT" once the socket is bound (PORT 0 picks
  * a free port and prints the real one), serves until SIGTERM/SIGINT, then
  * frees everything and exits 0. See README.md for the API. */
 #include "jd.h"
 #include "server.h"
+#include "state_file.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -19,9 +20,10 @@
 static void usage(FILE *f)
 {
     fprintf(f, "usage: jortt-double --listen HOST:PORT [--rate-limit N] [--client-id ID --client-secret S]"
-               " [--verbose]\n"
+               " [--state-file PATH] [--verbose]\n"
                "  --rate-limit N   API requests per second (token bucket of N), 0 = unlimited; default 10\n"
-               "  --client-id/--client-secret  required OAuth client credentials (default: accept any)\n");
+               "  --client-id/--client-secret  required OAuth client credentials (default: accept any)\n"
+               "  --state-file PATH  load data from PATH at start, save it there at a clean exit\n");
 }
 
 static void on_signal(evutil_socket_t sig, short what, void *arg)
@@ -51,7 +53,7 @@ int main(int argc, char **argv)
     char host[256] = "";
     int port = -1;
     long rate = 10;
-    const char *client_id = NULL, *client_secret = NULL;
+    const char *client_id = NULL, *client_secret = NULL, *state_file = NULL;
     bool verbose = false;
 
     for (int i = 1; i < argc; i++) {
@@ -76,6 +78,9 @@ int main(int argc, char **argv)
             i++;
         } else if (strcmp(a, "--client-secret") == 0 && v) {
             client_secret = v;
+            i++;
+        } else if (strcmp(a, "--state-file") == 0 && v) {
+            state_file = v;
             i++;
         } else if (strcmp(a, "--verbose") == 0 || strcmp(a, "-v") == 0) {
             verbose = true;
@@ -107,6 +112,12 @@ int main(int argc, char **argv)
     jd_state_reset(&s);
     int rc = 1;
     struct event *sigterm = NULL, *sigint = NULL;
+    m2j_err err;
+    if (state_file && jd_state_load(&s, state_file, &err) != M2J_OK) {
+        fprintf(stderr, "jortt-double: --state-file: %s\n", err.msg);
+        state_file = NULL; /* never overwrite a file we could not read */
+        goto out;
+    }
     s.base = event_base_new();
     if (!s.base || jd_set_rate_limit(&s, rate) != M2J_OK) {
         fprintf(stderr, "jortt-double: out of memory\n");
@@ -130,6 +141,10 @@ int main(int argc, char **argv)
         goto out;
     }
     rc = 0;
+    if (state_file && jd_state_save(&s, state_file, &err) != M2J_OK) {
+        fprintf(stderr, "jortt-double: --state-file: %s\n", err.msg);
+        rc = 1;
+    }
 out:
     jd_pending_flush(&s);
     if (s.http)
