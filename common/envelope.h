@@ -26,6 +26,13 @@ typedef struct {
     size_t     n_events;
     bool       commerce_webhook; /* sender is Adobe Commerce Webhooks */
     bool       batch;            /* body was a JSON array */
+    /* For the receiver's io_events_client_id check (added after the first
+     * version of this contract): the number of CloudEvents in the body, the
+     * recipient_client_id of the first one that carries it (owned, or NULL),
+     * and whether any CloudEvent lacks it or carries a different one. */
+    size_t     n_cloudevents;
+    char      *recipient_client_id;
+    bool       recipient_client_id_mixed;
 } m2j_envelope;
 
 /* Parses a raw body.
