@@ -28,13 +28,18 @@ void jd_state_reset(jd_server *s)
     jd_set_rate_limit(s, s->rate_limit); /* full bucket */
 }
 
-static json_object *values_of(json_object *map)
+/* Entities of map in creation order; deleted: which customers to take
+ * (-1 = all). */
+static json_object *values_of(json_object *map, int deleted)
 {
     json_object *a = json_object_new_array();
     json_object_object_foreach(map, k, v)
     {
         (void)k;
-        json_object_array_add(a, json_object_get(v));
+        json_object *d = NULL;
+        int is_del = json_object_object_get_ex(v, "deleted", &d) && json_object_get_boolean(d);
+        if (deleted < 0 || deleted == is_del)
+            json_object_array_add(a, json_object_get(v));
     }
     return a;
 }
@@ -49,8 +54,11 @@ static void state(jd_ctx *c)
     json_object_object_add(calls, "faulted", json_object_new_int64(s->calls_faulted));
     json_object_object_add(calls, "dropped", json_object_new_int64(s->calls_dropped));
     json_object *o = json_object_new_object();
-    json_object_object_add(o, "customers", values_of(s->customers));
-    json_object_object_add(o, "invoices", values_of(s->invoices));
+    /* Deleted customers are listed apart so that "customers" is what the
+     * API still knows, which is what duplicate checks want. */
+    json_object_object_add(o, "customers", values_of(s->customers, 0));
+    json_object_object_add(o, "deleted_customers", values_of(s->customers, 1));
+    json_object_object_add(o, "invoices", values_of(s->invoices, -1));
     json_object_object_add(o, "calls", calls);
     json_object_object_add(o, "tokens", json_object_new_int64(json_object_object_length(s->tokens)));
     json_object_object_add(o, "rate_limit", json_object_new_int64(s->rate_limit));

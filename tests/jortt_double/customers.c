@@ -63,7 +63,8 @@ static const char *country_name(const char *code)
 json_object *jd_customer_find(jd_server *s, const char *id)
 {
     json_object *e, *del;
-    if (!id || !json_object_object_get_ex(s->customers, id, &e))
+    char key[37];
+    if (!jd_uuid_key(id, key) || !json_object_object_get_ex(s->customers, key, &e))
         return NULL;
     if (json_object_object_get_ex(e, "deleted", &del) && json_object_get_boolean(del))
         return NULL;
@@ -246,7 +247,9 @@ void jd_customers_update(jd_ctx *c)
         jd_invalid(c, details);
         return;
     }
-    json_object_object_add(c->srv->customers, c->seg[1], merged);
+    char key[37];
+    jd_uuid_key(c->seg[1], key); /* valid: path_customer checked it */
+    json_object_object_add(c->srv->customers, key, merged);
     jd_reply(c, 204, NULL);
 }
 

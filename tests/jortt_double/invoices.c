@@ -465,7 +465,8 @@ static json_object *path_invoice(jd_ctx *c)
         jd_invalid(c, d);
         return NULL;
     }
-    if (!json_object_object_get_ex(c->srv->invoices, id, &e)) {
+    char key[37];
+    if (!jd_uuid_key(id, key) || !json_object_object_get_ex(c->srv->invoices, key, &e)) {
         jd_error(c, 404, "resource.not_found", "The resource could not be found.", NULL);
         return NULL;
     }
@@ -478,7 +479,8 @@ void jd_invoices_get(jd_ctx *c)
     if (!e)
         return;
     json_object *out = json_object_new_object(), *actions = json_object_new_array();
-    bool sent = strcmp(jd_get_str(e, "invoice_status"), "sent") == 0;
+    const char *status = jd_get_str(e, "invoice_status");
+    bool sent = status && strcmp(status, "sent") == 0;
     static const char *const draft_actions[] = {"edit", "send", "delete"};
     static const char *const sent_actions[] = {"credit", "download", "copy"};
     for (size_t i = 0; i < 3; i++)

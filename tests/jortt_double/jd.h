@@ -101,6 +101,9 @@ void jd_invalid(jd_ctx *c, json_object *details);
 /* ---- util.c ---- */
 m2j_rc jd_uuid_v4(char out[37]);
 bool jd_is_uuid(const char *s);
+/* Lower-cased copy of a UUID (ids are stored lower-case and UUIDs compare
+ * case-insensitively); false when id is not a UUID. */
+bool jd_uuid_key(const char *id, char key[37]);
 bool jd_is_date(const char *s);           /* YYYY-MM-DD, a real calendar date */
 void jd_today(char out[11]);              /* UTC */
 void jd_add_days(const char *date, long days, char out[11]);

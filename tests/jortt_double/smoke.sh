@@ -92,6 +92,8 @@ C2=$(j .data.id)
 expect "get customer" "$(req GET /customers/$C1)" 200
 expect "get name" "$(j .data.customer_name)" "John Doe"
 expect "null fields" "$(j '.data.address_street')" null
+UPPER=$(echo "$C1" | tr a-f A-F)
+expect "get upper-case id" "$(req GET /customers/$UPPER)" 200
 expect "get non-uuid" "$(req GET /customers/123)" 422
 expect "get unknown" "$(req GET /customers/00000000-0000-4000-8000-00000000abcd)" 404
 expect "get unknown key" "$(j .error.key)" resource.not_found
@@ -265,6 +267,8 @@ expect "body too large" "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorizat
 expect "by endpoint" "$(state '.calls.by_endpoint["POST /v3/customers"]')" 1
 expect "delete" "$(req DELETE /customers/$C1)" 204
 expect "deleted is gone" "$(req GET /customers/$C1)" 404
+expect "deleted not invoiceable" "$(req POST /v3/invoices "{\"customer_id\":\"$C1\",\"line_items\":[$L]}")" 422
+expect "deleted in state" "$(state '[.customers[].id] | index("'$C1'")'):$(state '.deleted_customers[0].id')" "null:$C1"
 expect "reset" "$(curl -s -o /dev/null -w '%{http_code}' -X POST $B/_double/reset)" 200
 expect "reset state" "$(state '[(.customers|length), (.invoices|length), .calls.total] | join(",")')" "0,0,0"
 expect "token survives reset" "$(req GET /customers)" 200

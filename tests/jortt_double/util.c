@@ -49,6 +49,15 @@ bool jd_is_uuid(const char *s)
     return true;
 }
 
+bool jd_uuid_key(const char *id, char key[37])
+{
+    if (!jd_is_uuid(id))
+        return false;
+    for (int i = 0; i < 37; i++)
+        key[i] = (char)tolower((unsigned char)id[i]);
+    return true;
+}
+
 static bool parse_date(const char *s, int *y, int *m, int *d)
 {
     if (!s || strlen(s) != 10 || s[4] != '-' || s[7] != '-')
