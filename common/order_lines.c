@@ -193,6 +193,14 @@ static bool row_carries_amount(const m2j_order_ctx *ctx, json_object *item)
     return a != 0 || b != 0;
 }
 
+static bool row_taxed(const m2j_order_ctx *ctx, json_object *item)
+{
+    m2j_money t = 0;
+    bool p;
+    m2j_order_amount(ctx, item, "tax_amount", &t, &p, NULL);
+    return t != 0;
+}
+
 /* The rate of a sold row: its tax_percent, validated for the country. */
 static m2j_rc item_rate(builder *bd, json_object *item, const char *label, m2j_money tax,
                         m2j_money dtc, m2j_rate *rate, m2j_err *err)
@@ -317,9 +325,10 @@ static m2j_rc emit_item(builder *bd, json_object *item, size_t index, m2j_err *e
 }
 
 /* Rows to invoice: a configurable's parent (its child only names the
- * variant, price 0); a bundle's children when they carry the row totals
- * (dynamic price: Magento taxes and discounts per child) else its parent
- * (fixed price); never both. */
+ * variant, price 0); a bundle's children when they carry the row totals and
+ * Magento taxed them (dynamic price: tax and discount per child, the parent
+ * without a tax_percent), else its parent (fixed price); never both. A
+ * parent without amounts always yields to children that have them. */
 static m2j_rc emit_items(builder *bd, m2j_err *err)
 {
     json_object *items = field(bd->ctx->order, "items");
@@ -354,16 +363,21 @@ static m2j_rc emit_items(builder *bd, m2j_err *err)
     for (size_t i = 0; i < n && rc == M2J_OK; i++) {
         if (*refs[i].parent)
             continue;
-        bool has_children = false, children_carry = false;
+        bool has_children = false, children_carry = false, children_taxed = false;
         for (size_t j = 0; j < n; j++) {
             if (*refs[i].id && strcmp(refs[j].parent, refs[i].id) == 0) {
                 has_children = true;
                 children_carry = children_carry || row_carries_amount(bd->ctx, refs[j].obj);
+                children_taxed = children_taxed || row_taxed(bd->ctx, refs[j].obj);
             }
         }
+        /* Magento leaves tax_percent empty on a dynamic bundle's parent
+         * (its children are taxed); a fixed bundle's parent has its own */
+        bool is_bundle = strcmp(str_of(refs[i].obj, "product_type"), "bundle") == 0;
+        bool parent_rate = !blank_str(str_of(refs[i].obj, "tax_percent"));
         bool use_children = has_children && children_carry &&
-                            (strcmp(str_of(refs[i].obj, "product_type"), "bundle") == 0 ||
-                             !row_carries_amount(bd->ctx, refs[i].obj));
+                            (!row_carries_amount(bd->ctx, refs[i].obj) ||
+                             (is_bundle && (!parent_rate || children_taxed)));
         if (!use_children) {
             rc = emit_item(bd, refs[i].obj, i, err);
             continue;
