@@ -150,6 +150,22 @@ static m2j_rc street_lines(json_object *street, m2j_buf *line1, m2j_buf *extra)
     return rc;
 }
 
+/* Buyers type VAT numbers as "nl 0000.99.998 b57"; VIES and Jortt know
+ * them as "NL000099998B57". */
+static void compact_vat_number(m2j_buf *v)
+{
+    size_t j = 0;
+    for (size_t i = 0; i < v->len; i++) {
+        unsigned char c = (unsigned char)v->data[i];
+        if (isspace(c) || c == '.' || c == '-')
+            continue;
+        v->data[j++] = (char)toupper(c);
+    }
+    v->len = j;
+    if (v->data)
+        v->data[j] = '\0';
+}
+
 static void lower(char *s)
 {
     for (; s && *s; s++)
@@ -235,6 +251,7 @@ static m2j_rc build_customer(const m2j_config *cfg, const buyer *by, json_object
             goto oom;
         if (vat.len == 0 && by->taxvat && m2j_buf_puts(&vat, by->taxvat) != M2J_OK)
             goto oom;
+        compact_vat_number(&vat);
         /* Reverse charge: an EU company abroad that Magento charged no VAT
          * (Magento validated its VAT number). For a customer record without
          * an order, the VAT number alone decides. */
