@@ -463,6 +463,26 @@ static bool is_bool_field(m2j_field_target target, const char *name)
     return target == M2J_FIELD_CUSTOMER ? strcmp(name, "shift_vat") == 0 : strcmp(name, "sold_via_platform") == 0;
 }
 
+/* Jortt wants dates as YYYY-MM-DD; Magento's are "YYYY-MM-DD HH:MM:SS",
+ * so a template like "{created_at}" is cut to its date. */
+static bool is_date_field(m2j_field_target target, const char *name)
+{
+    if (target == M2J_FIELD_CUSTOMER)
+        return strcmp(name, "date_of_birth") == 0;
+    return strcmp(name, "invoice_date") == 0 || strcmp(name, "delivery_period") == 0 ||
+           strcmp(name, "delivery_period_end") == 0;
+}
+
+static bool date_prefix(const char *s)
+{
+    for (int i = 0; i < 10; i++) {
+        bool dash = i == 4 || i == 7;
+        if (dash ? s[i] != '-' : !isdigit((unsigned char)s[i]))
+            return false;
+    }
+    return s[10] == '\0' || s[10] == ' ' || s[10] == 'T';
+}
+
 static bool parse_bool_text(const char *s, bool *out)
 {
     static const char *const yes[] = { "true", "1", "yes", "ja" };
@@ -513,6 +533,13 @@ m2j_rc m2j_apply_field_map(const m2j_string_entry *map, size_t n, m2j_field_targ
                 break;
             }
             rc = set_int(body, key, v);
+        } else if (is_date_field(target, key)) {
+            if (!date_prefix(s)) {
+                rc = m2j_fail(err, M2J_ERR_INVALID, "%s.field_map.%s: \"%.40s\" is not a date (YYYY-MM-DD)", what, key, s);
+                break;
+            }
+            s[10] = '\0';
+            rc = m2j_json_set_str(body, key, s);
         } else if (is_bool_field(target, key)) {
             bool b;
             if (!parse_bool_text(s, &b)) {

@@ -148,7 +148,6 @@ typedef struct {
     json_object *obj;
     const char  *id;      /* "" when absent */
     const char  *parent;  /* "" for top-level rows */
-    bool         done;
 } item_ref;
 
 typedef struct {

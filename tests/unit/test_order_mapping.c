@@ -535,6 +535,17 @@ START_TEST(field_maps)
     m2j_invoice_plan_clear(&p);
     m2j_config_free(cfg);
 
+    /* dates are cut from Magento's timestamps; anything else is refused */
+    cfg = base_config("{\"field_map\":{\"delivery_period\":\"{created_at}\"}}", NULL);
+    ck_assert_msg(plan_of(cfg, o, &p, &err) == M2J_OK, "%s", err.msg);
+    ck_assert_str_eq(m2j_json_str(p.invoice, "delivery_period"), "2025-06-01");
+    m2j_invoice_plan_clear(&p);
+    m2j_config_free(cfg);
+    cfg = base_config("{\"field_map\":{\"delivery_period\":\"{customer_lastname}\"}}", NULL);
+    ck_assert_int_eq(plan_of(cfg, o, &p, &err), M2J_ERR_INVALID);
+    ck_assert_ptr_nonnull(strstr(err.msg, "is not a date"));
+    m2j_config_free(cfg);
+
     /* an integer field that renders as text is an error, not a silent 0 */
     cfg = base_config("{\"field_map\":{\"payment_term\":\"{customer_lastname}\"}}", NULL);
     ck_assert_int_eq(plan_of(cfg, o, &p, &err), M2J_ERR_INVALID);
