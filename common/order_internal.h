@@ -102,9 +102,12 @@ m2j_rc m2j_check_invoice_totals(const m2j_order_ctx *ctx, const m2j_lines *lines
 /* customer_is_guest, or no customer_id. */
 bool m2j_order_is_guest(json_object *order);
 
+/* ---- field_map.c ---- */
+
 /* Applies a field map (Jortt field -> template) to body, rendering against
  * entity. Integer fields (payment_term, default_discount_percentage) must
- * render as digits, boolean fields as true/false/1/0/yes/no; a template that
+ * render as digits, boolean fields as true/false/1/0/yes/no, date fields
+ * as a date (a Magento timestamp is cut to its date); a template that
  * renders empty leaves the field as it was. */
 typedef enum { M2J_FIELD_INVOICE, M2J_FIELD_CUSTOMER } m2j_field_target;
 m2j_rc m2j_apply_field_map(const m2j_string_entry *map, size_t n, m2j_field_target target,
