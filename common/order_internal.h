@@ -1,6 +1,6 @@
 /* order_internal.h: what the files behind order_mapping.h share. Not a public
  * contract: only order_mapping.c, order_lines.c, order_totals.c,
- * customer_mapping.c and vat.c include it.
+ * customer_mapping.c, field_map.c and vat.c include it.
  *
  * Money in here is m2j_money (1/10,000 units); every amount that becomes an
  * invoice line is already rounded to whole cents, so the invoice arithmetic
