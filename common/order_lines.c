@@ -277,6 +277,10 @@ static m2j_rc emit_item(builder *bd, json_object *item, size_t index, m2j_err *e
         (rc = m2j_order_amount(ctx, item, "discount_tax_compensation_amount", &dtc, &p, &e)) != M2J_OK ||
         (rc = m2j_order_amount(ctx, item, "discount_amount", &disc, &p, &e)) != M2J_OK)
         return m2j_fail(err, rc, "%s: %s", label, e.msg);
+    /* positive at item level in Magento, negative at order level; senders
+     * that copy the order's sign still mean a reduction */
+    if (disc < 0)
+        disc = -disc;
 
     m2j_money before_u = incl_present ? incl : row + tax + dtc;
     m2j_money after_u = row + tax + dtc - disc;
@@ -503,6 +507,8 @@ static m2j_rc emit_shipping(builder *bd, m2j_err *err)
         (rc = m2j_order_amount(ctx, o, "shipping_discount_tax_compensation_amount", &sdtc, &p, err)) != M2J_OK ||
         (rc = m2j_order_amount(ctx, o, "shipping_discount_amount", &sdisc, &p, err)) != M2J_OK)
         return rc;
+    if (sdisc < 0) /* a reduction whatever the sign (see emit_item) */
+        sdisc = -sdisc;
     m2j_money before_u = incl_present ? incl : amount + tax + sdtc;
     m2j_money after_u = amount + tax + sdtc - sdisc;
     if (before_u == 0 && after_u == 0) {
