@@ -103,7 +103,8 @@ static void check_required(json_object *cust, json_object **details)
             jd_detail(details, "is_invalid", "email", "is invalid");
     }
     json_object *pt;
-    if (json_object_object_get_ex(cust, "payment_term", &pt) && pt && json_object_get_int64(pt) < 0)
+    if (json_object_object_get_ex(cust, "payment_term", &pt) && pt &&
+        (json_object_get_int64(pt) < 0 || json_object_get_int64(pt) > 3650))
         jd_detail(details, "is_invalid", "payment_term", "is invalid");
     if (json_object_object_get_ex(cust, "default_discount_percentage", &pt) && pt &&
         (json_object_get_int64(pt) < 0 || json_object_get_int64(pt) > 100))

@@ -92,7 +92,7 @@ void jd_today(char out[11])
 void jd_add_days(const char *date, long days, char out[11])
 {
     int y, m, d;
-    if (!parse_date(date, &y, &m, &d)) {
+    if (days > 100000 || days < -100000 || !parse_date(date, &y, &m, &d)) {
         jd_today(out);
         return;
     }
