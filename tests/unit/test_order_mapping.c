@@ -555,6 +555,36 @@ START_TEST(field_maps)
 }
 END_TEST
 
+START_TEST(invoice_dates)
+{
+    /* created_at is UTC; the invoice date is the Dutch calendar day */
+    static const char *const cases[][2] = {
+        { "2025-06-30 21:59:59", "2025-06-30" }, { "2025-06-30 22:00:00", "2025-07-01" },   /* CEST */
+        { "2025-01-31 22:59:59", "2025-01-31" }, { "2025-12-31 23:00:00", "2026-01-01" },   /* CET */
+        { "2025-03-30 00:59:59", "2025-03-30" }, { "2025-03-29 23:30:00", "2025-03-30" },   /* DST starts */
+        { "2025-10-26 00:59:59", "2025-10-26" }, { "2025-10-26 22:30:00", "2025-10-26" },   /* DST ends */
+        { "2024-02-28 23:30:00", "2024-02-29" }, { "2025-08-01", "2025-08-01" },
+        { "2025-08-01T23:30:00+02:00", "2025-08-01" }, { "2025-08-01T23:30:00Z", "2025-08-02" },
+    };
+    m2j_config *cfg = base_config(NULL, NULL);
+    m2j_invoice_plan p = {0};
+    m2j_err err = {0};
+    json_object *o = one_row_order("NL", "1", "10.00", "2.10", "21", "0", "0");
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        json_object_object_add(o, "created_at", json_object_new_string(cases[i][0]));
+        ck_assert_msg(plan_of(cfg, o, &p, &err) == M2J_OK, "%s", err.msg);
+        ck_assert_msg(strcmp(m2j_json_str(p.invoice, "invoice_date"), cases[i][1]) == 0, "%s -> %s, want %s",
+                      cases[i][0], m2j_json_str(p.invoice, "invoice_date"), cases[i][1]);
+        m2j_invoice_plan_clear(&p);
+    }
+    json_object_object_add(o, "created_at", json_object_new_string("31-12-2025"));
+    ck_assert_int_eq(plan_of(cfg, o, &p, &err), M2J_ERR_INVALID);
+    ck_assert_ptr_nonnull(strstr(err.msg, "created_at"));
+    json_object_put(o);
+    m2j_config_free(cfg);
+}
+END_TEST
+
 START_TEST(status_and_guards)
 {
     m2j_config *cfg = base_config(NULL, NULL);
@@ -767,6 +797,7 @@ static Suite *suite(void)
     tcase_add_test(t, currency);
     tcase_add_test(t, field_maps);
     tcase_add_test(t, status_and_guards);
+    tcase_add_test(t, invoice_dates);
     tcase_add_test(t, customer_from_magento_samples);
     tcase_add_test(t, customer_from_order_shapes);
     tcase_add_test(t, bundle_choice);
