@@ -20,7 +20,9 @@
  *   --customer-base C  customer number of request i is C + (i % M) (default 0)
  *   --customers M      distinct customers cycled through (default COUNT: all new)
  *   --tag T            text in every id, to keep separate runs apart (default "b")
- *   --body I           print only the body of request I (for checking) */
+ *   --body I           print only the body of request I (for checking)
+ *   --bodies 1         print every body instead, one per line (the template is
+ *                      one line of JSON, so a body never contains a newline) */
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <errno.h>
@@ -106,11 +108,12 @@ int main(int argc, char **argv)
 {
     if (argc < 4) {
         fprintf(stderr, "usage: gen_signed TEMPLATE SECRET COUNT [--start K] [--customer-base C]"
-                        " [--customers M] [--tag T] [--timestamp TS] [--body I]\n");
+                        " [--customers M] [--tag T] [--timestamp TS] [--body I] [--bodies 1]\n");
         return 2;
     }
     const char *tpl_path = argv[1], *secret = argv[2];
     long long count = atoll(argv[3]), start = 0, cbase = 0, ncust = -1, ts = (long long)time(NULL), only = -1;
+    int bodies = 0;
     const char *tag = "b";
     for (int i = 4; i + 1 < argc; i += 2) {
         if (!strcmp(argv[i], "--start")) start = atoll(argv[i + 1]);
@@ -119,6 +122,7 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--tag")) tag = argv[i + 1];
         else if (!strcmp(argv[i], "--timestamp")) ts = atoll(argv[i + 1]);
         else if (!strcmp(argv[i], "--body")) only = atoll(argv[i + 1]);
+        else if (!strcmp(argv[i], "--bodies")) bodies = atoi(argv[i + 1]);
         else die("unknown option");
     }
     if (count <= 0 || start < 0 || cbase < 0 || strlen(tag) > 16) die("bad arguments");
@@ -168,6 +172,12 @@ int main(int argc, char **argv)
         if (only >= 0) {
             fwrite(body.p, 1, body.len, stdout);
             break;
+        }
+        if (bodies) {
+            if (memchr(body.p, '\n', body.len)) die("template is not one line");
+            fwrite(body.p, 1, body.len, stdout);
+            putchar('\n');
+            continue;
         }
         int hl = snprintf(head, sizeof head, "%s.%lld.", f[0].val, ts);
         msg.len = 0;

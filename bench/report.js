@@ -163,6 +163,14 @@ const e2e = rows.filter((r) => r.part === 'e2e');
 // The double's state (run.sh keeps): {calls: {total, by_endpoint, throttled,
 // faulted, dropped}, customers: count, invoices: count}.
 const isAuth = (k) => /oauth|token/i.test(k);
+const startupRow = rows.find((r) => r.part === 'e2e-startup');
+const startupPer = {};
+let startupCalls = 0;
+if (startupRow && startupRow.double && startupRow.double.calls) {
+  for (const [k, v] of Object.entries(startupRow.double.calls.by_endpoint || {})) {
+    if (!isAuth(k)) { startupPer[k] = v; startupCalls += v; }
+  }
+}
 function callsOf(r) {
   const b = (r.double_before && r.double_before.calls) || {};
   const a = (r.double_after && r.double_after.calls) || {};
@@ -173,9 +181,10 @@ function callsOf(r) {
     if (v) per[k] = v;
   }
   const api = Object.entries(per).filter(([k]) => !isAuth(k) && !/_double/.test(k)).reduce((s, [, v]) => s + v, 0);
-  // Calls made for orders: not the token, not the ledger-account check each
-  // worker process makes once at start (run.sh starts the workers per batch).
-  const order = Object.entries(per).filter(([k]) => !isAuth(k) && !/_double|ledger/.test(k)).reduce((s, [, v]) => s + v, 0);
+  // Calls made for orders: not the token, not the calls each worker process
+  // makes once at start (run.sh starts the workers per batch), measured on an
+  // idle worker.
+  const order = api - startupCalls * (r.workers || 1);
   const d = (k) => (typeof a[k] === 'number' && typeof b[k] === 'number' ? a[k] - b[k] : null);
   const dc = (k) => (r.double_after && r.double_before && typeof r.double_after[k] === 'number'
     ? r.double_after[k] - r.double_before[k] : null);
@@ -191,8 +200,9 @@ if (e2e.length) {
   p('customer e-mail, then a batch of N new orders from the same customers (returning). Jortt is `jortt-double`');
   p('with added latency (`POST /_double/faults {"latency_ms":…}`) and optionally `--rate-limit 10`; the workers use');
   p('`jortt.requests_per_second` equal to the double\'s limit (1000 when unlimited). The double counts the calls.');
-  p('"Calls/order" counts the customer and invoice calls; "calls/s" and the share of the limit count every API call');
-  p('(also the ledger-account check each worker makes once at start), never the OAuth token endpoint.');
+  p('"Calls/order" counts the API calls made for the orders: every API call minus, per started worker, the ' +
+    `${startupCalls} call(s) an idle worker makes once at start (${Object.entries(startupPer).map(([k, v]) => `\`${k}\` ${v}`).join(', ') || 'none'}).`);
+  p('"API calls/s" and the share of the limit count every API call. The OAuth token endpoint is never counted.');
   p('One run per combination, not 3: the rate-limited ones alone take minutes each.');
   const nFast = Math.max(...e2e.filter((r) => !r.limit && !r.latency_ms).map((r) => r.orders), 0);
   const nLim = Math.max(...e2e.filter((r) => r.limit).map((r) => r.orders), 0);

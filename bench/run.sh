@@ -531,6 +531,10 @@ e2e() {
   start_workers 1 "$cfg"
   sleep 3
   kill -0 "${WORKER_PIDS[0]}" 2>/dev/null || die "the worker exited: $(tail -5 "$WORK/logs/worker1.log")"
+  # What a worker asks Jortt once at start, with no event (a check of the
+  # configured accounts): subtracted per started worker from the calls per order.
+  double_state "$WORK/state-idle.json" || die "no double state"
+  record "{\"part\":\"e2e-startup\",\"workers\":1,\"double\":$(cat "$WORK/state-idle.json")}"
   record "{\"part\":\"memory\",\"what\":\"worker\",\"state\":\"idle\",\"rss_kb\":$(status_kb "${WORKER_PIDS[0]}" VmRSS),\"hwm_kb\":$(status_kb "${WORKER_PIDS[0]}" VmHWM)}"
   stop_workers; stop_pid "$DOUBLE_PID"
 
