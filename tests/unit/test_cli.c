@@ -4,11 +4,13 @@
 #include "json_util.h"
 #include "queue.h"
 #include "redis_helper.h"
+#include "signature.h"
 
 #include <check.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 static m2j_test_redis srv;
 static char cfg_path[300];
@@ -404,6 +406,57 @@ START_TEST(preview_bad_input)
 END_TEST
 
 
+/* Header lookup over the sign command's output. */
+static const char *hdr_from_text(void *ctx, const char *name)
+{
+    /* the verifier holds several values at once: one buffer per header */
+    static char vals[4][256];
+    static int next;
+    char *val = vals[next++ % 4];
+    const char *text = ctx;
+    size_t n = strlen(name);
+    for (const char *line = text; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+        if (strncasecmp(line, name, n) == 0 && line[n] == ':') {
+            const char *v = line + n + 1;
+            while (*v == ' ')
+                v++;
+            size_t len = strcspn(v, "\n");
+            if (len >= sizeof vals[0])
+                return NULL;
+            memcpy(val, v, len);
+            val[len] = '\0';
+            return val;
+        }
+    }
+    return NULL;
+}
+
+START_TEST(sign_output_verifies)
+{
+    char body[320];
+    snprintf(body, sizeof body, "%s/signed.json", tmpdir);
+    const char *text = "{\"increment_id\":\"100000001\", \"x\": \"caf\u00e9\"}\n";
+    write_file(body, text);
+    char ts[32];
+    snprintf(ts, sizeof ts, "%lld", (long long)time(NULL));
+    run_result r = run(cfg_path, "sign", body, "--timestamp", ts, NULL);
+    ck_assert_int_eq(r.code, 0);
+    m2j_config *cfg;
+    m2j_err err;
+    ck_assert_int_eq(m2j_config_load(cfg_path, &cfg, &err), M2J_OK);
+    m2j_sigcheck *sc;
+    ck_assert_int_eq(m2j_sigcheck_new(&cfg->receiver, &sc, &err), M2J_OK);
+    ck_assert_msg(m2j_sigcheck_verify(sc, hdr_from_text, r.out, text, strlen(text), (long long)time(NULL), &err)
+                  == M2J_OK, "%s", err.msg);
+    /* one byte different: refused */
+    ck_assert_int_eq(m2j_sigcheck_verify(sc, hdr_from_text, r.out, text, strlen(text) - 1, (long long)time(NULL), &err),
+                     M2J_ERR_AUTH);
+    m2j_sigcheck_free(sc);
+    m2j_config_free(cfg);
+    run_free(&r);
+}
+END_TEST
+
 /* Writes a config made of the fixture's "config" plus our redis and secret,
  * and the fixture's "order" as a bare REST body. */
 static void fixture_files(const char *fixture, char *cfg_out, char *order_out, size_t n)
@@ -483,6 +536,7 @@ int main(void)
     tcase_add_test(tc, show_masks_unless_revealed);
     tcase_add_test(tc, replay_needs_yes_for_filters);
     tcase_add_test(tc, sign_prints_curl_headers);
+    tcase_add_test(tc, sign_output_verifies);
     tcase_add_test(tc, preview_bad_input);
     tcase_add_test(tc, preview_invoice_skip_and_failure);
     suite_add_tcase(s, tc);
