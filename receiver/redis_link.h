@@ -1,0 +1,51 @@
+/* redis_link.h: the receiver's one asynchronous Redis connection, kept alive
+ * on the event loop: connect at start (the receiver starts even when Redis is
+ * down), reconnect with back-off (100 ms doubling to 5 s), and a watchdog
+ * that drops a connection whose replies stall, so requests never hang.
+ *
+ * Every command's callback is called exactly once: with the reply, or with
+ * NULL when the connection failed or was dropped before a reply came (the
+ * command may or may not have run: callers answer "try again", and the
+ * enqueue script's dedup makes the retry safe).
+ *
+ * Ownership: the link owns its redisAsyncContext. argv/lens given to
+ * rlink_eval must stay valid until its callback has run (a NOSCRIPT reply
+ * makes the link send them again as EVAL). */
+#ifndef M2J_REDIS_LINK_H
+#define M2J_REDIS_LINK_H
+
+#include "config.h"
+#include <hiredis/hiredis.h>
+#include <stdbool.h>
+
+struct event_base;
+typedef struct rlink rlink;
+
+/* reply is NULL on failure; it is freed by the link after the call. */
+typedef void (*rlink_reply_fn)(redisReply *reply, void *arg);
+
+/* Creates the link and starts connecting. preload_script (static, may be
+ * NULL) is sent as SCRIPT LOAD after each connect so EVALSHA usually hits. */
+m2j_rc rlink_new(struct event_base *base, const m2j_redis_config *rc, const char *preload_script,
+                 rlink **out, m2j_err *err);
+/* Frees the link; pending callbacks run with NULL first. */
+void   rlink_free(rlink *l);
+
+/* True when connected and a PING since the connect has answered. */
+bool   rlink_ready(const rlink *l);
+/* Commands sent and not yet answered. */
+size_t rlink_pending(const rlink *l);
+
+/* Sends a command. M2J_ERR_IO (callback NOT called) when not ready or the
+ * pending bound is reached; M2J_OK means the callback will run once. */
+m2j_rc rlink_command(rlink *l, int argc, const char **argv, const size_t *lens,
+                     rlink_reply_fn cb, void *arg);
+/* Runs a script whose argv is EVAL <script> <numkeys> ...: sent as EVALSHA
+ * <sha>, and again as the given EVAL argv on a NOSCRIPT reply. */
+m2j_rc rlink_eval(rlink *l, const char *sha, int argc, const char **argv, const size_t *lens,
+                  rlink_reply_fn cb, void *arg);
+
+/* SHA1 hex of a script (41 bytes with the NUL). */
+void rlink_script_sha(const char *script, char sha[41]);
+
+#endif

@@ -1,0 +1,594 @@
+/* server.c: routes and the webhook path of the receiver (see main.c for the
+ * whole HTTP contract).
+ *
+ * One POST: Content-Type -> size -> signature on the raw bytes -> envelope
+ * -> one EVALSHA of the enqueue script -> the answer, sent only from the
+ * Redis reply callback, so a 2xx always means the events are in Redis.
+ * Nothing blocks the loop: Redis is asynchronous (redis_link.c) and the body
+ * is read from evhttp's buffer in place (one pullup when it arrived in
+ * pieces).
+ *
+ * A client that disconnects while its request waits on Redis: evhttp frees
+ * the request, so the connection's close callback clears our pointer to it;
+ * the Redis reply is then only logged (the sender will retry and get
+ * "duplicate"). */
+#include "server.h"
+#include "envelope.h"
+#include "log.h"
+#include "queue.h"
+#include "redis_link.h"
+#include "signature.h"
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <errno.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <time.h>
+
+#define PATH_WEBHOOK   "/webhooks/magento"
+#define MAX_CHALLENGE  512
+#define MAX_HEADERS    (64 * 1024)
+#define HTTP_TIMEOUT_S 30
+#define RETRY_AFTER    "5"
+
+struct rcv_server {
+    const m2j_config            *cfg;
+    struct event_base           *base;
+    struct evhttp               *http;
+    struct evhttp_bound_socket  *sock;
+    int                          port;
+    m2j_sigcheck                *sig;
+    rlink                       *redis;
+    char                         sha[41];
+    size_t                       awaiting;  /* requests waiting on Redis */
+    size_t                       unflushed; /* replies not yet fully written */
+    bool                         draining;
+    long long                    drain_deadline;
+    struct event                *drain_ev;
+};
+
+typedef struct {
+    rcv_server                 *s;
+    struct evhttp_request      *req;   /* NULL once the client went away */
+    struct evhttp_connection   *conn;
+    m2j_envelope                env;
+    m2j_enqueue_args            args;
+    long long                   t0_us;
+} pend;
+
+static long long mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static long long wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---- answers ---- */
+
+static void on_complete(struct evhttp_request *req, void *arg)
+{
+    (void)req;
+    rcv_server *s = arg;
+    if (s->unflushed)
+        s->unflushed--;
+}
+
+static void send_json(rcv_server *s, struct evhttp_request *req, int code, const char *json, size_t len)
+{
+    struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+    evhttp_add_header(h, "Content-Type", "application/json");
+    if (code == 503)
+        evhttp_add_header(h, "Retry-After", RETRY_AFTER);
+    if (s->draining)
+        evhttp_add_header(h, "Connection", "close");
+    evbuffer_add(evhttp_request_get_output_buffer(req), json, len);
+    s->unflushed++;
+    evhttp_request_set_on_complete_cb(req, on_complete, s);
+    evhttp_send_reply(req, code, NULL, NULL);
+}
+
+static void send_error(rcv_server *s, struct evhttp_request *req, int code, const char *error, const char *message)
+{
+    json_object *o = json_object_new_object();
+    const char *txt = NULL;
+    if (o) {
+        json_object_object_add(o, "error", json_object_new_string(error));
+        json_object_object_add(o, "message", json_object_new_string(message ? message : error));
+        txt = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+    }
+    if (!txt)
+        txt = "{\"error\":\"internal\",\"message\":\"out of memory\"}";
+    send_json(s, req, code, txt, strlen(txt));
+    json_object_put(o);
+}
+
+static const char *method_name(enum evhttp_cmd_type c)
+{
+    switch (c) {
+    case EVHTTP_REQ_GET: return "GET";
+    case EVHTTP_REQ_POST: return "POST";
+    case EVHTTP_REQ_HEAD: return "HEAD";
+    case EVHTTP_REQ_PUT: return "PUT";
+    case EVHTTP_REQ_DELETE: return "DELETE";
+    case EVHTTP_REQ_OPTIONS: return "OPTIONS";
+    case EVHTTP_REQ_TRACE: return "TRACE";
+    case EVHTTP_REQ_CONNECT: return "CONNECT";
+    case EVHTTP_REQ_PATCH: return "PATCH";
+    }
+    return "?";
+}
+
+/* One line per request outcome; ids are sanitised (no personal data). */
+static void log_outcome(m2j_log_level lvl, const char *method, const char *path, int code, long long t0_us,
+                        const char *id, const char *kind, size_t n, size_t dups, const char *why)
+{
+    char st[8], ms[32], ns[24], ds[24];
+    long long us = mono_us() - t0_us;
+    snprintf(st, sizeof st, "%d", code);
+    snprintf(ms, sizeof ms, "%lld.%03lld", us / 1000, us % 1000);
+    snprintf(ns, sizeof ns, "%zu", n);
+    snprintf(ds, sizeof ds, "%zu", dups);
+    if (id)
+        m2j_log(lvl, "request", "method", method, "path", path, "status", st, "id", id, "kind", kind ? kind : "-",
+                "events", ns, "duplicates", ds, "ms", ms, why ? "reason" : NULL, why, NULL);
+    else
+        m2j_log(lvl, "request", "method", method, "path", path, "status", st, "ms", ms,
+                why ? "reason" : NULL, why, NULL);
+}
+
+static void refuse(rcv_server *s, struct evhttp_request *req, const char *path, long long t0, int code,
+                   const char *error, const char *message)
+{
+    send_error(s, req, code, error, message);
+    log_outcome(code >= 500 ? M2J_LOG_WARN : M2J_LOG_INFO, method_name(evhttp_request_get_command(req)), path,
+                code, t0, NULL, NULL, 0, 0, message);
+}
+
+/* ---- drain ---- */
+
+static void drain_check(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    rcv_server *s = arg;
+    if ((s->awaiting == 0 && s->unflushed == 0) || mono_us() / 1000 >= s->drain_deadline)
+        event_base_loopexit(s->base, NULL);
+}
+
+void rcv_server_drain(rcv_server *s, long grace_ms)
+{
+    if (s->draining)
+        return;
+    s->draining = true;
+    if (s->sock) {
+        evhttp_del_accept_socket(s->http, s->sock);
+        s->sock = NULL;
+    }
+    s->drain_deadline = mono_us() / 1000 + grace_ms;
+    s->drain_ev = event_new(s->base, -1, EV_PERSIST, drain_check, s);
+    struct timeval tv = { 0, 10 * 1000 };
+    if (!s->drain_ev || event_add(s->drain_ev, &tv) != 0)
+        event_base_loopexit(s->base, NULL);
+}
+
+/* ---- pending requests ---- */
+
+static void on_conn_close(struct evhttp_connection *conn, void *arg)
+{
+    (void)conn;
+    pend *p = arg;
+    p->req = NULL;
+    p->conn = NULL;
+}
+
+static void pend_free(pend *p)
+{
+    m2j_enqueue_args_free(&p->args);
+    m2j_envelope_clear(&p->env);
+    free(p);
+}
+
+/* Detaches from the connection before answering, so a later close of a
+ * keep-alive connection does not call back into freed memory. */
+static struct evhttp_request *pend_take_req(pend *p)
+{
+    struct evhttp_request *req = p->req;
+    if (p->conn)
+        evhttp_connection_set_closecb(p->conn, NULL, NULL);
+    p->req = NULL;
+    p->conn = NULL;
+    return req;
+}
+
+static void pend_attach(pend *p, struct evhttp_request *req)
+{
+    p->req = req;
+    p->conn = evhttp_request_get_connection(req);
+    if (p->conn)
+        evhttp_connection_set_closecb(p->conn, on_conn_close, p);
+    p->s->awaiting++;
+}
+
+static void enqueue_done(redisReply *r, void *arg)
+{
+    pend *p = arg;
+    rcv_server *s = p->s;
+    s->awaiting--;
+    size_t n = p->env.n_events;
+    const m2j_event *ev = p->env.events;
+    m2j_enqueue_result *res = calloc(n, sizeof *res);
+    m2j_err err = {0};
+    m2j_rc rc;
+    if (!res)
+        rc = m2j_fail(&err, M2J_ERR_NOMEM, "out of memory");
+    else if (!r)
+        rc = m2j_fail(&err, M2J_ERR_IO, "redis connection lost before the reply");
+    else
+        rc = m2j_enqueue_reply_parse(r, n, res, &err);
+    size_t dups = 0;
+    for (size_t i = 0; rc == M2J_OK && i < n; i++)
+        dups += res[i].duplicate;
+    struct evhttp_request *req = pend_take_req(p);
+    int code = 0;
+    if (req) {
+        if (rc != M2J_OK) {
+            code = 503;
+            send_error(s, req, code, "redis_unavailable", "the event could not be stored now; retry later");
+        } else {
+            m2j_buf b = {0};
+            bool all_dup = dups == n;
+            code = p->env.commerce_webhook ? 200 : all_dup ? 200 : 202;
+            if (p->env.commerce_webhook) {
+                m2j_buf_puts(&b, "{\"op\":\"success\"}");
+            } else if (!p->env.batch) {
+                m2j_buf_printf(&b, "{\"status\":\"%s\",\"id\":\"%s\"}", all_dup ? "duplicate" : "queued",
+                               ev[0].event_id);
+            } else {
+                /* ids are sanitised to [A-Za-z0-9._:-]: no escaping needed */
+                m2j_buf_printf(&b, "{\"status\":\"%s\",\"ids\":[", all_dup ? "duplicate" : "queued");
+                for (size_t i = 0; i < n; i++)
+                    m2j_buf_printf(&b, "%s\"%s\"", i ? "," : "", ev[i].event_id);
+                m2j_buf_printf(&b, "],\"duplicates\":%zu}", dups);
+            }
+            if (b.data)
+                send_json(s, req, code, b.data, b.len);
+            else
+                send_error(s, req, code = 503, "internal", "out of memory");
+            m2j_buf_free(&b);
+        }
+    }
+    const char *why = rc != M2J_OK ? err.msg : req ? NULL : "client went away before the answer";
+    log_outcome(rc != M2J_OK ? M2J_LOG_WARN : M2J_LOG_INFO, "POST", PATH_WEBHOOK, code, p->t0_us,
+                ev[0].event_id, m2j_kind_name(ev[0].kind), n, dups, why);
+    if (res)
+        m2j_enqueue_results_clear(res, n);
+    free(res);
+    pend_free(p);
+}
+
+static void ping_done(redisReply *r, void *arg)
+{
+    pend *p = arg;
+    rcv_server *s = p->s;
+    s->awaiting--;
+    struct evhttp_request *req = pend_take_req(p);
+    bool ok = r && (r->type == REDIS_REPLY_STATUS || r->type == REDIS_REPLY_STRING) && r->str &&
+              strcmp(r->str, "PONG") == 0;
+    if (req) {
+        if (ok) {
+            static const char body[] = "{\"status\":\"ready\"}";
+            send_json(s, req, 200, body, sizeof body - 1);
+        } else {
+            send_error(s, req, 503, "redis_unavailable", "redis did not answer PING");
+        }
+    }
+    log_outcome(M2J_LOG_DEBUG, "GET", "/readyz", ok ? 200 : 503, p->t0_us, NULL, NULL, 0, 0, NULL);
+    free(p);
+}
+
+/* ---- handlers ---- */
+
+static const char *hdr_fn(void *ctx, const char *name)
+{
+    return evhttp_find_header(ctx, name);
+}
+
+/* application/json (any parameters), or application/<anything>+json. */
+static bool is_json_type(const char *ct)
+{
+    while (*ct == ' ' || *ct == '\t')
+        ct++;
+    size_t n = strcspn(ct, ";");
+    while (n && (ct[n - 1] == ' ' || ct[n - 1] == '\t'))
+        n--;
+    if (n == 16 && strncasecmp(ct, "application/json", 16) == 0)
+        return true;
+    return n > 17 && strncasecmp(ct, "application/", 12) == 0 && strncasecmp(ct + n - 5, "+json", 5) == 0;
+}
+
+static void handle_post(rcv_server *s, struct evhttp_request *req, const struct evhttp_uri *uri, long long t0)
+{
+    const m2j_receiver_config *rc = &s->cfg->receiver;
+    struct evkeyvalq *in = evhttp_request_get_input_headers(req);
+    /* A missing Content-Type is accepted (the parser decides); a declared
+     * non-JSON one is refused, since a signature over it says nothing about
+     * what we would be parsing. */
+    const char *ct = evhttp_find_header(in, "Content-Type");
+    if (ct && !is_json_type(ct)) {
+        refuse(s, req, PATH_WEBHOOK, t0, 415, "unsupported_media_type", "Content-Type must be application/json");
+        return;
+    }
+    struct evbuffer *buf = evhttp_request_get_input_buffer(req);
+    size_t len = evbuffer_get_length(buf);
+    if (len > rc->max_body_bytes) {
+        refuse(s, req, PATH_WEBHOOK, t0, 413, "payload_too_large", "body exceeds receiver.max_body_bytes");
+        return;
+    }
+    const char *body = len ? (const char *)evbuffer_pullup(buf, (ev_ssize_t)len) : "";
+    if (!body) {
+        refuse(s, req, PATH_WEBHOOK, t0, 503, "internal", "out of memory");
+        return;
+    }
+    m2j_err err = {0};
+    if (m2j_sigcheck_verify(s->sig, hdr_fn, in, body, len, (long long)time(NULL), &err) != M2J_OK) {
+        refuse(s, req, PATH_WEBHOOK, t0, 401, "unauthorized", err.msg);
+        return;
+    }
+    const char *type = NULL;
+    struct evkeyvalq q;
+    TAILQ_INIT(&q);
+    const char *query = evhttp_uri_get_query(uri);
+    if (query && evhttp_parse_query_str(query, &q) != 0) {
+        evhttp_clear_headers(&q);
+        refuse(s, req, PATH_WEBHOOK, t0, 400, "bad_request", "malformed query string");
+        return;
+    }
+    type = evhttp_find_header(&q, "type");
+    const char *delivery = evhttp_find_header(in, "webhook-id");
+    if (!delivery || !*delivery)
+        delivery = evhttp_find_header(in, "x-adobe-commerce-request-id");
+
+    pend *p = calloc(1, sizeof *p);
+    if (!p) {
+        evhttp_clear_headers(&q);
+        refuse(s, req, PATH_WEBHOOK, t0, 503, "internal", "out of memory");
+        return;
+    }
+    p->s = s;
+    p->t0_us = t0;
+    m2j_rc r = m2j_envelope_parse(body, len, delivery, type, rc->max_batch_events, wall_ms(), &p->env, &err);
+    evhttp_clear_headers(&q);
+    if (r != M2J_OK) {
+        pend_free(p);
+        if (r == M2J_ERR_TOO_LARGE)
+            refuse(s, req, PATH_WEBHOOK, t0, 413, "too_many_events", err.msg);
+        else if (r == M2J_ERR_INVALID)
+            refuse(s, req, PATH_WEBHOOK, t0, 400, "bad_request", err.msg);
+        else
+            refuse(s, req, PATH_WEBHOOK, t0, 503, "internal", err.msg);
+        return;
+    }
+    /* I/O Events: an event addressed to another client id was not meant for
+     * us, even with a valid Adobe signature (the keys are Adobe's, shared by
+     * every subscriber). */
+    if (rc->io_events_client_id && *rc->io_events_client_id && p->env.n_cloudevents &&
+        (p->env.recipient_client_id_mixed || !p->env.recipient_client_id ||
+         strcmp(p->env.recipient_client_id, rc->io_events_client_id) != 0)) {
+        pend_free(p);
+        refuse(s, req, PATH_WEBHOOK, t0, 401, "unauthorized", "recipient_client_id does not match");
+        return;
+    }
+    if (!rlink_ready(s->redis)) {
+        pend_free(p);
+        refuse(s, req, PATH_WEBHOOK, t0, 503, "redis_unavailable", "redis is not reachable; retry later");
+        return;
+    }
+    r = m2j_enqueue_args_build(s->cfg->redis.key_prefix, p->env.events, p->env.n_events,
+                               rc->dedup_ttl_seconds, &p->args, &err);
+    if (r != M2J_OK) {
+        pend_free(p);
+        refuse(s, req, PATH_WEBHOOK, t0, 503, "internal", err.msg);
+        return;
+    }
+    /* The jobs now hold their own copies; only ids and kinds are needed for
+     * the answer. */
+    for (size_t i = 0; i < p->env.n_events; i++) {
+        json_object_put(p->env.events[i].entity);
+        p->env.events[i].entity = NULL;
+    }
+    if (rlink_eval(s->redis, s->sha, p->args.argc, (const char **)p->args.argv, p->args.lens,
+                   enqueue_done, p) != M2J_OK) {
+        pend_free(p);
+        refuse(s, req, PATH_WEBHOOK, t0, 503, "redis_unavailable", "redis is not reachable; retry later");
+        return;
+    }
+    pend_attach(p, req);
+}
+
+static void handle_challenge(rcv_server *s, struct evhttp_request *req, const struct evhttp_uri *uri, long long t0)
+{
+    struct evkeyvalq q;
+    TAILQ_INIT(&q);
+    const char *query = evhttp_uri_get_query(uri);
+    const char *ch = NULL;
+    if (query && evhttp_parse_query_str(query, &q) == 0)
+        ch = evhttp_find_header(&q, "challenge");
+    if (!ch) {
+        evhttp_clear_headers(&q);
+        refuse(s, req, PATH_WEBHOOK, t0, 400, "bad_request", "GET needs ?challenge=");
+        return;
+    }
+    if (strlen(ch) > MAX_CHALLENGE) {
+        evhttp_clear_headers(&q);
+        refuse(s, req, PATH_WEBHOOK, t0, 400, "bad_request", "challenge too long");
+        return;
+    }
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "challenge", json_object_new_string(ch));
+    const char *txt = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+    send_json(s, req, 200, txt, strlen(txt));
+    json_object_put(o);
+    evhttp_clear_headers(&q);
+    log_outcome(M2J_LOG_INFO, "GET", PATH_WEBHOOK, 200, t0, NULL, NULL, 0, 0, "challenge");
+}
+
+static void handle_readyz(rcv_server *s, struct evhttp_request *req, long long t0)
+{
+    if (!rlink_ready(s->redis)) {
+        send_error(s, req, 503, "redis_unavailable", "redis is not reachable");
+        log_outcome(M2J_LOG_DEBUG, "GET", "/readyz", 503, t0, NULL, NULL, 0, 0, NULL);
+        return;
+    }
+    pend *p = calloc(1, sizeof *p);
+    static const char *ping[] = { "PING" };
+    if (!p) {
+        send_error(s, req, 503, "internal", "out of memory");
+        return;
+    }
+    p->s = s;
+    p->t0_us = t0;
+    if (rlink_command(s->redis, 1, ping, NULL, ping_done, p) != M2J_OK) {
+        free(p);
+        send_error(s, req, 503, "redis_unavailable", "redis is not reachable");
+        return;
+    }
+    pend_attach(p, req);
+}
+
+static void method_not_allowed(rcv_server *s, struct evhttp_request *req, const char *path, long long t0,
+                               const char *allow)
+{
+    evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", allow);
+    refuse(s, req, path, t0, 405, "method_not_allowed", "method not allowed on this path");
+}
+
+static void on_request(struct evhttp_request *req, void *arg)
+{
+    rcv_server *s = arg;
+    long long t0 = mono_us();
+    const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+    const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
+    if (!path || !*path)
+        path = "/";
+    enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
+    bool get = cmd == EVHTTP_REQ_GET || cmd == EVHTTP_REQ_HEAD;
+    if (s->draining) {
+        refuse(s, req, path, t0, 503, "shutting_down", "the receiver is shutting down; retry later");
+        return;
+    }
+    if (strcmp(path, PATH_WEBHOOK) == 0) {
+        if (cmd == EVHTTP_REQ_POST)
+            handle_post(s, req, uri, t0);
+        else if (get)
+            handle_challenge(s, req, uri, t0);
+        else
+            method_not_allowed(s, req, PATH_WEBHOOK, t0, "GET, HEAD, POST");
+    } else if (strcmp(path, "/healthz") == 0) {
+        if (get) {
+            static const char body[] = "{\"status\":\"ok\"}";
+            send_json(s, req, 200, body, sizeof body - 1);
+            log_outcome(M2J_LOG_DEBUG, method_name(cmd), "/healthz", 200, t0, NULL, NULL, 0, 0, NULL);
+        } else {
+            method_not_allowed(s, req, "/healthz", t0, "GET, HEAD");
+        }
+    } else if (strcmp(path, "/readyz") == 0) {
+        if (get)
+            handle_readyz(s, req, t0);
+        else
+            method_not_allowed(s, req, "/readyz", t0, "GET, HEAD");
+    } else {
+        /* The raw path is not logged: it is outside input of any length. */
+        refuse(s, req, "-", t0, 404, "not_found", "no such path");
+    }
+}
+
+/* ---- lifecycle ---- */
+
+m2j_rc rcv_server_new(const m2j_config *cfg, struct event_base *base, rcv_server **out, m2j_err *err)
+{
+    *out = NULL;
+    rcv_server *s = calloc(1, sizeof *s);
+    if (!s)
+        return m2j_fail(err, M2J_ERR_NOMEM, "out of memory");
+    s->cfg = cfg;
+    s->base = base;
+    m2j_rc rc = m2j_sigcheck_new(&cfg->receiver, &s->sig, err);
+    if (rc != M2J_OK)
+        goto fail;
+    rlink_script_sha(M2J_ENQUEUE_SCRIPT, s->sha);
+    if (!(s->http = evhttp_new(base))) {
+        rc = m2j_fail(err, M2J_ERR_NOMEM, "cannot create the HTTP server");
+        goto fail;
+    }
+    evhttp_set_allowed_methods(s->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT |
+                                            EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS | EVHTTP_REQ_TRACE |
+                                            EVHTTP_REQ_CONNECT | EVHTTP_REQ_PATCH);
+    /* evhttp refuses a larger body itself (413, its own HTML body) before
+     * buffering it; handle_post checks again for chunked bodies. */
+    evhttp_set_max_body_size(s->http, (ev_ssize_t)cfg->receiver.max_body_bytes);
+    evhttp_set_max_headers_size(s->http, MAX_HEADERS);
+    evhttp_set_timeout(s->http, HTTP_TIMEOUT_S);
+    evhttp_set_gencb(s->http, on_request, s);
+    const char *host = cfg->receiver.listen_host ? cfg->receiver.listen_host : "127.0.0.1";
+    s->sock = evhttp_bind_socket_with_handle(s->http, host, (ev_uint16_t)cfg->receiver.listen_port);
+    if (!s->sock) {
+        int e = errno;
+        rc = m2j_fail(err, M2J_ERR_IO, "cannot listen on %s:%d: %s", host, cfg->receiver.listen_port,
+                      e == EADDRINUSE ? "address in use" : strerror(e));
+        goto fail;
+    }
+    s->port = cfg->receiver.listen_port;
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof ss;
+    evutil_socket_t fd = evhttp_bound_socket_get_fd(s->sock);
+    if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0) {
+        if (ss.ss_family == AF_INET)
+            s->port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+        else if (ss.ss_family == AF_INET6)
+            s->port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+    }
+    rc = rlink_new(base, &cfg->redis, M2J_ENQUEUE_SCRIPT, &s->redis, err);
+    if (rc != M2J_OK)
+        goto fail;
+    *out = s;
+    return M2J_OK;
+fail:
+    rcv_server_free(s);
+    return rc;
+}
+
+int rcv_server_port(const rcv_server *s)
+{
+    return s->port;
+}
+
+void rcv_server_free(rcv_server *s)
+{
+    if (!s)
+        return;
+    /* Redis first: its pending callbacks answer into the still-living
+     * evhttp. */
+    rlink_free(s->redis);
+    s->redis = NULL;
+    if (s->http)
+        evhttp_free(s->http);
+    if (s->drain_ev)
+        event_free(s->drain_ev);
+    m2j_sigcheck_free(s->sig);
+    free(s);
+}
