@@ -30,11 +30,16 @@ static bool find_cb(json_object *item, void *ud)
     return true;
 }
 
-static m2j_rc record_done(m2j_worker *w, const char *ok, const char *invoice_id, m2j_err *e)
+/* grand_total (beyond the fields queue.h lists) lets a later credit memo
+ * tell a full refund from a partial one without asking Jortt. */
+static m2j_rc record_done(m2j_worker *w, const char *ok, const char *invoice_id, m2j_money grand_total,
+                          m2j_err *e)
 {
-    char now[32];
+    char now[32], gt[M2J_MONEY_STRLEN];
     snprintf(now, sizeof now, "%lld", m2j_now_ms());
-    return m2j_wcmd(w->q, NULL, e, "HSET", ok, "state", "done", "invoice_id", invoice_id, "at", now, NULL);
+    m2j_money_format(grand_total, gt);
+    return m2j_wcmd(w->q, NULL, e, "HSET", ok, "state", "done", "invoice_id", invoice_id, "at", now,
+                    "grand_total", gt, NULL);
 }
 
 /* Under the order lock. */
@@ -88,7 +93,7 @@ static void invoice_locked(m2j_worker *w, const char *event_id, m2j_invoice_plan
             }
             m2j_jortt_response_clear(&lr);
             if (fc.id) {
-                rc = record_done(w, ok, fc.id, &e);
+                rc = record_done(w, ok, fc.id, plan->grand_total, &e);
                 if (rc != M2J_OK) {
                     m2j_step_from_rc(s, rc, &e, "record invoice");
                     free(fc.id);
@@ -131,7 +136,7 @@ static void invoice_locked(m2j_worker *w, const char *event_id, m2j_invoice_plan
             const char *id = pr.json ? m2j_json_str(pr.json, "data.id") : NULL;
             if (!id || !*id) {
                 m2j_step_set(s, M2J_STEP_RETRY, "create invoice: HTTP %ld without data.id", pr.status);
-            } else if ((rc = record_done(w, ok, id, &e)) != M2J_OK) {
+            } else if ((rc = record_done(w, ok, id, plan->grand_total, &e)) != M2J_OK) {
                 /* Created but not recorded: the pending mark makes the next
                  * attempt find it by reference. */
                 m2j_step_from_rc(s, rc, &e, "record invoice");

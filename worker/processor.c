@@ -1,6 +1,7 @@
 /* processor.c: see processor.h. Every path ends in exactly one queue
  * outcome; the step modules only describe what happened (worker_ctx.h). */
 #include "processor.h"
+#include "credit_sync.h"
 #include "crypto_util.h"
 #include "customer_sync.h"
 #include "event.h"
@@ -151,7 +152,11 @@ static void run(m2j_worker *w, m2j_job *job, m2j_event *ev, bool *have_ev, char 
         m2j_step_set(s, M2J_STEP_SKIP, "event type %s is not handled", ev->event_type ? ev->event_type : "?");
         return;
     case M2J_KIND_CREDITMEMO:
-        m2j_step_set(s, M2J_STEP_SKIP, "credit memos not supported yet");
+        if (!ev->entity) {
+            m2j_step_set(s, M2J_STEP_DEAD, "unparseable event: credit memo event without entity");
+            return;
+        }
+        m2j_credit_memo(w, ev->entity, ref, s);
         return;
     case M2J_KIND_CUSTOMER: {
         const char *cid = ev->entity ? m2j_json_str(ev->entity, "id") : NULL;
