@@ -262,7 +262,7 @@ bool cli_opt_value(cli_ctx *c, int argc, char **argv, int *i, const char *name, 
     if (a[n] != '\0')
         return false;
     if (*i + 1 >= argc) {
-        fprintf(c->err, "m2jortt %s: %s needs a value\n", argv[0], name);
+        fprintf(c->err, "m2jortt: %s needs a value\n", name);
         *bad = true;
         return true;
     }

@@ -61,11 +61,8 @@ int main(int argc, char **argv)
             cli_usage(stdout);
             return CLI_OK;
         }
-        if (!strcmp(a, "-c")) {
-            argv[i] = "--config"; /* same option, short spelling */
-            a = argv[i];
-        }
-        if (!cli_opt_value(&c, argc, argv, &i, "--config", &c.config_path, &bad)) {
+        if (!cli_opt_value(&c, argc, argv, &i, "--config", &c.config_path, &bad) &&
+            !cli_opt_value(&c, argc, argv, &i, "-c", &c.config_path, &bad)) {
             fprintf(stderr, "m2jortt: unknown option %s\n", a);
             bad = true;
         }

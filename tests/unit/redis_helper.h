@@ -90,7 +90,9 @@ static inline int m2j_test_redis_ping(int port)
     return ok;
 }
 
-/* Stops the process only (dir and port kept, for a restart). */
+/* Stops the process only (dir and port kept, for a restart). Call it from
+ * the process that started the server (waitpid needs the parent); with
+ * CK_FORK a server shared by a tcase is started in an unchecked fixture. */
 static inline void m2j_test_redis_kill(m2j_test_redis *r)
 {
     if (r->pid <= 0)

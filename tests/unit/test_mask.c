@@ -121,6 +121,7 @@ START_TEST(key_rules)
     ck_assert(!m2j_mask_key_is_personal("increment_id"));
     ck_assert(!m2j_mask_key_is_personal("customer_id"));
     ck_assert(!m2j_mask_key_is_personal("email_sent"));
+    ck_assert(m2j_mask_key_is_personal("raw")); /* unparsable job text */
     ck_assert(!m2j_mask_key_is_personal(NULL));
 }
 END_TEST
