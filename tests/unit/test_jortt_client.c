@@ -1,6 +1,9 @@
 /* Unit tests for the pure parts of worker/jortt_client.c: error bodies
  * (JSON and HTML gateway pages), Retry-After, URL building. */
 #include "jortt_client.h"
+#include "customer_sync.h"
+#include "crypto_util.h"
+#include "token.h"
 
 #include <check.h>
 #include <stdlib.h>
@@ -126,6 +129,32 @@ START_TEST(response_clear_resets)
 }
 END_TEST
 
+START_TEST(token_cache_lifetime)
+{
+    /* Jortt's 2 h token is used for 1 h 55 min */
+    ck_assert_int_eq(m2j_token_cache_ms(7200), 6900LL * 1000);
+    ck_assert_int_eq(m2j_token_cache_ms(601), 301LL * 1000);
+    /* short test tokens: half their life, never under a second */
+    ck_assert_int_eq(m2j_token_cache_ms(600), 300LL * 1000);
+    ck_assert_int_eq(m2j_token_cache_ms(10), 5000);
+    ck_assert_int_eq(m2j_token_cache_ms(1), 1000);
+    ck_assert_int_eq(m2j_token_cache_ms(0), 1000);
+}
+END_TEST
+
+START_TEST(email_hash_ignores_case_and_blanks)
+{
+    char a[65], b[65], c[65], want[65];
+    m2j_email_hash("Jan@Example.COM", a);
+    m2j_email_hash(" jan@example.com\t", b);
+    m2j_email_hash("jan@example.org", c);
+    m2j_sha256_hex("jan@example.com", 15, want);
+    ck_assert_str_eq(a, want);
+    ck_assert_str_eq(b, want);
+    ck_assert_str_ne(c, want);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("jortt_client");
@@ -137,6 +166,8 @@ int main(void)
     tcase_add_test(tc, retry_after_values);
     tcase_add_test(tc, url_building);
     tcase_add_test(tc, response_clear_resets);
+    tcase_add_test(tc, token_cache_lifetime);
+    tcase_add_test(tc, email_hash_ignores_case_and_blanks);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
