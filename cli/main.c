@@ -3,6 +3,7 @@
 #include "cli.h"
 
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 
 void cli_usage(FILE *f)
@@ -10,7 +11,8 @@ void cli_usage(FILE *f)
     fprintf(f,
         "usage: m2jortt [--config FILE] <command> [options]\n"
         "\n"
-        "  --config FILE   configuration (default " M2J_CONFIG_DEFAULT_PATH ")\n"
+        "  -c, --config FILE   configuration (default " M2J_CONFIG_DEFAULT_PATH "); may also\n"
+        "                      follow the command\n"
         "\n"
         "commands:\n"
         "  stats [--json]                 where events are: queued, in progress, retries, failed, ...\n"
@@ -84,7 +86,28 @@ int main(int argc, char **argv)
                     return CLI_OK;
                 }
             }
-            int code = commands[k].fn(&c, argc - i, argv + i);
+            /* --config may also follow the command ("m2jortt check-config -c
+             * FILE", "m2jortt stats --config FILE"): take it out here so
+             * every command sees only its own options. */
+            char **sub = calloc((size_t)(argc - i + 1), sizeof *sub);
+            if (!sub) {
+                fprintf(stderr, "m2jortt: out of memory\n");
+                return CLI_FAIL;
+            }
+            int n = 0;
+            sub[n++] = argv[i];
+            for (int j = i + 1; j < argc && !bad; j++) {
+                if (!cli_opt_value(&c, argc, argv, &j, "--config", &c.config_path, &bad) &&
+                    !cli_opt_value(&c, argc, argv, &j, "-c", &c.config_path, &bad))
+                    sub[n++] = argv[j];
+            }
+            if (bad) {
+                free(sub);
+                return CLI_USAGE;
+            }
+            sub[n] = NULL;
+            int code = commands[k].fn(&c, n, sub);
+            free(sub);
             fflush(stdout);
             return code;
         }
