@@ -130,8 +130,8 @@ static void set_faults(jd_ctx *c)
     int_field(b, "fail_rate_percent", 0, 100, &rate, &details);
     int_field(b, "token_ttl_seconds", 0, 100000000, &f.token_ttl, &details);
     int_field(b, "seed", 1, 2147483647, &seed, &details);
-    if (status != 500 && status != 502 && status != 503 && status != 504 && status != 429)
-        jd_detail(&details, "is_invalid", "status", "must be 429, 500, 502, 503 or 504");
+    if (status != 500 && status != 502 && status != 503 && status != 504 && status != 429 && status != 422)
+        jd_detail(&details, "is_invalid", "status", "must be 422, 429, 500, 502, 503 or 504");
     f.status = (int)status;
     f.fail_rate_percent = (int)rate;
     json_object *v;

@@ -339,6 +339,13 @@ static void fault_reply(jd_ctx *c, int status, const char **ctype, struct evbuff
     case 429:
         jd_error(c, 429, "request.throttled", "The request was throttled, please try again later.", NULL);
         break;
+    case 422: {
+        /* A permanent rejection on demand, for dead-letter tests. */
+        json_object *d = NULL;
+        jd_detail(&d, "is_invalid", "injected", "rejected by the test double's fault injection");
+        jd_invalid(c, d);
+        break;
+    }
     default:
         jd_error(c, status, "server.internal_error", "An internal server error occurred.", NULL);
         break;

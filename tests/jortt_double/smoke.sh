@@ -237,6 +237,9 @@ expect "expired key" "$(j .error.key)" access_token.expired
 curl -s -u id:secret -d 'grant_type=client_credentials' $B/oauth-provider/oauth/token >"$TMP/body"
 TOKEN=$(j .access_token)
 expect "new token works" "$(req GET /customers/$C1)" 200
+curl -s -o /dev/null -d '{"fail_next":1,"status":422,"match":"POST /customers"}' $B/_double/faults
+expect "fault 422" "$(req POST /customers '{"is_private":true,"customer_name":"X"}')" 422
+expect "fault 422 param" "$(j .error.key):$(j .error.details[0].param)" "params.invalid:injected"
 expect "bad faults" "$(curl -s -o /dev/null -w '%{http_code}' -d '{"status":418}' $B/_double/faults)" 422
 curl -s -o /dev/null -d '{}' $B/_double/faults
 
