@@ -400,11 +400,16 @@ static bool parse_json_body(jd_ctx *c)
         jd_error(c, 500, "server.internal_error", "Out of memory.", NULL);
         return false;
     }
-    json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+    json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
     json_object *o = json_tokener_parse_ex(tok, c->raw, (int)c->raw_len);
     enum json_tokener_error err = json_tokener_get_error(tok);
     size_t used = json_tokener_get_parse_end(tok);
     json_tokener_free(tok);
+    if (err == json_tokener_error_parse_utf8_string) {
+        json_object_put(o);
+        jd_error(c, 422, "params.invalid_encoding", "The request body is not valid UTF-8.", NULL);
+        return false;
+    }
     if (err != json_tokener_success || c->raw[used + strspn(c->raw + used, " \t\r\n")] != '\0') {
         json_object_put(o);
         jd_error(c, 422, "params.invalid_format", "The request body is not valid JSON.", NULL);

@@ -87,6 +87,9 @@ expect "bad enum" "$(req POST /customers '{"is_private":true,"customer_name":"X"
 expect "bad type" "$(req POST /customers '{"is_private":"yes","customer_name":"X"}')" 422
 expect "malformed json" "$(req POST /customers '{"is_private":true,')" 422
 expect "malformed json key" "$(j .error.key)" params.invalid_format
+expect "invalid utf-8" "$(req POST /customers "$(printf '{"is_private":true,"customer_name":"\377"}')")" 422
+expect "invalid utf-8 key" "$(j .error.key)" params.invalid_encoding
+expect "utf-8 name" "$(req POST /customers '{"is_private":true,"customer_name":"Zoë Ångström"}')" 201
 expect "create company" "$(req POST /v1/customers '{"is_private":false,"customer_name":"ACME BV","address_street":"Rozengracht 75a","address_postal_code":"1012 AB","address_city":"Amsterdam","address_country_code":"NL","vat_number":"NL000099998B57","shift_vat":false}')" 201
 C2=$(j .data.id)
 expect "get customer" "$(req GET /customers/$C1)" 200
