@@ -36,11 +36,18 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 start_bg() { local name=$1; shift; ( exec "$@" ) >"$WORK/$name.log" 2>&1 & LAST_PID=$!; PIDS+=("$LAST_PID"); }
+# A port nobody listens on, below the kernel's ephemeral range so that no
+# outgoing connection (wrk's, a Redis client's) can be holding it either.
 free_port() {
-  local p
+  local p lo
+  lo=$(awk '{print $1}' /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
+  [ "$lo" -gt 11000 ] || lo=32768
   for _ in $(seq 1 200); do
-    p=$((20000 + RANDOM % 40000))
-    (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return 0; }
+    p=$((10000 + RANDOM % (lo - 10000)))
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null && \
+       ! { command -v ss >/dev/null 2>&1 && ss -Htan "( sport = :$p )" 2>/dev/null | grep -q .; }; then
+      echo "$p"; return 0
+    fi
   done
   die "no free port"
 }

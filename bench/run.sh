@@ -96,11 +96,18 @@ start_bg() {
   PIDS+=("$LAST_PID")
 }
 
+# A port nobody listens on, below the kernel's ephemeral range so that no
+# outgoing connection (wrk's, a Redis client's) can be holding it either.
 free_port() {
-  local p
+  local p lo
+  lo=$(awk '{print $1}' /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
+  [ "$lo" -gt 11000 ] || lo=32768
   for _ in $(seq 1 200); do
-    p=$((20000 + RANDOM % 40000))
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return 0; fi
+    p=$((10000 + RANDOM % (lo - 10000)))
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null && \
+       ! { command -v ss >/dev/null 2>&1 && ss -Htan "( sport = :$p )" 2>/dev/null | grep -q .; }; then
+      echo "$p"; return 0
+    fi
   done
   die "no free port"
 }
@@ -450,7 +457,7 @@ wait_drained() { # TARGET TIMEOUT_S T0
       echo "-1"
       return 0
     fi
-    sleep 0.2
+    sleep 0.05
   done
 }
 
@@ -474,37 +481,50 @@ workers_hwm_max() {
   echo "$m"
 }
 
-# One batch: post N orders (workers stopped), then start W workers and time
-# the drain. Customers: new = each order a new e-mail; returning = the
-# e-mails of the previous batch.
-e2e_batch() { # COMBO W LAT LIMIT N KIND START CUSTBASE CONFIG RECVPORT
-  local combo=$1 w=$2 lat=$3 limit=$4 n=$5 kind=$6 start=$7 cbase=$8 cfg=$9 rport=${10}
-  local sigs="$WORK/e2e.tsv" post secs timeout
+# Waits until the double's call count has not moved for a second (the
+# workers finished their start-up calls), at most 10 s.
+wait_double_quiet() {
+  local last="" cur i
+  for i in $(seq 1 20); do
+    cur=$(curl -sf "http://127.0.0.1:$DOUBLE_PORT/_double/state" | node -e '
+      let s = ""; process.stdin.on("data", (d) => s += d).on("end", () => console.log(JSON.parse(s).calls.total));')
+    [ -n "$last" ] && [ "$cur" = "$last" ] && return 0
+    last=$cur
+    sleep 0.5
+  done
+}
+
+# One batch with the W workers already running and idle: snapshot the
+# double, post N orders, clock from the first post until the Redis counters
+# account for all N. Customers: new = each order a new e-mail; returning =
+# the e-mails of the previous batch.
+e2e_batch() { # COMBO W LAT LIMIT N KIND START CUSTBASE RECVPORT
+  local combo=$1 w=$2 lat=$3 limit=$4 n=$5 kind=$6 start=$7 cbase=$8 rport=$9
+  local sigs="$WORK/e2e.tsv" post secs timeout p
   "$GEN" "$TEMPLATE" "$SECRET" "$n" --start "$start" --customer-base "$cbase" --customers "$n" \
     --tag "e$combo$kind" > "$sigs"
-  local p0 p1
+  double_state "$WORK/state-before.json" || die "no double state"
+  local done0 stats0 p0 p1
+  stats0=$(rcli HGETALL "$PREFIX:stats" | paste -sd' ')
+  done0=$(rcli HMGET "$PREFIX:stats" processed skipped dead_total | awk '{s += $1} END {print s + 0}')
   p0=$(rcli HGET "$PREFIX:stats" received); p0=${p0:-0}
+  # Generous bound: each order needs at most ~3 calls, at the slowest.
+  if [ "$limit" -gt 0 ]; then timeout=$(( n * 3 / limit + 120 )); else timeout=$(( n * 3 * (lat + 20) / 1000 / w + 120 )); fi
+  for p in "${WORKER_PIDS[@]}"; do reset_hwm "$p"; done
+  local t0
+  t0=$(date +%s.%N)
   post=$(node "$BENCH/post.js" "http://127.0.0.1:$rport$PATH_URL" "$TEMPLATE" "$sigs" 16) \
     || die "posting orders failed: $post"
   p1=$(rcli HGET "$PREFIX:stats" received)
   [ $((p1 - p0)) -eq "$n" ] || die "posted $n orders but the receiver queued $((p1 - p0))"
-  double_state "$WORK/state-before.json" || die "no double state"
-  local done0 stats0
-  stats0=$(rcli HGETALL "$PREFIX:stats" | paste -sd' ')
-  done0=$(rcli HMGET "$PREFIX:stats" processed skipped dead_total | awk '{s += $1} END {print s + 0}')
-  # Generous bound: each order needs at most ~3 calls, at the slowest.
-  if [ "$limit" -gt 0 ]; then timeout=$(( n * 3 / limit + 120 )); else timeout=$(( n * 3 * (lat + 20) / 1000 / w + 120 )); fi
-  local t0
-  t0=$(date +%s.%N)
-  start_workers "$w" "$cfg"
-  for p in "${WORKER_PIDS[@]}"; do reset_hwm "$p"; done
   secs=$(wait_drained $((done0 + n)) "$timeout" "$t0")
   double_state "$WORK/state-after.json" || die "no double state"
-  local hwm
+  local hwm stats
   hwm=$(workers_hwm_max)
-  local stats
   stats=$(rcli HGETALL "$PREFIX:stats" | paste -sd' ')
-  stop_workers
+  for p in "${WORKER_PIDS[@]}"; do
+    kill -0 "$p" 2>/dev/null || die "a worker died during combo $combo (logs/worker*.log)"
+  done
   record "$(node -e '
     const fs = require("fs");
     const [bf, af, post, stats, stats0] = process.argv.slice(1, 6);
@@ -531,8 +551,8 @@ e2e() {
   start_workers 1 "$cfg"
   sleep 3
   kill -0 "${WORKER_PIDS[0]}" 2>/dev/null || die "the worker exited: $(tail -5 "$WORK/logs/worker1.log")"
-  # What a worker asks Jortt once at start, with no event (a check of the
-  # configured accounts): subtracted per started worker from the calls per order.
+  # What a worker asks Jortt once at start, with no event (reported; the
+  # batches start their clock and call count after this).
   double_state "$WORK/state-idle.json" || die "no double state"
   record "{\"part\":\"e2e-startup\",\"workers\":1,\"double\":$(cat "$WORK/state-idle.json")}"
   record "{\"part\":\"memory\",\"what\":\"worker\",\"state\":\"idle\",\"rss_kb\":$(status_kb "${WORKER_PIDS[0]}" VmRSS),\"hwm_kb\":$(status_kb "${WORKER_PIDS[0]}" VmHWM)}"
@@ -552,15 +572,17 @@ e2e() {
         write_config "$cfg" "$rport" "http://127.0.0.1:$DOUBLE_PORT" "$([ "$limit" -gt 0 ] && echo "$limit" || echo 1000)"
         start_receiver "$cfg"
         wait_port "$rport" "$RECEIVER_PID" || die "receiver did not start (logs/receiver.log)"
-        e2e_batch "$combo" "$w" "$lat" "$limit" "$n" n 0 0 "$cfg" "$rport"
-        e2e_batch "$combo" "$w" "$lat" "$limit" "$n" r "$n" 0 "$cfg" "$rport"
-        stop_pid "$RECEIVER_PID"; stop_pid "$DOUBLE_PID"
+        start_workers "$w" "$cfg"
+        wait_double_quiet
+        e2e_batch "$combo" "$w" "$lat" "$limit" "$n" n 0 0 "$rport"
+        e2e_batch "$combo" "$w" "$lat" "$limit" "$n" r "$n" 0 "$rport"
+        stop_workers; stop_pid "$RECEIVER_PID"; stop_pid "$DOUBLE_PID"
         cp "$WORK/logs/worker1.log" "$WORK/logs/e2e-$combo-worker1.log" 2>/dev/null || true
       done
     done
   done
-  note_cmd "node bench/post.js http://127.0.0.1:PORT$PATH_URL bench/payloads/order-6kb.json SIGS 16   # N orders, workers stopped"
-  note_cmd "$BIN/m2jortt-worker --config e2e-N.json   # x W, timed until processed+skipped+dead = N"
+  note_cmd "$BIN/m2jortt-worker --config e2e-N.json   # x W, started first, idle until the double sees no more calls"
+  note_cmd "node bench/post.js http://127.0.0.1:PORT$PATH_URL bench/payloads/order-6kb.json SIGS 16   # N orders; timed until processed+skipped+dead = N"
 }
 
 # ---- run ---------------------------------------------------------------------
