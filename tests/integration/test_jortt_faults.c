@@ -12,9 +12,11 @@
 #include <time.h>
 
 #define ORDER_FIXTURE "tests/fixtures/integration/order-nl-processing.json"
-/* The double's "Inkoopkosten": a real ledger account, not one an invoice may use. */
-#define BAD_LEDGER  "00000000-0000-4000-8000-000000000011"
-#define GOOD_LEDGER "00000000-0000-4000-8000-000000000001"
+/* Jortt refuses string fields over 1000 characters with 422 params.invalid.
+ * A config mistake of this kind is what a permanent failure looks like: the
+ * worker cannot know before Jortt says so. (A wrong ledger account would not
+ * do: the worker checks those at start and refuses to run.) */
+#define LONG_REMARKS_LEN 1100
 
 static h_env *E;
 
@@ -114,8 +116,10 @@ static json_object *failed_list(void)
 
 START_TEST(permanent_422_dead_letter_then_replay)
 {
-    char ov[256];
-    snprintf(ov, sizeof ov, "{\"orders\":{\"revenue_account_by_country\":{\"*\":\"%s\"}}}", BAD_LEDGER);
+    char ov[LONG_REMARKS_LEN + 100], remarks[LONG_REMARKS_LEN + 1];
+    memset(remarks, 'x', LONG_REMARKS_LEN);
+    remarks[LONG_REMARKS_LEN] = '\0';
+    snprintf(ov, sizeof ov, "{\"orders\":{\"field_map\":{\"remarks\":\"Order %s\"}}}", remarks);
     E = h_env_up("perm", ov, 2);
     post_order("evt-perm-1", "400000101");
     post_order("evt-perm-2", "400000102");
@@ -141,9 +145,7 @@ START_TEST(permanent_422_dead_letter_then_replay)
     pid_t w[H_MAX_WORKERS];
     int n = h_pids(E, H_ROLE_WORKER, w, H_MAX_WORKERS);
     for (int i = 0; i < n; i++) h_stop_pid(E, w[i], SIGTERM, h_ms(10000));
-    char good[256];
-    snprintf(good, sizeof good, "{\"orders\":{\"revenue_account_by_country\":{\"*\":\"%s\"}}}", GOOD_LEDGER);
-    h_config_write(E, good);
+    h_config_write(E, "{\"orders\":{\"field_map\":{\"remarks\":\"Magento order {increment_id}\"}}}");
     h_workers_start(E, 2);
 
     st = h_cli(E, NULL, "replay", "evt-perm-1", NULL);
