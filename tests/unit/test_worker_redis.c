@@ -1,0 +1,378 @@
+/* test_worker_redis.c: the worker's shared Redis state (fleet rate limit,
+ * 429 pause, circuit breaker, token compare-and-delete) and the processor's
+ * queue outcomes that need no Jortt call (skip, dead, poison, locked, retry
+ * without invoice, already invoiced), against a private redis-server. */
+#include "breaker.h"
+#include "json_util.h"
+#include "processor.h"
+#include "queue.h"
+#include "ratelimit.h"
+#include "redis_helper.h"
+#include "token.h"
+#include "wredis.h"
+
+#include <check.h>
+#include <stdarg.h>
+
+static m2j_test_redis srv;
+static m2j_config *cfg;
+static m2j_queue *q;
+static redisContext *raw;
+
+static void suite_setup(void)
+{
+    ck_assert_int_eq(m2j_test_redis_start(&srv, NULL), 0);
+}
+
+static void suite_teardown(void)
+{
+    m2j_test_redis_stop(&srv);
+}
+
+/* Config: the orders section of mapping fixture 01, so its order plans. */
+static void setup(void)
+{
+    struct timeval tv = { .tv_sec = 2 };
+    raw = redisConnectWithTimeout("127.0.0.1", srv.port, tv);
+    ck_assert(raw && !raw->err);
+    freeReplyObject(redisCommand(raw, "FLUSHALL"));
+    json_object *fx = NULL;
+    m2j_err err;
+    ck_assert_int_eq(m2j_json_parse_file("tests/fixtures/orders/01-nl-private-excl-tax-21.json", 1 << 20, &fx, &err),
+                     M2J_OK);
+    json_object *c = json_object_new_object();
+    char url[64];
+    snprintf(url, sizeof url, "redis://127.0.0.1:%d/0", srv.port);
+    json_object *redis = json_object_new_object();
+    json_object_object_add(redis, "url", json_object_new_string(url));
+    json_object_object_add(redis, "key_prefix", json_object_new_string("t"));
+    json_object_object_add(c, "redis", redis);
+    json_object *recv = json_object_new_object();
+    json_object_object_add(recv, "webhook_secret", json_object_new_string("test-secret"));
+    json_object_object_add(c, "receiver", recv);
+    json_object *worker = json_object_new_object();
+    json_object_object_add(worker, "max_deliveries", json_object_new_int(3));
+    json_object *retry = json_object_new_object();
+    json_object_object_add(retry, "base_seconds", json_object_new_int(60));
+    json_object_object_add(retry, "max_seconds", json_object_new_int(600));
+    json_object_object_add(retry, "max_attempts", json_object_new_int(2));
+    json_object_object_add(worker, "retry", retry);
+    json_object_object_add(c, "worker", worker);
+    json_object_object_add(c, "orders", json_object_get(m2j_json_path(fx, "config.orders")));
+    ck_assert_int_eq(m2j_config_load_string(json_object_to_json_string(c), &cfg, &err), M2J_OK);
+    json_object_put(c);
+    json_object_put(fx);
+    ck_assert_int_eq(m2j_queue_open(cfg, &q, &err), M2J_OK);
+}
+
+static void teardown(void)
+{
+    m2j_queue_close(q);
+    m2j_config_free(cfg);
+    redisFree(raw);
+    q = NULL;
+    cfg = NULL;
+    raw = NULL;
+}
+
+static long long rawint(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    redisReply *r = redisvCommand(raw, fmt, ap);
+    va_end(ap);
+    ck_assert_ptr_nonnull(r);
+    long long v = r->type == REDIS_REPLY_INTEGER ? r->integer
+                : r->type == REDIS_REPLY_STRING ? atoll(r->str) : -1;
+    freeReplyObject(r);
+    return v;
+}
+
+/* ---- rate limit ---- */
+
+START_TEST(ratelimit_spaces_calls)
+{
+    m2j_err err;
+    long long w = -1;
+    ck_assert_int_eq(m2j_ratelimit_ask(q, 10, &w, &err), M2J_OK);
+    ck_assert_int_eq(w, 0); /* idle limiter: go */
+    long long t0 = m2j_test_now_ms();
+    ck_assert_int_eq(m2j_ratelimit_ask(q, 10, &w, &err), M2J_OK);
+    long long dt = m2j_test_now_ms() - t0;
+    /* The next slot is 101 ms after the first (1 % slack), unless this very
+     * machine stalled that long between the two asks. */
+    ck_assert_msg((w > 0 && w <= 101) || (w == 0 && dt >= 99), "wait %lld after %lld ms", w, dt);
+    /* every granted call is counted for the stats */
+    redisReply *r = redisCommand(raw, "KEYS t:jortt:calls:*");
+    long long sum = 0;
+    for (size_t i = 0; i < r->elements; i++)
+        sum += rawint("GET %s", r->element[i]->str);
+    ck_assert_int_eq(sum, w == 0 ? 2 : 1);
+    ck_assert_int_gt(rawint("TTL %s", r->element[0]->str), 100);
+    freeReplyObject(r);
+}
+END_TEST
+
+START_TEST(ratelimit_pause_stops_the_fleet)
+{
+    m2j_err err;
+    ck_assert_int_eq(m2j_ratelimit_pause(q, 0, &err), M2J_OK); /* at least one second */
+    long long w = 0;
+    ck_assert_int_eq(m2j_ratelimit_ask(q, 10, &w, &err), M2J_OK);
+    ck_assert_int_gt(w, 500);
+    ck_assert_int_le(w, 1000);
+    ck_assert_int_eq(m2j_ratelimit_pause(q, 30, &err), M2J_OK); /* Retry-After 30 */
+    ck_assert_int_eq(m2j_ratelimit_ask(q, 10, &w, &err), M2J_OK);
+    ck_assert_int_gt(w, 29000);
+    ck_assert_int_eq(rawint("EXISTS t:rl"), 0); /* nothing granted meanwhile */
+}
+END_TEST
+
+/* ---- breaker ---- */
+
+START_TEST(breaker_opens_at_five_and_backs_off)
+{
+    m2j_err err;
+    m2j_breaker_state st;
+    long long now = 1000000;
+    for (int i = 1; i < M2J_BREAKER_THRESHOLD; i++) {
+        ck_assert_int_eq(m2j_breaker_failure(q, now, &st, &err), M2J_OK);
+        ck_assert(!st.open);
+    }
+    ck_assert_int_eq(m2j_breaker_failure(q, now, &st, &err), M2J_OK);
+    ck_assert(st.open);
+    ck_assert_int_eq(st.open_until_ms, now + 5000);
+    /* more failures while open do not extend it */
+    ck_assert_int_eq(m2j_breaker_failure(q, now + 100, &st, &err), M2J_OK);
+    ck_assert_int_eq(st.open_until_ms, now + 5000);
+    ck_assert_int_eq(m2j_breaker_get(q, &st, &err), M2J_OK);
+    ck_assert(st.open);
+    /* a failed probe after the open period: 10 s, then 20, 40, 60 (cap) */
+    long long t = now + 5000;
+    long long want[] = { 10000, 20000, 40000, 60000, 60000 };
+    for (int i = 0; i < 5; i++) {
+        ck_assert_int_eq(m2j_breaker_failure(q, t, &st, &err), M2J_OK);
+        ck_assert(st.open);
+        ck_assert_int_eq(st.open_until_ms, t + want[i]);
+        t = st.open_until_ms;
+    }
+    /* one success anywhere closes it and resets the back-off */
+    ck_assert_int_eq(m2j_breaker_success(q, &err), M2J_OK);
+    ck_assert_int_eq(m2j_breaker_get(q, &st, &err), M2J_OK);
+    ck_assert(!st.open);
+    for (int i = 0; i < M2J_BREAKER_THRESHOLD; i++)
+        ck_assert_int_eq(m2j_breaker_failure(q, t, &st, &err), M2J_OK);
+    ck_assert_int_eq(st.open_until_ms, t + 5000);
+}
+END_TEST
+
+START_TEST(breaker_one_prober)
+{
+    m2j_err err;
+    ck_assert_int_eq(m2j_breaker_claim_probe(q, "a", &err), M2J_OK);
+    ck_assert_int_eq(m2j_breaker_claim_probe(q, "b", &err), M2J_ERR_CONFLICT);
+    ck_assert_int_le(rawint("PTTL t:breaker:probe"), 10000);
+}
+END_TEST
+
+/* ---- token ---- */
+
+START_TEST(token_drop_only_if_unchanged)
+{
+    m2j_err err;
+    freeReplyObject(redisCommand(raw, "SET t:jortt:token fresh"));
+    ck_assert_int_eq(m2j_token_drop(q, "stale", &err), M2J_OK);
+    ck_assert_int_eq(rawint("EXISTS t:jortt:token"), 1);
+    ck_assert_int_eq(m2j_token_drop(q, "fresh", &err), M2J_OK);
+    ck_assert_int_eq(rawint("EXISTS t:jortt:token"), 0);
+}
+END_TEST
+
+/* ---- processor outcomes that need no Jortt call ---- */
+
+static volatile sig_atomic_t no_stop = 0;
+
+static void worker_init(m2j_worker *w)
+{
+    memset(w, 0, sizeof *w);
+    w->cfg = cfg;
+    w->q = q;
+    w->consumer = "test:1";
+    w->stop = &no_stop;
+    w->api.cfg = cfg;
+    w->api.q = q;
+    w->api.stop = &no_stop; /* http stays NULL: any Jortt call would crash the test */
+}
+
+static void enqueue(const char *kind, const char *id, json_object *entity)
+{
+    m2j_event ev = { 0 };
+    ev.event_id = strdup(id);
+    ck_assert_int_eq(m2j_kind_parse(kind, &ev.kind), M2J_OK);
+    ev.source = strdup("rest");
+    ev.event_type = strdup("com.example.some_event");
+    ev.received_at = 1;
+    ev.entity = entity;
+    m2j_enqueue_result res;
+    m2j_err err;
+    ck_assert_int_eq(m2j_queue_enqueue(q, &ev, 1, 3600, &res, &err), M2J_OK);
+    m2j_enqueue_results_clear(&res, 1);
+    m2j_event_clear(&ev);
+}
+
+static json_object *fixture_order(void)
+{
+    json_object *fx = NULL;
+    ck_assert_int_eq(m2j_json_parse_file("tests/fixtures/orders/01-nl-private-excl-tax-21.json", 1 << 20, &fx, NULL),
+                     M2J_OK);
+    json_object *o = json_object_get(m2j_json_path(fx, "order"));
+    json_object_put(fx);
+    return o;
+}
+
+static void take_and_process(long long *deliveries_out)
+{
+    m2j_worker w;
+    worker_init(&w);
+    m2j_job job;
+    m2j_err err;
+    ck_assert_int_eq(m2j_queue_take(q, "test:1", 100, 60000, &job, &err), M2J_OK);
+    if (deliveries_out)
+        job.deliveries = *deliveries_out;
+    ck_assert_int_eq(m2j_process_job(&w, &job, &err), M2J_OK);
+    ck_assert_int_eq(w.api.calls, 0);
+    m2j_job_clear(&job);
+}
+
+static json_object *retry_job(long long *score)
+{
+    redisReply *r = redisCommand(raw, "ZRANGE t:retry 0 -1 WITHSCORES");
+    ck_assert_int_eq(r->elements, 2);
+    json_object *j = NULL;
+    ck_assert_int_eq(m2j_json_parse(r->element[0]->str, r->element[0]->len, &j, NULL), M2J_OK);
+    *score = atoll(r->element[1]->str);
+    freeReplyObject(r);
+    return j;
+}
+
+START_TEST(ignored_event_is_skipped)
+{
+    enqueue("ignored", "ev-ign", NULL);
+    take_and_process(NULL);
+    ck_assert_int_eq(rawint("HGET t:stats skipped"), 1);
+    ck_assert_int_eq(rawint("XLEN t:events"), 0);
+    redisReply *r = redisCommand(raw, "XRANGE t:skipped - +");
+    ck_assert_int_eq(r->elements, 1);
+    ck_assert_str_eq(r->element[0]->element[1]->element[5]->str, "event type com.example.some_event is not handled");
+    freeReplyObject(r);
+}
+END_TEST
+
+START_TEST(unparseable_job_is_dead)
+{
+    freeReplyObject(redisCommand(raw, "XADD t:events * job %s", "{\"event\":{\"kind\":\"order\"}}"));
+    take_and_process(NULL);
+    ck_assert_int_eq(rawint("ZCARD t:dead:index"), 1);
+    ck_assert_int_eq(rawint("XLEN t:events"), 0);
+}
+END_TEST
+
+START_TEST(poison_is_dead)
+{
+    enqueue("order", "ev-poison", fixture_order());
+    long long d = 4; /* max_deliveries is 3 */
+    take_and_process(&d);
+    redisReply *r = redisCommand(raw, "HGET t:dead:ev-poison reason");
+    ck_assert_int_eq(r->type, REDIS_REPLY_STRING);
+    ck_assert_str_eq(r->str, "poison: delivered 4 times without an outcome");
+    freeReplyObject(r);
+}
+END_TEST
+
+START_TEST(locked_order_waits_without_an_attempt)
+{
+    freeReplyObject(redisCommand(raw, "SET t:lock:order:100000001 someone-else PX 60000"));
+    enqueue("order", "ev-locked", fixture_order());
+    long long before = m2j_now_ms();
+    take_and_process(NULL);
+    long long due;
+    json_object *j = retry_job(&due);
+    ck_assert_int_ge(due, before + M2J_LOCKED_RETRY_MS);
+    ck_assert_int_le(due, m2j_now_ms() + M2J_LOCKED_RETRY_MS);
+    ck_assert_str_eq(m2j_json_str(j, "attempts"), "0");
+    ck_assert_str_eq(m2j_json_str(j, "history.0.outcome"), "locked");
+    json_object_put(j);
+    /* the other owner's lock is untouched */
+    redisReply *r = redisCommand(raw, "GET t:lock:order:100000001");
+    ck_assert_str_eq(r->str, "someone-else");
+    freeReplyObject(r);
+}
+END_TEST
+
+START_TEST(invoiced_order_is_skipped_without_a_call)
+{
+    freeReplyObject(redisCommand(raw, "HSET t:order:100000001 state done invoice_id inv-1"));
+    enqueue("order", "ev-dup", fixture_order());
+    take_and_process(NULL);
+    redisReply *r = redisCommand(raw, "XRANGE t:skipped - +");
+    ck_assert_int_eq(r->elements, 1);
+    ck_assert_str_eq(r->element[0]->element[1]->element[5]->str, "already invoiced as inv-1");
+    freeReplyObject(r);
+    ck_assert_int_eq(rawint("EXISTS t:lock:order:100000001"), 0); /* released */
+}
+END_TEST
+
+START_TEST(credit_for_uninvoiced_order_retries_then_dies)
+{
+    const char *memo = "{\"entity_id\":7,\"order_increment_id\":\"999\",\"grand_total\":\"10.00\"}";
+    json_object *m = NULL;
+    ck_assert_int_eq(m2j_json_parse(memo, strlen(memo), &m, NULL), M2J_OK);
+    enqueue("creditmemo", "ev-memo", m);
+    long long before = m2j_now_ms();
+    take_and_process(NULL);
+    long long due;
+    json_object *j = retry_job(&due);
+    /* attempt 1 of 2: 60 s +-20 % */
+    ck_assert_int_ge(due, before + 48000);
+    ck_assert_int_le(due, m2j_now_ms() + 72000);
+    ck_assert_str_eq(m2j_json_str(j, "attempts"), "1");
+    ck_assert_str_eq(m2j_json_str(j, "history.0.reason"), "order was never invoiced");
+    json_object_put(j);
+    /* make it due now and run it again: the last attempt dead-letters it */
+    m2j_err err;
+    ck_assert_int_eq(m2j_queue_promote_due(q, due, 10, NULL, &err), M2J_OK);
+    take_and_process(NULL);
+    redisReply *r = redisCommand(raw, "HGET t:dead:ev-memo reason");
+    ck_assert_int_eq(r->type, REDIS_REPLY_STRING);
+    ck_assert_str_eq(r->str, "order was never invoiced (gave up after 2 attempts)");
+    freeReplyObject(r);
+    ck_assert_int_eq(rawint("ZCARD t:retry"), 0);
+}
+END_TEST
+
+int main(void)
+{
+    signal(SIGPIPE, SIG_IGN);
+    Suite *s = suite_create("worker_redis");
+    TCase *tc = tcase_create("redis");
+    tcase_add_unchecked_fixture(tc, suite_setup, suite_teardown);
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 30);
+    tcase_add_test(tc, ratelimit_spaces_calls);
+    tcase_add_test(tc, ratelimit_pause_stops_the_fleet);
+    tcase_add_test(tc, breaker_opens_at_five_and_backs_off);
+    tcase_add_test(tc, breaker_one_prober);
+    tcase_add_test(tc, token_drop_only_if_unchanged);
+    tcase_add_test(tc, ignored_event_is_skipped);
+    tcase_add_test(tc, unparseable_job_is_dead);
+    tcase_add_test(tc, poison_is_dead);
+    tcase_add_test(tc, locked_order_waits_without_an_attempt);
+    tcase_add_test(tc, invoiced_order_is_skipped_without_a_call);
+    tcase_add_test(tc, credit_for_uninvoiced_order_retries_then_dies);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
