@@ -42,6 +42,26 @@ static m2j_rc record_done(m2j_worker *w, const char *ok, const char *invoice_id,
                     "grand_total", gt, NULL);
 }
 
+/* Jortt does not know the customer id we sent: a customer deleted in Jortt
+ * after we cached it. Jortt documents 404 resource.not_found; a 422 naming
+ * customer_id in its details (what the test double answers, and plausible
+ * for the real API) means the same. Nothing was created either way. */
+static bool customer_rejected(const m2j_jortt_response *r, m2j_call_class cls)
+{
+    if (cls == M2J_CLASS_NOT_FOUND)
+        return true;
+    if (r->transport != M2J_TRANSPORT_RESPONSE || r->status != 422 || !r->error.details ||
+        !json_object_is_type(r->error.details, json_type_array))
+        return false;
+    size_t n = json_object_array_length(r->error.details);
+    for (size_t i = 0; i < n; i++) {
+        const char *param = m2j_json_str(json_object_array_get_idx(r->error.details, i), "param");
+        if (param && strcmp(param, "customer_id") == 0)
+            return true;
+    }
+    return false;
+}
+
 /* Under the order lock. */
 static void invoice_locked(m2j_worker *w, const char *event_id, m2j_invoice_plan *plan,
                            const char *ok, m2j_step *s)
@@ -147,8 +167,8 @@ static void invoice_locked(m2j_worker *w, const char *event_id, m2j_invoice_plan
             m2j_jortt_response_clear(&pr);
             break;
         }
-        if (cls == M2J_CLASS_NOT_FOUND && round == 0 && !plan->fixed_customer_id) {
-            /* The cached customer was deleted in Jortt: nothing was created;
+        if (customer_rejected(&pr, cls) && round == 0 && !plan->fixed_customer_id) {
+            /* The cached customer is gone in Jortt: nothing was created;
              * find or create the customer again and post once more. */
             m2j_jortt_response_clear(&pr);
             char *bad = customer_id;
