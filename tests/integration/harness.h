@@ -177,7 +177,7 @@ bool h_wait_until(h_env *e, long deadline_ms, h_pred pred, void *arg);
 /* Predicates. */
 typedef struct { const char *ref; int n; } h_invoices_arg;
 bool h_pred_invoices(h_env *e, void *arg);    /* invoices with ref (NULL: all) == n */
-bool h_pred_drained(h_env *e, void *arg);     /* stats: queued, in_progress and scheduled retries all 0 */
+bool h_pred_drained(h_env *e, void *arg);     /* stream and retry zset both empty (one MULTI) */
 bool h_pred_dead(h_env *e, void *arg);        /* failed count >= *(long long *)arg */
 
 /* ---- fixtures and JSON ---- */
