@@ -64,7 +64,7 @@ static void find_existing(m2j_worker *w, const char *invoice_id, char **found, m
 }
 
 static void credit_locked(m2j_worker *w, json_object *memo, const char *ref, const char *ck, const char *memo_key,
-                          m2j_step *s)
+                          const char *lock, const char *token, m2j_step *s)
 {
     m2j_err e;
     redisReply *r = NULL;
@@ -133,6 +133,15 @@ static void credit_locked(m2j_worker *w, json_object *memo, const char *ref, con
         }
     }
 
+    rc = m2j_wlock_refresh(w->q, lock, token, w->cfg->worker.lock_ttl_seconds * 1000, &e);
+    if (rc != M2J_OK) {
+        if (rc == M2J_ERR_CONFLICT)
+            m2j_step_set(s, M2J_STEP_LOCKED, "credit lock expired before the credit POST; trying again");
+        else
+            m2j_step_from_rc(s, rc, &e, "credit lock");
+        free(invoice_id);
+        return;
+    }
     char now[32];
     snprintf(now, sizeof now, "%lld", m2j_now_ms());
     rc = m2j_wcmd(w->q, NULL, &e, "HSET", ck, "state", "pending", "invoice_id", invoice_id, "at", now, NULL);
@@ -205,7 +214,7 @@ void m2j_credit_memo(m2j_worker *w, json_object *memo, char **ref_out, m2j_step 
         goto out;
     }
     s->kind = M2J_STEP_CONTINUE;
-    credit_locked(w, memo, ref, ck.data, memo_key, s);
+    credit_locked(w, memo, ref, ck.data, memo_key, lock.data, token, s);
     m2j_lock_release(w->q, lock.data, token, NULL);
 out:
     m2j_buf_free(&ck);

@@ -71,6 +71,8 @@ typedef struct {
     m2j_buf     ck;   /* P:cust:<h> */
     m2j_buf     rk;   /* P:custref:<magento id>, empty for guests */
     const char *email;
+    const char *lock, *token;  /* our lock, refreshed before the create */
+    bool        tolerant;      /* an order: a refused update must not stop the invoice */
     char       *cid, *cfp, *cstate, *rid;
 } resolve_ctx;
 
@@ -181,6 +183,24 @@ static int update(resolve_ctx *c, const char *id, json_object *body)
             m2j_step_from_rc(c->s, rc, &e, "forget customer");
     } else {
         m2j_step_from_call(c->s, w, "update customer", &r, cls);
+        if (c->s->kind == M2J_STEP_DEAD && c->tolerant) {
+            /* Jortt refused our new data for an existing customer: the
+             * invoice matters more; it goes to the customer as Jortt has
+             * it. The fingerprint is recorded so the same refused data is
+             * not sent with every order. */
+            char pseud[M2J_PSEUDONYM_LEN];
+            m2j_log(M2J_LOG_WARN, "Jortt refused the customer update; invoicing the existing customer",
+                    "email", m2j_log_pseudonym(c->email, pseud), "customer_id", id,
+                    "reason", m2j_buf_str(&c->s->reason), NULL);
+            rc = store(c, id, c->fp, &e);
+            if (rc == M2J_OK) {
+                m2j_step_clear(c->s); /* not this job's failure */
+                c->s->kind = M2J_STEP_CONTINUE;
+                out = 1;
+            } else {
+                m2j_step_from_rc(c->s, rc, &e, "record customer");
+            }
+        }
     }
     m2j_jortt_response_clear(&r);
     m2j_buf_free(&path);
@@ -194,7 +214,13 @@ static char *create(resolve_ctx *c, json_object *body)
     m2j_worker *w = c->w;
     m2j_err e;
     char *id = NULL;
-    m2j_rc rc = m2j_wcmd(w->q, NULL, &e, "HSET", c->ck.data, "state", "pending", NULL);
+    m2j_rc rc = m2j_wlock_refresh(w->q, c->lock, c->token, w->cfg->worker.lock_ttl_seconds * 1000, &e);
+    if (rc == M2J_ERR_CONFLICT) {
+        m2j_step_set(c->s, M2J_STEP_LOCKED, "customer lock expired before the customer POST; trying again");
+        return NULL;
+    }
+    if (rc == M2J_OK)
+        rc = m2j_wcmd(w->q, NULL, &e, "HSET", c->ck.data, "state", "pending", NULL);
     if (rc != M2J_OK) {
         m2j_step_from_rc(c->s, rc, &e, "mark customer pending");
         return NULL;
@@ -369,6 +395,9 @@ void m2j_customer_resolve(m2j_worker *w, const char *email, const char *magento_
         goto out;
     }
     s->kind = M2J_STEP_CONTINUE;
+    c.lock = lock.data;
+    c.token = token;
+    c.tolerant = !prefer_custref;
     resolve_locked(&c, body, prefer_custref, avoid_id, id_out);
     if (*id_out)
         s->kind = M2J_STEP_CONTINUE;

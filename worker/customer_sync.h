@@ -22,7 +22,10 @@
 /* Finds or creates the customer. email (required, any case) and
  * magento_id (NULL for guests) identify the buyer; body is the Jortt
  * customer body. prefer_custref: look at P:custref before the e-mail cache
- * (customer events, where the Magento id is the stronger identity).
+ * (customer events, where the Magento id is the stronger identity); it also
+ * makes a refused update (4xx) the outcome, whereas for an order (false) a
+ * refused update of an existing customer is logged and the invoice goes to
+ * that customer as Jortt has it.
  * avoid_id: a Jortt id just answered 404 for; cache entries pointing at it
  * are dropped first (NULL normally).
  * On success s->kind is CONTINUE and *id_out a malloc'd id; otherwise s says

@@ -64,7 +64,7 @@ static bool customer_rejected(const m2j_jortt_response *r, m2j_call_class cls)
 
 /* Under the order lock. */
 static void invoice_locked(m2j_worker *w, const char *event_id, m2j_invoice_plan *plan,
-                           const char *ok, m2j_step *s)
+                           const char *ok, const char *lock, const char *token, m2j_step *s)
 {
     m2j_err e;
     redisReply *r = NULL;
@@ -128,6 +128,15 @@ static void invoice_locked(m2j_worker *w, const char *event_id, m2j_invoice_plan
     }
 
     for (int round = 0; round < 2; round++) {
+        rc = m2j_wlock_refresh(w->q, lock, token, w->cfg->worker.lock_ttl_seconds * 1000, &e);
+        if (rc == M2J_ERR_CONFLICT) {
+            m2j_step_set(s, M2J_STEP_LOCKED, "order lock expired before the invoice POST; trying again");
+            break;
+        }
+        if (rc != M2J_OK) {
+            m2j_step_from_rc(s, rc, &e, "order lock");
+            break;
+        }
         char now[32];
         snprintf(now, sizeof now, "%lld", m2j_now_ms());
         rc = m2j_wcmd(w->q, NULL, &e, "HSET", ok, "state", "pending", "event_id", event_id, "at", now, NULL);
@@ -236,7 +245,7 @@ void m2j_invoice_order(m2j_worker *w, const char *event_id, json_object *order, 
         m2j_step_from_rc(s, rc, &e, "order lock");
         goto out;
     }
-    invoice_locked(w, event_id, &plan, ok.data, s);
+    invoice_locked(w, event_id, &plan, ok.data, lock.data, token, s);
     if (m2j_lock_release(w->q, lock.data, token, &e) == M2J_ERR_CONFLICT)
         m2j_log(M2J_LOG_WARN, "order lock expired before the work ended (worker.lock_ttl_seconds too short?)",
                 "ref", plan.reference, NULL);
