@@ -1,6 +1,7 @@
 /* order_internal.h: what the files behind order_mapping.h share. Not a public
  * contract: only order_mapping.c, order_lines.c, order_totals.c,
- * customer_mapping.c, field_map.c and vat.c include it.
+ * customer_mapping.c, field_map.c, vat.c and creditmemo_mapping.c (which
+ * prices refunds by the same rules) include it.
  *
  * Money in here is m2j_money (1/10,000 units); every amount that becomes an
  * invoice line is already rounded to whole cents, so the invoice arithmetic
@@ -43,6 +44,19 @@ typedef struct {
 m2j_rc m2j_order_amount(const m2j_order_ctx *ctx, json_object *obj, const char *name,
                         m2j_money *out, bool *present, m2j_err *err);
 
+/* ---- order_mapping.c ---- */
+
+/* Invoiced currency: the order's own when it is EUR, else EUR base_*
+ * amounts; anything else is M2J_ERR_UNSUPPORTED. */
+m2j_rc m2j_order_currency(json_object *order, bool *base, m2j_err *err);
+/* Fills ctx for order: currency, VAT country (into country, which ctx then
+ * borrows), customer group and revenue ledger. */
+m2j_rc m2j_order_ctx_init(const m2j_config *cfg, json_object *order, m2j_order_ctx *ctx, char country[3],
+                          m2j_err *err);
+/* The Dutch calendar date of a Magento timestamp (UTC unless it has an
+ * offset). */
+m2j_rc m2j_invoice_date(const char *created_at, char out[11], m2j_err *err);
+
 typedef struct {
     char     *description;  /* owned */
     int64_t   quantity;     /* whole units */
@@ -59,6 +73,8 @@ typedef struct {
 void   m2j_lines_free(m2j_lines *ls);
 m2j_rc m2j_lines_add(m2j_lines *ls, const char *description, int64_t quantity, m2j_money amount,
                      m2j_rate rate, const char *ledger);
+/* One Jortt line item object for l (new reference, NULL on OOM). */
+json_object *m2j_line_json(const m2j_line *l);
 
 /* Per-rate accumulator used for discounts and Magento's VAT. */
 typedef struct {
@@ -74,6 +90,36 @@ typedef struct {
 void   m2j_rate_sums_free(m2j_rate_sums *s);
 m2j_rc m2j_rate_sums_add(m2j_rate_sums *s, m2j_rate rate, m2j_money amount);
 bool   m2j_rate_sums_has(const m2j_rate_sums *s, m2j_rate rate);
+
+/* Indexes into order.items of the rows that become invoice lines (parent
+ * or children of configurables and bundles, see order_lines.c). *out is
+ * malloc'd (caller frees). */
+m2j_rc m2j_order_invoiced_items(const m2j_order_ctx *ctx, size_t **out, size_t *n, m2j_err *err);
+/* The VAT rate of a sold row: its tax_percent (or orders.vat_by_country when
+ * it was taxed without one), validated for ctx->country. */
+m2j_rc m2j_item_rate(const m2j_order_ctx *ctx, json_object *item, const char *label, m2j_money tax,
+                     m2j_money dtc, m2j_rate *rate, m2j_err *err);
+/* "1.5 x Name (SKU)" into d (reset first). */
+m2j_rc m2j_item_description(m2j_buf *d, json_object *item, m2j_money qty, bool decimal);
+/* Adds a row worth `before` (whole cents, >= 0) for qty units: whole
+ * quantities whose unit price does not divide the row become
+ * (q-1) x floor + 1 x remainder so the lines still add up exactly; decimal
+ * quantities one line of 1. */
+m2j_rc m2j_lines_add_row(m2j_lines *lines, const char *desc, m2j_money qty, bool decimal, m2j_money before,
+                         m2j_rate rate, const char *ledger, m2j_err *err);
+/* The accepted rate whose VAT on base reproduces tax within a cent,
+ * preferring the order's applied_taxes, then `used`, then the country's;
+ * no match is an error naming `what`. */
+m2j_rc m2j_derive_rate(const m2j_order_ctx *ctx, const m2j_rate_sums *used, m2j_money base, m2j_money tax,
+                       const char *what, m2j_rate *out, m2j_err *err);
+/* The order's shipping VAT rate (item_applied_taxes, else derived). */
+m2j_rc m2j_order_shipping_rate(const m2j_order_ctx *ctx, const m2j_rate_sums *used, m2j_rate *out,
+                               m2j_err *err);
+/* The shipping line's text into d and its ledger (borrowed). */
+m2j_rc m2j_shipping_text(const m2j_order_ctx *ctx, m2j_buf *d, const char **ledger);
+/* One negative "Korting" line per rate of discounts (non-zero only). */
+m2j_rc m2j_discount_lines(const m2j_order_ctx *ctx, const m2j_rate_sums *discounts, m2j_lines *lines,
+                          m2j_err *err);
 
 /* Builds every invoice line of the order: products, shipping, discounts per
  * rate, order-level payments. magento_vat receives Magento's VAT per rate

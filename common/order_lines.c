@@ -201,10 +201,9 @@ static bool row_taxed(const m2j_order_ctx *ctx, json_object *item)
 }
 
 /* The rate of a sold row: its tax_percent, validated for the country. */
-static m2j_rc item_rate(builder *bd, json_object *item, const char *label, m2j_money tax,
-                        m2j_money dtc, m2j_rate *rate, m2j_err *err)
+m2j_rc m2j_item_rate(const m2j_order_ctx *ctx, json_object *item, const char *label, m2j_money tax,
+                     m2j_money dtc, m2j_rate *rate, m2j_err *err)
 {
-    const m2j_order_ctx *ctx = bd->ctx;
     json_object *tp = field(item, "tax_percent");
     const char *text = tp && !json_object_is_type(tp, json_type_null) ? json_object_get_string(tp) : NULL;
     char rs[M2J_RATE_STRLEN];
@@ -228,23 +227,22 @@ static m2j_rc item_rate(builder *bd, json_object *item, const char *label, m2j_m
 /* Adds `before` as product line(s): whole quantities whose unit price does
  * not divide the row to the cent become (q-1) x floor + 1 x remainder, so
  * quantity x amount still adds up to the row exactly. */
-static m2j_rc add_product_lines(builder *bd, const char *desc, m2j_money qty, bool decimal,
-                                m2j_money before, m2j_rate rate, m2j_err *err)
+m2j_rc m2j_lines_add_row(m2j_lines *lines, const char *desc, m2j_money qty, bool decimal, m2j_money before,
+                        m2j_rate rate, const char *ledger, m2j_err *err)
 {
-    const char *ledger = bd->ctx->line_ledger;
     if (decimal)
-        return m2j_lines_add(bd->lines, desc, 1, before, rate, ledger) == M2J_OK
+        return m2j_lines_add(lines, desc, 1, before, rate, ledger) == M2J_OK
                    ? M2J_OK : m2j_fail(err, M2J_ERR_NOMEM, "out of memory");
     int64_t q = qty / M2J_MONEY_SCALE;
     int64_t cents = before / M2J_CENT;
     m2j_rc rc;
     if (q == 1 || cents % q == 0) {
-        rc = m2j_lines_add(bd->lines, desc, q, (cents / q) * M2J_CENT, rate, ledger);
+        rc = m2j_lines_add(lines, desc, q, (cents / q) * M2J_CENT, rate, ledger);
     } else {
         int64_t unit = cents / q; /* cents >= 0, so this is the floor */
-        rc = m2j_lines_add(bd->lines, desc, q - 1, unit * M2J_CENT, rate, ledger);
+        rc = m2j_lines_add(lines, desc, q - 1, unit * M2J_CENT, rate, ledger);
         if (rc == M2J_OK)
-            rc = m2j_lines_add(bd->lines, desc, 1, (cents - (q - 1) * unit) * M2J_CENT, rate, ledger);
+            rc = m2j_lines_add(lines, desc, 1, (cents - (q - 1) * unit) * M2J_CENT, rate, ledger);
     }
     return rc == M2J_OK ? M2J_OK : m2j_fail(err, M2J_ERR_NOMEM, "out of memory");
 }
@@ -259,6 +257,24 @@ static char *format_qty(m2j_money qty, char *out)
     if (n > 0 && out[n - 1] == '.')
         out[--n] = '\0';
     return out;
+}
+
+m2j_rc m2j_item_description(m2j_buf *d, json_object *item, m2j_money qty, bool decimal)
+{
+    m2j_buf_reset(d);
+    char qs[M2J_MONEY_STRLEN];
+    if (decimal && (m2j_buf_puts(d, format_qty(qty, qs)) != M2J_OK || m2j_buf_puts(d, " x ") != M2J_OK))
+        return M2J_ERR_NOMEM;
+    const char *name = str_of(item, "name");
+    const char *sku = str_of(item, "sku");
+    if (blank_str(name))
+        name = blank_str(sku) ? "Artikel" : sku;
+    if (put_clean(d, name) != M2J_OK)
+        return M2J_ERR_NOMEM;
+    if (!blank_str(sku) && strcmp(name, sku) != 0 &&
+        (m2j_buf_puts(d, " (") != M2J_OK || put_clean(d, sku) != M2J_OK || m2j_buf_puts(d, ")") != M2J_OK))
+        return M2J_ERR_NOMEM;
+    return M2J_OK;
 }
 
 static m2j_rc emit_item(builder *bd, json_object *item, size_t index, m2j_err *err)
@@ -293,7 +309,7 @@ static m2j_rc emit_item(builder *bd, json_object *item, size_t index, m2j_err *e
         return m2j_fail(err, M2J_ERR_INVALID, "%s: negative row total", label);
 
     m2j_rate rate;
-    if ((rc = item_rate(bd, item, label, tax, dtc, &rate, err)) != M2J_OK)
+    if ((rc = m2j_item_rate(ctx, item, label, tax, dtc, &rate, err)) != M2J_OK)
         return rc;
 
     bool decimal = false;
@@ -303,23 +319,13 @@ static m2j_rc emit_item(builder *bd, json_object *item, size_t index, m2j_err *e
         decimal = true;
 
     m2j_buf *d = &bd->tmp;
-    m2j_buf_reset(d);
-    char qs[M2J_MONEY_STRLEN];
-    if (decimal && (m2j_buf_puts(d, format_qty(qty, qs)) != M2J_OK || m2j_buf_puts(d, " x ") != M2J_OK))
-        return m2j_fail(err, M2J_ERR_NOMEM, "out of memory");
-    const char *name = str_of(item, "name");
-    const char *sku = str_of(item, "sku");
-    if (blank_str(name))
-        name = blank_str(sku) ? "Artikel" : sku;
-    if (put_clean(d, name) != M2J_OK)
-        return m2j_fail(err, M2J_ERR_NOMEM, "out of memory");
-    if (!blank_str(sku) && strcmp(name, sku) != 0 &&
-        (m2j_buf_puts(d, " (") != M2J_OK || put_clean(d, sku) != M2J_OK || m2j_buf_puts(d, ")") != M2J_OK))
+    if (m2j_item_description(d, item, qty, decimal) != M2J_OK)
         return m2j_fail(err, M2J_ERR_NOMEM, "out of memory");
 
     m2j_money before = m2j_money_round_cents(before_u);
     m2j_money after = m2j_money_round_cents(after_u);
-    if ((rc = add_product_lines(bd, m2j_buf_str(d), qty, decimal, before, rate, err)) != M2J_OK)
+    if ((rc = m2j_lines_add_row(bd->lines, m2j_buf_str(d), qty, decimal, before, rate, ctx->line_ledger, err)) !=
+        M2J_OK)
         return rc;
     if (m2j_rate_sums_add(&bd->discounts, rate, before - after) != M2J_OK ||
         m2j_rate_sums_add(bd->magento_vat, rate, tax) != M2J_OK)
@@ -332,21 +338,28 @@ static m2j_rc emit_item(builder *bd, json_object *item, size_t index, m2j_err *e
  * Magento taxed them (dynamic price: tax and discount per child, the parent
  * without a tax_percent), else its parent (fixed price); never both. A
  * parent without amounts always yields to children that have them. */
-static m2j_rc emit_items(builder *bd, m2j_err *err)
+m2j_rc m2j_order_invoiced_items(const m2j_order_ctx *ctx, size_t **out, size_t *n_out, m2j_err *err)
 {
-    json_object *items = field(bd->ctx->order, "items");
+    *out = NULL;
+    *n_out = 0;
+    json_object *items = field(ctx->order, "items");
     if (!items || !json_object_is_type(items, json_type_array) || json_object_array_length(items) == 0)
         return m2j_fail(err, M2J_ERR_INVALID, "order has no items");
     size_t n = json_object_array_length(items);
     if (n > MAX_ITEMS)
         return m2j_fail(err, M2J_ERR_TOO_LARGE, "order has %zu items (at most %d)", n, MAX_ITEMS);
     item_ref *refs = calloc(n, sizeof *refs);
-    if (!refs)
+    size_t *sel = calloc(n, sizeof *sel), n_sel = 0;
+    if (!refs || !sel) {
+        free(refs);
+        free(sel);
         return m2j_fail(err, M2J_ERR_NOMEM, "out of memory");
+    }
     for (size_t i = 0; i < n; i++) {
         refs[i].obj = json_object_array_get_idx(items, i);
         if (!refs[i].obj || !json_object_is_type(refs[i].obj, json_type_object)) {
             free(refs);
+            free(sel);
             return m2j_fail(err, M2J_ERR_INVALID, "items.%zu is not an object", i);
         }
         refs[i].id = str_of(refs[i].obj, "item_id");
@@ -362,16 +375,15 @@ static m2j_rc emit_items(builder *bd, m2j_err *err)
         if (!found)
             refs[i].parent = "";
     }
-    m2j_rc rc = M2J_OK;
-    for (size_t i = 0; i < n && rc == M2J_OK; i++) {
+    for (size_t i = 0; i < n; i++) {
         if (*refs[i].parent)
             continue;
         bool has_children = false, children_carry = false, children_taxed = false;
         for (size_t j = 0; j < n; j++) {
             if (*refs[i].id && strcmp(refs[j].parent, refs[i].id) == 0) {
                 has_children = true;
-                children_carry = children_carry || row_carries_amount(bd->ctx, refs[j].obj);
-                children_taxed = children_taxed || row_taxed(bd->ctx, refs[j].obj);
+                children_carry = children_carry || row_carries_amount(ctx, refs[j].obj);
+                children_taxed = children_taxed || row_taxed(ctx, refs[j].obj);
             }
         }
         /* Magento leaves tax_percent empty on a dynamic bundle's parent
@@ -379,17 +391,30 @@ static m2j_rc emit_items(builder *bd, m2j_err *err)
         bool is_bundle = strcmp(str_of(refs[i].obj, "product_type"), "bundle") == 0;
         bool parent_rate = !blank_str(str_of(refs[i].obj, "tax_percent"));
         bool use_children = has_children && children_carry &&
-                            (!row_carries_amount(bd->ctx, refs[i].obj) ||
+                            (!row_carries_amount(ctx, refs[i].obj) ||
                              (is_bundle && (!parent_rate || children_taxed)));
         if (!use_children) {
-            rc = emit_item(bd, refs[i].obj, i, err);
+            sel[n_sel++] = i;
             continue;
         }
-        for (size_t j = 0; j < n && rc == M2J_OK; j++)
+        for (size_t j = 0; j < n; j++)
             if (strcmp(refs[j].parent, refs[i].id) == 0)
-                rc = emit_item(bd, refs[j].obj, j, err);
+                sel[n_sel++] = j;
     }
     free(refs);
+    *out = sel;
+    *n_out = n_sel;
+    return M2J_OK;
+}
+
+static m2j_rc emit_items(builder *bd, m2j_err *err)
+{
+    size_t *sel = NULL, n = 0;
+    m2j_rc rc = m2j_order_invoiced_items(bd->ctx, &sel, &n, err);
+    json_object *items = field(bd->ctx->order, "items");
+    for (size_t k = 0; k < n && rc == M2J_OK; k++)
+        rc = emit_item(bd, json_object_array_get_idx(items, sel[k]), sel[k], err);
+    free(sel);
     return rc;
 }
 
@@ -448,9 +473,9 @@ static size_t add_candidate(m2j_rate *c, size_t n, m2j_rate r)
  * VAT on shipping_amount reproduces the shipping tax (before discount) within
  * a cent, preferring rates the order itself uses. Never a guess: no match is
  * an error. */
-static m2j_rc derive_shipping_rate(builder *bd, m2j_money base, m2j_money tax, m2j_rate *out, m2j_err *err)
+m2j_rc m2j_derive_rate(const m2j_order_ctx *ctx, const m2j_rate_sums *used, m2j_money base, m2j_money tax,
+                       const char *what, m2j_rate *out, m2j_err *err)
 {
-    const m2j_order_ctx *ctx = bd->ctx;
     if (tax == 0) {
         *out = 0;
         return M2J_OK;
@@ -464,8 +489,8 @@ static m2j_rc derive_shipping_rate(builder *bd, m2j_money base, m2j_money tax, m
         if (pc && m2j_rate_parse_percent(json_object_get_string(pc), &r, NULL) == M2J_OK)
             n = add_candidate(c, n, r);
     }
-    for (size_t i = 0; i < bd->magento_vat->n; i++)
-        n = add_candidate(c, n, bd->magento_vat->v[i].rate);
+    for (size_t i = 0; used && i < used->n; i++)
+        n = add_candidate(c, n, used->v[i].rate);
     m2j_rate more[MAX_RATES];
     size_t nm = m2j_vat_candidate_rates(ctx->cfg, ctx->country, more, MAX_RATES);
     for (size_t i = 0; i < nm; i++)
@@ -489,9 +514,53 @@ static m2j_rc derive_shipping_rate(builder *bd, m2j_money base, m2j_money tax, m
         return M2J_OK;
     char a[M2J_MONEY_STRLEN], b[M2J_MONEY_STRLEN];
     return m2j_fail(err, M2J_ERR_INVALID,
-                    "cannot determine the VAT rate of shipping: tax %s on %s matches no rate accepted for %s",
+                    "cannot determine the VAT rate of %s: tax %s on %s matches no rate accepted for %s", what,
                     m2j_money_format(tax, a), m2j_money_format(base, b),
                     *ctx->country ? ctx->country : "an unknown country");
+}
+
+m2j_rc m2j_order_shipping_rate(const m2j_order_ctx *ctx, const m2j_rate_sums *used, m2j_rate *out,
+                               m2j_err *err)
+{
+    json_object *o = ctx->order;
+    m2j_money amount = 0, incl = 0, tax = 0, sdtc = 0;
+    bool incl_present, p;
+    m2j_rc rc;
+    if ((rc = m2j_order_amount(ctx, o, "shipping_amount", &amount, &p, err)) != M2J_OK ||
+        (rc = m2j_order_amount(ctx, o, "shipping_incl_tax", &incl, &incl_present, err)) != M2J_OK ||
+        (rc = m2j_order_amount(ctx, o, "shipping_tax_amount", &tax, &p, err)) != M2J_OK ||
+        (rc = m2j_order_amount(ctx, o, "shipping_discount_tax_compensation_amount", &sdtc, &p, err)) != M2J_OK)
+        return rc;
+    rc = shipping_rate_from_taxes(o, out);
+    if (rc == M2J_ERR_INVALID)
+        return m2j_fail(err, rc, "extension_attributes.item_applied_taxes: shipping percent is not a rate");
+    if (rc != M2J_OK) {
+        m2j_money tax_before = incl_present ? incl - amount : tax + sdtc;
+        if ((rc = m2j_derive_rate(ctx, used, amount, tax_before, "shipping", out, err)) != M2J_OK)
+            return rc;
+    }
+    char rs[M2J_RATE_STRLEN];
+    if (!m2j_vat_rate_accepted(ctx->cfg, ctx->country, *out))
+        return m2j_fail(err, M2J_ERR_INVALID, "VAT rate %s (shipping) is not accepted for %s",
+                        m2j_rate_format_percent(*out, rs), *ctx->country ? ctx->country : "an unknown country");
+    return M2J_OK;
+}
+
+m2j_rc m2j_shipping_text(const m2j_order_ctx *ctx, m2j_buf *d, const char **ledger)
+{
+    json_object *o = ctx->order;
+    const char *method = str_of(o, "shipping_method");
+    const m2j_shipping_mapping *map = m2j_config_shipping(ctx->cfg, method);
+    m2j_buf_reset(d);
+    const char *text = map && map->description && !blank_str(map->description) ? map->description
+                       : !blank_str(str_of(o, "shipping_description")) ? str_of(o, "shipping_description")
+                       : ctx->cfg->orders.shipping_label;
+    if (put_clean(d, text ? text : "") != M2J_OK)
+        return M2J_ERR_NOMEM;
+    if (d->len == 0 && m2j_buf_puts(d, "Verzendkosten") != M2J_OK)
+        return M2J_ERR_NOMEM;
+    *ledger = map && map->ledger_account_id ? map->ledger_account_id : ctx->line_ledger;
+    return M2J_OK;
 }
 
 static m2j_rc emit_shipping(builder *bd, m2j_err *err)
@@ -520,31 +589,12 @@ static m2j_rc emit_shipping(builder *bd, m2j_err *err)
         return m2j_fail(err, M2J_ERR_INVALID, "negative shipping amount");
 
     m2j_rate rate;
-    rc = shipping_rate_from_taxes(o, &rate);
-    if (rc == M2J_ERR_INVALID)
-        return m2j_fail(err, rc, "extension_attributes.item_applied_taxes: shipping percent is not a rate");
-    if (rc != M2J_OK) {
-        m2j_money tax_before = incl_present ? incl - amount : tax + sdtc;
-        if ((rc = derive_shipping_rate(bd, amount, tax_before, &rate, err)) != M2J_OK)
-            return rc;
-    }
-    char rs[M2J_RATE_STRLEN];
-    if (!m2j_vat_rate_accepted(ctx->cfg, ctx->country, rate))
-        return m2j_fail(err, M2J_ERR_INVALID, "VAT rate %s (shipping) is not accepted for %s",
-                        m2j_rate_format_percent(rate, rs), *ctx->country ? ctx->country : "an unknown country");
-
-    const char *method = str_of(o, "shipping_method");
-    const m2j_shipping_mapping *map = m2j_config_shipping(ctx->cfg, method);
+    if ((rc = m2j_order_shipping_rate(ctx, bd->magento_vat, &rate, err)) != M2J_OK)
+        return rc;
     m2j_buf *d = &bd->tmp;
-    m2j_buf_reset(d);
-    const char *text = map && map->description && !blank_str(map->description) ? map->description
-                       : !blank_str(str_of(o, "shipping_description")) ? str_of(o, "shipping_description")
-                       : ctx->cfg->orders.shipping_label;
-    if (put_clean(d, text ? text : "") != M2J_OK)
+    const char *ledger;
+    if (m2j_shipping_text(ctx, d, &ledger) != M2J_OK)
         return m2j_fail(err, M2J_ERR_NOMEM, "out of memory");
-    if (d->len == 0 && m2j_buf_puts(d, "Verzendkosten") != M2J_OK)
-        return m2j_fail(err, M2J_ERR_NOMEM, "out of memory");
-    const char *ledger = map && map->ledger_account_id ? map->ledger_account_id : ctx->line_ledger;
 
     m2j_money before = m2j_money_round_cents(before_u);
     m2j_money after = m2j_money_round_cents(after_u);
@@ -557,26 +607,29 @@ static m2j_rc emit_shipping(builder *bd, m2j_err *err)
 
 /* ---- discounts ---- */
 
-static m2j_rc emit_discounts(builder *bd, m2j_err *err)
+m2j_rc m2j_discount_lines(const m2j_order_ctx *ctx, const m2j_rate_sums *discounts, m2j_lines *lines,
+                          m2j_err *err)
 {
-    const m2j_order_ctx *ctx = bd->ctx;
-    m2j_buf *d = &bd->tmp;
-    m2j_buf_reset(d);
+    m2j_buf d = { 0 };
     const char *label = ctx->cfg->orders.discount_label;
     const char *what = str_of(ctx->order, "discount_description");
     if (blank_str(what))
         what = str_of(ctx->order, "coupon_code");
-    if (put_clean(d, label && !blank_str(label) ? label : "Korting") != M2J_OK ||
-        (!blank_str(what) && (m2j_buf_puts(d, ": ") != M2J_OK || put_clean(d, what) != M2J_OK)))
-        return m2j_fail(err, M2J_ERR_NOMEM, "out of memory");
-    for (size_t i = 0; i < bd->discounts.n; i++) {
-        m2j_rate_sum *s = &bd->discounts.v[i];
+    if (put_clean(&d, label && !blank_str(label) ? label : "Korting") != M2J_OK ||
+        (!blank_str(what) && (m2j_buf_puts(&d, ": ") != M2J_OK || put_clean(&d, what) != M2J_OK)))
+        goto oom;
+    for (size_t i = 0; i < discounts->n; i++) {
+        const m2j_rate_sum *s = &discounts->v[i];
         if (s->amount == 0)
             continue;
-        if (m2j_lines_add(bd->lines, m2j_buf_str(d), 1, -s->amount, s->rate, ctx->line_ledger) != M2J_OK)
-            return m2j_fail(err, M2J_ERR_NOMEM, "out of memory");
+        if (m2j_lines_add(lines, m2j_buf_str(&d), 1, -s->amount, s->rate, ctx->line_ledger) != M2J_OK)
+            goto oom;
     }
+    m2j_buf_free(&d);
     return M2J_OK;
+oom:
+    m2j_buf_free(&d);
+    return m2j_fail(err, M2J_ERR_NOMEM, "out of memory");
 }
 
 /* ---- order-level payments ---- */
@@ -622,7 +675,7 @@ m2j_rc m2j_order_lines(const m2j_order_ctx *ctx, m2j_lines *lines, m2j_rate_sums
     if (rc == M2J_OK)
         rc = emit_shipping(&bd, err);
     if (rc == M2J_OK)
-        rc = emit_discounts(&bd, err);
+        rc = m2j_discount_lines(ctx, &bd.discounts, lines, err);
     if (rc == M2J_OK)
         rc = m2j_order_extras(ctx, lines, &extras, err);
     m2j_rate_sums_free(&bd.discounts);

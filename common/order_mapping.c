@@ -99,7 +99,7 @@ static int amsterdam_offset_hours(int y, int mo, int d, int h)
     return t >= start && t < end ? 2 : 1;
 }
 
-static m2j_rc invoice_date(const char *created_at, char out[11], m2j_err *err)
+m2j_rc m2j_invoice_date(const char *created_at, char out[11], m2j_err *err)
 {
     int y, mo, d, h = 0, mi = 0, s = 0;
     char sep = ' ';
@@ -117,7 +117,7 @@ static m2j_rc invoice_date(const char *created_at, char out[11], m2j_err *err)
             }
         }
     }
-    snprintf(out, 11, "%04d-%02d-%02d", y, mo, d);
+    snprintf(out, 11, "%04u-%02u-%02u", (unsigned)y % 10000u, (unsigned)mo % 100u, (unsigned)d % 100u);
     return M2J_OK;
 }
 
@@ -134,7 +134,7 @@ static m2j_rc add(json_object *o, const char *key, json_object *v)
     return M2J_OK;
 }
 
-static json_object *line_json(const m2j_line *l)
+json_object *m2j_line_json(const m2j_line *l)
 {
     char amount[M2J_MONEY_STRLEN], rate[M2J_RATE_STRLEN], qty[32];
     snprintf(qty, sizeof qty, "%lld", (long long)l->quantity);
@@ -169,7 +169,8 @@ fail:
     return NULL;
 }
 
-static m2j_rc build_invoice(const m2j_order_ctx *ctx, const m2j_lines *lines, json_object **out, m2j_err *err)
+static m2j_rc build_invoice(const m2j_order_ctx *ctx, const m2j_lines *lines, bool paid, json_object **out,
+                            m2j_err *err)
 {
     const m2j_config *cfg = ctx->cfg;
     json_object *order = ctx->order;
@@ -194,7 +195,7 @@ static m2j_rc build_invoice(const m2j_order_ctx *ctx, const m2j_lines *lines, js
             rc = m2j_fail(err, M2J_ERR_INVALID, "order has no created_at (orders.invoice_date is \"order\")");
             goto fail;
         }
-        if ((rc = invoice_date(created, date, err)) != M2J_OK)
+        if ((rc = m2j_invoice_date(created, date, err)) != M2J_OK)
             goto fail;
         if (m2j_json_set_str(inv, "invoice_date", date) != M2J_OK)
             goto oom;
@@ -206,7 +207,12 @@ static m2j_rc build_invoice(const m2j_order_ctx *ctx, const m2j_lines *lines, js
     const m2j_payment_mapping *pm = m2j_config_payment(cfg, str_of(payment, "method"));
     const m2j_group_mapping *g = ctx->group_id && *ctx->group_id ? m2j_config_group(cfg, ctx->group_id) : NULL;
     int term = pm && pm->payment_term >= 0 ? pm->payment_term : g && g->payment_term >= 0 ? g->payment_term : -1;
-    if (pm && pm->payment_method && m2j_json_set_str(inv, "payment_method", pm->payment_method) != M2J_OK)
+    const char *method = pm ? pm->payment_method : NULL;
+    /* Paid in Magento: no payment request on the invoice. A direct debit
+     * mapping stays, because that is how the merchant collects. */
+    if (paid && !(method && strcmp(method, "direct_debit") == 0))
+        method = "already_paid";
+    if (method && m2j_json_set_str(inv, "payment_method", method) != M2J_OK)
         goto oom;
     if (term >= 0 && add(inv, "payment_term", json_object_new_int(term)) != M2J_OK)
         goto oom;
@@ -229,7 +235,7 @@ static m2j_rc build_invoice(const m2j_order_ctx *ctx, const m2j_lines *lines, js
         goto oom;
 
     for (size_t i = 0; i < lines->n; i++) {
-        json_object *l = line_json(&lines->v[i]);
+        json_object *l = m2j_line_json(&lines->v[i]);
         if (!l || json_object_array_add(items, l) != 0) {
             json_object_put(l);
             goto oom;
@@ -264,7 +270,7 @@ static bool status_wanted(const m2j_config *cfg, const char *status)
     return false;
 }
 
-static m2j_rc choose_currency(json_object *order, bool *base, m2j_err *err)
+m2j_rc m2j_order_currency(json_object *order, bool *base, m2j_err *err)
 {
     const char *oc = str_of(order, "order_currency_code");
     const char *bc = str_of(order, "base_currency_code");
@@ -283,6 +289,62 @@ static m2j_rc choose_currency(json_object *order, bool *base, m2j_err *err)
     return m2j_fail(err, M2J_ERR_UNSUPPORTED, "currency not supported: %.8s", oc);
 }
 
+m2j_rc m2j_order_ctx_init(const m2j_config *cfg, json_object *order, m2j_order_ctx *ctx, char country[3],
+                          m2j_err *err)
+{
+    *ctx = (m2j_order_ctx){ cfg, order, false, "", NULL, NULL };
+    m2j_rc rc = m2j_order_currency(order, &ctx->base, err);
+    if (rc != M2J_OK)
+        return rc;
+    json_object *billing = obj_of(order, "billing_address");
+    json_object *shipping = obj_of(order, "shipping_address");
+    bool from_shipping = cfg->orders.country_from && strcmp(cfg->orders.country_from, "shipping") == 0;
+    json_object *first = from_shipping ? shipping : billing, *second = from_shipping ? billing : shipping;
+    country[0] = '\0';
+    const char *c = *str_of(first, "country_id") ? str_of(first, "country_id") : str_of(second, "country_id");
+    if (strlen(c) == 2) {
+        country[0] = (char)toupper((unsigned char)c[0]);
+        country[1] = (char)toupper((unsigned char)c[1]);
+        country[2] = '\0';
+    }
+    ctx->country = country;
+    ctx->group_id = str_of(order, "customer_group_id");
+    const m2j_group_mapping *g = *ctx->group_id ? m2j_config_group(cfg, ctx->group_id) : NULL;
+    ctx->line_ledger = g && g->ledger_account_id ? g->ledger_account_id : m2j_config_revenue_account(cfg, country);
+    return M2J_OK;
+}
+
+/* Magento's own word that the buyer paid: total_paid (what its invoices
+ * captured) or the payment's amount_paid reaching grand_total, each
+ * compared in its own currency, so the rule holds whichever currency the
+ * invoice is in. An authorisation alone (amount_authorized) is not payment.
+ * A zero total proves nothing and keeps the configured method. */
+static bool order_paid(json_object *order, m2j_buf *why)
+{
+    static const struct {
+        const char *paid, *total;
+    } pairs[] = {
+        { "total_paid", "grand_total" },
+        { "base_total_paid", "base_grand_total" },
+        { "payment.amount_paid", "grand_total" },
+        { "payment.base_amount_paid", "base_grand_total" },
+    };
+    for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++) {
+        m2j_money paid = 0, total = 0;
+        if (m2j_json_money(order, pairs[i].paid, &paid, NULL) != M2J_OK ||
+            m2j_json_money(order, pairs[i].total, &total, NULL) != M2J_OK)
+            continue;
+        total = m2j_money_round_cents(total);
+        if (total > 0 && m2j_money_round_cents(paid) >= total) {
+            char a[M2J_MONEY_STRLEN], b[M2J_MONEY_STRLEN];
+            m2j_buf_printf(why, "order is paid: %s %s >= %s %s\n", pairs[i].paid, m2j_money_format(paid, a),
+                           pairs[i].total, m2j_money_format(total, b));
+            return true;
+        }
+    }
+    return false;
+}
+
 m2j_rc m2j_order_plan(const m2j_config *cfg, json_object *order, m2j_order_action *action,
                       m2j_buf *skip_reason, m2j_invoice_plan *plan, m2j_err *err)
 {
@@ -297,25 +359,12 @@ m2j_rc m2j_order_plan(const m2j_config *cfg, json_object *order, m2j_order_actio
         return M2J_OK;
     }
 
-    m2j_order_ctx ctx = { cfg, order, false, "", NULL, NULL };
-    m2j_rc rc = choose_currency(order, &ctx.base, err);
+    m2j_order_ctx ctx;
+    char country[3];
+    m2j_rc rc = m2j_order_ctx_init(cfg, order, &ctx, country, err);
     if (rc != M2J_OK)
         return rc;
-
     json_object *billing = obj_of(order, "billing_address");
-    json_object *shipping = obj_of(order, "shipping_address");
-    bool from_shipping = cfg->orders.country_from && strcmp(cfg->orders.country_from, "shipping") == 0;
-    json_object *first = from_shipping ? shipping : billing, *second = from_shipping ? billing : shipping;
-    char country[3] = "";
-    const char *c = *str_of(first, "country_id") ? str_of(first, "country_id") : str_of(second, "country_id");
-    if (strlen(c) == 2) {
-        country[0] = (char)toupper((unsigned char)c[0]);
-        country[1] = (char)toupper((unsigned char)c[1]);
-    }
-    ctx.country = country;
-    ctx.group_id = str_of(order, "customer_group_id");
-    const m2j_group_mapping *g = *ctx.group_id ? m2j_config_group(cfg, ctx.group_id) : NULL;
-    ctx.line_ledger = g && g->ledger_account_id ? g->ledger_account_id : m2j_config_revenue_account(cfg, country);
 
     m2j_invoice_plan p = { 0 };
     m2j_lines lines = { 0 };
@@ -330,7 +379,7 @@ m2j_rc m2j_order_plan(const m2j_config *cfg, json_object *order, m2j_order_actio
     if ((rc = m2j_check_magento_totals(&ctx, &grand_total, &p.report, err)) != M2J_OK ||
         (rc = m2j_order_lines(&ctx, &lines, &items_vat, err)) != M2J_OK ||
         (rc = m2j_check_invoice_totals(&ctx, &lines, &items_vat, grand_total, &p, err)) != M2J_OK ||
-        (rc = build_invoice(&ctx, &lines, &p.invoice, err)) != M2J_OK)
+        (rc = build_invoice(&ctx, &lines, order_paid(order, &p.report), &p.invoice, err)) != M2J_OK)
         goto out;
 
     bool guest = m2j_order_is_guest(order);
