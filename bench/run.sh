@@ -180,7 +180,8 @@ fi
 REDIS_PORT=$(free_port)
 mkdir -p "$WORK/redis"
 REDIS_ARGS=(--port "$REDIS_PORT" --bind 127.0.0.1 --dir "$WORK/redis" --appendonly yes --appendfsync always
-            --save "" --auto-aof-rewrite-percentage 0 --maxmemory-policy noeviction --daemonize no)
+            --save "" --auto-aof-rewrite-percentage 0 --maxmemory-policy noeviction --daemonize no
+            --latency-monitor-threshold 1)
 start_bg redis redis-server "${REDIS_ARGS[@]}"
 REDIS_PID=$LAST_PID
 wait_port "$REDIS_PORT" "$REDIS_PID" || die "redis-server did not start (logs/redis.log)"
@@ -263,6 +264,7 @@ wrk_point() { # TARGET ROUND CONNS URL PID SIGS [DELAY_MS]
   local out="$WORK/wrk-$target-$round-$c.json"
   rm -f "$out"
   reset_hwm "$pid"
+  rcli LATENCY RESET >/dev/null
   local t0 r0 c0 w0 t1 r1 c1 w1
   children_cpu > "$WORK/w0"
   t0=$(date +%s.%N); c0=$(cpu_ticks "$pid"); r0=$(cpu_ticks "$REDIS_PID"); w0=$(cat "$WORK/w0")
@@ -272,15 +274,17 @@ wrk_point() { # TARGET ROUND CONNS URL PID SIGS [DELAY_MS]
   t1=$(date +%s.%N); c1=$(cpu_ticks "$pid"); r1=$(cpu_ticks "$REDIS_PID")
   children_cpu > "$WORK/w1"; w1=$(cat "$WORK/w1")
   [ -s "$out" ] || die "wrk wrote no figures ($target c=$c): logs/wrk-$target-$round-$c.txt"
-  local hwm rss
+  local hwm rss fsync
   hwm=$(status_kb "$pid" VmHWM); rss=$(status_kb "$pid" VmRSS)
+  # Longest AOF fsync during the run (Redis latency monitor, >= 1 ms).
+  fsync=$(rcli LATENCY LATEST | awk 'f {n++; if (n == 3) {print; exit}} $0 == "aof-fsync-always" {f = 1}')
   note_cmd "${cmd[*]}"
   record "$(awk -v tg="$target" -v r="$round" -v c="$c" -v t0="$t0" -v t1="$t1" -v c0="$c0" -v c1="$c1" \
       -v r0="$r0" -v r1="$r1" -v w0="$w0" -v w1="$w1" -v hz="$CLK_TCK" -v hwm="$hwm" -v rss="$rss" -v d="$delay" \
-      -v wrk="$(cat "$out")" 'BEGIN {
+      -v fs="${fsync:-0}" -v wrk="$(cat "$out")" 'BEGIN {
         wall = t1 - t0;
-        printf "{\"part\":\"ingest\",\"target\":\"%s\",\"round\":%d,\"conns\":%d,\"delay_ms\":%s,\"server_cpu_pct\":%.1f,\"redis_cpu_pct\":%.1f,\"loadgen_cpu_pct\":%.1f,\"hwm_kb\":%d,\"rss_kb\":%d,\"wrk\":%s}",
-          tg, r, c, d, (c1-c0)/hz/wall*100, (r1-r0)/hz/wall*100, (w1-w0)/wall*100, hwm, rss, wrk }')"
+        printf "{\"part\":\"ingest\",\"target\":\"%s\",\"round\":%d,\"conns\":%d,\"delay_ms\":%s,\"server_cpu_pct\":%.1f,\"redis_cpu_pct\":%.1f,\"loadgen_cpu_pct\":%.1f,\"hwm_kb\":%d,\"rss_kb\":%d,\"fsync_max_ms\":%d,\"wrk\":%s}",
+          tg, r, c, d, (c1-c0)/hz/wall*100, (r1-r0)/hz/wall*100, (w1-w0)/wall*100, hwm, rss, fs, wrk }')"
 }
 
 rb_point() { # ROUND CONNS BODYFILE
@@ -511,6 +515,20 @@ e2e_batch() { # COMBO W LAT LIMIT N KIND START CUSTBASE RECVPORT
   # Generous bound: each order needs at most ~3 calls, at the slowest.
   if [ "$limit" -gt 0 ]; then timeout=$(( n * 3 / limit + 120 )); else timeout=$(( n * 3 * (lat + 20) / 1000 / w + 120 )); fi
   for p in "${WORKER_PIDS[@]}"; do reset_hwm "$p"; done
+  # Rate-limited batches: sample the double's call counter twice a second,
+  # for the steady-state call rate (the middle of the batch, without the
+  # start and the tail). Its state lists every entity, so only for these
+  # small batches.
+  local sampler=""
+  rm -f "$WORK/samples.txt"
+  if [ "$limit" -gt 0 ]; then
+    ( while :; do
+        printf '%s %s\n' "$(date +%s.%N)" "$(curl -sf "http://127.0.0.1:$DOUBLE_PORT/_double/state" | \
+          node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).calls.total))')"
+        sleep 0.5
+      done ) >> "$WORK/samples.txt" 2>/dev/null &
+    sampler=$!; PIDS+=("$sampler")
+  fi
   local t0
   t0=$(date +%s.%N)
   post=$(node "$BENCH/post.js" "http://127.0.0.1:$rport$PATH_URL" "$TEMPLATE" "$sigs" 16) \
@@ -518,6 +536,8 @@ e2e_batch() { # COMBO W LAT LIMIT N KIND START CUSTBASE RECVPORT
   p1=$(rcli HGET "$PREFIX:stats" received)
   [ $((p1 - p0)) -eq "$n" ] || die "posted $n orders but the receiver queued $((p1 - p0))"
   secs=$(wait_drained $((done0 + n)) "$timeout" "$t0")
+  [ -n "$sampler" ] && stop_pid "$sampler"
+  [ -s "$WORK/samples.txt" ] || echo "" > "$WORK/samples.txt"
   double_state "$WORK/state-after.json" || die "no double state"
   local hwm stats
   hwm=$(workers_hwm_max)
@@ -527,17 +547,24 @@ e2e_batch() { # COMBO W LAT LIMIT N KIND START CUSTBASE RECVPORT
   done
   record "$(node -e '
     const fs = require("fs");
-    const [bf, af, post, stats, stats0] = process.argv.slice(1, 6);
+    const [bf, af, post, stats, stats0, sf, t0] = process.argv.slice(1, 8);
     const before = fs.readFileSync(bf, "utf8"), after = fs.readFileSync(af, "utf8");
-    const [combo, w, lat, limit, n, kind, secs, hwm] = process.argv.slice(6);
+    const [combo, w, lat, limit, n, kind, secs, hwm] = process.argv.slice(8);
+    // Steady call rate: samples in the middle 80 % of the batch time.
+    const smp = fs.readFileSync(sf, "utf8").trim().split("\n").map((l) => l.split(" ").map(Number))
+      .filter((x) => x.length === 2 && !Number.isNaN(x[1]));
+    const T = Number(secs), a = Number(t0) + 0.1 * T, b = Number(t0) + 0.9 * T;
+    const mid = smp.filter(([t]) => t >= a && t <= b);
+    const steady = mid.length >= 3 ? (mid[mid.length - 1][1] - mid[0][1]) / (mid[mid.length - 1][0] - mid[0][0]) : null;
     const parse = (t) => { const kv = t.split(" "), o = {}; for (let i = 0; i + 1 < kv.length; i += 2) o[kv[i]] = Number(kv[i + 1]); return o; };
     const s1 = parse(stats), s0 = parse(stats0), st = {};
     for (const k of Object.keys(s1)) st[k] = s1[k] - (s0[k] || 0);
     console.log(JSON.stringify({ part: "e2e", combo: Number(combo), workers: Number(w), latency_ms: Number(lat),
       limit: Number(limit), orders: Number(n), customers: kind === "n" ? "new" : "returning",
       seconds: Number(secs), worker_hwm_kb: Number(hwm), post: JSON.parse(post), stats: st,
+      steady_calls_per_s: steady, steady_samples: mid.length,
       double_before: JSON.parse(before), double_after: JSON.parse(after) }));' \
-    "$WORK/state-before.json" "$WORK/state-after.json" "$post" "$stats" "$stats0" "$combo" "$w" "$lat" "$limit" "$n" "$kind" "$secs" "$hwm")"
+    "$WORK/state-before.json" "$WORK/state-after.json" "$post" "$stats" "$stats0" "$WORK/samples.txt" "$t0" "$combo" "$w" "$lat" "$limit" "$n" "$kind" "$secs" "$hwm")"
   [ "$secs" != "-1" ] || log "warning: combo $combo ($kind) did not drain"
 }
 
