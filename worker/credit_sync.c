@@ -100,6 +100,11 @@ static void credit_locked(m2j_worker *w, json_object *memo, const char *ref, con
         freeReplyObject(r);
         return;
     }
+    if (!m2j_jortt_id_ok(inv)) {
+        m2j_step_set(s, M2J_STEP_DEAD, "order record holds an invalid invoice id");
+        freeReplyObject(r);
+        return;
+    }
     char *invoice_id = strdup(inv);
     const char *gt = m2j_reply_field(r, "grand_total");
     int full = is_full_refund(memo, gt, &e);

@@ -160,12 +160,19 @@ static bool search_cb(json_object *item, void *ud)
 static int update(resolve_ctx *c, const char *id, json_object *body)
 {
     m2j_worker *w = c->w;
+    m2j_err e;
+    int out = -1;
+    if (!m2j_jortt_id_ok(id)) {
+        /* not an id Jortt gave us: as good as unknown */
+        m2j_rc frc = forget(c, id, &e);
+        if (frc != M2J_OK)
+            m2j_step_from_rc(c->s, frc, &e, "forget customer");
+        return frc == M2J_OK ? 0 : -1;
+    }
     m2j_buf path = {0};
     m2j_buf_printf(&path, "%s/%s", M2J_PATH_CUSTOMERS, id);
     m2j_jortt_response r;
     m2j_call_class cls;
-    m2j_err e;
-    int out = -1;
     m2j_rc rc = m2j_jortt_call(&w->api, "PUT", m2j_buf_str(&path), NULL, 0, body, &r, &cls, &e);
     if (rc != M2J_OK) {
         m2j_step_from_rc(c->s, rc, &e, "update customer");

@@ -164,6 +164,19 @@ m2j_rc m2j_jortt_list(m2j_jortt_api *a, const char *path, const char *query, m2j
     return m2j_fail(err, M2J_ERR_TOO_LARGE, "list %s: more than %d pages", path, LIST_MAX_PAGES);
 }
 
+bool m2j_jortt_id_ok(const char *id)
+{
+    size_t n = 0;
+    if (!id)
+        return false;
+    for (; id[n]; n++) {
+        char ch = id[n];
+        if (n >= 64 || !((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '-'))
+            return false;
+    }
+    return n > 0;
+}
+
 void m2j_jortt_describe(const m2j_jortt_response *r, m2j_buf *out)
 {
     m2j_buf_reset(out);

@@ -51,6 +51,11 @@ typedef bool (*m2j_list_fn)(json_object *item, void *ctx);
 m2j_rc m2j_jortt_list(m2j_jortt_api *a, const char *path, const char *query, m2j_list_fn fn, void *ctx,
                       m2j_jortt_response *resp, m2j_call_class *cls, m2j_err *err);
 
+/* True for an id that may go into a URL path as is (Jortt ids are UUIDs):
+ * 1..64 of [A-Za-z0-9-]. Ids come from Jortt answers and our Redis records;
+ * checking keeps a corrupted record from steering a request elsewhere. */
+bool m2j_jortt_id_ok(const char *id);
+
 /* "HTTP 422 params.invalid: message" or "connection: ..." for reasons. */
 void m2j_jortt_describe(const m2j_jortt_response *r, m2j_buf *out);
 

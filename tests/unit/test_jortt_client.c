@@ -4,6 +4,7 @@
 #include "customer_sync.h"
 #include "crypto_util.h"
 #include "token.h"
+#include "jortt_api.h"
 
 #include <check.h>
 #include <stdlib.h>
@@ -155,6 +156,25 @@ START_TEST(email_hash_ignores_case_and_blanks)
 }
 END_TEST
 
+START_TEST(ids_safe_for_paths)
+{
+    ck_assert(m2j_jortt_id_ok("14da573e-2c9f-43a6-9318-638ed736cb8d"));
+    ck_assert(m2j_jortt_id_ok("A1"));
+    ck_assert(!m2j_jortt_id_ok(NULL));
+    ck_assert(!m2j_jortt_id_ok(""));
+    ck_assert(!m2j_jortt_id_ok("../invoices"));
+    ck_assert(!m2j_jortt_id_ok("abc/credit"));
+    ck_assert(!m2j_jortt_id_ok("abc?x=1"));
+    ck_assert(!m2j_jortt_id_ok("abc def"));
+    char long_id[66];
+    memset(long_id, 'a', 65);
+    long_id[65] = '\0';
+    ck_assert(!m2j_jortt_id_ok(long_id));
+    long_id[64] = '\0';
+    ck_assert(m2j_jortt_id_ok(long_id));
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("jortt_client");
@@ -168,6 +188,7 @@ int main(void)
     tcase_add_test(tc, response_clear_resets);
     tcase_add_test(tc, token_cache_lifetime);
     tcase_add_test(tc, email_hash_ignores_case_and_blanks);
+    tcase_add_test(tc, ids_safe_for_paths);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
