@@ -46,10 +46,16 @@
  *
  * Event id: the body's CloudEvent event_id, else its id; else the transport
  * id (delivery_id; "<delivery_id>.<i>" for batch element i); else
- * "sha256:<hex of the element's compact JSON>". Always sanitised. */
+ * "sha256:<hex of the element's compact JSON>" (taken before the element is
+ * rewritten). Always sanitised.
+ *
+ * The parsed tree is ours, so each entity is canonicalised in place
+ * (normalise.h) and the event takes a reference to it: no second copy of
+ * the body is built on the receiver's hot path. */
 #include "envelope.h"
 #include "crypto_util.h"
 #include "json_util.h"
+#include "normalise.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -163,19 +169,27 @@ static json_object *unwrap(json_object *obj, m2j_kind kind)
     return inner;
 }
 
+/* Canonicalises raw in place (the tree is ours) and takes a reference. */
 static m2j_rc normalise(m2j_kind kind, json_object *raw, json_object **out, m2j_err *err)
 {
+    m2j_rc rc;
+    *out = NULL;
     switch (kind) {
     case M2J_KIND_ORDER:
-        return m2j_normalise_order(raw, out, err);
+        rc = m2j_normalise_order_inplace(raw, err);
+        break;
     case M2J_KIND_CUSTOMER:
-        return m2j_normalise_customer(raw, out, err);
+        rc = m2j_normalise_customer_inplace(raw, err);
+        break;
     case M2J_KIND_CREDITMEMO:
-        return m2j_normalise_creditmemo(raw, out, err);
+        rc = m2j_normalise_creditmemo_inplace(raw, err);
+        break;
     default:
-        *out = NULL;
         return M2J_OK;
     }
+    if (rc == M2J_OK)
+        *out = json_object_get(raw);
+    return rc;
 }
 
 /* Kind of a bare REST entity from its fields; NAME_UNKNOWN if none fits. */
