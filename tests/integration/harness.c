@@ -357,11 +357,43 @@ h_env *h_env_new(const char *name)
     return e;
 }
 
+/* Sanitizer builds report to the process's log and, for leaks, only at exit:
+ * a report anywhere fails the test, or `make check-asan` would pass on a
+ * leaking worker that still produced the right invoices. */
+static bool sanitizer_report(h_env *e, char *which, size_t n)
+{
+    static const char *const marks[] = { "ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
+                                         "runtime error:", "WARNING: ThreadSanitizer" };
+    DIR *d = opendir(e->dir);
+    bool found = false;
+    struct dirent *de;
+    while (d && !found && (de = readdir(d)) != NULL) {
+        size_t l = strlen(de->d_name);
+        if (l < 5 || strcmp(de->d_name + l - 4, ".log") != 0) continue;
+        char p[600];
+        snprintf(p, sizeof p, "%s/%s", e->dir, de->d_name);
+        char *t = read_opt(p);
+        for (size_t i = 0; t && i < sizeof marks / sizeof marks[0]; i++)
+            if (strstr(t, marks[i])) { snprintf(which, n, "%s in %s", marks[i], de->d_name); found = true; break; }
+        free(t);
+    }
+    if (d) closedir(d);
+    return found;
+}
+
 void h_env_free(h_env *e)
 {
     if (!e) return;
     stop_all(e);
     env_unregister(e);
+    char which[400];
+    if (sanitizer_report(e, which, sizeof which)) {
+        h_dump_logs(e);
+        fprintf(stderr, "harness: sanitizer report in %s (M2JORTT_KEEP_TMP=1 keeps it)\n", e->dir);
+        if (e->config) json_object_put(e->config);
+        free(e);
+        ck_abort_msg("sanitizer report: %s", which);
+    }
     const char *keep = getenv("M2JORTT_KEEP_TMP");
     if (keep && *keep) fprintf(stderr, "harness: kept %s\n", e->dir);
     else rm_rf(e->dir);
@@ -732,8 +764,10 @@ void h_receiver_start(h_env *e)
     for (int attempt = 0; attempt < 4; attempt++) {
         const char *args[] = { "--config", e->config_path, NULL };
         pid_t pid = h_spawn(e, H_ROLE_RECEIVER, "receiver", "m2jortt-receiver", args);
+        /* Ready, not just alive: until its Redis link is up the receiver
+         * rightly answers 503, which is not what a test's first POST wants. */
         char url[128];
-        snprintf(url, sizeof url, "%s/healthz", e->receiver_url);
+        snprintf(url, sizeof url, "%s/readyz", e->receiver_url);
         long long until = now_ms() + h_ms(10000);
         while (now_ms() < until) {
             if (!h_alive(e, pid)) break;

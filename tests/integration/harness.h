@@ -89,7 +89,7 @@ void h_redis_stop(h_env *e);          /* SIGTERM, wait */
 void *h_redis_cmd(h_env *e, const char *fmt, ...);
 
 void h_double_start(h_env *e);
-void h_receiver_start(h_env *e);      /* waits for /healthz */
+void h_receiver_start(h_env *e);      /* waits for /readyz (Redis link up) */
 void h_receiver_stop(h_env *e);
 pid_t h_worker_start(h_env *e);
 void h_workers_start(h_env *e, int n);
