@@ -310,6 +310,75 @@ START_TEST(customer_event_then_order_one_customer)
 }
 END_TEST
 
+/* I/O Events batch delivery: a JSON array, one signature over all of it. */
+START_TEST(batch_delivery_each_event_once)
+{
+    E = h_env_up("batch", NULL, 2);
+    char *a = order_event("evt-batch-a", "100000701", "processing");
+    char *b = order_event("evt-batch-b", "100000702", "processing");
+    char *c = order_event("evt-batch-c", "100000703", "complete");
+    size_t n = strlen(a) + strlen(b) + strlen(c) + 8;
+    char *batch = malloc(n);
+    snprintf(batch, n, "[%s,%s,%s]", a, b, c);
+    h_resp r;
+    long st = h_post_signed(E, "delivery-batch-1", batch, &r);
+    H_ASSERT(E, st == 202, "batch: want 202, got %ld %s", st, r.body);
+    h_resp_clear(&r);
+    h_invoices_arg three = { NULL, 3 };
+    H_WAIT(E, 20000, h_pred_invoices, &three, "batch: want 3 invoices");
+
+    /* The same batch again (Adobe retrying a delivery): all duplicates. */
+    st = h_post_signed(E, "delivery-batch-1", batch, &r);
+    H_ASSERT(E, st == 200 || st == 202, "repeated batch: want 2xx, got %ld %s", st, r.body);
+    h_resp_clear(&r);
+    wait_drained();
+    json_object *state = h_double_state(E);
+    H_ASSERT(E, h_state_invoices(state, "100000701") == 1 && h_state_invoices(state, "100000702") == 1 &&
+             h_state_invoices(state, "100000703") == 1 && h_state_invoices(state, NULL) == 3,
+             "batch: each order once");
+    H_ASSERT(E, h_state_customers(state, NULL) == 1, "batch: %d customers, want 1", h_state_customers(state, NULL));
+    json_object_put(state);
+    json_object *s = h_stats(E);
+    H_ASSERT(E, h_stat(s, "received") == 3 && h_stat(s, "duplicates") == 3 && h_stat(s, "processed") == 3,
+             "batch stats: received %lld duplicates %lld processed %lld", h_stat(s, "received"),
+             h_stat(s, "duplicates"), h_stat(s, "processed"));
+    json_object_put(s);
+    free(batch); free(a); free(b); free(c);
+}
+END_TEST
+
+/* Adobe Commerce Webhooks body carrying a whole order: answered 200
+ * {"op":"success"} AND invoiced. */
+START_TEST(commerce_webhook_order_is_invoiced)
+{
+    E = h_env_up("commerce", NULL, 2);
+    char *ev = order_event("unused", "100000801", "processing");
+    json_object *root = json_tokener_parse(ev), *order = NULL;
+    H_ASSERT(E, root && (order = json_object_object_get(json_object_object_get(root, "data"), "value")),
+             "fixture has no data.value");
+    json_object *body = json_object_new_object(), *data = json_object_new_object();
+    json_object_object_add(body, "eventName", json_object_new_string("sales_order_save_after"));
+    json_object_object_add(data, "order", json_object_get(order));
+    json_object_object_add(body, "data", data);
+    char *text = h_json_text(body);
+    h_resp r;
+    long st = h_post_signed(E, "commerce-req-1", text, &r);
+    H_ASSERT(E, st == 200, "commerce webhook: want 200, got %ld %s", st, r.body);
+    H_ASSERT(E, strstr(r.body, "\"success\"") != NULL, "commerce webhook: want {\"op\":\"success\"}, got %s", r.body);
+    h_resp_clear(&r);
+    h_invoices_arg one = { "100000801", 1 };
+    H_WAIT(E, 20000, h_pred_invoices, &one, "commerce webhook order not invoiced");
+    wait_drained();
+    json_object *state = h_double_state(E);
+    H_ASSERT(E, h_money_eq(h_invoice_total(h_state_invoice(state, "100000801")), ORDER_TOTAL), "wrong total");
+    json_object_put(state);
+    free(text);
+    json_object_put(body);
+    json_object_put(root);
+    free(ev);
+}
+END_TEST
+
 static long post_with_headers(const char *method, const char *path, const char *const *hdrs,
                               const char *body, h_resp *r)
 {
@@ -406,6 +475,8 @@ int main(void)
     tcase_add_test(tc, status_not_configured_is_skipped);
     tcase_add_test(tc, shared_samples);
     tcase_add_test(tc, customer_event_then_order_one_customer);
+    tcase_add_test(tc, batch_delivery_each_event_once);
+    tcase_add_test(tc, commerce_webhook_order_is_invoiced);
     tcase_add_test(tc, receiver_answers);
     suite_add_tcase(s, tc);
     return h_run_suite(s);
