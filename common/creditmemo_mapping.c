@@ -546,7 +546,13 @@ m2j_rc m2j_creditmemo_plan(const m2j_config *cfg, json_object *memo, json_object
     json_object *src = r.order;
     if (!src)
         src = *str_of(memo, "order_currency_code") || *str_of(memo, "base_currency_code") || !r.stub ? memo : r.stub;
-    m2j_rc rc = m2j_order_ctx_init(cfg, src, &r.octx, r.country, err);
+    m2j_rc rc;
+    if (src == memo && !*str_of(memo, "order_currency_code") && !*str_of(memo, "base_currency_code")) {
+        /* the memo's amounts are in a currency nobody names: never assume EUR */
+        rc = m2j_fail(err, M2J_ERR_INVALID, "credit memo has no order_currency_code and there is no order");
+        goto out;
+    }
+    rc = m2j_order_ctx_init(cfg, src, &r.octx, r.country, err);
     if (rc != M2J_OK)
         goto out;
     if (!r.order)
