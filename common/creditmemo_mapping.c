@@ -542,21 +542,24 @@ m2j_rc m2j_creditmemo_plan(const m2j_config *cfg, json_object *memo, json_object
     else
         r.stub = order;
 
-    /* currency and country from the order; without one from the memo */
+    /* currency from the order (as its invoice), else the memo (a field-
+     * filtered order event may leave the codes out), else a stub naming one;
+     * country, group and ledger from the order only */
     json_object *src = r.order;
-    if (!src)
-        src = *str_of(memo, "order_currency_code") || *str_of(memo, "base_currency_code") || !r.stub ? memo : r.stub;
+    if (!*str_of(order, "order_currency_code") && !*str_of(order, "base_currency_code"))
+        src = memo;
     m2j_rc rc;
     if (src == memo && !*str_of(memo, "order_currency_code") && !*str_of(memo, "base_currency_code")) {
-        /* the memo's amounts are in a currency nobody names: never assume EUR */
-        rc = m2j_fail(err, M2J_ERR_INVALID, "credit memo has no order_currency_code and there is no order");
+        /* amounts in a currency nobody names: never assume EUR */
+        rc = m2j_fail(err, M2J_ERR_INVALID, "credit memo has no order_currency_code, nor has its order");
         goto out;
     }
-    rc = m2j_order_ctx_init(cfg, src, &r.octx, r.country, err);
-    if (rc != M2J_OK)
+    if (!src)
+        src = order; /* a stub that names its currency */
+    if ((rc = m2j_order_currency(src, &r.octx.base, err)) != M2J_OK)
         goto out;
-    if (!r.order)
-        r.octx.order = memo; /* texts, applied taxes: the memo's own */
+    /* without the order: texts and applied taxes are the memo's own */
+    m2j_order_ctx_place(cfg, r.order ? r.order : memo, &r.octx, r.country);
     r.mctx = r.octx;
     r.mctx.order = memo;
     if (r.order) {

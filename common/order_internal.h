@@ -49,8 +49,10 @@ m2j_rc m2j_order_amount(const m2j_order_ctx *ctx, json_object *obj, const char *
 /* Invoiced currency: the order's own when it is EUR, else EUR base_*
  * amounts; anything else is M2J_ERR_UNSUPPORTED. */
 m2j_rc m2j_order_currency(json_object *order, bool *base, m2j_err *err);
-/* Fills ctx for order: currency, VAT country (into country, which ctx then
- * borrows), customer group and revenue ledger. */
+/* Sets ctx's cfg, order, VAT country (into country, which ctx then
+ * borrows), customer group and revenue ledger from order; not the currency. */
+void m2j_order_ctx_place(const m2j_config *cfg, json_object *order, m2j_order_ctx *ctx, char country[3]);
+/* Fills ctx for order: currency, then m2j_order_ctx_place. */
 m2j_rc m2j_order_ctx_init(const m2j_config *cfg, json_object *order, m2j_order_ctx *ctx, char country[3],
                           m2j_err *err);
 /* The Dutch calendar date of a Magento timestamp (UTC unless it has an

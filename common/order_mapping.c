@@ -289,13 +289,8 @@ m2j_rc m2j_order_currency(json_object *order, bool *base, m2j_err *err)
     return m2j_fail(err, M2J_ERR_UNSUPPORTED, "currency not supported: %.8s", oc);
 }
 
-m2j_rc m2j_order_ctx_init(const m2j_config *cfg, json_object *order, m2j_order_ctx *ctx, char country[3],
-                          m2j_err *err)
+void m2j_order_ctx_place(const m2j_config *cfg, json_object *order, m2j_order_ctx *ctx, char country[3])
 {
-    *ctx = (m2j_order_ctx){ cfg, order, false, "", NULL, NULL };
-    m2j_rc rc = m2j_order_currency(order, &ctx->base, err);
-    if (rc != M2J_OK)
-        return rc;
     json_object *billing = obj_of(order, "billing_address");
     json_object *shipping = obj_of(order, "shipping_address");
     bool from_shipping = cfg->orders.country_from && strcmp(cfg->orders.country_from, "shipping") == 0;
@@ -307,10 +302,22 @@ m2j_rc m2j_order_ctx_init(const m2j_config *cfg, json_object *order, m2j_order_c
         country[1] = (char)toupper((unsigned char)c[1]);
         country[2] = '\0';
     }
+    ctx->cfg = cfg;
+    ctx->order = order;
     ctx->country = country;
     ctx->group_id = str_of(order, "customer_group_id");
     const m2j_group_mapping *g = *ctx->group_id ? m2j_config_group(cfg, ctx->group_id) : NULL;
     ctx->line_ledger = g && g->ledger_account_id ? g->ledger_account_id : m2j_config_revenue_account(cfg, country);
+}
+
+m2j_rc m2j_order_ctx_init(const m2j_config *cfg, json_object *order, m2j_order_ctx *ctx, char country[3],
+                          m2j_err *err)
+{
+    *ctx = (m2j_order_ctx){ cfg, order, false, "", NULL, NULL };
+    m2j_rc rc = m2j_order_currency(order, &ctx->base, err);
+    if (rc != M2J_OK)
+        return rc;
+    m2j_order_ctx_place(cfg, order, ctx, country);
     return M2J_OK;
 }
 
@@ -319,7 +326,7 @@ m2j_rc m2j_order_ctx_init(const m2j_config *cfg, json_object *order, m2j_order_c
  * compared in its own currency, so the rule holds whichever currency the
  * invoice is in. An authorisation alone (amount_authorized) is not payment.
  * A zero total proves nothing and keeps the configured method. */
-static bool order_paid(json_object *order, m2j_buf *why)
+static bool order_paid(json_object *order, const char **paid_field, m2j_money *paid_out, m2j_money *total_out)
 {
     static const struct {
         const char *paid, *total;
@@ -336,9 +343,9 @@ static bool order_paid(json_object *order, m2j_buf *why)
             continue;
         total = m2j_money_round_cents(total);
         if (total > 0 && m2j_money_round_cents(paid) >= total) {
-            char a[M2J_MONEY_STRLEN], b[M2J_MONEY_STRLEN];
-            m2j_buf_printf(why, "order is paid: %s %s >= %s %s\n", pairs[i].paid, m2j_money_format(paid, a),
-                           pairs[i].total, m2j_money_format(total, b));
+            *paid_field = pairs[i].paid;
+            *paid_out = paid;
+            *total_out = total;
             return true;
         }
     }
@@ -378,8 +385,18 @@ m2j_rc m2j_order_plan(const m2j_config *cfg, json_object *order, m2j_order_actio
     }
     if ((rc = m2j_check_magento_totals(&ctx, &grand_total, &p.report, err)) != M2J_OK ||
         (rc = m2j_order_lines(&ctx, &lines, &items_vat, err)) != M2J_OK ||
-        (rc = m2j_check_invoice_totals(&ctx, &lines, &items_vat, grand_total, &p, err)) != M2J_OK ||
-        (rc = build_invoice(&ctx, &lines, order_paid(order, &p.report), &p.invoice, err)) != M2J_OK)
+        (rc = m2j_check_invoice_totals(&ctx, &lines, &items_vat, grand_total, &p, err)) != M2J_OK)
+        goto out;
+    const char *paid_field = NULL;
+    m2j_money paid = 0, paid_total = 0;
+    bool is_paid = order_paid(order, &paid_field, &paid, &paid_total);
+    char pa[M2J_MONEY_STRLEN], pb[M2J_MONEY_STRLEN];
+    if (is_paid && m2j_buf_printf(&p.report, "order is paid: %s %s >= %s\n", paid_field, m2j_money_format(paid, pa),
+                                  m2j_money_format(paid_total, pb)) != M2J_OK) {
+        rc = m2j_fail(err, M2J_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    if ((rc = build_invoice(&ctx, &lines, is_paid, &p.invoice, err)) != M2J_OK)
         goto out;
 
     bool guest = m2j_order_is_guest(order);

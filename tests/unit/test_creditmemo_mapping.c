@@ -330,6 +330,18 @@ START_TEST(embedded_order_and_full)
     m2j_credit_plan_clear(&p);
     json_object_put(o);
 
+    /* a field-filtered order without currency codes: the memo's decide */
+    o = parse(ORDER);
+    json_object_object_del(o, "order_currency_code");
+    json_object_object_add(m, "order_currency_code", json_object_new_string("EUR"));
+    ck_assert_msg(m2j_creditmemo_plan(cfg, m, o, "F-1", &p, &err) == M2J_OK, "%s", err.msg);
+    ck_assert(p.full_refund);
+    m2j_credit_plan_clear(&p);
+    json_object_object_del(m, "order_currency_code");
+    ck_assert_int_eq(m2j_creditmemo_plan(cfg, m, o, "F-1", &p, &err), M2J_ERR_INVALID);
+    ck_assert_ptr_nonnull(strstr(err.msg, "no order_currency_code"));
+    json_object_put(o);
+
     /* no order at all: never "full"; and the memo must name its currency */
     ck_assert_int_eq(m2j_creditmemo_plan(cfg, m, NULL, NULL, &p, &err), M2J_ERR_INVALID);
     ck_assert_ptr_nonnull(strstr(err.msg, "no order_currency_code"));

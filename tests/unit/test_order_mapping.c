@@ -784,6 +784,62 @@ START_TEST(fingerprint)
 }
 END_TEST
 
+/* Magento's paid state: payment_method already_paid, unless the merchant
+ * collects by direct debit. */
+START_TEST(payment_state)
+{
+    m2j_config *cfg = base_config(NULL, NULL);
+    m2j_invoice_plan p = {0};
+    m2j_err err = {0};
+    json_object *o = one_row_order("NL", "1", "10.00", "2.10", "21", "0", "0"); /* 12.10 */
+    ck_assert_msg(plan_of(cfg, o, &p, &err) == M2J_OK, "%s", err.msg);
+    ck_assert_ptr_null(json_object_object_get(p.invoice, "payment_method")); /* no mapping, not paid */
+    m2j_invoice_plan_clear(&p);
+
+    json_object_object_add(o, "total_paid", json_object_new_double_s(12.09, "12.09"));
+    ck_assert_msg(plan_of(cfg, o, &p, &err) == M2J_OK, "%s", err.msg);
+    ck_assert_ptr_null(json_object_object_get(p.invoice, "payment_method")); /* a cent short */
+    m2j_invoice_plan_clear(&p);
+
+    json_object_object_add(o, "total_paid", json_object_new_string("12.1000"));
+    ck_assert_msg(plan_of(cfg, o, &p, &err) == M2J_OK, "%s", err.msg);
+    ck_assert_str_eq(m2j_json_str(p.invoice, "payment_method"), "already_paid");
+    ck_assert_ptr_nonnull(strstr(m2j_buf_str(&p.report), "order is paid: total_paid 12.10 >= 12.10"));
+    m2j_invoice_plan_clear(&p);
+    json_object_object_del(o, "total_paid");
+
+    /* a capture in the base currency counts against the base total */
+    json_object_object_add(o, "base_grand_total", json_object_new_double_s(12.1, "12.1"));
+    json_object_object_add(json_object_object_get(o, "payment"), "base_amount_paid",
+                           json_object_new_double_s(12.1, "12.1"));
+    ck_assert_msg(plan_of(cfg, o, &p, &err) == M2J_OK, "%s", err.msg);
+    ck_assert_str_eq(m2j_json_str(p.invoice, "payment_method"), "already_paid");
+    m2j_invoice_plan_clear(&p);
+    m2j_config_free(cfg);
+
+    /* an explicit direct_debit mapping stays; pay_later is overridden */
+    cfg = base_config("{\"payment_methods\":{\"checkmo\":{\"payment_method\":\"direct_debit\"}}}", NULL);
+    ck_assert_msg(plan_of(cfg, o, &p, &err) == M2J_OK, "%s", err.msg);
+    ck_assert_str_eq(m2j_json_str(p.invoice, "payment_method"), "direct_debit");
+    m2j_invoice_plan_clear(&p);
+    m2j_config_free(cfg);
+    cfg = base_config("{\"payment_methods\":{\"*\":{\"payment_method\":\"pay_later\"}}}", NULL);
+    ck_assert_msg(plan_of(cfg, o, &p, &err) == M2J_OK, "%s", err.msg);
+    ck_assert_str_eq(m2j_json_str(p.invoice, "payment_method"), "already_paid");
+    m2j_invoice_plan_clear(&p);
+    json_object_put(o);
+
+    /* a zero total proves nothing */
+    o = one_row_order("NL", "1", "0", "0", "0", "0", "0");
+    json_object_object_add(o, "total_paid", json_object_new_int(0));
+    ck_assert_msg(plan_of(cfg, o, &p, &err) == M2J_OK, "%s", err.msg);
+    ck_assert_str_eq(m2j_json_str(p.invoice, "payment_method"), "pay_later");
+    m2j_invoice_plan_clear(&p);
+    json_object_put(o);
+    m2j_config_free(cfg);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("order_mapping");
@@ -802,6 +858,7 @@ static Suite *suite(void)
     tcase_add_test(t, customer_from_order_shapes);
     tcase_add_test(t, bundle_choice);
     tcase_add_test(t, fingerprint);
+    tcase_add_test(t, payment_state);
     suite_add_tcase(s, t);
     return s;
 }
