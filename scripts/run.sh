@@ -96,21 +96,24 @@ start_redis() { # port
   say "started redis-server on 127.0.0.1:$1 (append-only, data in .run/redis, log .run/redis.log)"
 }
 
-# ---- webhook secret ----
-if [ -n "${M2JORTT_WEBHOOK_SECRET:-}" ]; then
-  SECRET=$M2JORTT_WEBHOOK_SECRET
-else
-  if [ ! -s "$RUN/webhook-secret" ]; then
-    (umask 077; printf 'whsec_%s\n' "$(openssl rand -base64 32)" >"$RUN/webhook-secret")
-    say "generated a development webhook secret in .run/webhook-secret"
+# ---- webhook secret (only for the config written here) ----
+dev_secret() {
+  if [ -n "${M2JORTT_WEBHOOK_SECRET:-}" ]; then
+    SECRET=$M2JORTT_WEBHOOK_SECRET
+  else
+    if [ ! -s "$RUN/webhook-secret" ]; then
+      (umask 077; printf 'whsec_%s\n' "$(openssl rand -base64 32)" >"$RUN/webhook-secret")
+      say "generated a development webhook secret in .run/webhook-secret"
+    fi
+    SECRET=$(head -n 1 "$RUN/webhook-secret")
   fi
-  SECRET=$(head -n 1 "$RUN/webhook-secret")
-fi
+}
 
 # ---- config ----
 DOUBLE_URL=""
 if [ -f "$ROOT/m2jortt.json" ]; then
   CONFIG=$ROOT/m2jortt.json
+  SECRET="(receiver.webhook_secret in ./m2jortt.json)"
   say "using ./m2jortt.json"
   # redis.url (first "url" under "redis"); the config may use ${VARS}.
   REDIS_URL=$(sed -n '/"redis"[[:space:]]*:/,/}/s/.*"url"[[:space:]]*:[[:space:]]*"\([^"]*\)".*/\1/p' "$CONFIG" | head -n 1)
@@ -127,6 +130,7 @@ if [ -f "$ROOT/m2jortt.json" ]; then
   fi
 else
   CONFIG=$RUN/m2jortt.json
+  dev_secret
   # Redis: ours, on 6379 unless something already listens there.
   if port_busy 6379; then REDIS_PORT=$(free_port 6380); else REDIS_PORT=6379; fi
   start_redis "$REDIS_PORT"
@@ -195,6 +199,7 @@ for i in $(seq 1 "$WORKERS"); do
 done
 
 REL_CONFIG=${CONFIG#"$ROOT"/}
+CLI=${BIN#"$ROOT"/}/m2jortt
 cat <<EOF
 
 m2jortt is running.
@@ -203,11 +208,11 @@ m2jortt is running.
   workers:         $WORKERS   (logs in .run/*.log)
 
 Post the signed example order:
-  curl -sS -H @<(bin/m2jortt --config $REL_CONFIG sign deploy/examples/order-nl.json) \\
+  curl -sS -H @<($CLI --config $REL_CONFIG sign deploy/examples/order-nl.json) \\
        --data-binary @deploy/examples/order-nl.json $URL/webhooks/magento
 Queue and failures:
-  bin/m2jortt --config $REL_CONFIG stats
-  bin/m2jortt --config $REL_CONFIG failed
+  $CLI --config $REL_CONFIG stats
+  $CLI --config $REL_CONFIG failed
 EOF
 if [ -n "$DOUBLE_URL" ]; then
   cat <<EOF
