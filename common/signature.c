@@ -39,6 +39,7 @@ struct m2j_sigcheck {
     m2j_buf    key;               /* Standard Webhooks HMAC key bytes */
     long       tolerance;         /* seconds */
     EVP_MAC   *hmac;
+    EVP_MAC_CTX *tmpl;            /* HMAC keyed with key: dup'd per request */
     EVP_PKEY  *commerce_key;      /* NULL = scheme off */
     EVP_PKEY **io_keys;
     size_t     n_io_keys;
@@ -81,6 +82,8 @@ static m2j_rc load_pem(const char *path, const char *what, EVP_PKEY **out, m2j_e
     return M2J_OK;
 }
 
+static EVP_MAC_CTX *hmac_keyed(EVP_MAC *mac, const void *key, size_t keylen);
+
 void m2j_sigcheck_free(m2j_sigcheck *sc)
 {
     if (!sc)
@@ -88,6 +91,7 @@ void m2j_sigcheck_free(m2j_sigcheck *sc)
     if (sc->key.data)
         memset(sc->key.data, 0, sc->key.len);
     m2j_buf_free(&sc->key);
+    EVP_MAC_CTX_free(sc->tmpl);
     EVP_MAC_free(sc->hmac);
     EVP_PKEY_free(sc->commerce_key);
     for (size_t i = 0; i < sc->n_io_keys; i++)
@@ -106,8 +110,9 @@ m2j_rc m2j_sigcheck_new(const m2j_receiver_config *rc, m2j_sigcheck **out, m2j_e
     if (r != M2J_OK)
         goto fail;
     sc->tolerance = rc->timestamp_tolerance_seconds > 0 ? rc->timestamp_tolerance_seconds : 300;
-    if (!(sc->hmac = EVP_MAC_fetch(NULL, "HMAC", NULL))) {
-        r = m2j_fail(err, M2J_ERR_INTERNAL, "libcrypto has no HMAC");
+    if (!(sc->hmac = EVP_MAC_fetch(NULL, "HMAC", NULL)) ||
+        !(sc->tmpl = hmac_keyed(sc->hmac, sc->key.data, sc->key.len))) {
+        r = m2j_fail(err, M2J_ERR_INTERNAL, "libcrypto cannot set up HMAC-SHA256");
         goto fail;
     }
     if (rc->commerce_public_key_file && *rc->commerce_public_key_file) {
@@ -138,22 +143,33 @@ fail:
     return r;
 }
 
-/* base64(HMAC-SHA256(key, id "." ts "." body)) appended to out. */
-static m2j_rc sw_mac_b64(EVP_MAC *mac, const void *key, size_t keylen, const char *id, const char *ts,
-                         const char *body, size_t len, m2j_buf *out)
+/* A context keyed for HMAC-SHA256; NULL on failure. Keying once and
+ * duplicating per request skips the digest lookup and key schedule. */
+static EVP_MAC_CTX *hmac_keyed(EVP_MAC *mac, const void *key, size_t keylen)
 {
     EVP_MAC_CTX *ctx = EVP_MAC_CTX_new(mac);
-    if (!ctx)
-        return M2J_ERR_NOMEM;
     char digest[] = "SHA256";
     OSSL_PARAM params[] = {
         OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
         OSSL_PARAM_construct_end()
     };
+    if (ctx && EVP_MAC_init(ctx, key, keylen, params))
+        return ctx;
+    EVP_MAC_CTX_free(ctx);
+    return NULL;
+}
+
+/* base64(HMAC-SHA256(key, id "." ts "." body)) appended to out; keyed is
+ * not changed. */
+static m2j_rc sw_mac_b64(const EVP_MAC_CTX *keyed, const char *id, const char *ts,
+                         const char *body, size_t len, m2j_buf *out)
+{
+    EVP_MAC_CTX *ctx = EVP_MAC_CTX_dup(keyed);
+    if (!ctx)
+        return M2J_ERR_NOMEM;
     unsigned char md[32];
     size_t mdlen = 0;
-    int ok = EVP_MAC_init(ctx, key, keylen, params) &&
-             EVP_MAC_update(ctx, (const unsigned char *)id, strlen(id)) &&
+    int ok = EVP_MAC_update(ctx, (const unsigned char *)id, strlen(id)) &&
              EVP_MAC_update(ctx, (const unsigned char *)".", 1) &&
              EVP_MAC_update(ctx, (const unsigned char *)ts, strlen(ts)) &&
              EVP_MAC_update(ctx, (const unsigned char *)".", 1) &&
@@ -196,7 +212,7 @@ static m2j_rc verify_standard(const m2j_sigcheck *sc, m2j_header_fn hdr, void *c
         return m2j_fail(err, M2J_ERR_AUTH, "webhook-timestamp outside tolerance (%lld s from now, at most %ld)",
                         d, sc->tolerance);
     m2j_buf want = {0};
-    m2j_rc rc = sw_mac_b64(sc->hmac, sc->key.data, sc->key.len, id, ts, body, len, &want);
+    m2j_rc rc = sw_mac_b64(sc->tmpl, id, ts, body, len, &want);
     if (rc != M2J_OK) {
         m2j_buf_free(&want);
         return m2j_fail(err, rc, "cannot compute HMAC");
@@ -320,15 +336,19 @@ m2j_rc m2j_standard_webhooks_sign(const char *secret, const char *id, long long 
         return rc;
     }
     EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
-    if (!mac) {
+    EVP_MAC_CTX *keyed = mac ? hmac_keyed(mac, key.data, key.len) : NULL;
+    if (!keyed) {
+        EVP_MAC_free(mac);
+        memset(key.data, 0, key.len);
         m2j_buf_free(&key);
-        return m2j_fail(err, M2J_ERR_INTERNAL, "libcrypto has no HMAC");
+        return m2j_fail(err, M2J_ERR_INTERNAL, "libcrypto cannot set up HMAC-SHA256");
     }
     char tsbuf[32];
     snprintf(tsbuf, sizeof tsbuf, "%lld", ts);
     rc = m2j_buf_puts(out, "v1,");
     if (rc == M2J_OK)
-        rc = sw_mac_b64(mac, key.data, key.len, id, tsbuf, body ? body : "", body ? len : 0, out);
+        rc = sw_mac_b64(keyed, id, tsbuf, body ? body : "", body ? len : 0, out);
+    EVP_MAC_CTX_free(keyed);
     EVP_MAC_free(mac);
     memset(key.data, 0, key.len);
     m2j_buf_free(&key);
