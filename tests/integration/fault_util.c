@@ -2,15 +2,20 @@
 #include "fault_util.h"
 #include "buf.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <hiredis/hiredis.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #define ORDER_FIXTURE    "tests/fixtures/integration/order-nl-processing.json"
 #define CUSTOMER_FIXTURE "tests/fixtures/integration/customer-nl-save.json"
@@ -489,6 +494,68 @@ h_env *f_env_up(const char *name, const char *override_json, int double_rps, int
 }
 
 /* ------------------------------------------------------------- double */
+
+static int pick_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    ck_assert_msg(fd >= 0, "socket: %s", strerror(errno));
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t sl = sizeof a;
+    int port = 0;
+    if (bind(fd, (struct sockaddr *)&a, sizeof a) == 0 && getsockname(fd, (struct sockaddr *)&a, &sl) == 0)
+        port = ntohs(a.sin_port);
+    close(fd);
+    ck_assert_msg(port > 0, "no free port");
+    return port;
+}
+
+static bool double_healthy(h_env *e)
+{
+    char url[128];
+    snprintf(url, sizeof url, "%s/_double/healthz", e->double_url);
+    h_resp r;
+    h_http("GET", url, NULL, NULL, 0, &r);
+    bool ok = r.status == 200;
+    h_resp_clear(&r);
+    return ok;
+}
+
+void f_double_fixed_start(h_env *e)
+{
+    if (!e->double_port) {
+        e->double_port = pick_port();
+        snprintf(e->double_url, sizeof e->double_url, "http://127.0.0.1:%d", e->double_port);
+    }
+    char listen[64], state[400];
+    snprintf(listen, sizeof listen, "127.0.0.1:%d", e->double_port);
+    snprintf(state, sizeof state, "%s/double-state.json", e->dir);
+    const char *args[] = { "--listen", listen, "--rate-limit", "0", "--state-file", state, NULL };
+    /* The old process may still hold the port for a moment after exiting. */
+    for (int attempt = 0; attempt < 20; attempt++) {
+        pid_t pid = h_spawn(e, H_ROLE_DOUBLE, "double", "jortt-double", args);
+        long long until = mono_ms() + h_ms(5000);
+        while (mono_ms() < until && h_alive(e, pid)) {
+            if (double_healthy(e)) return;
+            sleep_ms(20);
+        }
+        if (h_alive(e, pid)) break;
+        sleep_ms(100);
+    }
+    H_ASSERT(e, false, "jortt-double did not start on %s", listen);
+}
+
+void f_double_fixed_stop(h_env *e)
+{
+    pid_t p;
+    while (h_pids(e, H_ROLE_DOUBLE, &p, 1) == 1) {
+        int st = h_stop_pid(e, p, SIGTERM, h_ms(5000));
+        H_ASSERT(e, st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0,
+                 "the double did not exit cleanly (status %d): its state file may be incomplete", st);
+    }
+}
 
 long long f_state_calls(json_object *state, const char *field)
 {

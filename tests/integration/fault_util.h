@@ -87,6 +87,14 @@ char  *f_config(const char *override_json);
 /* Redis, the double (rate limit double_rps; 0 = unlimited), config
  * f_config(override_json), receiver and n_workers workers. */
 h_env *f_env_up(const char *name, const char *override_json, int double_rps, int n_workers);
+/* The double (unlimited rate) on a fixed port with a state file, so that it
+ * can be stopped (Jortt unreachable: connection refused) and started again
+ * at the same address with its customers, invoices and tokens. The first
+ * start picks the port and sets e->double_port/double_url; use instead of
+ * h_double_start, before h_config_write. */
+void   f_double_fixed_start(h_env *e);
+/* SIGTERM (the double saves its state), wait for the exit. */
+void   f_double_fixed_stop(h_env *e);
 /* POST /_double/config {"rate_limit":rps}. */
 void   f_double_rate(h_env *e, int rps);
 /* POST /_double/faults, asserting 200. */

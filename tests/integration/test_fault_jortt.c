@@ -6,9 +6,9 @@
  *    reason; `m2jortt failed` filters them by reason and age, `show` masks
  *    personal data unless --reveal, `replay` takes an id or a filter, counts
  *    first and acts only with --yes, and a replayed event keeps its history;
- *  - Jortt down for maintenance: the breaker opens, workers stop taking
- *    events, events wait in the queue, a probe finds Jortt back and the
- *    fleet resumes.
+ *  - Jortt down for maintenance, and Jortt unreachable (connection
+ *    refused): the breaker opens, workers stop taking events, events wait
+ *    in the queue, a probe finds Jortt back and the fleet resumes.
  * Every test ends with the common audit (fault_util.h). */
 #include "fault_util.h"
 
@@ -290,6 +290,49 @@ START_TEST(maintenance_opens_breaker_then_resumes)
 }
 END_TEST
 
+START_TEST(unreachable_jortt_waits_then_resumes)
+{
+    /* A double that can go away and come back at the same address, keeping
+     * what it holds. */
+    E = h_env_new("ft-refused");
+    h_redis_start(E);
+    f_double_fixed_start(E);
+    char *cfg = f_config(NULL);
+    h_config_write(E, cfg);
+    free(cfg);
+    h_receiver_start(E);
+    h_workers_start(E, 3);
+    f_spec sp = { .orders = 80, .dups = 10, .pending = 6, .foreign = 3, .rejects = 0,
+                  .customer_events = 10, .customers = 20 };
+    M = f_mix_new("trefused", 540000000, &sp, 44);
+    f_post_range(E, M, 0, M->n / 3, 100, 30000);
+    long long some = (long long)(M->n / 6);
+    H_WAIT(E, 60000, f_pred_outcomes, &some, "no progress before Jortt went away");
+
+    /* Jortt unreachable: every connection refused. */
+    f_double_fixed_stop(E);
+    f_post_range(E, M, M->n / 3, 2 * M->n / 3, 100, 30000);
+    H_WAIT(E, 20000, pred_breaker_open, NULL, "the breaker did not open with Jortt refusing connections");
+    pause_ms(300);
+    json_object *s0 = h_stats(E);
+    pause_ms(3000);
+    json_object *s1 = h_stats(E);
+    H_ASSERT(E, h_stat(s1, "queued") + h_stat(s1, "scheduled_retries") > 0, "nothing waits while Jortt is away");
+    long long out0 = h_stat(s0, "processed") + h_stat(s0, "skipped"),
+              out1 = h_stat(s1, "processed") + h_stat(s1, "skipped");
+    H_ASSERT(E, out1 - out0 <= 3, "workers kept taking events with the breaker open: %lld -> %lld", out0, out1);
+    H_ASSERT(E, h_stat(s1, "failed") <= f_count(M, F_FOREIGN),
+             "events were dead-lettered because Jortt was unreachable: failed %lld", h_stat(s1, "failed"));
+    json_object_put(s0);
+    json_object_put(s1);
+
+    /* Back at the same address, with its invoices: a probe finds it. */
+    f_double_fixed_start(E);
+    f_post_range(E, M, 2 * M->n / 3, M->n, 100, 30000);
+    f_audit(E, M, &(f_audit_opts){ .drain_ms = 90000 });
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("fault_jortt");
@@ -298,6 +341,7 @@ int main(void)
     tcase_add_test(tc, transient_5xx_are_retried);
     tcase_add_test(tc, dead_letters_filters_show_replay);
     tcase_add_test(tc, maintenance_opens_breaker_then_resumes);
+    tcase_add_test(tc, unreachable_jortt_waits_then_resumes);
     suite_add_tcase(s, tc);
     return h_run_suite(s);
 }
