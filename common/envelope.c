@@ -367,7 +367,7 @@ static m2j_rc parse_one(json_object *o, const parse_ctx *pc, m2j_event *ev, bool
 {
     *is_webhook = false;
     if (!json_object_is_type(o, json_type_object))
-        return m2j_fail(err, M2J_ERR_INVALID, "batch element %zu is not a JSON object", pc->index);
+        return m2j_fail(err, M2J_ERR_INVALID, "not a JSON object");
     if (is_cloudevent(o))
         return parse_cloudevent(o, pc, ev, err);
     if (member_str(o, "eventName") && member_obj(o, "data")) {
@@ -472,7 +472,7 @@ m2j_rc m2j_envelope_parse(const char *body, size_t len, const char *delivery_id,
         pc.index = i;
         bool wh = false;
         if (!elem) {
-            rc = m2j_fail(err, M2J_ERR_INVALID, "batch element %zu is null", i);
+            rc = m2j_fail(err, M2J_ERR_INVALID, "event %zu: not a JSON object", i);
             goto done;
         }
         out->n_events = i + 1; /* so clear() frees a half-filled event */
