@@ -30,7 +30,8 @@
 #define CONNECT_TIMEOUT_MS  2000
 #define STALL_MS            5000
 #define WATCHDOG_MS         500
-#define MAX_PENDING         20000 /* back-pressure: beyond this, answer 503 at once */
+#define MAX_PENDING         4096  /* back-pressure: beyond this, answer 503 at once (each
+                                     pending enqueue holds its job text, ~10 KB) */
 
 typedef struct op {
     rlink         *l;
