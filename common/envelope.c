@@ -40,9 +40,12 @@
  *
  * Unusable envelopes (M2J_ERR_INVALID, answered 400): malformed JSON, a JSON
  * scalar, an empty batch, a batch element that is not an object, a CloudEvent
- * without "type", or an order/customer/credit-memo CloudEvent whose
- * data.value is not an object. An entity that is an object but lacks
- * business fields is still an event: the worker dead-letters it with a reason.
+ * without "type", a Commerce webhook whose name says order/customer/credit
+ * memo without that object in data (Commerce shows the failure to the
+ * merchant at once). An entity that lacks business fields is still an event:
+ * the worker dead-letters it with a reason, so it stays visible. That
+ * includes an order/customer/credit-memo CloudEvent whose data.value is not
+ * an object (its entity is then {}): I/O Events never retries a 4xx.
  *
  * Event id: the body's CloudEvent event_id, else its id; else the transport
  * id (delivery_id; "<delivery_id>.<i>" for batch element i); else
@@ -290,17 +293,22 @@ static m2j_rc parse_cloudevent(json_object *o, const parse_ctx *pc, m2j_event *e
         return m2j_fail(err, M2J_ERR_INVALID, "CloudEvent without a \"type\"");
     int k = kind_from_name(type);
     m2j_kind kind = k == NAME_UNKNOWN ? M2J_KIND_IGNORED : (m2j_kind)k;
-    json_object *value = NULL;
+    json_object *value = NULL, *empty = NULL;
     if (kind != M2J_KIND_IGNORED) {
         value = member_obj(member_obj(o, "data"), "value");
-        if (!value)
-            return m2j_fail(err, M2J_ERR_INVALID, "CloudEvent %.120s: data.value is not an object", type);
+        /* I/O Events drops an event answered 4xx for good; accepted with an
+         * empty entity, it reaches the dead letters (no increment_id, ...)
+         * where an operator sees its id and type. */
+        if (!value && !(value = empty = json_object_new_object()))
+            return m2j_fail(err, M2J_ERR_NOMEM, "out of memory");
         value = unwrap(value, kind);
     }
     const char *id = member_id(o, "event_id");
     if (!id)
         id = member_id(o, "id");
-    return fill(ev, kind, "io_events", type, value, id, o, pc, err);
+    m2j_rc rc = fill(ev, kind, "io_events", type, value, id, o, pc, err);
+    json_object_put(empty);
+    return rc;
 }
 
 /* Commerce Webhooks default shape {"eventName","data":{…}}. */
