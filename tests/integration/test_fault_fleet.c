@@ -3,6 +3,8 @@
  *    double that enforces Jortt's 10 requests per second): zero 429s in
  *    steady state; after a 429 anyway the whole fleet pauses, and the
  *    throttled order waits at least 60 s (its P:retry score);
+ *  - a Jortt call that times out also waits at least 60 s, and the invoice
+ *    Jortt made meanwhile is adopted, not made twice;
  *  - visibility: `m2jortt stats` shows the oldest waiting event's age and
  *    the Jortt call rate.
  * Every test ends with the common audit (fault_util.h). */
@@ -74,6 +76,37 @@ static bool pred_faulted(h_env *e, void *arg)
     return false;
 }
 
+/* Finds the job scheduled far out (> 30 s) in P:retry, polling a while
+ * for it, and makes it due now instead of waiting (the clock "passes").
+ * Returns how far out it was (ms). */
+static long long advance_far_retry(void)
+{
+    redisReply *r = NULL;
+    long long due = 0, now = 0;
+    const char *member = NULL;
+    size_t member_len = 0;
+    for (int tries = 0; tries < 200 && !member; tries++) {
+        if (r) freeReplyObject(r);
+        r = h_redis_cmd(E, "ZRANGE %s:retry 0 -1 WITHSCORES", E->prefix);
+        now = wall_ms();
+        for (size_t i = 0; r && r->type == REDIS_REPLY_ARRAY && i + 1 < r->elements; i += 2) {
+            long long sc = strtoll(r->element[i + 1]->str, NULL, 10);
+            if (sc - now > 30000) {
+                due = sc;
+                member = r->element[i]->str;
+                member_len = r->element[i]->len;
+            }
+        }
+        if (!member) pause_ms(50);
+    }
+    H_ASSERT(E, member != NULL, "no job scheduled far out in P:retry");
+    redisReply *z = h_redis_cmd(E, "ZADD %s:retry XX %lld %b", E->prefix, now, member, member_len);
+    H_ASSERT(E, z && z->type == REDIS_REPLY_INTEGER, "moving the retry forward failed");
+    freeReplyObject(z);
+    freeReplyObject(r);
+    return due - now;
+}
+
 START_TEST(one_rate_limit_for_the_fleet)
 {
     /* Jortt's real limit in the double, the same in the config, three
@@ -119,36 +152,53 @@ START_TEST(one_rate_limit_for_the_fleet)
     H_WAIT(E, 10000, pred_faulted, NULL, "the 429 was never served");
 
     /* The throttled order is in P:retry at least 60 s out. */
-    redisReply *r = NULL;
-    long long due = 0, now = 0;
-    const char *member = NULL;
-    size_t member_len = 0;
-    for (int tries = 0; tries < 100 && !member; tries++) {
-        if (r) freeReplyObject(r);
-        r = h_redis_cmd(E, "ZRANGE %s:retry 0 -1 WITHSCORES", E->prefix);
-        now = wall_ms();
-        for (size_t i = 0; r && r->type == REDIS_REPLY_ARRAY && i + 1 < r->elements; i += 2) {
-            long long sc = strtoll(r->element[i + 1]->str, NULL, 10);
-            if (sc - now > 30000) {
-                due = sc;
-                member = r->element[i]->str;
-                member_len = r->element[i]->len;
-            }
-        }
-        if (!member) pause_ms(50);
-    }
-    H_ASSERT(E, member != NULL, "the throttled order is not scheduled far out in P:retry");
-    H_ASSERT(E, due - now >= 55000 && due - now <= 125000,
-             "after a 429 the order waits %lld ms, want at least 60 s (and at most max_seconds)", due - now);
-    /* Let the clock "pass": make it due now instead of waiting a minute. */
-    redisReply *z = h_redis_cmd(E, "ZADD %s:retry XX %lld %b", E->prefix, now, member, member_len);
-    H_ASSERT(E, z && z->type == REDIS_REPLY_INTEGER, "moving the retry forward failed");
-    freeReplyObject(z);
-    freeReplyObject(r);
+    long long wait = advance_far_retry();
+    H_ASSERT(E, wait >= 55000 && wait <= 125000,
+             "after a 429 the order waits %lld ms, want at least 60 s (and at most max_seconds)", wait);
 
     f_audit(E, M, NULL);
     H_ASSERT(E, f_calls(E, "throttled") == 0, "%lld calls throttled by the double", f_calls(E, "throttled"));
     H_ASSERT(E, f_calls(E, "faulted") == 1, "want exactly the one injected 429, got %lld", f_calls(E, "faulted"));
+}
+END_TEST
+
+/* Invoice POSTs that reached the double >= *(long long *)arg. */
+static bool pred_invoice_posts(h_env *e, void *arg)
+{
+    if (f_calls_to(e, "POST /v3/invoices") >= *(long long *)arg) return true;
+    pause_ms(20);
+    return false;
+}
+
+START_TEST(timeout_waits_a_minute_then_adopts)
+{
+    /* Jortt answers an invoice POST after 4 s; the worker gives up after
+     * 2 s, not knowing whether the invoice was made (it was). */
+    E = f_env_up("ff-timeout", "{\"jortt\":{\"timeout_seconds\":2},\"worker\":{\"retry\":{\"max_seconds\":120}}}",
+                 0, 2);
+    f_spec sp = { .orders = 30, .dups = 4, .pending = 3, .foreign = 1, .rejects = 0,
+                  .customer_events = 4, .customers = 10 };
+    M = f_mix_new("ftime", 930000000, &sp, 83);
+    f_ev t;
+    memset(&t, 0, sizeof t);
+    t.kind = F_ORDER;
+    snprintf(t.id, sizeof t.id, "ftime-slow");
+    snprintf(t.ref, sizeof t.ref, "939999999");
+    t.cust = 1;
+    t.qty = 4;
+    f_faults(E, "{\"match\":\"POST /v3/invoices\",\"latency_ms\":4000}");
+    H_ASSERT(E, f_post_one(E, M, &t) == 202, "post the slow order");
+    long long one = 1;
+    H_WAIT(E, 20000, pred_invoice_posts, &one, "the invoice POST never reached the double");
+    long long wait = advance_far_retry();
+    H_ASSERT(E, wait >= 55000 && wait <= 125000, "after a timeout the order waits %lld ms, want at least 60 s", wait);
+    H_ASSERT(E, h_count_invoices(E, t.ref) == 1, "the double should hold the timed-out invoice");
+    f_faults(E, "{}");
+
+    f_post_all(E, M);
+    const char *const inv[] = { t.ref, NULL };
+    f_audit_opts o = { .extra_received = 1, .extra_processed = 1, .extra_invoices = inv };
+    f_audit(E, M, &o);
 }
 END_TEST
 
@@ -218,6 +268,7 @@ int main(void)
     TCase *tc = h_tcase("fault_fleet");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, one_rate_limit_for_the_fleet);
+    tcase_add_test(tc, timeout_waits_a_minute_then_adopts);
     tcase_add_test(tc, stats_show_waiting_age_and_call_rate);
     suite_add_tcase(s, tc);
     return h_run_suite(s);

@@ -193,8 +193,22 @@ START_TEST(dead_letters_filters_show_replay)
     H_ASSERT(E, listed(week, old_id), "--since 1w should list %s", old_id);
     json_object_put(week);
 
-    /* Replay by filter: counts first, acts only with --yes. */
+    /* replay with a filter only counts without --yes. */
+    char want[64];
     char *out = NULL;
+    H_ASSERT(E, h_cli(E, &out, "replay", "--since", "1d", NULL) == 0, "replay --since 1d without --yes");
+    snprintf(want, sizeof want, "%d event", n_foreign + n_reject + 1);
+    H_ASSERT(E, strstr(out, want), "replay --since 1d should count %d (not the old one): %s",
+             n_foreign + n_reject + 1, out);
+    free(out);
+    out = NULL;
+    H_ASSERT(E, h_cli(E, &out, "replay", "--all", NULL) == 0, "replay --all without --yes");
+    snprintf(want, sizeof want, "%d event", n_foreign + n_reject + 2);
+    H_ASSERT(E, strstr(out, want), "replay --all should count %d: %s", n_foreign + n_reject + 2, out);
+    free(out);
+
+    /* Replay by filter: counts first, acts only with --yes. */
+    out = NULL;
     H_ASSERT(E, h_cli(E, &out, "replay", "--reason", "gave up", NULL) == 0, "replay --reason without --yes");
     H_ASSERT(E, strstr(out, "2"), "replay without --yes should say how many (2): %s", out);
     free(out);
