@@ -119,6 +119,40 @@ START_TEST(outage_answers_503_and_recovers)
 }
 END_TEST
 
+/* Redis goes away exactly when a worker has to record an outcome: Jortt has
+ * applied the invoice POST (the double holds the answer back), Redis is
+ * stopped, the answer arrives, and the worker cannot write down the invoice
+ * id. After Redis returns, the order must still end with one invoice: either
+ * the worker records it late, or the event is delivered again and the
+ * pending intent makes the next attempt adopt instead of POSTing. */
+static bool pred_invoice_applied(h_env *e, void *arg)
+{
+    (void)arg;
+    return h_count_invoices(e, "200000000") == 1;
+}
+
+START_TEST(redis_down_while_recording_outcome)
+{
+    E = h_env_up("outage-record", NULL, 2);
+    H_ASSERT(E, h_double_faults(E, "{\"match\":\"POST /v3/invoices\",\"latency_ms\":1500}") == 200,
+             "double refused the fault");
+    h_resp r;
+    long st = post_order(0, &r);
+    H_ASSERT(E, st == 202, "want 202, got %ld", st);
+    h_resp_clear(&r);
+    H_WAIT(E, 20000, pred_invoice_applied, NULL, "the invoice POST never reached the double");
+    h_redis_stop(E);
+    /* The held answer arrives while Redis is away. */
+    struct timespec d = { 2, 500 * 1000000L };
+    nanosleep(&d, NULL);
+    H_ASSERT(E, h_double_faults(E, "{}") == 200, "double refused to clear faults");
+    h_redis_start(E);
+    for (int i = 1; i < 3; i++)
+        H_WAIT(E, 15000, pred_accepted, &i, "order %d never accepted after Redis came back", i);
+    assert_each_invoiced_once(3);
+}
+END_TEST
+
 /* A separate process posts orders continuously, retrying 5xx like Adobe;
  * meanwhile Redis is killed (SIGKILL: no chance to flush anything beyond
  * what appendfsync always already wrote) and restarted. */
@@ -186,6 +220,7 @@ int main(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, outage_answers_503_and_recovers);
     tcase_add_test(tc, redis_killed_under_load_loses_nothing);
+    tcase_add_test(tc, redis_down_while_recording_outcome);
     suite_add_tcase(s, tc);
     return h_run_suite(s);
 }
