@@ -216,11 +216,15 @@ pid_t h_spawn(h_env *e, h_role role, const char *name, const char *exe, const ch
     h_proc *slot = proc_find(e, 0);
     if (!slot) ck_abort_msg("harness: process table full");
 
+    /* Our binaries come from the bin dir only (never a stray copy on PATH);
+     * redis-server is the system's. */
     char path[1024];
     if (strchr(exe, '/')) snprintf(path, sizeof path, "%s", exe);
+    else if (role == H_ROLE_REDIS) snprintf(path, sizeof path, "%s", exe);
     else {
         snprintf(path, sizeof path, "%s/%s", e->bindir, exe);
-        if (access(path, X_OK) != 0) snprintf(path, sizeof path, "%s", exe); /* PATH lookup */
+        if (access(path, X_OK) != 0)
+            ck_abort_msg("harness: %s is missing: build it, or set M2JORTT_BIN_DIR", path);
     }
     const char *argv[64];
     size_t n = 0;

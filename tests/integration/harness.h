@@ -69,8 +69,9 @@ h_env *h_env_up(const char *name, const char *override_json, int n_workers);
 
 /* ---- processes ---- */
 
-/* Starts bin/<exe> (or an absolute path) with argv (NULL-terminated, without
- * argv[0]); stdout+stderr go to TMP/<name>.log. Records it and returns the PID. */
+/* Starts <bindir>/<exe> (redis-server: from PATH; a path with '/': as is)
+ * with args (NULL-terminated, without argv[0]); stdout+stderr go to
+ * TMP/<name>.log. Records it and returns the PID. */
 pid_t h_spawn(h_env *e, h_role role, const char *name, const char *exe, const char *const *args);
 /* Signals a recorded process and reaps it. sig SIGTERM: waits up to
  * deadline_ms, then SIGKILL. Returns the wait status (or -1 if unknown). */
