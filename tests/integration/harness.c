@@ -226,8 +226,17 @@ pid_t h_spawn(h_env *e, h_role role, const char *name, const char *exe, const ch
         if (access(path, X_OK) != 0)
             ck_abort_msg("harness: %s is missing: build it, or set M2JORTT_BIN_DIR", path);
     }
+    /* M2JORTT_TEST_WRAPPER (e.g. "valgrind --error-exitcode=99 -q") runs our
+     * services under a tool; words split on spaces. */
     const char *argv[64];
     size_t n = 0;
+    char wrap[512] = "";
+    const char *w = getenv("M2JORTT_TEST_WRAPPER");
+    if (w && *w && role != H_ROLE_REDIS) {
+        snprintf(wrap, sizeof wrap, "%s", w);
+        char *save = NULL;
+        for (char *t = strtok_r(wrap, " ", &save); t && n < 16; t = strtok_r(NULL, " ", &save)) argv[n++] = t;
+    }
     argv[n++] = path;
     for (size_t i = 0; args && args[i] && n < 63; i++) argv[n++] = args[i];
     argv[n] = NULL;
@@ -255,8 +264,8 @@ pid_t h_spawn(h_env *e, h_role role, const char *name, const char *exe, const ch
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, NULL);
         signal(SIGPIPE, SIG_DFL);
-        execvp(path, (char *const *)argv);
-        fprintf(stderr, "harness: exec %s: %s\n", path, strerror(errno));
+        execvp(argv[0], (char *const *)argv);
+        fprintf(stderr, "harness: exec %s: %s\n", argv[0], strerror(errno));
         _exit(127);
     }
     slot->pid = pid;
@@ -367,7 +376,10 @@ h_env *h_env_new(const char *name)
 static bool sanitizer_report(h_env *e, char *which, size_t n)
 {
     static const char *const marks[] = { "ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
-                                         "runtime error:", "WARNING: ThreadSanitizer" };
+                                         "runtime error:", "WARNING: ThreadSanitizer",
+                                         "Invalid read of size", "Invalid write of size",
+                                         "Conditional jump or move depends on uninitialised",
+                                         "definitely lost in" };
     DIR *d = opendir(e->dir);
     bool found = false;
     struct dirent *de;

@@ -9,6 +9,11 @@
  * on a failed assertion (Check's fork mode leaves a failed test without its
  * teardown).
  *
+ * Env: M2JORTT_BIN_DIR (binaries), M2JORTT_KEEP_TMP=1 (keep temp dirs and
+ * logs), M2JORTT_TEST_SLOWDOWN=N (scale deadlines), M2JORTT_TEST_WRAPPER
+ * ("valgrind -q --leak-check=full": run our services under it; memory errors
+ * in their logs fail the test).
+ *
  * Waiting is always polling a condition against a bounded deadline
  * (h_wait_until), never sleeping and hoping.
  *
