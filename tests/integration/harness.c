@@ -1160,6 +1160,36 @@ char *h_json_with(const char *json_text, ...)
     return s;
 }
 
+char *h_event(const char *fixture, const char *event_id, const char *ref, const char *status)
+{
+    char *base = h_read_file(fixture, NULL);
+    char id[256], r[128], st[128];
+    snprintf(id, sizeof id, "\"%s\"", event_id);
+    snprintf(r, sizeof r, "\"%s\"", ref ? ref : "");
+    snprintf(st, sizeof st, "\"%s\"", status ? status : "");
+    char *out;
+    if (ref && status)
+        out = h_json_with(base, "id", id, "event_id", id, "data.value.increment_id", r, "data.value.status", st, NULL);
+    else if (ref)
+        out = h_json_with(base, "id", id, "event_id", id, "data.value.increment_id", r, NULL);
+    else if (status)
+        out = h_json_with(base, "id", id, "event_id", id, "data.value.status", st, NULL);
+    else
+        out = h_json_with(base, "id", id, "event_id", id, NULL);
+    free(base);
+    return out;
+}
+
+void h_post_event(h_env *e, const char *fixture, const char *event_id, const char *ref, const char *status)
+{
+    char *body = h_event(fixture, event_id, ref, status);
+    h_resp r;
+    long st = h_post_signed(e, event_id, body, &r);
+    H_ASSERT(e, st == 202, "post %s: want 202, got %ld %s", event_id, st, r.body);
+    h_resp_clear(&r);
+    free(body);
+}
+
 /* --------------------------------------------------------------- Check */
 
 TCase *h_tcase(const char *name)

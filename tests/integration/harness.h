@@ -194,6 +194,16 @@ char *h_read_file(const char *path, size_t *len);
 /* New JSON text: json_text with the value at a dot path replaced by
  * value_json (a JSON text) for each (path, value) pair; NULL-terminated. */
 char *h_json_with(const char *json_text, ...) __attribute__((sentinel));
+/* The synthetic NL order (EUR, 21 % VAT, shipping, grand total 92.17). */
+#define H_ORDER_FIXTURE "tests/fixtures/integration/order-nl-processing.json"
+#define H_ORDER_TOTAL   "92.17"
+#define H_ORDER_EMAIL   "jan.devries@example.com"
+/* New JSON text of a CloudEvent fixture with "id" and "event_id" set to
+ * event_id and, when not NULL, data.value.increment_id = ref and
+ * data.value.status = status. */
+char *h_event(const char *fixture, const char *event_id, const char *ref, const char *status);
+/* Posts h_event(...) signed (webhook id = event_id) and asserts 202. */
+void h_post_event(h_env *e, const char *fixture, const char *event_id, const char *ref, const char *status);
 /* New compact JSON of obj. */
 char *h_json_text(json_object *obj);
 

@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define ORDER_FIXTURE "tests/fixtures/integration/order-nl-processing.json"
 #define MEMO_FIXTURE  "tests/fixtures/integration/creditmemo-nl-full.json"
 #define REF           "100000123"
 
@@ -18,16 +17,7 @@ static void teardown(void) { h_env_free(E); E = NULL; }
 
 static void post_file(const char *path, const char *id)
 {
-    char *base = h_read_file(path, NULL);
-    char idj[160];
-    snprintf(idj, sizeof idj, "\"%s\"", id);
-    char *body = h_json_with(base, "id", idj, "event_id", idj, NULL);
-    h_resp r;
-    long st = h_post_signed(E, id, body, &r);
-    H_ASSERT(E, st == 202, "post %s: want 202, got %ld %s", id, st, r.body);
-    h_resp_clear(&r);
-    free(body);
-    free(base);
+    h_post_event(E, path, id, NULL, NULL);
 }
 
 /* The order's invoice (reference REF) and how many credit invoices point at it. */
@@ -52,7 +42,7 @@ static bool pred_credited(h_env *e, void *arg)
 
 static void invoice_the_order(void)
 {
-    post_file(ORDER_FIXTURE, "evt-order-1");
+    post_file(H_ORDER_FIXTURE, "evt-order-1");
     h_invoices_arg one = { REF, 1 };
     H_WAIT(E, 20000, h_pred_invoices, &one, "order not invoiced");
 }
