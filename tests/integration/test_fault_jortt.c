@@ -158,6 +158,27 @@ START_TEST(dead_letters_filters_show_replay)
     }
     H_ASSERT(E, listed(gave, "tdead-x1") && listed(gave, "tdead-x2"), "the exhausted orders are not listed");
     json_object_put(gave);
+    /* The second attempt came after the back-off (base 1 s, -20 % jitter
+     * at most), as the history records. */
+    for (int i = 1; i <= 2; i++) {
+        char id[32];
+        snprintf(id, sizeof id, "tdead-x%d", i);
+        json_object *hr = cli_json("show", id, "--json", NULL);
+        json_object *hj = NULL, *hh = NULL;
+        H_ASSERT(E, json_object_object_get_ex(hr, "job", &hj) && json_object_object_get_ex(hj, "history", &hh) &&
+                 json_object_is_type(hh, json_type_array), "%s has no history", id);
+        long long retry_at = -1, dead_at = -1;
+        for (size_t k = 0; k < json_object_array_length(hh); k++) {
+            json_object *h = json_object_array_get_idx(hh, k);
+            const char *oc = jstr(h, "outcome");
+            if (oc && !strcmp(oc, "retry") && retry_at < 0) retry_at = jll(h, "at");
+            if (oc && !strcmp(oc, "dead")) dead_at = jll(h, "at");
+        }
+        H_ASSERT(E, retry_at > 0 && dead_at - retry_at >= 800,
+                 "%s: retried %lld ms after the first failure, want the 1 s back-off: %s", id, dead_at - retry_at,
+                 json_object_to_json_string(hh));
+        json_object_put(hr);
+    }
 
     /* A refused order: status, key and Jortt's details. */
     const f_ev *rej = NULL;
