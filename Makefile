@@ -52,6 +52,9 @@ BINS := $(BINDIR)/m2jortt-receiver $(BINDIR)/m2jortt-worker $(BINDIR)/m2jortt $(
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 INTEG_BINS := $(patsubst tests/integration/%.c,$(BUILD)/tests/%,$(INTEG_SRC))
 
+# Objects built through the test pattern rules are not throwaway intermediates.
+.SECONDARY:
+
 .PHONY: all deps run check check-plain check-asan asan unit integration test-bins clean bench
 all: $(BINS)
 
