@@ -2,6 +2,7 @@
  * receiver -> Redis -> two workers -> the Jortt double, and what the receiver
  * answers to everything that is not a good delivery. */
 #include "harness.h"
+#include "buf.h"
 
 #include <hiredis/hiredis.h>
 #include <stdio.h>
@@ -369,6 +370,36 @@ START_TEST(commerce_webhook_order_is_invoiced)
 }
 END_TEST
 
+/* Several orders of one new buyer arrive together and three workers take
+ * them at once: the per-customer lock must leave exactly one Jortt customer. */
+START_TEST(same_new_buyer_concurrent_orders_one_customer)
+{
+    E = h_env_up("buyer-race", NULL, 3);
+    m2j_buf batch = {0};
+    m2j_buf_puts(&batch, "[");
+    for (int i = 0; i < 6; i++) {
+        char id[64], ref[32];
+        snprintf(id, sizeof id, "evt-race-%d", i);
+        snprintf(ref, sizeof ref, "10000090%d", i);
+        char *ev = order_event(id, ref, "processing");
+        m2j_buf_printf(&batch, "%s%s", i ? "," : "", ev);
+        free(ev);
+    }
+    m2j_buf_puts(&batch, "]");
+    long st = h_post_signed(E, "delivery-race", m2j_buf_str(&batch), NULL);
+    H_ASSERT(E, st == 202, "batch: want 202, got %ld", st);
+    h_invoices_arg six = { NULL, 6 };
+    H_WAIT(E, 30000, h_pred_invoices, &six, "want 6 invoices");
+    wait_drained();
+    json_object *state = h_double_state(E);
+    H_ASSERT(E, h_state_customers(state, NULL) == 1, "%d Jortt customers for one buyer, want 1",
+             h_state_customers(state, NULL));
+    json_object_put(state);
+    assert_no_duplicates();
+    m2j_buf_free(&batch);
+}
+END_TEST
+
 static long post_with_headers(const char *method, const char *path, const char *const *hdrs,
                               const char *body, h_resp *r)
 {
@@ -467,6 +498,7 @@ int main(void)
     tcase_add_test(tc, customer_event_then_order_one_customer);
     tcase_add_test(tc, batch_delivery_each_event_once);
     tcase_add_test(tc, commerce_webhook_order_is_invoiced);
+    tcase_add_test(tc, same_new_buyer_concurrent_orders_one_customer);
     tcase_add_test(tc, receiver_answers);
     suite_add_tcase(s, tc);
     return h_run_suite(s);
