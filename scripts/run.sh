@@ -210,6 +210,8 @@ m2jortt is running.
 Post the signed example order:
   curl -sS -H @<($CLI --config $REL_CONFIG sign deploy/examples/order-nl.json) \\
        --data-binary @deploy/examples/order-nl.json $URL/webhooks/magento
+What m2jortt sends to Jortt for it (no network):
+  $CLI --config $REL_CONFIG preview deploy/examples/order-nl.json
 Queue and failures:
   $CLI --config $REL_CONFIG stats
   $CLI --config $REL_CONFIG failed
