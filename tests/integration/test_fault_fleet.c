@@ -85,7 +85,8 @@ static long long advance_far_retry(void)
     long long due = 0, now = 0;
     const char *member = NULL;
     size_t member_len = 0;
-    for (int tries = 0; tries < 200 && !member; tries++) {
+    long long until = mono_ms() + h_ms(15000);
+    while (!member && mono_ms() < until) {
         if (r) freeReplyObject(r);
         r = h_redis_cmd(E, "ZRANGE %s:retry 0 -1 WITHSCORES", E->prefix);
         now = wall_ms();
