@@ -108,6 +108,71 @@ fail:
     return NULL;
 }
 
+/* JSON string escaping as json-c does it with NOSLASHESCAPE, so the text is
+ * the one m2j_job_new would give. Runs of plain bytes are copied at once. */
+static m2j_rc put_json_str(m2j_buf *b, const char *s)
+{
+    static const char hex[] = "0123456789abcdef";
+    if (m2j_buf_append(b, "\"", 1) != M2J_OK)
+        return M2J_ERR_NOMEM;
+    const char *run = s;
+    for (;; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c >= 0x20 && c != '"' && c != '\\')
+            continue;
+        if (s > run && m2j_buf_append(b, run, (size_t)(s - run)) != M2J_OK)
+            return M2J_ERR_NOMEM;
+        if (!c)
+            break;
+        char e[6] = { '\\', 0 };
+        size_t n = 2;
+        switch (c) {
+        case '"': e[1] = '"'; break;
+        case '\\': e[1] = '\\'; break;
+        case '\b': e[1] = 'b'; break;
+        case '\n': e[1] = 'n'; break;
+        case '\r': e[1] = 'r'; break;
+        case '\t': e[1] = 't'; break;
+        case '\f': e[1] = 'f'; break;
+        default:
+            e[1] = 'u';
+            e[2] = '0';
+            e[3] = '0';
+            e[4] = hex[c >> 4];
+            e[5] = hex[c & 15];
+            n = 6;
+        }
+        if (m2j_buf_append(b, e, n) != M2J_OK)
+            return M2J_ERR_NOMEM;
+        run = s + 1;
+    }
+    return m2j_buf_append(b, "\"", 1);
+}
+
+m2j_rc m2j_job_text_append(m2j_buf *b, const m2j_event *ev)
+{
+    const char *entity = "null";
+    if (ev->entity) {
+        entity = json_object_to_json_string_ext(ev->entity,
+                                                JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+        if (!entity)
+            return M2J_ERR_NOMEM;
+    }
+    if (m2j_buf_puts(b, "{\"event\":{\"event_id\":") != M2J_OK ||
+        put_json_str(b, ev->event_id ? ev->event_id : "") != M2J_OK ||
+        m2j_buf_puts(b, ",\"kind\":") != M2J_OK ||
+        put_json_str(b, m2j_kind_name(ev->kind)) != M2J_OK ||
+        m2j_buf_puts(b, ",\"source\":") != M2J_OK ||
+        put_json_str(b, ev->source ? ev->source : "") != M2J_OK ||
+        m2j_buf_puts(b, ",\"event_type\":") != M2J_OK ||
+        put_json_str(b, ev->event_type ? ev->event_type : "") != M2J_OK ||
+        m2j_buf_printf(b, ",\"received_at\":%lld,\"entity\":", ev->received_at) != M2J_OK ||
+        m2j_buf_puts(b, entity) != M2J_OK ||
+        m2j_buf_puts(b, "},\"attempts\":0,\"first_try\":0,\"last_try\":0,\"replays\":0,\"history\":[]}") != M2J_OK)
+        return M2J_ERR_NOMEM;
+    return M2J_OK;
+}
+
 static m2j_rc get_string(json_object *obj, const char *key, bool required,
                          char **out, m2j_err *err)
 {

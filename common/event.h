@@ -27,6 +27,7 @@
 #ifndef M2J_EVENT_H
 #define M2J_EVENT_H
 
+#include "buf.h"
 #include "m2j.h"
 #include <json-c/json.h>
 
@@ -67,6 +68,12 @@ char *m2j_event_id_sanitise(const char *raw);
 
 /* New job JSON around a copy of the event, attempts 0, empty history. */
 json_object *m2j_job_new(const m2j_event *ev);
+/* Appends the text of m2j_job_new(ev) (compact, same fields and order) to b,
+ * without building the job or copying the entity: the receiver's hot path.
+ * The entity is serialised in place (json-c keeps that text in the entity
+ * until it changes or dies). M2J_ERR_NOMEM on failure (b may then hold a
+ * partial text; the caller discards it). */
+m2j_rc m2j_job_text_append(m2j_buf *b, const m2j_event *ev);
 /* Appends {"at","by","outcome","reason"} to job.history. */
 m2j_rc m2j_job_add_history(json_object *job, long long at_ms, const char *by,
                            const char *outcome, const char *reason);

@@ -239,19 +239,32 @@ m2j_rc m2j_queue_key(const m2j_queue *q, m2j_buf *out, const char *suffix)
 
 /* ---- enqueue ---- */
 
+/* The argv strings live in one arena that starts with argv[0] ("EVAL"),
+ * except argv[1], which points at the static script: the request path then
+ * costs one text buffer, two small arrays and no per-argument copies. */
 void m2j_enqueue_args_free(m2j_enqueue_args *a)
 {
     if (!a)
         return;
-    if (a->argv) {
-        for (int i = 0; i < a->argc; i++)
-            free(a->argv[i]);
-    }
+    if (a->argv)
+        free(a->argv[0]);
     free(a->argv);
     free(a->lens);
     a->argv = NULL;
     a->lens = NULL;
     a->argc = 0;
+}
+
+/* Appends one NUL-terminated argument to the arena and notes where it is
+ * (offsets: the arena moves while it grows). */
+static m2j_rc arg_end(m2j_buf *arena, size_t *start, size_t *offs, size_t *lens, int k)
+{
+    lens[k] = arena->len - *start;
+    offs[k] = *start;
+    if (m2j_buf_append(arena, "", 1) != M2J_OK)
+        return M2J_ERR_NOMEM;
+    *start = arena->len;
+    return M2J_OK;
 }
 
 m2j_rc m2j_enqueue_args_build(const char *prefix, const m2j_event *evs, size_t n,
@@ -271,45 +284,43 @@ m2j_rc m2j_enqueue_args_build(const char *prefix, const m2j_event *evs, size_t n
             return m2j_fail(err, M2J_ERR_INVALID, "enqueue: event %zu has no id", i);
     }
     int argc = (int)(3 + 2 + n + 1 + n);
+    m2j_buf arena = {0};
+    size_t *offs = malloc((size_t)argc * sizeof *offs);
     out->argv = calloc((size_t)argc, sizeof *out->argv);
     out->lens = calloc((size_t)argc, sizeof *out->lens);
     out->argc = argc;
-    if (!out->argv || !out->lens)
+    if (!offs || !out->argv || !out->lens)
         goto nomem;
-    char num[32];
+    size_t st = 0;
     int k = 0;
-    out->argv[k++] = strdup("EVAL");
-    out->argv[k++] = strdup(M2J_ENQUEUE_SCRIPT);
-    snprintf(num, sizeof num, "%zu", 2 + n);
-    out->argv[k++] = strdup(num);
-    out->argv[k++] = key_dup(prefix, "events");
-    out->argv[k++] = key_dup(prefix, "stats");
-    for (size_t i = 0; i < n; i++) {
-        m2j_buf b = {0};
-        if (m2j_buf_printf(&b, "%s:seen:%s", prefix, evs[i].event_id) != M2J_OK) {
-            m2j_buf_free(&b);
-            goto nomem;
-        }
-        out->argv[k++] = m2j_buf_detach(&b);
-    }
-    snprintf(num, sizeof num, "%ld", dedup_ttl_seconds);
-    out->argv[k++] = strdup(num);
-    for (size_t i = 0; i < n; i++) {
-        json_object *job = m2j_job_new(&evs[i]);
-        if (!job)
-            goto nomem;
-        const char *s = job_text(job);
-        out->argv[k++] = s ? strdup(s) : NULL;
-        json_object_put(job);
-    }
-    for (int i = 0; i < argc; i++) {
-        if (!out->argv[i])
-            goto nomem;
-        out->lens[i] = strlen(out->argv[i]);
-    }
+    bool ok = m2j_buf_puts(&arena, "EVAL") == M2J_OK && arg_end(&arena, &st, offs, out->lens, k++) == M2J_OK;
+    offs[k++] = 0; /* argv[1]: the script, set below */
+    ok = ok && m2j_buf_printf(&arena, "%zu", 2 + n) == M2J_OK && arg_end(&arena, &st, offs, out->lens, k++) == M2J_OK;
+    ok = ok && m2j_buf_printf(&arena, "%s:events", prefix) == M2J_OK &&
+         arg_end(&arena, &st, offs, out->lens, k++) == M2J_OK;
+    ok = ok && m2j_buf_printf(&arena, "%s:stats", prefix) == M2J_OK &&
+         arg_end(&arena, &st, offs, out->lens, k++) == M2J_OK;
+    for (size_t i = 0; ok && i < n; i++)
+        ok = m2j_buf_printf(&arena, "%s:seen:%s", prefix, evs[i].event_id) == M2J_OK &&
+             arg_end(&arena, &st, offs, out->lens, k++) == M2J_OK;
+    ok = ok && m2j_buf_printf(&arena, "%ld", dedup_ttl_seconds) == M2J_OK &&
+         arg_end(&arena, &st, offs, out->lens, k++) == M2J_OK;
+    for (size_t i = 0; ok && i < n; i++)
+        ok = m2j_job_text_append(&arena, &evs[i]) == M2J_OK && arg_end(&arena, &st, offs, out->lens, k++) == M2J_OK;
+    if (!ok)
+        goto nomem;
+    for (int i = 0; i < argc; i++)
+        out->argv[i] = arena.data + offs[i];
+    out->argv[1] = (char *)M2J_ENQUEUE_SCRIPT;
+    out->lens[1] = strlen(M2J_ENQUEUE_SCRIPT);
+    free(offs);
     return M2J_OK;
 nomem:
-    m2j_enqueue_args_free(out);
+    free(offs);
+    m2j_buf_free(&arena);
+    free(out->argv);
+    free(out->lens);
+    memset(out, 0, sizeof *out);
     return m2j_fail(err, M2J_ERR_NOMEM, "out of memory");
 }
 

@@ -348,11 +348,43 @@ START_TEST(event_from_json_errors)
 }
 END_TEST
 
+/* The receiver writes job text directly; it must be exactly what the job
+ * object would serialise to, odd characters included. */
+START_TEST(job_text_matches_job_object)
+{
+    m2j_event ev = {0};
+    ev.event_id = strdup("evt-2");
+    ev.kind = M2J_KIND_CREDITMEMO;
+    ev.source = strdup("we\"ird\\ /src\n\t\x01\x1f\x7f caf\xc3\xa9");
+    ev.event_type = strdup("");
+    ev.received_at = -5;
+    ev.entity = parse_ok("{\"a\":\"x/y\\u0002\",\"n\":[1.50,2],\"o\":{},\"b\":null}");
+    for (int round = 0; round < 2; round++) {
+        json_object *job = m2j_job_new(&ev);
+        ck_assert_ptr_nonnull(job);
+        m2j_buf b = {0};
+        ck_assert_int_eq(m2j_job_text_append(&b, &ev), M2J_OK);
+        ck_assert_str_eq(m2j_buf_str(&b), m2j_json_compact(job));
+        json_object *back = parse_ok(m2j_buf_str(&b));
+        ck_assert_str_eq(m2j_json_str(back, "event.source"), ev.source);
+        json_object_put(back);
+        m2j_buf_free(&b);
+        json_object_put(job);
+        /* and an event without an entity ("entity":null) */
+        json_object_put(ev.entity);
+        ev.entity = NULL;
+        ev.kind = M2J_KIND_IGNORED;
+    }
+    m2j_event_clear(&ev);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("json_util");
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, parse_basics);
+    tcase_add_test(tc, job_text_matches_job_object);
     tcase_add_test(tc, parse_errors);
     tcase_add_test(tc, parse_file);
     tcase_add_test(tc, paths_and_strings);
