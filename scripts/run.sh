@@ -62,10 +62,15 @@ trap 'stop_all; exit 130' INT
 trap 'stop_all; exit 143' TERM
 trap 'stop_all' EXIT
 
+# setpriv --pdeathsig: should this script itself be killed hard (SIGKILL, a
+# closed terminal), its children still get SIGTERM instead of lingering on
+# the ports.
+PDEATH=()
+if setpriv --pdeathsig TERM true 2>/dev/null; then PDEATH=(setpriv --pdeathsig TERM --); fi
 start() { # name logfile command...
   local name=$1 log=$2
   shift 2
-  "$@" >>"$log" 2>&1 &
+  "${PDEATH[@]}" "$@" >>"$log" 2>&1 &
   PIDS+=("$!")
   NAMES+=("$name")
 }
