@@ -45,7 +45,8 @@ static bool pred_running(h_env *e, void *arg)
 {
     (void)e; (void)arg;
     char *t = run_log();
-    bool ok = strstr(t, "m2jortt is running.") != NULL;
+    /* the last line it prints before waiting */
+    bool ok = strstr(t, "Ctrl-C stops everything.") != NULL;
     free(t);
     return ok;
 }
