@@ -372,29 +372,38 @@ h_env *h_env_new(const char *name)
 
 /* Sanitizer builds report to the process's log and, for leaks, only at exit:
  * a report anywhere fails the test, or `make check-asan` would pass on a
- * leaking worker that still produced the right invoices. */
-static bool sanitizer_report(h_env *e, char *which, size_t n)
+ * leaking worker that still produced the right invoices. Logs may sit in
+ * sub-folders (run.sh's .run/), hence the walk. nftw has no user pointer:
+ * the result goes through these statics (tests are single-threaded). */
+static char  *g_san_which;
+static size_t g_san_len;
+
+static int san_cb(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
 {
     static const char *const marks[] = { "ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
                                          "runtime error:", "WARNING: ThreadSanitizer",
                                          "Invalid read of size", "Invalid write of size",
                                          "Conditional jump or move depends on uninitialised",
                                          "definitely lost in" };
-    DIR *d = opendir(e->dir);
-    bool found = false;
-    struct dirent *de;
-    while (d && !found && (de = readdir(d)) != NULL) {
-        size_t l = strlen(de->d_name);
-        if (l < 5 || strcmp(de->d_name + l - 4, ".log") != 0) continue;
-        char p[600];
-        snprintf(p, sizeof p, "%s/%s", e->dir, de->d_name);
-        char *t = read_opt(p);
-        for (size_t i = 0; t && i < sizeof marks / sizeof marks[0]; i++)
-            if (strstr(t, marks[i])) { snprintf(which, n, "%s in %s", marks[i], de->d_name); found = true; break; }
-        free(t);
-    }
-    if (d) closedir(d);
-    return found;
+    (void)sb; (void)ftw;
+    size_t l = strlen(p);
+    if (flag != FTW_F || l < 5 || strcmp(p + l - 4, ".log") != 0) return 0;
+    char *t = read_opt(p);
+    int found = 0;
+    for (size_t i = 0; t && i < sizeof marks / sizeof marks[0] && !found; i++)
+        if (strstr(t, marks[i])) {
+            snprintf(g_san_which, g_san_len, "%s in %s", marks[i], p);
+            found = 1;
+        }
+    free(t);
+    return found; /* non-zero stops the walk */
+}
+
+static bool sanitizer_report(h_env *e, char *which, size_t n)
+{
+    g_san_which = which;
+    g_san_len = n;
+    return nftw(e->dir, san_cb, 16, FTW_PHYS) == 1;
 }
 
 void h_env_free(h_env *e)
