@@ -81,7 +81,8 @@ long   f_post_one(h_env *e, const f_mix *m, const f_ev *ev);
 
 /* The config every fault test starts from, merged with override_json
  * (objects merged recursively; may be NULL): fast retries (base 1 s, max
- * 2 s, 20 attempts), jortt.requests_per_second 1000, bodies up to 8 MiB.
+ * 2 s, 20 attempts), jortt.requests_per_second 1000, bodies up to 8 MiB,
+ * visibility timeout 2 s times the slowdown (h_ms).
  * New JSON text. */
 char  *f_config(const char *override_json);
 /* Redis, the double (rate limit double_rps; 0 = unlimited), config
