@@ -3,6 +3,10 @@
 
 #include "crypto_util.h"
 
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -108,69 +112,157 @@ fail:
     return NULL;
 }
 
-/* JSON string escaping as json-c does it with NOSLASHESCAPE, so the text is
- * the one m2j_job_new would give. Runs of plain bytes are copied at once. */
-static m2j_rc put_json_str(m2j_buf *b, const char *s)
+/* ---- job text, written directly (m2j_job_text_append) ----
+ * The writer fills b's storage itself (data/len/cap as buf.h defines them:
+ * malloc'd, NUL-terminated when done) instead of one m2j_buf_append per
+ * token: an order has hundreds of tokens, and the per-call cost was more
+ * than json-c's own serialiser that this replaces. */
+
+#define TEXT_FLAGS (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
+
+/* Makes room for n more bytes plus the NUL. */
+static bool room(m2j_buf *b, size_t n)
+{
+    if (b->data && b->cap - b->len > n)
+        return true;
+    size_t cap = b->cap ? b->cap : 256;
+    if (n >= SIZE_MAX / 4 - b->len)
+        return false;
+    while (cap - b->len <= n)
+        cap *= 2;
+    char *p = realloc(b->data, cap);
+    if (!p)
+        return false;
+    b->data = p;
+    b->cap = cap;
+    return true;
+}
+
+static bool put(m2j_buf *b, const char *s, size_t n)
+{
+    if (!room(b, n))
+        return false;
+    memcpy(b->data + b->len, s, n);
+    b->len += n;
+    return true;
+}
+
+/* JSON string escaping exactly as json-c does it with NOSLASHESCAPE, so the
+ * text is the one m2j_job_new would give. */
+static bool put_str(m2j_buf *b, const char *s, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
-    if (m2j_buf_append(b, "\"", 1) != M2J_OK)
-        return M2J_ERR_NOMEM;
-    const char *run = s;
-    for (;; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c >= 0x20 && c != '"' && c != '\\')
+    if (n > SIZE_MAX / 8 || !room(b, 6 * n + 2))
+        return false;
+    char *o = b->data + b->len;
+    *o++ = '"';
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x20 && c != '"' && c != '\\') {
+            *o++ = (char)c;
             continue;
-        if (s > run && m2j_buf_append(b, run, (size_t)(s - run)) != M2J_OK)
-            return M2J_ERR_NOMEM;
-        if (!c)
-            break;
-        char e[6] = { '\\', 0 };
-        size_t n = 2;
-        switch (c) {
-        case '"': e[1] = '"'; break;
-        case '\\': e[1] = '\\'; break;
-        case '\b': e[1] = 'b'; break;
-        case '\n': e[1] = 'n'; break;
-        case '\r': e[1] = 'r'; break;
-        case '\t': e[1] = 't'; break;
-        case '\f': e[1] = 'f'; break;
-        default:
-            e[1] = 'u';
-            e[2] = '0';
-            e[3] = '0';
-            e[4] = hex[c >> 4];
-            e[5] = hex[c & 15];
-            n = 6;
         }
-        if (m2j_buf_append(b, e, n) != M2J_OK)
-            return M2J_ERR_NOMEM;
-        run = s + 1;
+        *o++ = '\\';
+        switch (c) {
+        case '"': *o++ = '"'; break;
+        case '\\': *o++ = '\\'; break;
+        case '\b': *o++ = 'b'; break;
+        case '\n': *o++ = 'n'; break;
+        case '\r': *o++ = 'r'; break;
+        case '\t': *o++ = 't'; break;
+        case '\f': *o++ = 'f'; break;
+        default:
+            *o++ = 'u';
+            *o++ = '0';
+            *o++ = '0';
+            *o++ = hex[c >> 4];
+            *o++ = hex[c & 15];
+        }
     }
-    return m2j_buf_append(b, "\"", 1);
+    *o++ = '"';
+    b->len = (size_t)(o - b->data);
+    return true;
+}
+
+/* The compact text json-c would give for v. Depth is that of a parsed
+ * document (bounded by the parser). */
+static bool put_value(m2j_buf *b, json_object *v)
+{
+    char num[32];
+    int n;
+    switch (json_object_get_type(v)) {
+    case json_type_null:
+        return put(b, "null", 4);
+    case json_type_boolean:
+        return json_object_get_boolean(v) ? put(b, "true", 4) : put(b, "false", 5);
+    case json_type_int: {
+        int64_t i = json_object_get_int64(v);
+        /* json-c keeps integers above INT64_MAX as unsigned */
+        if (i == INT64_MAX)
+            n = snprintf(num, sizeof num, "%" PRIu64, json_object_get_uint64(v));
+        else
+            n = snprintf(num, sizeof num, "%" PRId64, i);
+        return put(b, num, (size_t)n);
+    }
+    case json_type_double: {
+        /* A parsed number carries its original text as userdata (what json-c
+         * prints for it, and what money.h reads); others go through json-c. */
+        const char *t = json_object_get_userdata(v);
+        if (!t && !(t = json_object_to_json_string_ext(v, TEXT_FLAGS)))
+            return false;
+        return put(b, t, strlen(t));
+    }
+    case json_type_string:
+        return put_str(b, json_object_get_string(v), (size_t)json_object_get_string_len(v));
+    case json_type_array: {
+        size_t len = json_object_array_length(v);
+        if (!put(b, "[", 1))
+            return false;
+        for (size_t i = 0; i < len; i++) {
+            if ((i && !put(b, ",", 1)) || !put_value(b, json_object_array_get_idx(v, i)))
+                return false;
+        }
+        return put(b, "]", 1);
+    }
+    case json_type_object: {
+        bool first = true;
+        if (!put(b, "{", 1))
+            return false;
+        json_object_object_foreach(v, key, val) {
+            if ((!first && !put(b, ",", 1)) || !put_str(b, key, strlen(key)) || !put(b, ":", 1) ||
+                !put_value(b, val))
+                return false;
+            first = false;
+        }
+        return put(b, "}", 1);
+    }
+    }
+    return false;
+}
+
+static bool put_cstr(m2j_buf *b, const char *s)
+{
+    return put(b, s, strlen(s));
 }
 
 m2j_rc m2j_job_text_append(m2j_buf *b, const m2j_event *ev)
 {
-    const char *entity = "null";
-    if (ev->entity) {
-        entity = json_object_to_json_string_ext(ev->entity,
-                                                JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-        if (!entity)
-            return M2J_ERR_NOMEM;
-    }
-    if (m2j_buf_puts(b, "{\"event\":{\"event_id\":") != M2J_OK ||
-        put_json_str(b, ev->event_id ? ev->event_id : "") != M2J_OK ||
-        m2j_buf_puts(b, ",\"kind\":") != M2J_OK ||
-        put_json_str(b, m2j_kind_name(ev->kind)) != M2J_OK ||
-        m2j_buf_puts(b, ",\"source\":") != M2J_OK ||
-        put_json_str(b, ev->source ? ev->source : "") != M2J_OK ||
-        m2j_buf_puts(b, ",\"event_type\":") != M2J_OK ||
-        put_json_str(b, ev->event_type ? ev->event_type : "") != M2J_OK ||
-        m2j_buf_printf(b, ",\"received_at\":%lld,\"entity\":", ev->received_at) != M2J_OK ||
-        m2j_buf_puts(b, entity) != M2J_OK ||
-        m2j_buf_puts(b, "},\"attempts\":0,\"first_try\":0,\"last_try\":0,\"replays\":0,\"history\":[]}") != M2J_OK)
-        return M2J_ERR_NOMEM;
-    return M2J_OK;
+    const char *id = ev->event_id ? ev->event_id : "";
+    const char *kind = m2j_kind_name(ev->kind);
+    const char *src = ev->source ? ev->source : "";
+    const char *type = ev->event_type ? ev->event_type : "";
+    char at[32];
+    int atn = snprintf(at, sizeof at, "%lld", ev->received_at);
+    bool ok = put_cstr(b, "{\"event\":{\"event_id\":") && put_str(b, id, strlen(id)) &&
+              put_cstr(b, ",\"kind\":") && put_str(b, kind, strlen(kind)) &&
+              put_cstr(b, ",\"source\":") && put_str(b, src, strlen(src)) &&
+              put_cstr(b, ",\"event_type\":") && put_str(b, type, strlen(type)) &&
+              put_cstr(b, ",\"received_at\":") && put(b, at, (size_t)atn) &&
+              put_cstr(b, ",\"entity\":") && put_value(b, ev->entity) &&
+              put_cstr(b, "},\"attempts\":0,\"first_try\":0,\"last_try\":0,\"replays\":0,\"history\":[]}");
+    if (b->data)
+        b->data[b->len] = '\0';
+    return ok ? M2J_OK : M2J_ERR_NOMEM;
 }
 
 static m2j_rc get_string(json_object *obj, const char *key, bool required,

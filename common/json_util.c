@@ -20,22 +20,21 @@ m2j_rc m2j_json_parse(const char *data, size_t len, json_object **out, m2j_err *
     *out = NULL;
     if (len > (size_t)INT32_MAX - 1)
         return m2j_fail(err, M2J_ERR_TOO_LARGE, "JSON document too large (%zu bytes)", len);
-    /* json-c needs to see a terminator to finish a top-level number ("12"
-     * could continue), so parse a NUL-terminated copy including the NUL. */
-    char *copy = malloc(len + 1);
-    if (!copy)
-        return m2j_fail(err, M2J_ERR_NOMEM, "out of memory parsing JSON");
-    if (len)
-        memcpy(copy, data, len);
-    copy[len] = '\0';
     json_tokener *tok = json_tokener_new_ex(JSON_MAX_DEPTH);
-    if (!tok) {
-        free(copy);
+    if (!tok)
         return m2j_fail(err, M2J_ERR_NOMEM, "out of memory parsing JSON");
-    }
-    json_object *obj = json_tokener_parse_ex(tok, copy, (int)len + 1);
+    /* json-c needs to see a terminator to finish a top-level number ("12"
+     * could continue). The tokener is incremental, so the NUL is fed as a
+     * second chunk instead of parsing a terminated copy of the body: same
+     * result, without a copy of every request. */
+    json_object *obj = json_tokener_parse_ex(tok, data, (int)len);
     enum json_tokener_error jerr = json_tokener_get_error(tok);
     size_t end = json_tokener_get_parse_end(tok);
+    if (!obj && jerr == json_tokener_continue) {
+        obj = json_tokener_parse_ex(tok, "", 1);
+        jerr = json_tokener_get_error(tok);
+        end = len + json_tokener_get_parse_end(tok);
+    }
     m2j_rc rc = M2J_OK;
     if (!obj && jerr == json_tokener_success) {
         /* The document is the literal null: valid JSON, but never what any
@@ -50,17 +49,16 @@ m2j_rc m2j_json_parse(const char *data, size_t len, json_object **out, m2j_err *
             rc = m2j_fail(err, M2J_ERR_INVALID, "invalid JSON near byte %zu: %s",
                           end, json_tokener_error_desc(jerr));
     } else {
-        /* parse_end may point at or past our NUL; anything before it that is
+        /* parse_end may point at or past the end; anything before it that is
          * not whitespace is trailing data (including an embedded NUL). */
         for (size_t i = end; i < len; i++) {
-            if (!is_space(copy[i])) {
+            if (!is_space(data[i])) {
                 rc = m2j_fail(err, M2J_ERR_INVALID, "trailing data after JSON value at byte %zu", i);
                 break;
             }
         }
     }
     json_tokener_free(tok);
-    free(copy);
     if (rc != M2J_OK) {
         json_object_put(obj);
         return rc;

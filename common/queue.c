@@ -291,6 +291,13 @@ m2j_rc m2j_enqueue_args_build(const char *prefix, const m2j_event *evs, size_t n
     out->argc = argc;
     if (!offs || !out->argv || !out->lens)
         goto nomem;
+    /* Sized up front for the usual case (an order's text is a few KB), so
+     * the arena is not regrown and copied a dozen times per request. */
+    size_t want = 8192 * n;
+    if (!(arena.data = malloc(want)))
+        goto nomem;
+    arena.cap = want;
+    arena.data[0] = '\0';
     size_t st = 0;
     int k = 0;
     bool ok = m2j_buf_puts(&arena, "EVAL") == M2J_OK && arg_end(&arena, &st, offs, out->lens, k++) == M2J_OK;

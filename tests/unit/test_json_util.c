@@ -358,7 +358,12 @@ START_TEST(job_text_matches_job_object)
     ev.source = strdup("we\"ird\\ /src\n\t\x01\x1f\x7f caf\xc3\xa9");
     ev.event_type = strdup("");
     ev.received_at = -5;
-    ev.entity = parse_ok("{\"a\":\"x/y\\u0002\",\"n\":[1.50,2],\"o\":{},\"b\":null}");
+    ev.entity = parse_ok("{\"a\":\"x/y\\u0002\",\"n\":[1.50,2,-0.0,1e5,12.3400,-7,0,true,false,[]],"
+                         "\"big\":18446744073709551615,\"max\":9223372036854775807,\"neg\":-9223372036854775808,"
+                         "\"o\":{\"k\\\"\\n\":{\"d\":[null,{}]}},\"b\":null,\"s\":\"\"}");
+    /* values made in code, as normalise does, not only parsed ones */
+    json_object_object_add(ev.entity, "made", json_object_new_double(2.5));
+    json_object_object_add(ev.entity, "made_i", json_object_new_int(42));
     for (int round = 0; round < 2; round++) {
         json_object *job = m2j_job_new(&ev);
         ck_assert_ptr_nonnull(job);
