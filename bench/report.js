@@ -62,7 +62,7 @@ p();
 
 // ---------- ingest ----------
 const ing = rows.filter((r) => r.part === 'ingest' && !(r.delay_ms > 0));
-const targets = ['nginx', 'redis-benchmark', 'node', 'receiver'];
+const targets = ['nginx', 'redis-benchmark', 'redis-benchmark-1conn', 'node', 'receiver'];
 const conns = [...new Set(ing.map((r) => r.conns))].sort((a, b) => a - b);
 const rounds = [...new Set(ing.map((r) => r.round))].sort((a, b) => a - b);
 const get = (t, c, rd) => ing.find((r) => r.target === t && r.conns === c && r.round === rd);
@@ -79,9 +79,11 @@ if (ing.length) {
   p('A signed ~6 KB Adobe I/O Events order (`bench/payloads/order-6kb.json`, `sales_order_save_commit_after`, EUR,');
   p('4 items) posted with a unique `webhook-id` and event id per request (`bench/gen_signed.c` pre-signs them,');
   p('`bench/wrk/post.lua` rebuilds each body), one wrk thread, for ' +
-    `${rounds.length} round(s) of ${conns.join(', ')} connections. In each round the four targets ran back to back:`);
+    `${rounds.length} round(s) of ${conns.join(', ')} connections. In each round the targets ran back to back:`);
   p('- **nginx** answering 202 from memory (1 worker): the HTTP ceiling;');
   p('- **redis-benchmark** `XADD` of the same ~6 KB job field: the Redis ceiling (no HTTP);');
+  p('- **redis-benchmark-1conn**: the same XADD over ONE connection with as many commands in flight as there are');
+  p('  HTTP connections (`-c 1 -P C`): how a receiver with a single pipelined Redis connection is served;');
   p('- **node**: Express + ioredis peer (`bench/peers/node-receiver`), same signature check, JSON.parse, dedup + XADD');
   p('  in one script, 202 after Redis answered (it does not normalise the order, the C receiver does);');
   p('- **receiver**: `m2jortt-receiver`, default log level (info), its log written to a file.');
@@ -101,18 +103,19 @@ if (ing.length) {
       p(`| ${c} | ${t} | ${f0(med(t, c, (r) => r.wrk.rps))}${bound} | ${ms(med(t, c, (r) => r.wrk.p50_us))} | ` +
         `${ms(med(t, c, (r) => r.wrk.p99_us))} | ${f1(med(t, c, (r) => r.server_cpu_pct))} | ` +
         `${f1(med(t, c, (r) => r.redis_cpu_pct))} | ${f1(med(t, c, (r) => r.loadgen_cpu_pct))} | ` +
-        `${t === 'redis-benchmark' ? '-' : mb(med(t, c, (r) => r.hwm_kb))} | ` +
-        `${t === 'redis-benchmark' || t === 'nginx' ? '-' : f0(med(t, c, (r) => r.fsync_max_ms))} |`);
+        `${t.startsWith('redis-benchmark') ? '-' : mb(med(t, c, (r) => r.hwm_kb))} | ` +
+        `${t.startsWith('redis-benchmark') || t === 'nginx' ? '-' : f0(med(t, c, (r) => r.fsync_max_ms))} |`);
     }
   }
   p();
   p('Ratios of the receiver\'s req/s to what ran beside it (median of per-round ratios):');
   p();
-  p('| conns | receiver / nginx | receiver / node | receiver / redis-benchmark | node / nginx |');
-  p('|---:|---:|---:|---:|---:|');
+  p('| conns | receiver / nginx | receiver / node | receiver / redis-benchmark | receiver / redis-benchmark-1conn | redis-benchmark-1conn / redis-benchmark | node / nginx |');
+  p('|---:|---:|---:|---:|---:|---:|---:|');
   for (const c of conns) {
     p(`| ${c} | ${f2(ratio('receiver', 'nginx', c))} | ${f2(ratio('receiver', 'node', c))} | ` +
-      `${f2(ratio('receiver', 'redis-benchmark', c))} | ${f2(ratio('node', 'nginx', c))} |`);
+      `${f2(ratio('receiver', 'redis-benchmark', c))} | ${f2(ratio('receiver', 'redis-benchmark-1conn', c))} | ` +
+      `${f2(ratio('redis-benchmark-1conn', 'redis-benchmark', c))} | ${f2(ratio('node', 'nginx', c))} |`);
   }
   p();
   // Headline: the receiver's best connection count against nginx's best and node's best.

@@ -35,11 +35,11 @@ RAW="${OUT%.md}.jsonl"
 
 # ---- sizes ----------------------------------------------------------------
 if [ "$QUICK" = 1 ]; then
-  ROUNDS=1; DUR=3; CONNS="1 4 16 64"; NSIGS=60000; RB_N=5000
+  ROUNDS=1; DUR=3; CONNS="1 4 16 64"; NSIGS=60000; RB_N_PER_CONN=1000; RB_N_MIN=3000; RB_N_MAX=20000
   E2E_WORKERS="1 2"; E2E_N_FAST=500; E2E_N_SLOW_PER_WORKER=40; E2E_N_LIMITED=60
   E2E_LATENCIES="0 100"; E2E_LIMITS="0 10"
 else
-  ROUNDS=3; DUR=10; CONNS="1 4 16 64"; NSIGS=250000; RB_N=30000
+  ROUNDS=3; DUR=10; CONNS="1 4 16 64"; NSIGS=120000; RB_N_PER_CONN=3000; RB_N_MIN=10000; RB_N_MAX=60000
   E2E_WORKERS="1 2 4"; E2E_N_FAST=10000; E2E_N_SLOW_PER_WORKER=150; E2E_N_LIMITED=300
   E2E_LATENCIES="0 100"; E2E_LIMITS="0 10"
 fi
@@ -287,23 +287,29 @@ wrk_point() { # TARGET ROUND CONNS URL PID SIGS [DELAY_MS]
           tg, r, c, d, (c1-c0)/hz/wall*100, (r1-r0)/hz/wall*100, (w1-w0)/wall*100, hwm, rss, fs, wrk }')"
 }
 
-rb_point() { # ROUND CONNS BODYFILE
-  local round=$1 c=$2 body=$3
-  local csv="$WORK/rb-$round-$c.csv" t0 r0 w0 t1 r1 w1
+rb_point() { # ROUND CONNS BODYFILE [PIPELINE]
+  local round=$1 c=$2 body=$3 pipe=${4:-0}
+  # PIPELINE: one connection with C commands in flight (-c 1 -P C), the way a
+  # receiver with a single Redis connection sends them, instead of C connections.
+  local target=redis-benchmark rbc=(-c "$c")
+  if [ "$pipe" = 1 ]; then target=redis-benchmark-1conn; rbc=(-c 1 -P "$c"); fi
+  local csv="$WORK/$target-$round-$c.csv" t0 r0 w0 t1 r1 w1
   children_cpu > "$WORK/w0"
   t0=$(date +%s.%N); r0=$(cpu_ticks "$REDIS_PID"); w0=$(cat "$WORK/w0")
-  redis-benchmark -p "$REDIS_PORT" -c "$c" -n "$RB_N" --csv XADD "$PREFIX:rb" '*' job "$(cat "$body")" \
-    > "$csv" 2>"$WORK/logs/rb-$round-$c.err" || die "redis-benchmark failed"
+  # Requests: about a few seconds' worth at each concurrency.
+  local n=$(( c * RB_N_PER_CONN )); [ "$n" -lt "$RB_N_MIN" ] && n=$RB_N_MIN; [ "$n" -gt "$RB_N_MAX" ] && n=$RB_N_MAX
+  redis-benchmark -p "$REDIS_PORT" "${rbc[@]}" -n "$n" --csv XADD "$PREFIX:rb" '*' job "$(cat "$body")" \
+    > "$csv" 2>"$WORK/logs/$target-$round-$c.err" || die "redis-benchmark failed"
   t1=$(date +%s.%N); r1=$(cpu_ticks "$REDIS_PID")
   children_cpu > "$WORK/w1"; w1=$(cat "$WORK/w1")
-  note_cmd "redis-benchmark -p $REDIS_PORT -c $c -n $RB_N --csv XADD $PREFIX:rb '*' job \"\$(cat order-6kb-rendered.json)\""
+  note_cmd "redis-benchmark -p $REDIS_PORT ${rbc[*]} -n $n --csv XADD $PREFIX:rb '*' job \"\$(cat order-6kb-rendered.json)\""
   # --csv: "test","rps","avg","min","p50","p95","p99","max"; the test name is
   # the whole command (with the body's quotes doubled), so count from the end.
-  record "$(tail -1 "$csv" | awk -F'","' -v r="$round" -v c="$c" -v t0="$t0" -v t1="$t1" -v r0="$r0" -v r1="$r1" \
+  record "$(tail -1 "$csv" | awk -F'","' -v tg="$target" -v r="$round" -v c="$c" -v t0="$t0" -v t1="$t1" -v r0="$r0" -v r1="$r1" \
       -v w0="$w0" -v w1="$w1" -v hz="$CLK_TCK" '{
         n = NF; gsub(/"/, "", $n); wall = t1 - t0;
-        printf "{\"part\":\"ingest\",\"target\":\"redis-benchmark\",\"round\":%d,\"conns\":%d,\"server_cpu_pct\":%.1f,\"redis_cpu_pct\":%.1f,\"loadgen_cpu_pct\":%.1f,\"wrk\":{\"rps\":%s,\"p50_us\":%d,\"p99_us\":%d,\"max_us\":%d,\"requests\":%d,\"non2xx\":0,\"wraps\":0}}",
-          r, c, (r1-r0)/hz/wall*100, (r1-r0)/hz/wall*100, (w1-w0)/wall*100, $(n-6), $(n-3)*1000, $(n-1)*1000, $n*1000, '"$RB_N"' }')"
+        printf "{\"part\":\"ingest\",\"target\":\"%s\",\"round\":%d,\"conns\":%d,\"server_cpu_pct\":%.1f,\"redis_cpu_pct\":%.1f,\"loadgen_cpu_pct\":%.1f,\"wrk\":{\"rps\":%s,\"p50_us\":%d,\"p99_us\":%d,\"max_us\":%d,\"requests\":%d,\"non2xx\":0,\"wraps\":0}}",
+          tg, r, c, (r1-r0)/hz/wall*100, (r1-r0)/hz/wall*100, (w1-w0)/wall*100, $(n-6), $(n-3)*1000, $(n-1)*1000, $n*1000, '"$n"' }')"
 }
 
 # Checks the Redis counters after a receiver/node run: every 2xx must be one
@@ -364,6 +370,8 @@ ingest() {
       wrk_point nginx "$round" "$c" "http://127.0.0.1:$ngport$PATH_URL" "$ngworker" "$sigs"
       redis_reset
       rb_point "$round" "$c" "$body"
+      redis_reset
+      rb_point "$round" "$c" "$body" 1
       redis_reset
       wrk_point node "$round" "$c" "http://127.0.0.1:$nodeport$PATH_URL" "$nodepid" "$sigs"
       check_received node "$round" "$c"
