@@ -321,8 +321,12 @@ static void stop_all(h_env *e)
      * servers going away), then the servers. */
     static const h_role order[] = { H_ROLE_WORKER, H_ROLE_RECEIVER, H_ROLE_OTHER, H_ROLE_DOUBLE, H_ROLE_REDIS };
     for (size_t k = 0; k < sizeof order / sizeof order[0]; k++) {
+        /* SIGCONT too: a test may have left a process stopped (SIGSTOP). */
         for (int i = 0; i < H_MAX_PROCS; i++)
-            if (e->procs[i].pid > 0 && e->procs[i].role == order[k]) kill(e->procs[i].pid, SIGTERM);
+            if (e->procs[i].pid > 0 && e->procs[i].role == order[k]) {
+                kill(e->procs[i].pid, SIGTERM);
+                kill(e->procs[i].pid, SIGCONT);
+            }
         for (int i = 0; i < H_MAX_PROCS; i++)
             if (e->procs[i].pid > 0 && e->procs[i].role == order[k])
                 h_stop_pid(e, e->procs[i].pid, SIGTERM, h_ms(5000));

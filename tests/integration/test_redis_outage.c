@@ -140,6 +140,42 @@ START_TEST(redis_down_while_recording_outcome)
 }
 END_TEST
 
+/* A hung Redis (SIGSTOP: the socket accepts, nothing answers) must not hang
+ * the sender: I/O Events gives up after 10 s, so the receiver must answer
+ * 503 before that. The stalled write may still be applied when Redis
+ * resumes; the sender's retry is then a duplicate, and the order is still
+ * invoiced exactly once. */
+START_TEST(hung_redis_answers_503_before_sender_timeout)
+{
+    E = h_env_up("outage-hung", NULL, 2);
+    h_resp r;
+    long st = post_order(0, &r);
+    H_ASSERT(E, st == 202, "before: want 202, got %ld", st);
+    h_resp_clear(&r);
+    h_invoices_arg one = { NULL, 1 };
+    H_WAIT(E, 20000, h_pred_invoices, &one, "order 0 not invoiced");
+
+    pid_t rp;
+    H_ASSERT(E, h_pids(E, H_ROLE_REDIS, &rp, 1) == 1, "redis not running");
+    kill(rp, SIGSTOP);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    st = post_order(1, &r);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    long ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+    kill(rp, SIGCONT);
+    H_ASSERT(E, st == 503, "hung Redis: want 503, got %ld %s", st, r.body);
+    H_ASSERT(E, ms < h_ms(9000), "hung Redis: the answer took %ld ms (I/O Events waits 10 s)", ms);
+    H_ASSERT(E, r.retry_after != NULL, "503 without Retry-After");
+    h_resp_clear(&r);
+
+    H_WAIT(E, 20000, pred_readyz_200, NULL, "/readyz did not recover after Redis resumed");
+    for (int i = 1; i < 3; i++)
+        H_WAIT(E, 15000, pred_accepted, &i, "order %d never accepted after Redis resumed", i);
+    assert_each_invoiced_once(3);
+}
+END_TEST
+
 /* A separate process posts orders continuously, retrying 5xx like Adobe;
  * meanwhile Redis is killed (SIGKILL: no chance to flush anything beyond
  * what appendfsync always already wrote) and restarted. */
@@ -208,6 +244,7 @@ int main(void)
     tcase_add_test(tc, outage_answers_503_and_recovers);
     tcase_add_test(tc, redis_killed_under_load_loses_nothing);
     tcase_add_test(tc, redis_down_while_recording_outcome);
+    tcase_add_test(tc, hung_redis_answers_503_before_sender_timeout);
     suite_add_tcase(s, tc);
     return h_run_suite(s);
 }
