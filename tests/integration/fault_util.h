@@ -148,6 +148,11 @@ typedef struct {
     const char *const *extra_invoices;
     /* Deadline for draining (ms, before h_ms scaling); 0 = 60000. */
     long  drain_ms;
+    /* Without this, an order whose events were ALL skipped as "already
+     * invoiced" is accepted (and noted on stderr): the invoicing event's
+     * own outcome was lost after the invoice was recorded. With it, the
+     * event that invoiced must be recorded as processed. */
+    bool  strict_processed;
 } f_audit_opts;
 
 /* Waits for the queue to drain, then checks everything listed at the top of

@@ -7,7 +7,9 @@
  *  - the reply to an applied POST lost on the wire (no kill: adopt, not
  *    POST again),
  *  - while holding a customer lock (the dead worker's lock expires, the
- *    customer it created is adopted, not created twice).
+ *    customer it created is adopted, not created twice);
+ *  - no crash, but a job held past the visibility timeout and taken over
+ *    by a second worker mid-POST.
  * Every test ends with the common audit (fault_util.h). */
 #include "fault_util.h"
 
@@ -168,6 +170,25 @@ START_TEST(killed_holding_a_lock)
 }
 END_TEST
 
+START_TEST(taken_over_mid_post_still_counts_as_processed)
+{
+    /* A job held longer than the visibility timeout (a slow Jortt) is
+     * handed to a second worker while the first still waits for the
+     * invoice POST. Jortt must get one invoice per order, and the event
+     * that made it must end up recorded as processed, not as "skipped:
+     * already invoiced" by its own redelivery. */
+    E = f_env_up("fc-takeover", "{\"worker\":{\"visibility_timeout_seconds\":1}}", 0, 2);
+    f_spec sp = { .orders = 6, .dups = 1, .pending = 1, .foreign = 0, .rejects = 0,
+                  .customer_events = 1, .customers = 3 };
+    M = f_mix_new("ctake", 650000000, &sp, 45);
+    f_faults(E, "{\"match\":\"POST /v3/invoices\",\"latency_ms\":2500}");
+    f_post_all(E, M);
+    calls_arg a = { "POST /v3/invoices", 0 };
+    H_WAIT(E, 20000, pred_calls_above, &a, "no invoice POST reached the double");
+    f_audit(E, M, &(f_audit_opts){ .strict_processed = true, .drain_ms = 90000 });
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("fault_crash");
@@ -177,6 +198,7 @@ int main(void)
     tcase_add_test(tc, killed_after_post_applied_before_recorded);
     tcase_add_test(tc, reply_lost_after_apply_is_adopted);
     tcase_add_test(tc, killed_holding_a_lock);
+    tcase_add_test(tc, taken_over_mid_post_still_counts_as_processed);
     suite_add_tcase(s, tc);
     return h_run_suite(s);
 }
