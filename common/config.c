@@ -717,7 +717,7 @@ static m2j_rc load_receiver(json_object *root, m2j_buf *path, m2j_config *c, m2j
     static const char *const keys[] = {
         "listen", "max_body_bytes", "webhook_secret", "dedup_ttl_seconds", "max_batch_events",
         "timestamp_tolerance_seconds", "commerce_public_key_file", "io_events_public_key_files",
-        "io_events_client_id", NULL};
+        "io_events_client_id", "threads", NULL};
     m2j_receiver_config *r = &c->receiver;
     json_object *s;
     m2j_rc rc;
@@ -736,7 +736,8 @@ static m2j_rc load_receiver(json_object *root, m2j_buf *path, m2j_config *c, m2j
             (rc = read_str(s, path, "commerce_public_key_file", &r->commerce_public_key_file, err)) != M2J_OK ||
             (rc = read_strv(s, path, "io_events_public_key_files", false, &r->io_events_public_key_files,
                             &r->n_io_events_public_key_files, err)) != M2J_OK ||
-            (rc = read_str(s, path, "io_events_client_id", &r->io_events_client_id, err)) != M2J_OK)
+            (rc = read_str(s, path, "io_events_client_id", &r->io_events_client_id, err)) != M2J_OK ||
+            (rc = read_long(s, path, "threads", 0, 64, &r->threads, err)) != M2J_OK)
             goto out;
         r->max_body_bytes = (size_t)v;
     }

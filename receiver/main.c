@@ -32,16 +32,19 @@
  *   GET /readyz  -> 200 when Redis answers a PING now, else 503
  *   Other methods on these paths -> 405 with Allow; other paths -> 404.
  *
- * Runtime: one thread, one libevent loop; Redis through hiredis's async API
- * (receiver/redis_link.c), so no request ever blocks another. The receiver
+ * Runtime: receiver.threads libevent loops (default one per CPU), each in
+ * its own thread with its own HTTP server, signature keys and Redis
+ * connection, accepting on one shared listening socket; Redis through
+ * hiredis's async API (receiver/redis_link.c), so no request ever blocks
+ * another. /readyz is 200 only when every loop's Redis link is ready. The receiver
  * starts even when Redis is down and reconnects with back-off (100 ms
  * doubling to 5 s). The enqueue script is run by EVALSHA (its SHA is computed
  * locally and SCRIPT LOADed on each connect), falling back to EVAL on
  * NOSCRIPT.
  *
- * SIGTERM/SIGINT: stop accepting connections, answer new requests on open
- * connections 503, wait (at most 10 s) until every request waiting on Redis
- * has been answered and written, exit 0. A second signal exits at once.
+ * SIGTERM/SIGINT: every loop stops accepting connections, answers new
+ * requests on open connections 503, waits (at most 10 s) until every request
+ * waiting on Redis has been answered and written; then exit 0. A second signal exits at once.
  *
  * Logs: logfmt on stderr, one line per request outcome (status, event id,
  * kind, duration); no personal data. */
@@ -50,11 +53,17 @@
 #include "server.h"
 
 #include <event2/event.h>
+#include <event2/thread.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define DRAIN_GRACE_MS 10000
+#define MAX_LOOPS      64
 
 static void usage(FILE *f)
 {
@@ -66,9 +75,19 @@ static void usage(FILE *f)
             M2J_CONFIG_DEFAULT_PATH);
 }
 
+/* One event loop: receiver.threads of them, each with its own server and
+ * Redis link, run by its own thread (loop 0 by the main thread, which also
+ * takes the signals). */
 typedef struct {
-    rcv_server        *srv;
     struct event_base *base;
+    rcv_server        *srv;
+    pthread_t          thread;
+    bool               running;
+} loop;
+
+typedef struct {
+    loop  *loops;
+    size_t n;
 } sig_ctx;
 
 static void on_signal(evutil_socket_t sig, short what, void *arg)
@@ -78,11 +97,33 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
     static int seen;
     if (seen++) {
         m2j_log(M2J_LOG_WARN, "second signal: exiting now", NULL);
-        event_base_loopbreak(c->base);
+        for (size_t i = 0; i < c->n; i++)
+            event_base_loopbreak(c->loops[i].base);
         return;
     }
     m2j_log(M2J_LOG_INFO, "shutting down", "signal", sig == SIGTERM ? "TERM" : "INT", NULL);
-    rcv_server_drain(c->srv, DRAIN_GRACE_MS);
+    rcv_server_drain(c->loops[0].srv, DRAIN_GRACE_MS);
+    for (size_t i = 1; i < c->n; i++)
+        rcv_server_drain_async(c->loops[i].srv, DRAIN_GRACE_MS);
+}
+
+static void *loop_run(void *arg)
+{
+    loop *l = arg;
+    if (event_base_dispatch(l->base) < 0)
+        m2j_log(M2J_LOG_ERROR, "event loop failed", NULL);
+    return NULL;
+}
+
+/* receiver.threads, 0 meaning one loop per CPU. */
+static size_t loop_count(const m2j_config *cfg)
+{
+    long n = cfg->receiver.threads;
+    if (n <= 0) {
+        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        n = cpus > 0 ? cpus : 1;
+    }
+    return n > MAX_LOOPS ? MAX_LOOPS : (size_t)n;
 }
 
 int main(int argc, char **argv)
@@ -117,42 +158,93 @@ int main(int argc, char **argv)
     m2j_log_set_pseudonym_key(cfg->redis.key_prefix);
 
     int code = 1;
-    struct event_base *base = event_base_new();
-    rcv_server *srv = NULL;
+    size_t n = loop_count(cfg);
+    loop *loops = calloc(n, sizeof *loops);
+    rcv_server **all = calloc(n, sizeof *all);
     struct event *sterm = NULL, *sint = NULL;
-    if (!base) {
-        m2j_log(M2J_LOG_ERROR, "cannot create the event loop", NULL);
+    sig_ctx sc = { loops, 0 };
+    if (!loops || !all) {
+        m2j_log(M2J_LOG_ERROR, "out of memory", NULL);
         goto out;
     }
-    if (rcv_server_new(cfg, base, &srv, &err) != M2J_OK) {
-        m2j_log(M2J_LOG_ERROR, "cannot start", "error", err.msg, NULL);
+    /* Only a process with several loops pays for libevent's locking (one
+     * loop wakes another to drain). */
+    if (n > 1 && evthread_use_pthreads() != 0) {
+        m2j_log(M2J_LOG_ERROR, "cannot enable libevent threads", NULL);
         goto out;
     }
-    sig_ctx sc = { srv, base };
-    sterm = evsignal_new(base, SIGTERM, on_signal, &sc);
-    sint = evsignal_new(base, SIGINT, on_signal, &sc);
+    for (size_t i = 0; i < n; i++) {
+        if (!(loops[i].base = event_base_new())) {
+            m2j_log(M2J_LOG_ERROR, "cannot create the event loop", NULL);
+            goto out;
+        }
+        sc.n = i + 1;
+        m2j_rc rc = i == 0 ? rcv_server_new(cfg, loops[i].base, &loops[i].srv, &err)
+                           : rcv_server_new_sibling(loops[0].srv, loops[i].base, &loops[i].srv, &err);
+        if (rc != M2J_OK) {
+            m2j_log(M2J_LOG_ERROR, "cannot start", "error", err.msg, NULL);
+            goto out;
+        }
+        all[i] = loops[i].srv;
+    }
+    for (size_t i = 0; i < n; i++)
+        rcv_server_set_group(all[i], all, n);
+    sterm = evsignal_new(loops[0].base, SIGTERM, on_signal, &sc);
+    sint = evsignal_new(loops[0].base, SIGINT, on_signal, &sc);
     if (!sterm || !sint || evsignal_add(sterm, NULL) != 0 || evsignal_add(sint, NULL) != 0) {
         m2j_log(M2J_LOG_ERROR, "cannot install signal handlers", NULL);
         goto out;
     }
-    char listen[300];
+    /* The loop threads block the stop signals, so the kernel always hands
+     * them to the main thread, whose loop owns the signal events. */
+    sigset_t stop, old;
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGTERM);
+    sigaddset(&stop, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &stop, &old);
+    bool started = true;
+    for (size_t i = 1; i < n && started; i++) {
+        started = pthread_create(&loops[i].thread, NULL, loop_run, &loops[i]) == 0;
+        loops[i].running = started;
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (!started) {
+        m2j_log(M2J_LOG_ERROR, "cannot start an event loop thread", NULL);
+        goto out;
+    }
+    char listen[300], threads[24];
     snprintf(listen, sizeof listen, "%s:%d", cfg->receiver.listen_host ? cfg->receiver.listen_host : "127.0.0.1",
-             rcv_server_port(srv));
-    m2j_log(M2J_LOG_INFO, "receiver listening", "listen", listen, "config", path, NULL);
-    if (event_base_dispatch(base) < 0) {
+             rcv_server_port(loops[0].srv));
+    snprintf(threads, sizeof threads, "%zu", n);
+    m2j_log(M2J_LOG_INFO, "receiver listening", "listen", listen, "threads", threads, "config", path, NULL);
+    if (event_base_dispatch(loops[0].base) < 0) {
         m2j_log(M2J_LOG_ERROR, "event loop failed", NULL);
         goto out;
     }
-    m2j_log(M2J_LOG_INFO, "receiver stopped", NULL);
     code = 0;
 out:
+    /* The other loops end by themselves after a drain; on any other way
+     * out they are stopped here. */
+    for (size_t i = 1; i < sc.n; i++) {
+        if (!loops[i].running)
+            continue;
+        if (code != 0)
+            event_base_loopbreak(loops[i].base);
+        pthread_join(loops[i].thread, NULL);
+    }
+    if (code == 0)
+        m2j_log(M2J_LOG_INFO, "receiver stopped", NULL);
     if (sterm)
         event_free(sterm);
     if (sint)
         event_free(sint);
-    rcv_server_free(srv);
-    if (base)
-        event_base_free(base);
+    for (size_t i = sc.n; i-- > 0;) {
+        rcv_server_free(loops[i].srv);
+        if (loops[i].base)
+            event_base_free(loops[i].base);
+    }
+    free(all);
+    free(loops);
     m2j_config_free(cfg);
     return code;
 }

@@ -20,6 +20,7 @@
 #include <hiredis/async.h>
 #include <event2/event.h>
 #include <openssl/evp.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,7 +31,7 @@
 #define CONNECT_TIMEOUT_MS  2000
 #define STALL_MS            5000
 #define WATCHDOG_MS         500
-#define MAX_PENDING         4096  /* back-pressure: beyond this, answer 503 at once (each
+#define MAX_PENDING         4096  /* default back-pressure: beyond this, answer 503 at once (each
                                      pending enqueue holds its job text, ~10 KB) */
 
 typedef struct op {
@@ -53,6 +54,8 @@ struct rlink {
     redisAsyncContext       *ac;
     bool                     connected;
     bool                     ready;
+    atomic_bool              ready_seen; /* copy of ready for other threads */
+    size_t                   max_pending;
     bool                     closing;
     long                     backoff_ms;
     struct event            *reconnect_ev;
@@ -132,6 +135,7 @@ static void drop(rlink *l, const char *why)
     bool was_ready = l->ready;
     l->ac = NULL;
     l->connected = l->ready = false;
+    atomic_store(&l->ready_seen, false);
     evtimer_del(l->connect_to_ev);
     if (was_ready)
         m2j_log(M2J_LOG_WARN, "redis connection dropped", "reason", why, NULL);
@@ -151,6 +155,7 @@ static void ping_cb(redisAsyncContext *ac, void *reply, void *priv)
         return;
     }
     l->ready = true;
+    atomic_store(&l->ready_seen, true);
     l->backoff_ms = BACKOFF_MIN_MS;
     m2j_log(M2J_LOG_INFO, "redis ready", NULL);
 }
@@ -173,6 +178,7 @@ static void on_connect(const redisAsyncContext *ac, int status)
         m2j_log(M2J_LOG_DEBUG, "redis connect failed", "error", ac->errstr, NULL);
         l->ac = NULL;
         l->connected = l->ready = false;
+        atomic_store(&l->ready_seen, false);
         schedule_reconnect(l);
         return;
     }
@@ -196,6 +202,7 @@ static void on_disconnect(const redisAsyncContext *ac, int status)
     bool was_ready = l->ready;
     l->ac = NULL;
     l->connected = l->ready = false;
+    atomic_store(&l->ready_seen, false);
     if (was_ready)
         m2j_log(M2J_LOG_WARN, "redis connection lost", "error", ac->errstr[0] ? ac->errstr : "closed", NULL);
     schedule_reconnect(l);
@@ -256,6 +263,8 @@ m2j_rc rlink_new(struct event_base *base, const m2j_redis_config *rc, const char
     l->rc = rc;
     l->preload = preload_script;
     l->backoff_ms = BACKOFF_MIN_MS;
+    l->max_pending = MAX_PENDING;
+    atomic_init(&l->ready_seen, false);
     l->reconnect_ev = evtimer_new(base, reconnect_cb, l);
     l->connect_to_ev = evtimer_new(base, connect_timeout_cb, l);
     l->watchdog_ev = event_new(base, -1, EV_PERSIST, watchdog_cb, l);
@@ -297,6 +306,16 @@ void rlink_free(rlink *l)
     free(l);
 }
 
+bool rlink_ready_seen(const rlink *l)
+{
+    return l && atomic_load(&l->ready_seen);
+}
+
+void rlink_set_max_pending(rlink *l, size_t n)
+{
+    l->max_pending = n ? n : 1;
+}
+
 bool rlink_ready(const rlink *l)
 {
     return l && l->ac && l->ready;
@@ -332,7 +351,7 @@ static void op_cb(redisAsyncContext *ac, void *reply, void *priv)
 static m2j_rc send_op(rlink *l, int argc, const char **argv, const size_t *lens,
                       rlink_reply_fn cb, void *arg, op *o)
 {
-    if (!rlink_ready(l) || l->closing || l->n_pending >= MAX_PENDING) {
+    if (!rlink_ready(l) || l->closing || l->n_pending >= l->max_pending) {
         free(o);
         return M2J_ERR_IO;
     }

@@ -8,6 +8,9 @@
  * command may or may not have run: callers answer "try again", and the
  * enqueue script's dedup makes the retry safe).
  *
+ * Threads: a link belongs to the thread running its event loop; only
+ * rlink_ready_seen may be called from others.
+ *
  * Ownership: the link owns its redisAsyncContext. argv/lens given to
  * rlink_eval must stay valid until its callback has run (a NOSCRIPT reply
  * makes the link send them again as EVAL). */
@@ -33,6 +36,13 @@ void   rlink_free(rlink *l);
 
 /* True when connected and a PING since the connect has answered. */
 bool   rlink_ready(const rlink *l);
+/* The same as rlink_ready, but safe to call from another thread (the
+ * receiver's /readyz asks every event loop's link). */
+bool   rlink_ready_seen(const rlink *l);
+/* Bound on commands in flight (default 4096; each pending enqueue holds its
+ * job text, ~10 KB): beyond it rlink_command fails at once. Several links
+ * in one process share the memory budget by splitting it. */
+void   rlink_set_max_pending(rlink *l, size_t n);
 /* Commands sent and not yet answered. */
 size_t rlink_pending(const rlink *l);
 

@@ -24,6 +24,7 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +33,7 @@
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <time.h>
+#include <unistd.h>
 
 #define PATH_WEBHOOK   "/webhooks/magento"
 #define MAX_CHALLENGE  512
@@ -53,6 +55,11 @@ struct rcv_server {
     bool                         draining;
     long long                    drain_deadline;
     struct event                *drain_ev;
+    /* other event loops of the process (receiver.threads): */
+    struct event                *drain_req;   /* rcv_server_drain_async -> drain here */
+    long                         drain_req_grace_ms;
+    rcv_server *const           *group;       /* every loop's server, this one included */
+    size_t                       n_group;
 };
 
 typedef struct {
@@ -447,9 +454,19 @@ static void handle_challenge(rcv_server *s, struct evhttp_request *req, const st
     log_outcome(M2J_LOG_INFO, "GET", PATH_WEBHOOK, 200, t0, NULL, NULL, 0, 0, "challenge");
 }
 
+/* Ready means every event loop can take an event now: a sender's next
+ * connection may land on any of them. */
+static bool group_ready(const rcv_server *s)
+{
+    for (size_t i = 0; i < s->n_group; i++)
+        if (s->group[i] != s && !rlink_ready_seen(s->group[i]->redis))
+            return false;
+    return rlink_ready(s->redis);
+}
+
 static void handle_readyz(rcv_server *s, struct evhttp_request *req, long long t0)
 {
-    if (!rlink_ready(s->redis)) {
+    if (!group_ready(s)) {
         send_error(s, req, 503, "redis_unavailable", "redis is not reachable");
         log_outcome(M2J_LOG_DEBUG, "GET", "/readyz", 503, t0, NULL, NULL, 0, 0, NULL);
         return;
@@ -519,7 +536,18 @@ static void on_request(struct evhttp_request *req, void *arg)
 
 /* ---- lifecycle ---- */
 
-m2j_rc rcv_server_new(const m2j_config *cfg, struct event_base *base, rcv_server **out, m2j_err *err)
+static void drain_req_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    rcv_server *s = arg;
+    rcv_server_drain(s, s->drain_req_grace_ms);
+}
+
+/* listen_fd < 0: bind cfg's address; else accept on a duplicate of that
+ * already listening socket (another event loop of the same process). */
+static m2j_rc server_create(const m2j_config *cfg, struct event_base *base, evutil_socket_t listen_fd,
+                            rcv_server **out, m2j_err *err)
 {
     *out = NULL;
     rcv_server *s = calloc(1, sizeof *s);
@@ -544,8 +572,32 @@ m2j_rc rcv_server_new(const m2j_config *cfg, struct event_base *base, rcv_server
     evhttp_set_max_headers_size(s->http, MAX_HEADERS);
     evhttp_set_timeout(s->http, HTTP_TIMEOUT_S);
     evhttp_set_gencb(s->http, on_request, s);
+    if (!(s->drain_req = event_new(base, -1, 0, drain_req_cb, s))) {
+        rc = m2j_fail(err, M2J_ERR_NOMEM, "out of memory");
+        goto fail;
+    }
     const char *host = cfg->receiver.listen_host ? cfg->receiver.listen_host : "127.0.0.1";
-    s->sock = evhttp_bind_socket_with_handle(s->http, host, (ev_uint16_t)cfg->receiver.listen_port);
+    if (listen_fd >= 0) {
+        /* One listening socket shared by every loop rather than one
+         * SO_REUSEPORT socket each: a second receiver started on the same
+         * port by mistake must still fail with "address in use" instead of
+         * silently taking half of the traffic. Connections are long-lived
+         * (keep-alive), so waking every loop on accept costs little. */
+        evutil_socket_t fd = fcntl(listen_fd, F_DUPFD_CLOEXEC, 0);
+        if (fd < 0 || evutil_make_socket_nonblocking(fd) != 0) {
+            rc = m2j_fail(err, M2J_ERR_IO, "cannot share the listening socket: %s", strerror(errno));
+            if (fd >= 0)
+                close(fd);
+            goto fail;
+        }
+        if (!(s->sock = evhttp_accept_socket_with_handle(s->http, fd))) {
+            close(fd);
+            rc = m2j_fail(err, M2J_ERR_IO, "cannot accept on the shared listening socket");
+            goto fail;
+        }
+    } else {
+        s->sock = evhttp_bind_socket_with_handle(s->http, host, (ev_uint16_t)cfg->receiver.listen_port);
+    }
     if (!s->sock) {
         int e = errno;
         rc = m2j_fail(err, M2J_ERR_IO, "cannot listen on %s:%d: %s", host, cfg->receiver.listen_port,
@@ -572,6 +624,33 @@ fail:
     return rc;
 }
 
+m2j_rc rcv_server_new(const m2j_config *cfg, struct event_base *base, rcv_server **out, m2j_err *err)
+{
+    return server_create(cfg, base, -1, out, err);
+}
+
+m2j_rc rcv_server_new_sibling(const rcv_server *first, struct event_base *base, rcv_server **out, m2j_err *err)
+{
+    if (!first->sock)
+        return m2j_fail(err, M2J_ERR_INVALID, "the first server is not listening");
+    return server_create(first->cfg, base, evhttp_bound_socket_get_fd(first->sock), out, err);
+}
+
+void rcv_server_set_group(rcv_server *s, rcv_server *const *all, size_t n)
+{
+    s->group = all;
+    s->n_group = n;
+    /* The in-flight bound is a memory budget for the whole process. */
+    if (n > 1)
+        rlink_set_max_pending(s->redis, 4096 / n > 256 ? 4096 / n : 256);
+}
+
+void rcv_server_drain_async(rcv_server *s, long grace_ms)
+{
+    s->drain_req_grace_ms = grace_ms;
+    event_active(s->drain_req, EV_TIMEOUT, 1);
+}
+
 int rcv_server_port(const rcv_server *s)
 {
     return s->port;
@@ -589,6 +668,8 @@ void rcv_server_free(rcv_server *s)
         evhttp_free(s->http);
     if (s->drain_ev)
         event_free(s->drain_ev);
+    if (s->drain_req)
+        event_free(s->drain_req);
     m2j_sigcheck_free(s->sig);
     free(s);
 }

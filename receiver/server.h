@@ -1,4 +1,4 @@
-/* server.h: the receiver's HTTP side (libevent evhttp, single-threaded):
+/* server.h: the receiver's HTTP side (libevent evhttp, one server per event loop):
  * routes, authentication, envelope parsing, and the answer once Redis has
  * the events. main.c owns the loop and the signals.
  *
@@ -25,5 +25,20 @@ int rcv_server_port(const rcv_server *s);
 void rcv_server_drain(rcv_server *s, long grace_ms);
 
 void rcv_server_free(rcv_server *s);
+
+/* ---- several event loops (receiver.threads) ----
+ * Each loop has its own server (HTTP side, Redis link, signature keys) and
+ * runs in its own thread; the servers only share cfg (read-only) and the
+ * listening socket. Needs evthread_use_pthreads() before the bases exist. */
+
+/* A server on base (another loop) accepting on first's listening socket. */
+m2j_rc rcv_server_new_sibling(const rcv_server *first, struct event_base *base, rcv_server **out, m2j_err *err);
+/* Tells s about every loop's server (all must outlive s; s may be among
+ * them): /readyz then answers 200 only when every loop's Redis link is
+ * ready, and the in-flight Redis bound is split between the loops. Call
+ * before the loops run. */
+void rcv_server_set_group(rcv_server *s, rcv_server *const *all, size_t n);
+/* rcv_server_drain, asked from another thread: it runs in s's loop. */
+void rcv_server_drain_async(rcv_server *s, long grace_ms);
 
 #endif

@@ -62,6 +62,7 @@ START_TEST(defaults)
     ck_assert_str_eq(c->receiver.commerce_public_key_file, "");
     ck_assert_uint_eq(c->receiver.n_io_events_public_key_files, 0);
     ck_assert_str_eq(c->receiver.io_events_client_id, "");
+    ck_assert_int_eq(c->receiver.threads, 0);
 
     ck_assert_str_eq(c->jortt.api_url, "https://api.jortt.nl");
     ck_assert_str_eq(c->jortt.token_url, "https://app.jortt.nl/oauth-provider/oauth/token");
@@ -123,7 +124,7 @@ START_TEST(full_values_and_lookups)
     m2j_config *c = load_ok(
         "{\"redis\":{\"url\":\"redis://alice:s%40cr%3At@redis.internal:6380/3\",\"key_prefix\":\"shop1\"},"
         "\"receiver\":{\"listen\":\"[::1]:9090\",\"webhook_secret\":\"raw\",\"max_body_bytes\":1024,"
-        "  \"dedup_ttl_seconds\":86400,\"io_events_public_key_files\":[\"/a.pem\",\"/b.pem\"]},"
+        "  \"dedup_ttl_seconds\":86400,\"io_events_public_key_files\":[\"/a.pem\",\"/b.pem\"],\"threads\":64},"
         "\"jortt\":{\"api_url\":\"http://127.0.0.1:9999//\",\"requests_per_second\":1000},"
         "\"worker\":{\"retry\":{\"base_seconds\":5,\"max_seconds\":5,\"max_attempts\":1}},"
         "\"orders\":{\"statuses\":[\"complete\"],\"invoice_status\":\"sent\",\"send_method\":\"email\","
@@ -151,6 +152,7 @@ START_TEST(full_values_and_lookups)
     ck_assert_int_eq(c->receiver.listen_port, 9090);
     ck_assert_uint_eq(c->receiver.max_body_bytes, 1024);
     ck_assert_uint_eq(c->receiver.n_io_events_public_key_files, 2);
+    ck_assert_int_eq(c->receiver.threads, 64);
     ck_assert_str_eq(c->receiver.io_events_public_key_files[1], "/b.pem");
     ck_assert_str_eq(c->jortt.api_url, "http://127.0.0.1:9999");
     ck_assert_int_eq(c->jortt.requests_per_second, 1000);
@@ -321,6 +323,9 @@ static const struct {
     {"{\"receiver\":{\"webhook_secret\":\"s\",\"max_body_bytes\":67108865}}", "receiver.max_body_bytes", "range"},
     {"{\"receiver\":{\"webhook_secret\":\"s\",\"max_body_bytes\":1.5}}", "receiver.max_body_bytes", "integer"},
     {"{\"receiver\":{\"webhook_secret\":\"s\",\"dedup_ttl_seconds\":86399}}", "receiver.dedup_ttl_seconds", NULL},
+    {"{\"receiver\":{\"webhook_secret\":\"s\",\"threads\":-1}}", "receiver.threads", "range"},
+    {"{\"receiver\":{\"webhook_secret\":\"s\",\"threads\":65}}", "receiver.threads", "range"},
+    {"{\"receiver\":{\"webhook_secret\":\"s\",\"threads\":\"2\"}}", "receiver.threads", "integer"},
     {"{\"receiver\":{\"webhook_secret\":\"s\",\"io_events_public_key_files\":\"/a.pem\"}}",
      "receiver.io_events_public_key_files", "array"},
     {"{" SECRET ",\"jortt\":{\"requests_per_second\":0}}", "jortt.requests_per_second", NULL},
@@ -503,7 +508,7 @@ START_TEST(example_file)
         "redis.url", "redis.key_prefix", "receiver.listen", "receiver.max_body_bytes",
         "receiver.webhook_secret", "receiver.dedup_ttl_seconds", "receiver.max_batch_events",
         "receiver.timestamp_tolerance_seconds", "receiver.commerce_public_key_file",
-        "receiver.io_events_public_key_files", "receiver.io_events_client_id", "jortt.api_url",
+        "receiver.io_events_public_key_files", "receiver.io_events_client_id", "receiver.threads", "jortt.api_url",
         "jortt.token_url", "jortt.client_id", "jortt.client_secret", "jortt.scope",
         "jortt.requests_per_second", "jortt.timeout_seconds", "worker.visibility_timeout_seconds",
         "worker.max_deliveries", "worker.block_ms", "worker.lock_ttl_seconds", "worker.shutdown_grace_seconds",
