@@ -45,7 +45,7 @@ typedef struct {
     char **io_events_public_key_files;/* PEM files, verify x-adobe-digital-signature-1/2 */
     size_t n_io_events_public_key_files;
     char  *io_events_client_id;       /* expected recipient_client_id, "" = not checked */
-    long   threads;           /* receiver event loops (threads), 0 .. 64; 0 (default) = one per CPU */
+    long   threads;           /* receiver event loops (threads), 0 .. 64; default 1; 0 = one per CPU */
 } m2j_receiver_config;
 
 typedef struct {

@@ -32,7 +32,7 @@
  *   GET /readyz  -> 200 when Redis answers a PING now, else 503
  *   Other methods on these paths -> 405 with Allow; other paths -> 404.
  *
- * Runtime: receiver.threads libevent loops (default one per CPU), each in
+ * Runtime: receiver.threads libevent loops (default 1; 0 = one per CPU), each in
  * its own thread with its own HTTP server, signature keys and Redis
  * connection, accepting on one shared listening socket; Redis through
  * hiredis's async API (receiver/redis_link.c), so no request ever blocks
