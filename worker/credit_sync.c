@@ -1,5 +1,6 @@
 /* credit_sync.c: see credit_sync.h. */
 #include "credit_sync.h"
+#include "creditmemo_mapping.h"
 #include "crypto_util.h"
 #include "json_util.h"
 #include "wredis.h"
@@ -63,68 +64,18 @@ static void find_existing(m2j_worker *w, const char *invoice_id, char **found, m
     m2j_buf_free(&path);
 }
 
-static void credit_locked(m2j_worker *w, json_object *memo, const char *ref, const char *ck, const char *memo_key,
-                          const char *lock, const char *token, m2j_step *s)
+/* POST /invoices/{invoice_id}/credit exactly once under record ck (the
+ * caller holds the lock and has read the record: pending = unknown outcome). */
+static void credit_full(m2j_worker *w, const char *ck, const char *invoice_id, bool pending, const char *lock,
+                        const char *token, m2j_step *s)
 {
     m2j_err e;
-    redisReply *r = NULL;
-    m2j_rc rc = m2j_wcmd(w->q, &r, &e, "HGETALL", ck, NULL);
-    if (rc != M2J_OK) {
-        m2j_step_from_rc(s, rc, &e, "credit record");
-        return;
-    }
-    const char *st = m2j_reply_field(r, "state");
-    bool pending = st && strcmp(st, "pending") == 0;
-    if (st && strcmp(st, "done") == 0) {
-        const char *id = m2j_reply_field(r, "credit_invoice_id");
-        m2j_step_set(s, M2J_STEP_SKIP, "already credited as %s", id ? id : "?");
-        freeReplyObject(r);
-        return;
-    }
-    freeReplyObject(r);
-
-    m2j_buf ok = {0};
-    m2j_wkey(w->q, &ok, "order:%s", ref);
-    rc = m2j_wcmd(w->q, &r, &e, "HGETALL", m2j_buf_str(&ok), NULL);
-    m2j_buf_free(&ok);
-    if (rc != M2J_OK) {
-        m2j_step_from_rc(s, rc, &e, "order record");
-        return;
-    }
-    const char *ost = m2j_reply_field(r, "state");
-    const char *inv = m2j_reply_field(r, "invoice_id");
-    if (!ost || strcmp(ost, "done") != 0 || !inv || !*inv) {
-        /* The order event may still be queued or retrying: wait for it with
-         * the normal back-off; after the last attempt this is the reason. */
-        m2j_step_set(s, M2J_STEP_RETRY, "order was never invoiced");
-        freeReplyObject(r);
-        return;
-    }
-    if (!m2j_jortt_id_ok(inv)) {
-        m2j_step_set(s, M2J_STEP_DEAD, "order record holds an invalid invoice id");
-        freeReplyObject(r);
-        return;
-    }
-    char *invoice_id = strdup(inv);
-    const char *gt = m2j_reply_field(r, "grand_total");
-    int full = is_full_refund(memo, gt, &e);
-    freeReplyObject(r);
-    if (full != 1) {
-        m2j_step_set(s, M2J_STEP_DEAD, full == 0
-                     ? "partial refunds are not supported yet: credit memo %s does not refund the whole order"
-                     : "cannot tell whether credit memo %s refunds the whole order (no totals to compare)",
-                     memo_key);
-        free(invoice_id);
-        return;
-    }
-
+    m2j_rc rc;
     if (pending) {
         char *found = NULL;
         find_existing(w, invoice_id, &found, s);
-        if (s->kind != M2J_STEP_CONTINUE) {
-            free(invoice_id);
+        if (s->kind != M2J_STEP_CONTINUE)
             return;
-        }
         if (found) {
             if ((rc = record_credit(w, ck, found, &e)) != M2J_OK) {
                 m2j_step_from_rc(s, rc, &e, "record credit");
@@ -133,7 +84,6 @@ static void credit_locked(m2j_worker *w, json_object *memo, const char *ref, con
                 m2j_step_set(s, M2J_STEP_DONE, "adopted credit invoice %s from an earlier attempt", found);
                 s->result_id = found;
             }
-            free(invoice_id);
             return;
         }
     }
@@ -144,7 +94,6 @@ static void credit_locked(m2j_worker *w, json_object *memo, const char *ref, con
             m2j_step_set(s, M2J_STEP_LOCKED, "credit lock expired before the credit POST; trying again");
         else
             m2j_step_from_rc(s, rc, &e, "credit lock");
-        free(invoice_id);
         return;
     }
     char now[32];
@@ -152,7 +101,6 @@ static void credit_locked(m2j_worker *w, json_object *memo, const char *ref, con
     rc = m2j_wcmd(w->q, NULL, &e, "HSET", ck, "state", "pending", "invoice_id", invoice_id, "at", now, NULL);
     if (rc != M2J_OK) {
         m2j_step_from_rc(s, rc, &e, "mark credit pending");
-        free(invoice_id);
         return;
     }
     m2j_buf path = {0};
@@ -181,7 +129,330 @@ static void credit_locked(m2j_worker *w, json_object *memo, const char *ref, con
             m2j_wcmd(w->q, NULL, NULL, "DEL", ck, NULL);
     }
     m2j_jortt_response_clear(&pr);
+}
+
+typedef struct {
+    const char *ref;
+    char       *id;
+} find_ctx;
+
+static bool find_cb(json_object *item, void *ud)
+{
+    find_ctx *fc = ud;
+    const char *r = m2j_json_str(item, "reference");
+    const char *id = m2j_json_str(item, "id");
+    if (r && id && *id && strcmp(r, fc->ref) == 0) {
+        fc->id = strdup(id);
+        return false;
+    }
+    return true;
+}
+
+/* The original invoice's customer: from the order record (invoice_sync.c
+ * keeps it since the credit path needs it), else read once from Jortt and
+ * kept in the record for the next memo of the order. New string or NULL
+ * with s set. */
+static char *original_customer(m2j_worker *w, const char *ok, const char *recorded, const char *invoice_id,
+                               m2j_step *s)
+{
+    if (recorded && *recorded) {
+        if (!m2j_jortt_id_ok(recorded)) {
+            m2j_step_set(s, M2J_STEP_DEAD, "order record holds an invalid customer id");
+            return NULL;
+        }
+        return strdup(recorded);
+    }
+    m2j_buf path = {0};
+    m2j_buf_printf(&path, "%s/%s", M2J_PATH_INVOICES_LIST, invoice_id);
+    m2j_jortt_response r;
+    m2j_call_class cls;
+    m2j_err e;
+    char *out = NULL;
+    m2j_rc rc = m2j_jortt_call(&w->api, "GET", m2j_buf_str(&path), NULL, 0, NULL, &r, &cls, &e);
+    m2j_buf_free(&path);
+    if (rc != M2J_OK) {
+        m2j_step_from_rc(s, rc, &e, "read invoice");
+    } else if (cls != M2J_CLASS_SUCCESS) {
+        m2j_step_from_call(s, w, "read invoice", &r, cls);
+    } else {
+        const char *cid = r.json ? m2j_json_str(r.json, "data.customer_id") : NULL;
+        if (!cid || !m2j_jortt_id_ok(cid))
+            m2j_step_set(s, M2J_STEP_DEAD, "invoice %s has no usable customer_id to credit", invoice_id);
+        else {
+            out = strdup(cid);
+            /* Only a cache: failing to keep it costs one GET next time. */
+            m2j_wcmd(w->q, NULL, NULL, "HSET", ok, "customer_id", cid, NULL);
+        }
+    }
+    m2j_jortt_response_clear(&r);
+    return out;
+}
+
+/* A partial refund: POST /v3/invoices with the plan's negative lines and the
+ * original invoice's customer, exactly once like order invoices (a pending
+ * record is resolved by an exact reference search). */
+static void credit_partial(m2j_worker *w, const char *ck, const char *ok, const char *invoice_id,
+                           const char *recorded_customer, m2j_credit_plan *plan, bool pending, const char *lock,
+                           const char *token, m2j_step *s)
+{
+    m2j_err e;
+    m2j_rc rc;
+    if (pending) {
+        find_ctx fc = { plan->reference, NULL };
+        m2j_jortt_response lr;
+        m2j_call_class cls;
+        rc = m2j_jortt_list(&w->api, M2J_PATH_INVOICES_LIST, plan->reference, find_cb, &fc, &lr, &cls, &e);
+        if (rc != M2J_OK || cls != M2J_CLASS_SUCCESS) {
+            if (rc != M2J_OK)
+                m2j_step_from_rc(s, rc, &e, "search credit invoice");
+            else
+                m2j_step_from_call(s, w, "search credit invoice", &lr, cls);
+            m2j_jortt_response_clear(&lr);
+            free(fc.id);
+            return;
+        }
+        m2j_jortt_response_clear(&lr);
+        if (fc.id) {
+            if ((rc = record_credit(w, ck, fc.id, &e)) != M2J_OK) {
+                m2j_step_from_rc(s, rc, &e, "record credit");
+                free(fc.id);
+            } else {
+                m2j_step_set(s, M2J_STEP_DONE, "adopted credit invoice %s from an earlier attempt", fc.id);
+                s->result_id = fc.id;
+            }
+            return;
+        }
+    }
+    char *customer_id = original_customer(w, ok, recorded_customer, invoice_id, s);
+    if (!customer_id)
+        return;
+
+    rc = m2j_wlock_refresh(w->q, lock, token, w->cfg->worker.lock_ttl_seconds * 1000, &e);
+    if (rc != M2J_OK) {
+        if (rc == M2J_ERR_CONFLICT)
+            m2j_step_set(s, M2J_STEP_LOCKED, "credit lock expired before the credit POST; trying again");
+        else
+            m2j_step_from_rc(s, rc, &e, "credit lock");
+        free(customer_id);
+        return;
+    }
+    char now[32];
+    snprintf(now, sizeof now, "%lld", m2j_now_ms());
+    rc = m2j_wcmd(w->q, NULL, &e, "HSET", ck, "state", "pending", "invoice_id", invoice_id, "reference",
+                  plan->reference, "at", now, NULL);
+    if (rc != M2J_OK) {
+        m2j_step_from_rc(s, rc, &e, "mark credit pending");
+        free(customer_id);
+        return;
+    }
+    json_object *body = NULL;
+    if (json_object_deep_copy(plan->invoice, &body, NULL) != 0 ||
+        m2j_json_set_str(body, "customer_id", customer_id) != M2J_OK) {
+        if (body)
+            json_object_put(body);
+        m2j_step_set(s, M2J_STEP_RETRY, "out of memory building the credit invoice");
+        free(customer_id);
+        return;
+    }
+    free(customer_id);
+    m2j_jortt_response pr;
+    m2j_call_class cls;
+    rc = m2j_jortt_call(&w->api, "POST", M2J_PATH_INVOICES_CREATE, NULL, 0, body, &pr, &cls, &e);
+    json_object_put(body);
+    if (rc != M2J_OK) {
+        m2j_step_from_rc(s, rc, &e, "create credit invoice");
+    } else if (cls == M2J_CLASS_SUCCESS) {
+        const char *id = pr.json ? m2j_json_str(pr.json, "data.id") : NULL;
+        if (!id || !*id)
+            m2j_step_set(s, M2J_STEP_RETRY, "create credit invoice: HTTP %ld without data.id", pr.status);
+        else if ((rc = record_credit(w, ck, id, &e)) != M2J_OK)
+            m2j_step_from_rc(s, rc, &e, "record credit");
+        else {
+            m2j_step_set(s, M2J_STEP_DONE, "credited partially");
+            s->result_id = strdup(id);
+        }
+    } else {
+        m2j_step_from_call(s, w, "create credit invoice", &pr, cls);
+        if (s->kind == M2J_STEP_DEAD)
+            m2j_wcmd(w->q, NULL, NULL, "DEL", ck, NULL);
+    }
+    m2j_jortt_response_clear(&pr);
+}
+
+/* Reads the credit record: done -> SKIP set; else *pending. false = stop. */
+static bool credit_record(m2j_worker *w, const char *ck, bool *pending, m2j_step *s)
+{
+    m2j_err e;
+    redisReply *r = NULL;
+    m2j_rc rc = m2j_wcmd(w->q, &r, &e, "HGETALL", ck, NULL);
+    if (rc != M2J_OK) {
+        m2j_step_from_rc(s, rc, &e, "credit record");
+        return false;
+    }
+    const char *st = m2j_reply_field(r, "state");
+    *pending = st && strcmp(st, "pending") == 0;
+    if (st && strcmp(st, "done") == 0) {
+        const char *id = m2j_reply_field(r, "credit_invoice_id");
+        m2j_step_set(s, M2J_STEP_SKIP, "already credited as %s", id ? id : "?");
+        freeReplyObject(r);
+        return false;
+    }
+    freeReplyObject(r);
+    return true;
+}
+
+static void credit_locked(m2j_worker *w, json_object *memo, const char *ref, const char *ck, const char *memo_key,
+                          const char *lock, const char *token, m2j_step *s)
+{
+    m2j_err e;
+    redisReply *r = NULL;
+    bool pending = false;
+    if (!credit_record(w, ck, &pending, s))
+        return;
+
+    m2j_buf ok = {0};
+    m2j_wkey(w->q, &ok, "order:%s", ref);
+    m2j_rc rc = m2j_wcmd(w->q, &r, &e, "HGETALL", m2j_buf_str(&ok), NULL);
+    if (rc != M2J_OK) {
+        m2j_step_from_rc(s, rc, &e, "order record");
+        m2j_buf_free(&ok);
+        return;
+    }
+    const char *ost = m2j_reply_field(r, "state");
+    const char *inv = m2j_reply_field(r, "invoice_id");
+    if (!ost || strcmp(ost, "done") != 0 || !inv || !*inv) {
+        /* The order event may still be queued or retrying: wait for it with
+         * the normal back-off; after the last attempt this is the reason. */
+        m2j_step_set(s, M2J_STEP_RETRY, "order was never invoiced");
+        freeReplyObject(r);
+        m2j_buf_free(&ok);
+        return;
+    }
+    if (!m2j_jortt_id_ok(inv)) {
+        m2j_step_set(s, M2J_STEP_DEAD, "order record holds an invalid invoice id");
+        freeReplyObject(r);
+        m2j_buf_free(&ok);
+        return;
+    }
+    char *invoice_id = strdup(inv);
+    const char *gt = m2j_reply_field(r, "grand_total");
+    const char *rc_cust = m2j_reply_field(r, "customer_id");
+    char *customer = rc_cust ? strdup(rc_cust) : NULL;
+
+    /* The order for the plan: the one the sender included, else a stub of
+     * the invoiced total we recorded (decides "full" on totals alone). */
+    json_object *stub = NULL;
+    if (!m2j_json_path(memo, "order") && gt) {
+        stub = json_object_new_object();
+        if (stub)
+            m2j_json_set_str(stub, "grand_total", gt);
+    }
+    int legacy_full = is_full_refund(memo, gt, &e);
+    freeReplyObject(r);
+
+    m2j_credit_plan plan;
+    memset(&plan, 0, sizeof plan);
+    rc = m2j_creditmemo_plan(w->cfg, memo, stub, NULL, &plan, &e);
+    if (stub)
+        json_object_put(stub);
+    if (rc != M2J_OK) {
+        /* A memo that cannot be mapped line by line but refunds the whole
+         * order on its totals still has an exact credit: the whole invoice. */
+        if (legacy_full == 1 && rc != M2J_ERR_NOMEM)
+            credit_full(w, ck, invoice_id, pending, lock, token, s);
+        else
+            m2j_step_set(s, rc == M2J_ERR_NOMEM ? M2J_STEP_RETRY : M2J_STEP_DEAD, "credit memo %s: %s",
+                         memo_key, e.msg);
+    } else if (plan.full_refund || legacy_full == 1) {
+        credit_full(w, ck, invoice_id, pending, lock, token, s);
+    } else {
+        credit_partial(w, ck, m2j_buf_str(&ok), invoice_id, customer, &plan, pending, lock, token, s);
+        if (s->kind == M2J_STEP_DONE) {
+            m2j_money_format(plan.grand_total, s->totals[0]);
+            m2j_money_format(plan.total_incl, s->totals[1]);
+            m2j_money_format(plan.total_excl, s->totals[2]);
+        }
+    }
+    m2j_credit_plan_clear(&plan);
+    free(customer);
     free(invoice_id);
+    m2j_buf_free(&ok);
+}
+
+/* Under the order lock, so an invoice being created for the same order
+ * cannot slip past: either it is recorded done already or not at all. */
+static void cancel_locked(m2j_worker *w, const char *ref, const char *ck, const char *lock, const char *token,
+                          m2j_step *s)
+{
+    m2j_err e;
+    redisReply *r = NULL;
+    bool pending = false;
+    if (!credit_record(w, ck, &pending, s))
+        return;
+    m2j_buf ok = {0};
+    m2j_wkey(w->q, &ok, "order:%s", ref);
+    m2j_rc rc = m2j_wcmd(w->q, &r, &e, "HGETALL", m2j_buf_str(&ok), NULL);
+    m2j_buf_free(&ok);
+    if (rc != M2J_OK) {
+        m2j_step_from_rc(s, rc, &e, "order record");
+        return;
+    }
+    const char *ost = m2j_reply_field(r, "state");
+    const char *inv = m2j_reply_field(r, "invoice_id");
+    if (ost && strcmp(ost, "pending") == 0) {
+        /* An invoice POST with an unknown outcome: crediting nothing could
+         * leave an invoice standing; let the order's own retry settle it. */
+        m2j_step_set(s, M2J_STEP_RETRY, "cancelled; the order's invoice has an unknown outcome");
+    } else if (!ost || strcmp(ost, "done") != 0 || !inv || !*inv) {
+        m2j_step_set(s, M2J_STEP_SKIP, "cancelled; the order was never invoiced");
+    } else if (!m2j_jortt_id_ok(inv)) {
+        m2j_step_set(s, M2J_STEP_DEAD, "order record holds an invalid invoice id");
+    } else {
+        char *invoice_id = strdup(inv);
+        freeReplyObject(r);
+        r = NULL;
+        credit_full(w, ck, invoice_id, pending, lock, token, s);
+        free(invoice_id);
+    }
+    if (r)
+        freeReplyObject(r);
+}
+
+void m2j_credit_cancelled_order(m2j_worker *w, const char *ref, m2j_step *s)
+{
+    if (!w->cfg->orders.credit_on_cancel) {
+        m2j_step_set(s, M2J_STEP_SKIP, "cancelled; orders.credit_on_cancel is off");
+        return;
+    }
+    if (!ref || !*ref) {
+        m2j_step_set(s, M2J_STEP_DEAD, "cancelled order without increment_id");
+        return;
+    }
+    m2j_buf ck = {0}, lock = {0};
+    char token[33];
+    m2j_err e;
+    if (m2j_wkey(w->q, &ck, "credit:cancel:%s", ref) || m2j_buf_printf(&lock, "order:%s", ref) ||
+        m2j_random_hex(token) != M2J_OK) {
+        m2j_step_set(s, M2J_STEP_RETRY, "out of memory");
+        goto out;
+    }
+    m2j_rc rc = m2j_lock_acquire(w->q, lock.data, token, w->cfg->worker.lock_ttl_seconds * 1000, &e);
+    if (rc == M2J_ERR_CONFLICT) {
+        m2j_step_set(s, M2J_STEP_LOCKED, "order is being handled by another worker");
+        goto out;
+    }
+    if (rc != M2J_OK) {
+        m2j_step_from_rc(s, rc, &e, "order lock");
+        goto out;
+    }
+    s->kind = M2J_STEP_CONTINUE;
+    cancel_locked(w, ref, ck.data, lock.data, token, s);
+    if (s->kind == M2J_STEP_DONE)
+        m2j_step_set(s, M2J_STEP_DONE, "cancelled; credited the invoice");
+    m2j_lock_release(w->q, lock.data, token, NULL);
+out:
+    m2j_buf_free(&ck);
+    m2j_buf_free(&lock);
 }
 
 void m2j_credit_memo(m2j_worker *w, json_object *memo, char **ref_out, m2j_step *s)

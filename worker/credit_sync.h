@@ -1,23 +1,34 @@
 /* credit_sync.h: a Magento credit memo to a Jortt credit invoice, exactly
  * once, for orders m2jortt invoiced.
  *
- * Only full refunds are supported: a memo whose grand_total (or
- * base_grand_total) equals the invoiced order's total becomes
- * POST /invoices/{invoice_id}/credit (Jortt credits the whole invoice).
- * A partial refund has no Jortt counterpart without a mapping of the refunded
- * lines (planned): it is dead-lettered with a reason saying so, never
- * guessed. A memo for an order not invoiced (yet) is retried with the normal
- * back-off (the order event may still be on its way) and finally dead.
+ * A memo is planned line by line (common/creditmemo_mapping.h). A full
+ * refund becomes POST /invoices/{invoice_id}/credit (Jortt credits the whole
+ * invoice, linked by credited_invoice_id). A partial refund becomes its own
+ * invoice, POST /v3/invoices with the refunded rows, shipping and
+ * adjustments as negative lines, for the original invoice's customer
+ * (customer_id of the order record, else read once from the invoice), its
+ * total exactly -grand_total of the memo. A memo that does not add up is
+ * dead-lettered with the reason, never guessed. A memo for an order not
+ * invoiced (yet) is retried with the normal back-off (the order event may
+ * still be on its way) and finally dead.
  *
  * Exactly once, like invoices, under P:lock:credit:<memo key>:
  * P:credit:<memo key> state pending before the POST, done + credit_invoice_id
- * after. A pending record (outcome unknown) is resolved by reading the
- * original invoice: its credit_invoice_ids shows whether the credit exists. */
+ * after. A pending record (outcome unknown) is resolved for a full credit by
+ * the original invoice's credit_invoice_ids, for a partial one by an exact
+ * match of the plan's reference in GET /invoices?query=<reference>.
+ *
+ * A cancelled order (orders.credit_on_cancel) that was invoiced is credited
+ * whole once, under the order lock, record P:credit:cancel:<ref>. */
 #ifndef M2J_CREDIT_SYNC_H
 #define M2J_CREDIT_SYNC_H
 
 #include "worker_ctx.h"
 
 void m2j_credit_memo(m2j_worker *w, json_object *memo, char **ref_out, m2j_step *s);
+/* An order event whose order Magento cancelled (m2j_order_is_cancelled);
+ * ref: its increment_id. Skips with a reason when credit_on_cancel is off or
+ * the order was never invoiced. */
+void m2j_credit_cancelled_order(m2j_worker *w, const char *ref, m2j_step *s);
 
 #endif

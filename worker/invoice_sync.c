@@ -1,5 +1,7 @@
 /* invoice_sync.c: see invoice_sync.h. */
 #include "invoice_sync.h"
+#include "credit_sync.h"
+#include "creditmemo_mapping.h"
 #include "crypto_util.h"
 #include "customer_sync.h"
 #include "json_util.h"
@@ -30,16 +32,17 @@ static bool find_cb(json_object *item, void *ud)
     return true;
 }
 
-/* grand_total (beyond the fields queue.h lists) lets a later credit memo
- * tell a full refund from a partial one without asking Jortt. */
+/* grand_total and customer_id (beyond the fields queue.h lists) let a later
+ * credit memo tell a full refund from a partial one, and address a partial
+ * credit invoice to the same customer, without asking Jortt. */
 static m2j_rc record_done(m2j_worker *w, const char *ok, const char *invoice_id, m2j_money grand_total,
-                          m2j_err *e)
+                          const char *customer_id, m2j_err *e)
 {
     char now[32], gt[M2J_MONEY_STRLEN];
     snprintf(now, sizeof now, "%lld", m2j_now_ms());
     m2j_money_format(grand_total, gt);
     return m2j_wcmd(w->q, NULL, e, "HSET", ok, "state", "done", "invoice_id", invoice_id, "at", now,
-                    "grand_total", gt, NULL);
+                    "grand_total", gt, "customer_id", customer_id ? customer_id : "", NULL);
 }
 
 /* Jortt does not know the customer id we sent: a customer deleted in Jortt
@@ -113,7 +116,7 @@ static void invoice_locked(m2j_worker *w, const char *event_id, m2j_invoice_plan
             }
             m2j_jortt_response_clear(&lr);
             if (fc.id) {
-                rc = record_done(w, ok, fc.id, plan->grand_total, &e);
+                rc = record_done(w, ok, fc.id, plan->grand_total, customer_id, &e);
                 if (rc != M2J_OK) {
                     m2j_step_from_rc(s, rc, &e, "record invoice");
                     free(fc.id);
@@ -165,7 +168,7 @@ static void invoice_locked(m2j_worker *w, const char *event_id, m2j_invoice_plan
             const char *id = pr.json ? m2j_json_str(pr.json, "data.id") : NULL;
             if (!id || !*id) {
                 m2j_step_set(s, M2J_STEP_RETRY, "create invoice: HTTP %ld without data.id", pr.status);
-            } else if ((rc = record_done(w, ok, id, plan->grand_total, &e)) != M2J_OK) {
+            } else if ((rc = record_done(w, ok, id, plan->grand_total, customer_id, &e)) != M2J_OK) {
                 /* Created but not recorded: the pending mark makes the next
                  * attempt find it by reference. */
                 m2j_step_from_rc(s, rc, &e, "record invoice");
@@ -204,6 +207,12 @@ void m2j_invoice_order(m2j_worker *w, const char *event_id, json_object *order, 
 {
     const char *inc = m2j_json_str(order, "increment_id");
     *ref_out = inc ? strdup(inc) : NULL;
+    /* Before planning: the plan would skip "canceled" as a status not in
+     * orders.statuses, but a cancelled invoiced order needs its credit. */
+    if (m2j_order_is_cancelled(order)) {
+        m2j_credit_cancelled_order(w, inc, s);
+        return;
+    }
     m2j_order_action action;
     m2j_buf skip = {0};
     m2j_invoice_plan plan;
