@@ -250,6 +250,52 @@ START_TEST(partial_refund_exact)
 }
 END_TEST
 
+static long long endpoint_calls(const char *key)
+{
+    json_object *st = h_double_state(E), *c = NULL, *by = NULL, *v = NULL;
+    long long n = 0;
+    if (st && json_object_object_get_ex(st, "calls", &c) && json_object_object_get_ex(c, "by_endpoint", &by) &&
+        json_object_object_get_ex(by, key, &v))
+        n = json_object_get_int64(v);
+    json_object_put(st);
+    return n;
+}
+
+/* An order record from before customer_id was kept: the customer is read
+ * once from the original invoice (GET /invoices/{id}), then kept; and the
+ * answer of the credit POST is lost: the retry finds the credit invoice by
+ * its reference instead of posting a second one. */
+START_TEST(partial_refund_old_record_and_lost_answer)
+{
+    E = h_env_up("cc-partial-old", "{\"orders\":{" FIXTURE_ORDERS "}}", 1);
+    invoice_order(PARTIAL_FIXTURE, "100000103", "evt-o-103");
+    redisReply *r = h_redis_cmd(E, "HDEL %s:order:100000103 customer_id", E->prefix);
+    H_ASSERT(E, r && r->type == REDIS_REPLY_INTEGER && r->integer == 1, "order record had no customer_id");
+    freeReplyObject(r);
+    H_ASSERT(E, h_double_faults(E, "{\"match\":\"POST /v3/invoices\",\"drop_after_apply\":1}") == 200, "faults");
+    char *memo = fixture_part(PARTIAL_FIXTURE, "memo", NULL, NULL, NULL, NULL);
+    post_memo(memo, "evt-m-103-lost");
+    h_invoices_arg one = { "100000103-CM200000103", 1 };
+    H_WAIT(E, 20000, h_pred_invoices, &one, "partial refund not credited");
+    drained();
+    json_object *st = h_double_state(E);
+    json_object *credit = h_state_invoice(st, "100000103-CM200000103");
+    H_ASSERT(E, h_state_invoices(st, NULL) == 2, "want 2 invoices, have %d", h_state_invoices(st, NULL));
+    assert_credit_total(credit, "-38.31");
+    json_object_put(st);
+    H_ASSERT(E, endpoint_calls("GET /invoices/{id}") == 1, "want one GET of the original invoice, have %lld",
+             endpoint_calls("GET /invoices/{id}"));
+    r = h_redis_cmd(E, "HGET %s:order:100000103 customer_id", E->prefix);
+    H_ASSERT(E, r && r->type == REDIS_REPLY_STRING && r->len > 0, "customer_id not kept in the order record");
+    freeReplyObject(r);
+    r = h_redis_cmd(E, "HGET %s:credit:7103 state", E->prefix);
+    H_ASSERT(E, r && r->type == REDIS_REPLY_STRING && strcmp(r->str, "done") == 0, "credit record not done");
+    freeReplyObject(r);
+    H_ASSERT(E, stat_of("failed") == 0, "failed events");
+    free(memo);
+}
+END_TEST
+
 /* (c) a memo for an order never invoiced: retried, then dead with reason. */
 START_TEST(refund_never_invoiced_dead)
 {
@@ -372,6 +418,7 @@ int main(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, full_refund_once);
     tcase_add_test(tc, partial_refund_exact);
+    tcase_add_test(tc, partial_refund_old_record_and_lost_answer);
     tcase_add_test(tc, refund_never_invoiced_dead);
     tcase_add_test(tc, customer_email_change);
     tcase_add_test(tc, customer_sync_off);
