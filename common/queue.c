@@ -777,18 +777,6 @@ m2j_rc m2j_queue_promote_due(m2j_queue *q, long long now, long limit, long *move
 
 /* ---- admin ---- */
 
-static m2j_rc cmd_int(m2j_queue *q, int argc, const char **argv, long long *out, m2j_err *err)
-{
-    redisReply *r;
-    *out = 0;
-    m2j_rc rc = q_cmd(q, argc, argv, &r, err);
-    if (rc != M2J_OK)
-        return rc;
-    if (r->type == REDIS_REPLY_INTEGER)
-        *out = r->integer;
-    freeReplyObject(r);
-    return M2J_OK;
-}
 
 static long long parse_ll(const char *s)
 {
@@ -800,49 +788,53 @@ static long long parse_ll(const char *s)
     return errno || end == s ? 0 : v;
 }
 
+/* One snapshot of the queue's state. A job moves between the stream, the
+ * pending list and the retry set inside single scripts; reading those with
+ * separate commands could see it in none of them and report an empty queue
+ * while an event is still live. One script reads them all atomically.
+ * KEYS: stream, retry zset, dead index, stats hash.
+ * Reply: {xlen, pending, retries, dead, {stats hash}, {TIME}, oldest id|false} */
+static const char *const STATS_SCRIPT =
+    "local xlen = redis.call('XLEN', KEYS[1])\n"
+    "local pending = 0\n"
+    "local p = redis.pcall('XPENDING', KEYS[1], ARGV[1])\n"
+    "if type(p) == 'table' and p.err == nil then pending = p[1] end\n"
+    "local oldest = false\n"
+    "local o = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 1)\n"
+    "if #o == 1 then oldest = o[1][1] end\n"
+    "return {xlen, pending, redis.call('ZCARD', KEYS[2]), redis.call('ZCARD', KEYS[3]),\n"
+    "        redis.call('HGETALL', KEYS[4]), redis.call('TIME'), oldest}\n";
+
 m2j_rc m2j_queue_stats_get(m2j_queue *q, m2j_queue_stats *out, m2j_err *err)
 {
     memset(out, 0, sizeof *out);
-    long long xlen;
     redisReply *r;
     m2j_rc rc;
+    long long now_s = 0, now = 0;
     {
-        const char *argv[] = { "XLEN", q->k_stream };
-        if ((rc = cmd_int(q, 2, argv, &xlen, err)) != M2J_OK)
+        const char *keys[4] = { q->k_stream, q->k_retry, q->k_dead_index, q->k_stats };
+        const char *args[1] = { M2J_GROUP };
+        if ((rc = q_eval(q, STATS_SCRIPT, 4, keys, 1, args, &r, err)) != M2J_OK)
             return rc;
-    }
-    {
-        const char *argv[] = { "XPENDING", q->k_stream, M2J_GROUP };
-        m2j_err e;
-        rc = q_cmd(q, 3, argv, &r, &e);
-        if (rc == M2J_OK) {
-            if (r->type == REDIS_REPLY_ARRAY && r->elements >= 1 && r->element[0]->type == REDIS_REPLY_INTEGER)
-                out->in_progress = r->element[0]->integer;
+        if (r->type != REDIS_REPLY_ARRAY || r->elements != 7 ||
+            r->element[0]->type != REDIS_REPLY_INTEGER || r->element[1]->type != REDIS_REPLY_INTEGER ||
+            r->element[2]->type != REDIS_REPLY_INTEGER || r->element[3]->type != REDIS_REPLY_INTEGER ||
+            r->element[4]->type != REDIS_REPLY_ARRAY || r->element[5]->type != REDIS_REPLY_ARRAY ||
+            r->element[5]->elements != 2) {
             freeReplyObject(r);
-        } else if (!(rc == M2J_ERR_INVALID && strstr(e.msg, "NOGROUP"))) {
-            return m2j_fail(err, rc, "%s", e.msg);
+            return m2j_fail(err, M2J_ERR_INTERNAL, "stats script: unexpected reply");
         }
-    }
-    /* Acknowledged entries are deleted at once, so whatever is in the stream
-     * and not pending has not been delivered yet. */
-    out->queued = xlen > out->in_progress ? xlen - out->in_progress : 0;
-    {
-        const char *argv[] = { "ZCARD", q->k_retry };
-        if ((rc = cmd_int(q, 2, argv, &out->scheduled_retries, err)) != M2J_OK)
-            return rc;
-    }
-    {
-        const char *argv[] = { "ZCARD", q->k_dead_index };
-        if ((rc = cmd_int(q, 2, argv, &out->failed, err)) != M2J_OK)
-            return rc;
-    }
-    {
-        const char *argv[] = { "HGETALL", q->k_stats };
-        if ((rc = q_cmd(q, 2, argv, &r, err)) != M2J_OK)
-            return rc;
-        for (size_t i = 0; r->type == REDIS_REPLY_ARRAY && i + 1 < r->elements; i += 2) {
-            const char *f = r->element[i]->str;
-            long long v = parse_ll(r->element[i + 1]->str);
+        long long xlen = r->element[0]->integer;
+        out->in_progress = r->element[1]->integer;
+        /* Acknowledged entries are deleted at once, so whatever is in the
+         * stream and not pending has not been delivered yet. */
+        out->queued = xlen > out->in_progress ? xlen - out->in_progress : 0;
+        out->scheduled_retries = r->element[2]->integer;
+        out->failed = r->element[3]->integer;
+        const redisReply *h = r->element[4];
+        for (size_t i = 0; i + 1 < h->elements; i += 2) {
+            const char *f = h->element[i]->str;
+            long long v = parse_ll(h->element[i + 1]->str);
             if (!f)
                 continue;
             if (!strcmp(f, "processed")) out->processed = v;
@@ -852,26 +844,11 @@ m2j_rc m2j_queue_stats_get(m2j_queue *q, m2j_queue_stats *out, m2j_err *err)
             else if (!strcmp(f, "retried")) out->retried = v;
             else if (!strcmp(f, "replayed")) out->replayed = v;
         }
-        freeReplyObject(r);
-    }
-    /* Redis's clock, not ours: the CLI may run on another host. */
-    long long now_s = 0, now = 0;
-    {
-        const char *argv[] = { "TIME" };
-        if ((rc = q_cmd(q, 1, argv, &r, err)) != M2J_OK)
-            return rc;
-        if (r->type == REDIS_REPLY_ARRAY && r->elements == 2) {
-            now_s = parse_ll(r->element[0]->str);
-            now = now_s * 1000 + parse_ll(r->element[1]->str) / 1000;
-        }
-        freeReplyObject(r);
-    }
-    {
-        const char *argv[] = { "XRANGE", q->k_stream, "-", "+", "COUNT", "1" };
-        if ((rc = q_cmd(q, 6, argv, &r, err)) != M2J_OK)
-            return rc;
-        if (r->type == REDIS_REPLY_ARRAY && r->elements == 1 && is_entry(r->element[0])) {
-            long long t = parse_ll(r->element[0]->element[0]->str); /* "<ms>-<seq>" */
+        /* Redis's clock, not ours: the CLI may run on another host. */
+        now_s = parse_ll(r->element[5]->element[0]->str);
+        now = now_s * 1000 + parse_ll(r->element[5]->element[1]->str) / 1000;
+        if (r->element[6]->type == REDIS_REPLY_STRING) {
+            long long t = parse_ll(r->element[6]->str); /* "<ms>-<seq>" */
             out->oldest_age_ms = now > t ? now - t : 0;
         }
         freeReplyObject(r);
