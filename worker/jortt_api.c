@@ -78,6 +78,10 @@ m2j_rc m2j_jortt_call(m2j_jortt_api *a, const char *method, const char *path, co
 {
     memset(resp, 0, sizeof *resp);
     resp->retry_after_s = -1;
+    if (a->grace_over && a->grace_over(a->grace_ud)) {
+        *cls = M2J_CLASS_OUTAGE;
+        return m2j_fail(err, M2J_ERR_CONFLICT, "shutdown grace exceeded");
+    }
     *cls = M2J_CLASS_OUTAGE;
     m2j_buf url = {0}, tok = {0};
     m2j_rc rc = m2j_jortt_url(a->cfg->jortt.api_url, path, query, page, &url);
@@ -124,7 +128,10 @@ m2j_rc m2j_jortt_call(m2j_jortt_api *a, const char *method, const char *path, co
             *cls = M2J_CLASS_TRANSIENT; /* a fresh token was refused too */
         if (resp->transport == M2J_TRANSPORT_RESPONSE && resp->status == 429)
             m2j_ratelimit_pause(a->q, resp->retry_after_s, NULL);
-        account(a, *cls);
+        /* A transfer we aborted ourselves (shutdown grace) says nothing
+         * about Jortt's health: keep it away from the breaker. */
+        if (!(resp->transport != M2J_TRANSPORT_RESPONSE && a->grace_over && a->grace_over(a->grace_ud)))
+            account(a, *cls);
         break;
     }
 out:

@@ -27,6 +27,10 @@ typedef struct {
     m2j_jortt_client            *http;
     const volatile sig_atomic_t *stop;  /* shutdown requested (may be NULL) */
     long   calls;            /* HTTP requests this worker made (API + token) */
+    /* Shutdown grace exceeded (may be NULL): no new call is started, the
+     * job in hand is released (worker/main.c). */
+    bool (*grace_over)(void *ud);
+    void  *grace_ud;
     /* Set by the last call that was an outage and found the breaker open. */
     bool      breaker_open;
     long long breaker_until_ms;

@@ -20,6 +20,8 @@ struct m2j_jortt_client {
     CURL  *curl;
     long   timeout_s;
     long   calls;
+    bool (*abort_fn)(void *ud);
+    void  *abort_ud;
 };
 
 typedef struct {
@@ -73,6 +75,19 @@ void m2j_jortt_client_free(m2j_jortt_client *c)
 long m2j_jortt_client_calls(const m2j_jortt_client *c)
 {
     return c ? c->calls : 0;
+}
+
+void m2j_jortt_client_set_abort(m2j_jortt_client *c, bool (*fn)(void *ud), void *ud)
+{
+    c->abort_fn = fn;
+    c->abort_ud = ud;
+}
+
+static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
+{
+    (void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+    m2j_jortt_client *c = ud;
+    return c->abort_fn && c->abort_fn(c->abort_ud) ? 1 : 0;
 }
 
 static size_t on_body(char *ptr, size_t size, size_t nmemb, void *ud)
@@ -165,6 +180,9 @@ static m2j_rc perform(m2j_jortt_client *c, transfer *t, struct curl_slist *hdrs,
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt(h, CURLOPT_USERAGENT, "m2jortt/1");
+    curl_easy_setopt(h, CURLOPT_NOPROGRESS, c->abort_fn ? 0L : 1L);
+    curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+    curl_easy_setopt(h, CURLOPT_XFERINFODATA, c);
 
     c->calls++;
     CURLcode cc = curl_easy_perform(h);

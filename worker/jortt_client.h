@@ -45,6 +45,12 @@ m2j_rc m2j_jortt_client_new(long timeout_seconds, m2j_jortt_client **out, m2j_er
 void   m2j_jortt_client_free(m2j_jortt_client *c);
 /* HTTP requests sent by this client since it was created (for logs). */
 long   m2j_jortt_client_calls(const m2j_jortt_client *c);
+/* Transfers in progress are aborted as soon as fn(ud) returns true (curl
+ * asks about once a second and whenever data moves): a shutdown past its
+ * grace. An aborted transfer is reported like any failure after the request
+ * may have gone out (transport UNKNOWN unless nothing was sent), which the
+ * exactly-once protocol already resolves. fn NULL: never abort. */
+void   m2j_jortt_client_set_abort(m2j_jortt_client *c, bool (*fn)(void *ud), void *ud);
 
 /* One request. method "GET"|"POST"|"PUT"|"DELETE"; bearer may be NULL;
  * json_body (borrowed) is sent as application/json when not NULL.

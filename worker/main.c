@@ -5,7 +5,9 @@
  *   m2jortt-worker --config FILE [--consumer NAME] [--once]
  *
  * --once processes until the queue has nothing to hand out, then exits
- * (tests). SIGTERM/SIGINT: stop taking, finish the job in hand, exit 0. */
+ * (tests). SIGTERM/SIGINT: stop taking, finish the job in hand, exit 0; a
+ * job still running worker.shutdown_grace_seconds after the signal is cut
+ * short (its Jortt call aborted) and released back to the stream. */
 #include "breaker.h"
 #include "config.h"
 #include "crypto_util.h"
@@ -22,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define RECONNECT_MIN_MS   100
@@ -32,11 +35,32 @@
 #define BREAKER_POLL_MS    500
 
 static volatile sig_atomic_t g_stop = 0;
+/* CLOCK_MONOTONIC seconds of the first stop signal: the grace is counted in
+ * whole seconds because only an int can be written from a signal handler. */
+static volatile sig_atomic_t g_stop_at_s = 0;
+static long g_grace_s = 30;
+
+static long mono_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long)ts.tv_sec;
+}
 
 static void on_signal(int sig)
 {
     (void)sig;
+    if (!g_stop)
+        g_stop_at_s = (sig_atomic_t)mono_s(); /* clock_gettime is async-signal-safe */
     g_stop = 1;
+}
+
+/* worker.shutdown_grace_seconds after SIGTERM/SIGINT the job in hand is cut
+ * short (transfer aborted, no new call) and released to the stream. */
+static bool grace_over(void *ud)
+{
+    (void)ud;
+    return g_stop && mono_s() - (long)g_stop_at_s >= g_grace_s;
 }
 
 static void usage(FILE *f)
@@ -282,6 +306,9 @@ int main(int argc, char **argv)
     w.api.q = q;
     w.api.http = http;
     w.api.stop = &g_stop;
+    g_grace_s = cfg->worker.shutdown_grace_seconds;
+    w.api.grace_over = grace_over;
+    m2j_jortt_client_set_abort(http, grace_over, NULL);
 
     if (check_ledger_accounts(&w)) {
         m2j_log(M2J_LOG_ERROR, "configuration error: unknown ledger account(s); exiting", NULL);

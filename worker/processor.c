@@ -202,6 +202,18 @@ m2j_rc m2j_process_job(m2j_worker *w, m2j_job *job, m2j_err *err)
      * once rather than park it in the retry schedule. */
     if (s.kind == M2J_STEP_DEFER && w->stop && *w->stop && w->api.calls == calls0)
         s.kind = M2J_STEP_RELEASE;
+    /* Past worker.shutdown_grace_seconds the job in hand was cut short
+     * (calls refused or aborted): back to the stream without counting an
+     * attempt. Whatever was sent left its pending record, so the next worker
+     * searches before posting again. A finished outcome stands. */
+    if ((s.kind == M2J_STEP_RETRY || s.kind == M2J_STEP_DEFER || s.kind == M2J_STEP_LOCKED) &&
+        w->api.grace_over && w->api.grace_over(w->api.grace_ud)) {
+        m2j_buf why = {0};
+        m2j_buf_printf(&why, "shutdown grace exceeded: %s", m2j_buf_str(&s.reason));
+        m2j_buf_free(&s.reason);
+        s.reason = why;
+        s.kind = M2J_STEP_RELEASE;
+    }
 
     long long attempts = 0;
     m2j_err e;
