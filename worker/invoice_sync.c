@@ -32,16 +32,18 @@ static bool find_cb(json_object *item, void *ud)
     return true;
 }
 
-/* grand_total and customer_id (beyond the fields queue.h lists) let a later
+/* event_id is the event that completed the invoice: a later delivery of that
+ * same event (after a takeover) then counts as processed, any other as a
+ * skipped redelivery. grand_total and customer_id (beyond the fields queue.h lists) let a later
  * credit memo tell a full refund from a partial one, and address a partial
  * credit invoice to the same customer, without asking Jortt. */
-static m2j_rc record_done(m2j_worker *w, const char *ok, const char *invoice_id, m2j_money grand_total,
-                          const char *customer_id, m2j_err *e)
+static m2j_rc record_done(m2j_worker *w, const char *ok, const char *event_id, const char *invoice_id,
+                          m2j_money grand_total, const char *customer_id, m2j_err *e)
 {
     char now[32], gt[M2J_MONEY_STRLEN];
     snprintf(now, sizeof now, "%lld", m2j_now_ms());
     m2j_money_format(grand_total, gt);
-    return m2j_wcmd(w->q, NULL, e, "HSET", ok, "state", "done", "invoice_id", invoice_id, "at", now,
+    return m2j_wcmd(w->q, NULL, e, "HSET", ok, "state", "done", "invoice_id", invoice_id, "at", now, "event_id", event_id,
                     "grand_total", gt, "customer_id", customer_id ? customer_id : "", NULL);
 }
 
@@ -80,7 +82,16 @@ static void invoice_locked(m2j_worker *w, const char *event_id, m2j_invoice_plan
     const char *inv = m2j_reply_field(r, "invoice_id");
     bool pending = st && strcmp(st, "pending") == 0;
     if (st && strcmp(st, "done") == 0) {
-        m2j_step_set(s, M2J_STEP_SKIP, "already invoiced as %s", inv ? inv : "?");
+        /* The invoice was made for THIS event by an earlier delivery of it
+         * (a worker that died or was taken over after recording the invoice
+         * but before recording the queue outcome): the event did its work,
+         * so it counts as processed, not as a skipped redelivery. */
+        const char *by = m2j_reply_field(r, "event_id");
+        if (by && strcmp(by, event_id) == 0)
+            m2j_step_set(s, M2J_STEP_DONE, "invoiced as %s (by an earlier delivery of this event)",
+                         inv ? inv : "?");
+        else
+            m2j_step_set(s, M2J_STEP_SKIP, "already invoiced as %s", inv ? inv : "?");
         freeReplyObject(r);
         return;
     }
@@ -116,7 +127,7 @@ static void invoice_locked(m2j_worker *w, const char *event_id, m2j_invoice_plan
             }
             m2j_jortt_response_clear(&lr);
             if (fc.id) {
-                rc = record_done(w, ok, fc.id, plan->grand_total, customer_id, &e);
+                rc = record_done(w, ok, event_id, fc.id, plan->grand_total, customer_id, &e);
                 if (rc != M2J_OK) {
                     m2j_step_from_rc(s, rc, &e, "record invoice");
                     free(fc.id);
@@ -168,7 +179,7 @@ static void invoice_locked(m2j_worker *w, const char *event_id, m2j_invoice_plan
             const char *id = pr.json ? m2j_json_str(pr.json, "data.id") : NULL;
             if (!id || !*id) {
                 m2j_step_set(s, M2J_STEP_RETRY, "create invoice: HTTP %ld without data.id", pr.status);
-            } else if ((rc = record_done(w, ok, id, plan->grand_total, customer_id, &e)) != M2J_OK) {
+            } else if ((rc = record_done(w, ok, event_id, id, plan->grand_total, customer_id, &e)) != M2J_OK) {
                 /* Created but not recorded: the pending mark makes the next
                  * attempt find it by reference. */
                 m2j_step_from_rc(s, rc, &e, "record invoice");
