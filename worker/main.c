@@ -338,6 +338,7 @@ int main(int argc, char **argv)
                 redis_failed(&cs, "heartbeat", &e);
                 continue;
             }
+            redis_ok(&cs);
             last_beat = now;
         }
         if (now - last_promote >= PROMOTE_EVERY_MS) {
@@ -345,9 +346,12 @@ int main(int argc, char **argv)
                 redis_failed(&cs, "promote", &e);
                 continue;
             }
+            redis_ok(&cs);
             last_promote = now;
         }
-        redis_ok(&cs);
+        /* redis_ok only follows a call that really reached Redis: declaring
+         * it back on an idle turn made an outage log up/down ten times a
+         * second and kept the back-off from ever growing. */
         if (breaker_gate(&w, &cs, &breaker_was_open))
             continue;
 
@@ -355,6 +359,8 @@ int main(int argc, char **argv)
         memset(&job, 0, sizeof job);
         rc = m2j_queue_take(q, consumer, cfg->worker.block_ms,
                             cfg->worker.visibility_timeout_seconds * 1000, &job, &e);
+        if (rc == M2J_OK || rc == M2J_ERR_EMPTY)
+            redis_ok(&cs);
         if (rc == M2J_ERR_EMPTY) {
             if (once)
                 break;
