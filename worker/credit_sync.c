@@ -404,7 +404,18 @@ static void cancel_locked(m2j_worker *w, const char *ref, const char *ck, const 
          * leave an invoice standing; let the order's own retry settle it. */
         m2j_step_set(s, M2J_STEP_RETRY, "cancelled; the order's invoice has an unknown outcome");
     } else if (!ost || strcmp(ost, "done") != 0 || !inv || !*inv) {
-        m2j_step_set(s, M2J_STEP_SKIP, "cancelled; the order was never invoiced");
+        /* Mark it, so an earlier event of the order still waiting for a
+         * retry cannot invoice a cancelled order afterwards. */
+        char now[32];
+        snprintf(now, sizeof now, "%lld", m2j_now_ms());
+        m2j_buf ok2 = {0};
+        m2j_wkey(w->q, &ok2, "order:%s", ref);
+        rc = m2j_wcmd(w->q, NULL, &e, "HSET", m2j_buf_str(&ok2), "state", "cancelled", "at", now, NULL);
+        m2j_buf_free(&ok2);
+        if (rc != M2J_OK)
+            m2j_step_from_rc(s, rc, &e, "mark order cancelled");
+        else
+            m2j_step_set(s, M2J_STEP_SKIP, "cancelled; the order was never invoiced");
     } else if (!m2j_jortt_id_ok(inv)) {
         m2j_step_set(s, M2J_STEP_DEAD, "order record holds an invalid invoice id");
     } else {

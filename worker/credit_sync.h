@@ -19,7 +19,9 @@
  * match of the plan's reference in GET /invoices?query=<reference>.
  *
  * A cancelled order (orders.credit_on_cancel) that was invoiced is credited
- * whole once, under the order lock, record P:credit:cancel:<ref>. */
+ * whole once, under the order lock, record P:credit:cancel:<ref>; one not
+ * invoiced gets P:order:<ref> state "cancelled", so an older event of the
+ * order retried later does not invoice it. */
 #ifndef M2J_CREDIT_SYNC_H
 #define M2J_CREDIT_SYNC_H
 

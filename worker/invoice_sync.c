@@ -95,6 +95,13 @@ static void invoice_locked(m2j_worker *w, const char *event_id, m2j_invoice_plan
         freeReplyObject(r);
         return;
     }
+    if (st && strcmp(st, "cancelled") == 0) {
+        /* credit_sync.c marked it: Magento cancelled the order before we
+         * invoiced it (this event was older, or retried). */
+        m2j_step_set(s, M2J_STEP_SKIP, "order was cancelled before it was invoiced");
+        freeReplyObject(r);
+        return;
+    }
     freeReplyObject(r);
 
     char *customer_id = NULL;

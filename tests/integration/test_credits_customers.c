@@ -398,6 +398,21 @@ START_TEST(cancel_credits_once)
 }
 END_TEST
 
+/* credit_on_cancel: a cancel that overtakes the order's invoicing event
+ * (retried, or older and later in the queue) leaves nothing to invoice. */
+START_TEST(cancel_before_invoice_blocks_it)
+{
+    E = h_env_up("cc-cancel-first", "{\"orders\":{" FIXTURE_ORDERS ",\"credit_on_cancel\":true}}", 1);
+    post_order(PARTIAL_FIXTURE, "evt-o-e1", "canceled");
+    drained();
+    post_order(PARTIAL_FIXTURE, "evt-o-e2", "processing");
+    drained();
+    H_ASSERT(E, h_count_invoices(E, NULL) == 0, "a cancelled order was invoiced");
+    H_ASSERT(E, stat_of("skipped") == 2, "want both events skipped, have %lld", stat_of("skipped"));
+    H_ASSERT(E, stat_of("failed") == 0, "failed events");
+}
+END_TEST
+
 /* credit_on_cancel off (the default): skipped, nothing credited. */
 START_TEST(cancel_flag_off_skips)
 {
@@ -423,6 +438,7 @@ int main(void)
     tcase_add_test(tc, customer_email_change);
     tcase_add_test(tc, customer_sync_off);
     tcase_add_test(tc, cancel_credits_once);
+    tcase_add_test(tc, cancel_before_invoice_blocks_it);
     tcase_add_test(tc, cancel_flag_off_skips);
     suite_add_tcase(s, tc);
     return h_run_suite(s);
