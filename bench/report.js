@@ -49,7 +49,7 @@ p('## Machine and versions');
 p();
 p('| | |');
 p('|---|---|');
-for (const k of ['cpu', 'cores', 'memory', 'disk', 'kernel', 'os', 'cc', 'm2jortt', 'redis', 'nginx', 'node', 'express',
+for (const k of ['cpu', 'cores', 'memory', 'disk', 'kernel', 'os', 'cc', 'm2jortt', 'binaries', 'redis', 'nginx', 'node', 'express',
   'ioredis', 'wrk', 'libevent-2.1-7', 'libhiredis0.14', 'libjson-c5', 'libssl3', 'libcurl4']) {
   if (machine[k] !== undefined) p(`| ${k} | ${machine[k]} |`);
 }

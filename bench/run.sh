@@ -248,6 +248,7 @@ machine_info() {
       echo "$p=$(dpkg-query -W -f='${Version}' "$p" 2>/dev/null || echo '?')"
     done
     echo "m2jortt=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$ROOT" diff --quiet HEAD -- receiver worker common 2>/dev/null || echo ' (with uncommitted changes)')"
+    echo "binaries=$BIN"
     echo "mode=$([ "$QUICK" = 1 ] && echo quick || echo full)"
     echo "date=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
   } > "$WORK/machine.txt"
