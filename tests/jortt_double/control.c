@@ -83,6 +83,7 @@ static json_object *faults_json(const jd_faults *f)
     json_object_object_add(o, "fail_rate_percent", json_object_new_int(f->fail_rate_percent));
     json_object_object_add(o, "maintenance", json_object_new_boolean(f->maintenance));
     json_object_object_add(o, "token_ttl_seconds", json_object_new_int64(f->token_ttl));
+    json_object_object_add(o, "retry_after", json_object_new_int64(f->retry_after));
     return o;
 }
 
@@ -103,7 +104,7 @@ static void set_faults(jd_ctx *c)
 {
     static const char *const known[] = {"fail_next", "status", "match", "latency_ms", "drop_after_apply",
                                         "fail_rate_percent", "maintenance", "expire_tokens",
-                                        "token_ttl_seconds", "seed", NULL};
+                                        "token_ttl_seconds", "seed", "retry_after", NULL};
     json_object *b = c->body, *details = NULL;
     if (!b)
         b = json_object_new_object(), c->body = b;
@@ -130,6 +131,7 @@ static void set_faults(jd_ctx *c)
     int_field(b, "fail_rate_percent", 0, 100, &rate, &details);
     int_field(b, "token_ttl_seconds", 0, 100000000, &f.token_ttl, &details);
     int_field(b, "seed", 1, 2147483647, &seed, &details);
+    int_field(b, "retry_after", 0, 100000000, &f.retry_after, &details);
     if (status != 500 && status != 502 && status != 503 && status != 504 && status != 429 && status != 422)
         jd_detail(&details, "is_invalid", "status", "must be 422, 429, 500, 502, 503 or 504");
     f.status = (int)status;

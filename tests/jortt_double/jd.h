@@ -37,6 +37,7 @@ typedef struct {
     int fail_rate_percent;
     bool maintenance;
     long token_ttl;     /* 0 = JD_TOKEN_TTL, for tokens issued from now on */
+    long retry_after;   /* > 0: faulted 429/500/502/503 replies carry Retry-After: N */
 } jd_faults;
 
 typedef struct jd_pending jd_pending;

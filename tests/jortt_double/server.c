@@ -299,10 +299,15 @@ m2j_rc jd_set_rate_limit(jd_server *s, long per_second)
     return M2J_OK;
 }
 
+/* The token endpoint is faulted only by a match that names it: a fault aimed
+ * at "POST" or a path prefix means the API calls, and faulting the token
+ * fetch as well would test something else than the fault's author meant. */
 static bool fault_matches(const jd_faults *f, const char *method, const char *path, bool api)
 {
     if (!f->match_method && !f->match_path)
         return api;
+    if (!api && !(f->match_path && strcasestr(f->match_path, "oauth")))
+        return false;
     if (f->match_method && strcmp(f->match_method, "*") != 0 && strcasecmp(f->match_method, method) != 0)
         return false;
     if (f->match_path && strncmp(path, f->match_path, strlen(f->match_path)) != 0)
@@ -322,6 +327,12 @@ static uint64_t rng_next(jd_server *s)
 
 static void fault_reply(jd_ctx *c, int status, const char **ctype, struct evbuffer **html)
 {
+    long ra = c->srv->faults.retry_after;
+    if (ra > 0 && (status == 429 || status == 500 || status == 502 || status == 503)) {
+        char v[24];
+        snprintf(v, sizeof v, "%ld", ra);
+        evhttp_add_header(evhttp_request_get_output_headers(c->req), "Retry-After", v);
+    }
     switch (status) {
     case 502:
     case 504:

@@ -205,6 +205,18 @@ expect "fault 500 key" "$(j .error.key)" server.internal_error
 curl -s -o /dev/null -d '{"fail_next":1,"status":429}' $B/_double/faults
 expect "fault 429" "$(req GET /customers/$C1)" 429
 expect "fault 429 key" "$(j .error.key)" request.throttled
+# retry_after: faulted replies carry Retry-After; unfaulted ones do not
+curl -s -o /dev/null -d '{"fail_next":1,"status":503,"retry_after":120}' $B/_double/faults
+RA=$(curl -s -D - -o /dev/null -H "Authorization: Bearer $TOKEN" $B/customers/$C1 | tr -d '\r' | sed -n 's/^Retry-After: //Ip')
+expect "fault Retry-After" "$RA" 120
+RA=$(curl -s -D - -o /dev/null -H "Authorization: Bearer $TOKEN" $B/customers/$C1 | tr -d '\r' | sed -n 's/^Retry-After: //Ip')
+expect "no Retry-After when not faulted" "$RA" ""
+# a method-only match spares the token endpoint; a match naming oauth hits it
+curl -s -o /dev/null -d '{"fail_next":1,"status":500,"match":"POST"}' $B/_double/faults
+expect "POST match spares token" "$(curl -s -o /dev/null -w '%{http_code}' -u id:secret -d 'grant_type=client_credentials' $B/oauth-provider/oauth/token)" 200
+curl -s -o /dev/null -d '{"fail_next":1,"status":500,"match":"POST /oauth-provider"}' $B/_double/faults
+expect "oauth match faults token" "$(curl -s -o /dev/null -w '%{http_code}' -u id:secret -d 'grant_type=client_credentials' $B/oauth-provider/oauth/token)" 500
+curl -s -o /dev/null -d '{}' $B/_double/faults
 
 # drop after apply: the client gets no response, the invoice exists
 curl -s -o /dev/null -d '{"drop_after_apply":1,"match":"POST /v3/invoices"}' $B/_double/faults
