@@ -60,29 +60,6 @@ static m2j_rc set_nonempty(json_object *body, const char *key, const char *val)
     return m2j_json_set_str(body, key, val);
 }
 
-static m2j_rc set_bool(json_object *body, const char *key, bool v)
-{
-    json_object *b = json_object_new_boolean(v);
-    if (!b)
-        return M2J_ERR_NOMEM;
-    if (json_object_object_add(body, key, b) != 0) {
-        json_object_put(b);
-        return M2J_ERR_NOMEM;
-    }
-    return M2J_OK;
-}
-
-static m2j_rc set_int(json_object *body, const char *key, int64_t v)
-{
-    json_object *i = json_object_new_int64(v);
-    if (!i)
-        return M2J_ERR_NOMEM;
-    if (json_object_object_add(body, key, i) != 0) {
-        json_object_put(i);
-        return M2J_ERR_NOMEM;
-    }
-    return M2J_OK;
-}
 
 static bool starts_with_digit(const char *s)
 {
@@ -218,7 +195,7 @@ static m2j_rc build_customer(const m2j_config *cfg, const buyer *by, json_object
     }
 
     bool is_company = company.len > 0;
-    if (set_bool(body, "is_private", !is_company) != M2J_OK)
+    if (m2j_json_set_bool(body, "is_private", !is_company) != M2J_OK)
         goto oom;
     if (is_company) {
         if (m2j_json_set_str(body, "customer_name", m2j_buf_str(&company)) != M2J_OK ||
@@ -255,7 +232,7 @@ static m2j_rc build_customer(const m2j_config *cfg, const buyer *by, json_object
          * an order, the VAT number alone decides. */
         bool shift = vat.len > 0 && *country && strcmp(country, M2J_MERCHANT_COUNTRY) != 0 &&
                      m2j_is_eu_country(country) && by->charged_vat != 1;
-        if (set_nonempty(body, "vat_number", m2j_buf_str(&vat)) != M2J_OK || set_bool(body, "shift_vat", shift) != M2J_OK)
+        if (set_nonempty(body, "vat_number", m2j_buf_str(&vat)) != M2J_OK || m2j_json_set_bool(body, "shift_vat", shift) != M2J_OK)
             goto oom;
     }
 
@@ -274,7 +251,7 @@ static m2j_rc build_customer(const m2j_config *cfg, const buyer *by, json_object
     const m2j_group_mapping *g = by->group_id && *by->group_id ? m2j_config_group(cfg, by->group_id) : NULL;
     const char *ledger = g && g->ledger_account_id ? g->ledger_account_id : m2j_config_revenue_account(cfg, country);
     const char *lang = g && g->invoice_language ? g->invoice_language : m2j_config_language(cfg, country);
-    if ((g && g->payment_term >= 0 && set_int(body, "payment_term", g->payment_term) != M2J_OK) ||
+    if ((g && g->payment_term >= 0 && m2j_json_set_int(body, "payment_term", g->payment_term) != M2J_OK) ||
         set_nonempty(body, "default_ledger_account_id", ledger) != M2J_OK ||
         set_nonempty(body, "invoice_language", lang) != M2J_OK)
         goto oom;

@@ -13,29 +13,6 @@
 #include <string.h>
 #include <strings.h>
 
-static m2j_rc set_bool(json_object *body, const char *key, bool v)
-{
-    json_object *b = json_object_new_boolean(v);
-    if (!b)
-        return M2J_ERR_NOMEM;
-    if (json_object_object_add(body, key, b) != 0) {
-        json_object_put(b);
-        return M2J_ERR_NOMEM;
-    }
-    return M2J_OK;
-}
-
-static m2j_rc set_int(json_object *body, const char *key, int64_t v)
-{
-    json_object *i = json_object_new_int64(v);
-    if (!i)
-        return M2J_ERR_NOMEM;
-    if (json_object_object_add(body, key, i) != 0) {
-        json_object_put(i);
-        return M2J_ERR_NOMEM;
-    }
-    return M2J_OK;
-}
 
 static bool is_int_field(m2j_field_target target, const char *name)
 {
@@ -118,7 +95,7 @@ m2j_rc m2j_apply_field_map(const m2j_string_entry *map, size_t n, m2j_field_targ
                 rc = m2j_fail(err, M2J_ERR_INVALID, "%s.field_map.%s: \"%.40s\" is not a whole number", what, key, s);
                 break;
             }
-            rc = set_int(body, key, v);
+            rc = m2j_json_set_int(body, key, v);
         } else if (is_date_field(target, key)) {
             if (!date_prefix(s)) {
                 rc = m2j_fail(err, M2J_ERR_INVALID, "%s.field_map.%s: \"%.40s\" is not a date (YYYY-MM-DD)", what, key, s);
@@ -132,7 +109,7 @@ m2j_rc m2j_apply_field_map(const m2j_string_entry *map, size_t n, m2j_field_targ
                 rc = m2j_fail(err, M2J_ERR_INVALID, "%s.field_map.%s: \"%.40s\" is not true or false", what, key, s);
                 break;
             }
-            rc = set_bool(body, key, b);
+            rc = m2j_json_set_bool(body, key, b);
         } else {
             rc = m2j_json_set_str(body, key, s);
         }

@@ -47,6 +47,9 @@ m2j_rc m2j_json_money0(json_object *root, const char *path, m2j_money *out, m2j_
 
 /* Adds key -> new string (copied). Returns M2J_ERR_NOMEM on failure. */
 m2j_rc m2j_json_set_str(json_object *obj, const char *key, const char *val);
+/* Adds key -> new boolean / integer. M2J_ERR_NOMEM on failure. */
+m2j_rc m2j_json_set_bool(json_object *obj, const char *key, bool v);
+m2j_rc m2j_json_set_int(json_object *obj, const char *key, int64_t v);
 
 /* Compact serialisation, borrowed from obj (valid until obj changes or dies). */
 const char *m2j_json_compact(json_object *obj);

@@ -131,22 +131,6 @@ static void credit_full(m2j_worker *w, const char *ck, const char *invoice_id, b
     m2j_jortt_response_clear(&pr);
 }
 
-typedef struct {
-    const char *ref;
-    char       *id;
-} find_ctx;
-
-static bool find_cb(json_object *item, void *ud)
-{
-    find_ctx *fc = ud;
-    const char *r = m2j_json_str(item, "reference");
-    const char *id = m2j_json_str(item, "id");
-    if (r && id && *id && strcmp(r, fc->ref) == 0) {
-        fc->id = strdup(id);
-        return false;
-    }
-    return true;
-}
 
 /* The original invoice's customer: from the order record (invoice_sync.c
  * keeps it since the credit path needs it), else read once from Jortt and
@@ -198,10 +182,10 @@ static void credit_partial(m2j_worker *w, const char *ck, const char *ok, const 
     m2j_err e;
     m2j_rc rc;
     if (pending) {
-        find_ctx fc = { plan->reference, NULL };
+        m2j_ref_match fc = { plan->reference, NULL };
         m2j_jortt_response lr;
         m2j_call_class cls;
-        rc = m2j_jortt_list(&w->api, M2J_PATH_INVOICES_LIST, plan->reference, find_cb, &fc, &lr, &cls, &e);
+        rc = m2j_jortt_list(&w->api, M2J_PATH_INVOICES_LIST, plan->reference, m2j_ref_match_cb, &fc, &lr, &cls, &e);
         if (rc != M2J_OK || cls != M2J_CLASS_SUCCESS) {
             if (rc != M2J_OK)
                 m2j_step_from_rc(s, rc, &e, "search credit invoice");

@@ -15,22 +15,6 @@
 
 #define MIN_QUERY_LEN 3
 
-typedef struct {
-    const char *ref;
-    char       *id;
-} find_ctx;
-
-static bool find_cb(json_object *item, void *ud)
-{
-    find_ctx *fc = ud;
-    const char *r = m2j_json_str(item, "reference");
-    const char *id = m2j_json_str(item, "id");
-    if (r && id && *id && strcmp(r, fc->ref) == 0) {
-        fc->id = strdup(id);
-        return false;
-    }
-    return true;
-}
 
 /* event_id is the event that completed the invoice: a later delivery of that
  * same event (after a takeover) then counts as processed, any other as a
@@ -119,10 +103,10 @@ static void invoice_locked(m2j_worker *w, const char *event_id, m2j_invoice_plan
             m2j_log(M2J_LOG_WARN, "earlier invoice attempt had an unknown outcome and the reference is too short "
                     "to search: posting again may duplicate it", "ref", plan->reference, NULL);
         } else {
-            find_ctx fc = { plan->reference, NULL };
+            m2j_ref_match fc = { plan->reference, NULL };
             m2j_jortt_response lr;
             m2j_call_class cls;
-            rc = m2j_jortt_list(&w->api, M2J_PATH_INVOICES_LIST, plan->reference, find_cb, &fc, &lr, &cls, &e);
+            rc = m2j_jortt_list(&w->api, M2J_PATH_INVOICES_LIST, plan->reference, m2j_ref_match_cb, &fc, &lr, &cls, &e);
             if (rc != M2J_OK || cls != M2J_CLASS_SUCCESS) {
                 if (rc != M2J_OK)
                     m2j_step_from_rc(s, rc, &e, "search invoice");

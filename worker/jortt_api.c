@@ -201,3 +201,15 @@ void m2j_jortt_describe(const m2j_jortt_response *r, m2j_buf *out)
     if (r->error.message)
         m2j_buf_printf(out, ": %s", r->error.message);
 }
+
+bool m2j_ref_match_cb(json_object *item, void *ud)
+{
+    m2j_ref_match *m = ud;
+    const char *r = m2j_json_str(item, "reference");
+    const char *id = m2j_json_str(item, "id");
+    if (r && id && *id && strcmp(r, m->ref) == 0) {
+        m->id = strdup(id);
+        return false;
+    }
+    return true;
+}

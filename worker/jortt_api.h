@@ -63,4 +63,13 @@ bool m2j_jortt_id_ok(const char *id);
 /* "HTTP 422 params.invalid: message" or "connection: ..." for reasons. */
 void m2j_jortt_describe(const m2j_jortt_response *r, m2j_buf *out);
 
+/* A list callback for m2j_jortt_list: Jortt's query= is a fuzzy search, so
+ * this stops at the first item whose "reference" equals ref exactly and keeps
+ * a copy of its id in id (the caller frees it; NULL when none matched). */
+typedef struct {
+    const char *ref;
+    char       *id;
+} m2j_ref_match;
+bool m2j_ref_match_cb(json_object *item, void *ud);
+
 #endif
