@@ -299,14 +299,7 @@ m2j_rc m2j_json_money0(json_object *root, const char *path, m2j_money *out, m2j_
 
 m2j_rc m2j_json_set_str(json_object *obj, const char *key, const char *val)
 {
-    json_object *s = json_object_new_string(val ? val : "");
-    if (!s)
-        return M2J_ERR_NOMEM;
-    if (json_object_object_add(obj, key, s) != 0) {
-        json_object_put(s);
-        return M2J_ERR_NOMEM;
-    }
-    return M2J_OK;
+    return m2j_json_add(obj, key, json_object_new_string(val ? val : ""));
 }
 
 const char *m2j_json_compact(json_object *obj)
@@ -314,8 +307,7 @@ const char *m2j_json_compact(json_object *obj)
     return json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 }
 
-/* Adds a new value, dropping it again if the object refused it. */
-static m2j_rc add_value(json_object *obj, const char *key, json_object *v)
+m2j_rc m2j_json_add(json_object *obj, const char *key, json_object *v)
 {
     if (!v)
         return M2J_ERR_NOMEM;
@@ -328,10 +320,10 @@ static m2j_rc add_value(json_object *obj, const char *key, json_object *v)
 
 m2j_rc m2j_json_set_bool(json_object *obj, const char *key, bool v)
 {
-    return add_value(obj, key, json_object_new_boolean(v));
+    return m2j_json_add(obj, key, json_object_new_boolean(v));
 }
 
 m2j_rc m2j_json_set_int(json_object *obj, const char *key, int64_t v)
 {
-    return add_value(obj, key, json_object_new_int64(v));
+    return m2j_json_add(obj, key, json_object_new_int64(v));
 }

@@ -47,6 +47,9 @@ m2j_rc m2j_json_money0(json_object *root, const char *path, m2j_money *out, m2j_
 
 /* Adds key -> new string (copied). Returns M2J_ERR_NOMEM on failure. */
 m2j_rc m2j_json_set_str(json_object *obj, const char *key, const char *val);
+/* Adds key -> v, taking over the caller's reference to v (also on failure,
+ * when v is released; v == NULL, a failed allocation, gives M2J_ERR_NOMEM). */
+m2j_rc m2j_json_add(json_object *obj, const char *key, json_object *v);
 /* Adds key -> new boolean / integer. M2J_ERR_NOMEM on failure. */
 m2j_rc m2j_json_set_bool(json_object *obj, const char *key, bool v);
 m2j_rc m2j_json_set_int(json_object *obj, const char *key, int64_t v);

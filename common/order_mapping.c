@@ -123,17 +123,6 @@ m2j_rc m2j_invoice_date(const char *created_at, char out[11], m2j_err *err)
 
 /* ---- invoice body ---- */
 
-static m2j_rc add(json_object *o, const char *key, json_object *v)
-{
-    if (!v)
-        return M2J_ERR_NOMEM;
-    if (json_object_object_add(o, key, v) != 0) {
-        json_object_put(v);
-        return M2J_ERR_NOMEM;
-    }
-    return M2J_OK;
-}
-
 json_object *m2j_line_json(const m2j_line *l)
 {
     char amount[M2J_MONEY_STRLEN], rate[M2J_RATE_STRLEN], qty[32];
@@ -141,25 +130,25 @@ json_object *m2j_line_json(const m2j_line *l)
     json_object *o = json_object_new_object(), *a = json_object_new_object(), *v = json_object_new_object();
     if (!o || !a || !v)
         goto fail;
-    if (add(a, "amount", json_object_new_string(m2j_money_format(l->amount, amount))) != M2J_OK ||
-        add(a, "currency", json_object_new_string("EUR")) != M2J_OK ||
-        add(v, "value", json_object_new_string(m2j_rate_format_fraction(l->rate, rate))) != M2J_OK ||
+    if (m2j_json_add(a, "amount", json_object_new_string(m2j_money_format(l->amount, amount))) != M2J_OK ||
+        m2j_json_add(a, "currency", json_object_new_string("EUR")) != M2J_OK ||
+        m2j_json_add(v, "value", json_object_new_string(m2j_rate_format_fraction(l->rate, rate))) != M2J_OK ||
         json_object_object_add(v, "category", NULL) != 0)
         goto fail;
-    if (add(o, "description", json_object_new_string(l->description)) != M2J_OK ||
-        add(o, "quantity", json_object_new_string(qty)) != M2J_OK)
+    if (m2j_json_add(o, "description", json_object_new_string(l->description)) != M2J_OK ||
+        m2j_json_add(o, "quantity", json_object_new_string(qty)) != M2J_OK)
         goto fail;
-    if (add(o, "amount", a) != M2J_OK) {
+    if (m2j_json_add(o, "amount", a) != M2J_OK) {
         a = NULL;
         goto fail;
     }
     a = NULL;
-    if (add(o, "vat", v) != M2J_OK) {
+    if (m2j_json_add(o, "vat", v) != M2J_OK) {
         v = NULL;
         goto fail;
     }
     v = NULL;
-    if (l->ledger && *l->ledger && add(o, "ledger_account_id", json_object_new_string(l->ledger)) != M2J_OK)
+    if (l->ledger && *l->ledger && m2j_json_add(o, "ledger_account_id", json_object_new_string(l->ledger)) != M2J_OK)
         goto fail;
     return o;
 fail:
@@ -200,7 +189,7 @@ static m2j_rc build_invoice(const m2j_order_ctx *ctx, const m2j_lines *lines, bo
         if (m2j_json_set_str(inv, "invoice_date", date) != M2J_OK)
             goto oom;
     }
-    if (add(inv, "net_amounts", json_object_new_boolean(1)) != M2J_OK)
+    if (m2j_json_add(inv, "net_amounts", json_object_new_boolean(1)) != M2J_OK)
         goto oom;
 
     json_object *payment = obj_of(order, "payment");
@@ -214,7 +203,7 @@ static m2j_rc build_invoice(const m2j_order_ctx *ctx, const m2j_lines *lines, bo
         method = "already_paid";
     if (method && m2j_json_set_str(inv, "payment_method", method) != M2J_OK)
         goto oom;
-    if (term >= 0 && add(inv, "payment_term", json_object_new_int(term)) != M2J_OK)
+    if (term >= 0 && m2j_json_add(inv, "payment_term", json_object_new_int(term)) != M2J_OK)
         goto oom;
     if (cfg->orders.invoice_status && strcmp(cfg->orders.invoice_status, "sent") == 0 && cfg->orders.send_method &&
         m2j_json_set_str(inv, "send_method", cfg->orders.send_method) != M2J_OK)
