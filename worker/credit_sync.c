@@ -413,6 +413,26 @@ static void cancel_locked(m2j_worker *w, const char *ref, const char *ck, const 
         freeReplyObject(r);
 }
 
+typedef struct {
+    const char *ref;
+    const char *ck;       /* P:credit:cancel:<ref> or P:credit:<memo key> */
+    json_object *memo;    /* credit memos only */
+    const char *memo_key;
+} credit_ud;
+typedef credit_ud cancel_ud;
+
+static void cancel_locked_cb(m2j_worker *w, const char *lock, const char *token, void *ud, m2j_step *s)
+{
+    cancel_ud *u = ud;
+    cancel_locked(w, u->ref, u->ck, lock, token, s);
+}
+
+static void credit_locked_cb(m2j_worker *w, const char *lock, const char *token, void *ud, m2j_step *s)
+{
+    credit_ud *u = ud;
+    credit_locked(w, u->memo, u->ref, u->ck, u->memo_key, lock, token, s);
+}
+
 void m2j_credit_cancelled_order(m2j_worker *w, const char *ref, m2j_step *s)
 {
     if (!w->cfg->orders.credit_on_cancel) {
@@ -424,27 +444,14 @@ void m2j_credit_cancelled_order(m2j_worker *w, const char *ref, m2j_step *s)
         return;
     }
     m2j_buf ck = {0}, lock = {0};
-    char token[33];
-    m2j_err e;
-    if (m2j_wkey(w->q, &ck, "credit:cancel:%s", ref) || m2j_buf_printf(&lock, "order:%s", ref) ||
-        m2j_random_hex(token) != M2J_OK) {
+    if (m2j_wkey(w->q, &ck, "credit:cancel:%s", ref) || m2j_buf_printf(&lock, "order:%s", ref)) {
         m2j_step_set(s, M2J_STEP_RETRY, "out of memory");
         goto out;
     }
-    m2j_rc rc = m2j_lock_acquire(w->q, lock.data, token, w->cfg->worker.lock_ttl_seconds * 1000, &e);
-    if (rc == M2J_ERR_CONFLICT) {
-        m2j_step_set(s, M2J_STEP_LOCKED, "order is being handled by another worker");
-        goto out;
-    }
-    if (rc != M2J_OK) {
-        m2j_step_from_rc(s, rc, &e, "order lock");
-        goto out;
-    }
-    s->kind = M2J_STEP_CONTINUE;
-    cancel_locked(w, ref, ck.data, lock.data, token, s);
+    cancel_ud ud = { ref, ck.data };
+    m2j_with_lock(w, lock.data, "order is being handled by another worker", cancel_locked_cb, &ud, s);
     if (s->kind == M2J_STEP_DONE)
         m2j_step_set(s, M2J_STEP_DONE, "cancelled; credited the invoice");
-    m2j_lock_release(w->q, lock.data, token, NULL);
 out:
     m2j_buf_free(&ck);
     m2j_buf_free(&lock);
@@ -468,25 +475,12 @@ void m2j_credit_memo(m2j_worker *w, json_object *memo, char **ref_out, m2j_step 
         return;
     }
     m2j_buf ck = {0}, lock = {0};
-    char token[33];
-    m2j_err e;
-    if (m2j_wkey(w->q, &ck, "credit:%s", memo_key) || m2j_buf_printf(&lock, "credit:%s", memo_key) ||
-        m2j_random_hex(token) != M2J_OK) {
+    if (m2j_wkey(w->q, &ck, "credit:%s", memo_key) || m2j_buf_printf(&lock, "credit:%s", memo_key)) {
         m2j_step_set(s, M2J_STEP_RETRY, "out of memory");
         goto out;
     }
-    m2j_rc rc = m2j_lock_acquire(w->q, lock.data, token, w->cfg->worker.lock_ttl_seconds * 1000, &e);
-    if (rc == M2J_ERR_CONFLICT) {
-        m2j_step_set(s, M2J_STEP_LOCKED, "credit memo is being handled by another worker");
-        goto out;
-    }
-    if (rc != M2J_OK) {
-        m2j_step_from_rc(s, rc, &e, "credit lock");
-        goto out;
-    }
-    s->kind = M2J_STEP_CONTINUE;
-    credit_locked(w, memo, ref, ck.data, memo_key, lock.data, token, s);
-    m2j_lock_release(w->q, lock.data, token, NULL);
+    credit_ud ud = { ref, ck.data, memo, memo_key };
+    m2j_with_lock(w, lock.data, "credit memo is being handled by another worker", credit_locked_cb, &ud, s);
 out:
     m2j_buf_free(&ck);
     m2j_buf_free(&lock);

@@ -205,6 +205,18 @@ static void invoice_locked(m2j_worker *w, const char *event_id, m2j_invoice_plan
     free(customer_id);
 }
 
+typedef struct {
+    const char       *event_id;
+    m2j_invoice_plan *plan;
+    const char       *ok;   /* P:order:<ref> */
+} invoice_ud;
+
+static void invoice_locked_cb(m2j_worker *w, const char *lock, const char *token, void *ud, m2j_step *s)
+{
+    invoice_ud *u = ud;
+    invoice_locked(w, u->event_id, u->plan, u->ok, lock, token, s);
+}
+
 void m2j_invoice_order(m2j_worker *w, const char *event_id, json_object *order, char **ref_out, m2j_step *s)
 {
     const char *inc = m2j_json_str(order, "increment_id");
@@ -241,25 +253,12 @@ void m2j_invoice_order(m2j_worker *w, const char *event_id, json_object *order, 
     *ref_out = strdup(plan.reference);
 
     m2j_buf ok = {0}, lock = {0};
-    char token[33];
-    if (m2j_wkey(w->q, &ok, "order:%s", plan.reference) || m2j_buf_printf(&lock, "order:%s", plan.reference) ||
-        m2j_random_hex(token) != M2J_OK) {
+    if (m2j_wkey(w->q, &ok, "order:%s", plan.reference) || m2j_buf_printf(&lock, "order:%s", plan.reference)) {
         m2j_step_set(s, M2J_STEP_RETRY, "out of memory");
         goto out;
     }
-    rc = m2j_lock_acquire(w->q, lock.data, token, w->cfg->worker.lock_ttl_seconds * 1000, &e);
-    if (rc == M2J_ERR_CONFLICT) {
-        m2j_step_set(s, M2J_STEP_LOCKED, "order is being handled by another worker");
-        goto out;
-    }
-    if (rc != M2J_OK) {
-        m2j_step_from_rc(s, rc, &e, "order lock");
-        goto out;
-    }
-    invoice_locked(w, event_id, &plan, ok.data, lock.data, token, s);
-    if (m2j_lock_release(w->q, lock.data, token, &e) == M2J_ERR_CONFLICT)
-        m2j_log(M2J_LOG_WARN, "order lock expired before the work ended (worker.lock_ttl_seconds too short?)",
-                "ref", plan.reference, NULL);
+    invoice_ud ud = { event_id, &plan, ok.data };
+    m2j_with_lock(w, lock.data, "order is being handled by another worker", invoice_locked_cb, &ud, s);
     if (s->kind == M2J_STEP_DONE) {
         m2j_money_format(plan.grand_total, s->totals[0]);
         m2j_money_format(plan.total_incl, s->totals[1]);
