@@ -681,6 +681,14 @@ bool f_pred_outcomes(h_env *e, void *arg)
     return ok;
 }
 
+bool f_pred_warm(h_env *e, void *arg)
+{
+    (void)arg;
+    if (f_redis_int(e, "EXISTS %s:cust:index-warm", e->prefix) == 1) return true;
+    sleep_ms(30);
+    return false;
+}
+
 /* -------------------------------------------------------------- audit */
 
 typedef struct {

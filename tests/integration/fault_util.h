@@ -128,6 +128,10 @@ long   f_redis_keys(h_env *e, const char *pattern);
 void   f_wait_drained(h_env *e, long deadline_ms);
 /* Predicate: stats processed + skipped + failed >= *(long long *)arg. */
 bool   f_pred_outcomes(h_env *e, void *arg);
+/* Predicate: a worker has finished warming the customer index
+ * (<prefix>:cust:index-warm exists); arg unused. From then on a new buyer
+ * costs a POST /customers and no search. */
+bool   f_pred_warm(h_env *e, void *arg);
 
 /* ---- the audit ---- */
 /* Events a test adds outside its mix (each must use pool buyers, so the

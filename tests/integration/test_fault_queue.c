@@ -71,14 +71,6 @@ static bool pred_delivered_or_dead(h_env *e, void *arg)
     return false;
 }
 
-static bool pred_warm(h_env *e, void *arg)
-{
-    (void)arg;
-    if (f_redis_int(e, "EXISTS %s:cust:index-warm", e->prefix) == 1) return true;
-    pause_ms(30);
-    return false;
-}
-
 START_TEST(poison_events_are_bounded_and_do_not_block)
 {
     /* At most 3 deliveries of one stream entry; a lock expires before the
@@ -88,7 +80,7 @@ START_TEST(poison_events_are_bounded_and_do_not_block)
     f_spec sp = { .orders = 80, .dups = 10, .pending = 6, .foreign = 3, .rejects = 0,
                   .customer_events = 10, .customers = 24 };
     M = f_mix_new("qpois", 710000000, &sp, 51);
-    H_WAIT(E, 20000, pred_warm, NULL, "the first worker never warmed the customer index");
+    H_WAIT(E, 20000, f_pred_warm, NULL, "the first worker never warmed the customer index");
 
     /* 1. Jobs nobody can parse, ahead of everything else in the stream. */
     char raw1[96], raw2[96];
