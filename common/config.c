@@ -847,38 +847,42 @@ static m2j_rc check_country_key(const char *key, int allowed, const m2j_buf *pat
                     PATH(path), (allowed & KEY_EU) ? ", \"EU\" or \"*\"" : (allowed & KEY_STAR) ? " or \"*\"" : "");
 }
 
-static m2j_rc load_payment_methods(json_object *orders, m2j_buf *path, m2j_orders_config *o, m2j_err *err)
+/* ---- maps: code -> settings ---------------------------------------------- */
+
+/* Reads one entry of a map; path names it, entry->key is already set. */
+typedef m2j_rc (*map_entry_fn)(const char *key, json_object *val, m2j_buf *path, void *entry, void *ctx,
+                               m2j_err *err);
+
+/* Walks the optional object obj.name into a new array of entries of `size`
+ * bytes each, every entry a struct whose first member is `char *key` (the
+ * m2j_*_entry types in config.h), and hands each to fn. On success *arr and
+ * *count hold the entries; on failure too, as far as they were read, so
+ * m2j_config_free frees them either way. */
+static m2j_rc load_map(json_object *obj, m2j_buf *path, const char *name, size_t size, void **arr, size_t *count,
+                       map_entry_fn fn, void *ctx, m2j_err *err)
 {
-    static const char *const keys[] = {"payment_term", "payment_method", "label", NULL};
     json_object *m;
     size_t n;
-    m2j_rc rc = map_object(orders, path, "payment_methods", &m, &n, err);
+    m2j_rc rc = map_object(obj, path, name, &m, &n, err);
     if (rc != M2J_OK || !m)
         return rc;
-    size_t old = path_push(path, "payment_methods");
-    o->payment_methods = calloc(n ? n : 1, sizeof *o->payment_methods);
-    if (!o->payment_methods) {
+    size_t old = path_push(path, name);
+    char *entries = calloc(n ? n : 1, size);
+    if (!entries) {
         rc = m2j_fail(err, M2J_ERR_NOMEM, "out of memory loading configuration");
         goto out;
     }
+    *arr = entries;
+    *count = 0;
     json_object_object_foreach(m, key, val) {
-        m2j_payment_entry *e = &o->payment_methods[o->n_payment_methods++];
-        e->v.payment_term = -1;
-        if (!(e->key = strdup(key))) {
+        void *entry = entries + (*count)++ * size;
+        char **slot = entry; /* the first member, by the rule above */
+        if (!(*slot = strdup(key))) {
             rc = m2j_fail(err, M2J_ERR_NOMEM, "out of memory loading configuration");
             goto out;
         }
         size_t o2 = path_push(path, key);
-        long term = -1;
-        if (!*key)
-            rc = m2j_fail(err, M2J_ERR_INVALID, "%s: empty payment method code", PATH(path));
-        else if (!json_object_is_type(val, json_type_object))
-            rc = wrong_type(path, "an object", err);
-        else if ((rc = check_keys(val, path, keys, err)) == M2J_OK &&
-                 (rc = read_long(val, path, "payment_term", 0, 730, &term, err)) == M2J_OK &&
-                 (rc = read_enum(val, path, "payment_method", PAYMENT_METHODS, &e->v.payment_method, err)) == M2J_OK)
-            rc = read_str(val, path, "label", &e->v.label, err);
-        e->v.payment_term = (int)term;
+        rc = fn(key, val, path, entry, ctx, err);
         path_pop(path, o2);
         if (rc != M2J_OK)
             goto out;
@@ -888,40 +892,58 @@ out:
     return rc;
 }
 
-static m2j_rc load_shipping_methods(json_object *orders, m2j_buf *path, m2j_orders_config *o, m2j_err *err)
+static m2j_rc payment_entry(const char *key, json_object *val, m2j_buf *path, void *entry, void *ctx, m2j_err *err)
+{
+    static const char *const keys[] = {"payment_term", "payment_method", "label", NULL};
+    (void)ctx;
+    m2j_payment_entry *e = entry;
+    long term = -1;
+    m2j_rc rc;
+    if (!*key)
+        rc = m2j_fail(err, M2J_ERR_INVALID, "%s: empty payment method code", PATH(path));
+    else if (!json_object_is_type(val, json_type_object))
+        rc = wrong_type(path, "an object", err);
+    else if ((rc = check_keys(val, path, keys, err)) == M2J_OK &&
+             (rc = read_long(val, path, "payment_term", 0, 730, &term, err)) == M2J_OK &&
+             (rc = read_enum(val, path, "payment_method", PAYMENT_METHODS, &e->v.payment_method, err)) == M2J_OK)
+        rc = read_str(val, path, "label", &e->v.label, err);
+    e->v.payment_term = (int)term;
+    return rc;
+}
+
+static m2j_rc shipping_entry(const char *key, json_object *val, m2j_buf *path, void *entry, void *ctx, m2j_err *err)
 {
     static const char *const keys[] = {"description", "ledger_account_id", NULL};
-    json_object *m;
-    size_t n;
-    m2j_rc rc = map_object(orders, path, "shipping_methods", &m, &n, err);
-    if (rc != M2J_OK || !m)
-        return rc;
-    size_t old = path_push(path, "shipping_methods");
-    o->shipping_methods = calloc(n ? n : 1, sizeof *o->shipping_methods);
-    if (!o->shipping_methods) {
-        rc = m2j_fail(err, M2J_ERR_NOMEM, "out of memory loading configuration");
-        goto out;
-    }
-    json_object_object_foreach(m, key, val) {
-        m2j_shipping_entry *e = &o->shipping_methods[o->n_shipping_methods++];
-        if (!(e->key = strdup(key))) {
-            rc = m2j_fail(err, M2J_ERR_NOMEM, "out of memory loading configuration");
-            goto out;
-        }
-        size_t o2 = path_push(path, key);
-        if (!*key)
-            rc = m2j_fail(err, M2J_ERR_INVALID, "%s: empty shipping method code", PATH(path));
-        else if (!json_object_is_type(val, json_type_object))
-            rc = wrong_type(path, "an object", err);
-        else if ((rc = check_keys(val, path, keys, err)) == M2J_OK &&
-                 (rc = read_str(val, path, "description", &e->v.description, err)) == M2J_OK)
-            rc = read_uuid(val, path, "ledger_account_id", false, &e->v.ledger_account_id, err);
-        path_pop(path, o2);
-        if (rc != M2J_OK)
-            goto out;
-    }
-out:
-    path_pop(path, old);
+    (void)ctx;
+    m2j_shipping_entry *e = entry;
+    m2j_rc rc;
+    if (!*key)
+        rc = m2j_fail(err, M2J_ERR_INVALID, "%s: empty shipping method code", PATH(path));
+    else if (!json_object_is_type(val, json_type_object))
+        rc = wrong_type(path, "an object", err);
+    else if ((rc = check_keys(val, path, keys, err)) == M2J_OK &&
+             (rc = read_str(val, path, "description", &e->v.description, err)) == M2J_OK)
+        rc = read_uuid(val, path, "ledger_account_id", false, &e->v.ledger_account_id, err);
+    return rc;
+}
+
+static m2j_rc load_payment_methods(json_object *orders, m2j_buf *path, m2j_orders_config *o, m2j_err *err)
+{
+    void *arr = NULL;
+    m2j_rc rc = load_map(orders, path, "payment_methods", sizeof *o->payment_methods, &arr, &o->n_payment_methods,
+                         payment_entry, NULL, err);
+    if (arr)
+        o->payment_methods = arr;
+    return rc;
+}
+
+static m2j_rc load_shipping_methods(json_object *orders, m2j_buf *path, m2j_orders_config *o, m2j_err *err)
+{
+    void *arr = NULL;
+    m2j_rc rc = load_map(orders, path, "shipping_methods", sizeof *o->shipping_methods, &arr, &o->n_shipping_methods,
+                         shipping_entry, NULL, err);
+    if (arr)
+        o->shipping_methods = arr;
     return rc;
 }
 
@@ -932,119 +954,103 @@ static void free_rate_entries(m2j_rate_entry *e, size_t n)
     free(e);
 }
 
+static m2j_rc vat_entry(const char *key, json_object *val, m2j_buf *path, void *entry, void *ctx, m2j_err *err)
+{
+    (void)ctx;
+    m2j_rate_entry *e = entry;
+    char *text = NULL;
+    m2j_rc rc;
+    if ((rc = check_country_key(key, KEY_ISO, path, err)) != M2J_OK)
+        return rc;
+    if (json_object_is_type(val, json_type_string)) {
+        rc = expand_env(json_object_get_string(val), path, &text, err);
+    } else if (json_object_is_type(val, json_type_double) || json_object_is_type(val, json_type_int)) {
+        /* json-c keeps the number's original text, so 0.21 stays exact. */
+        if (!(text = strdup(json_object_get_string(val))))
+            rc = m2j_fail(err, M2J_ERR_NOMEM, "out of memory loading configuration");
+    } else {
+        rc = wrong_type(path, "a VAT fraction such as \"0.21\" or 0.21", err);
+    }
+    if (rc == M2J_OK) {
+        m2j_err perr = {0};
+        if (m2j_rate_parse_fraction(text, &e->v, &perr) != M2J_OK)
+            rc = m2j_fail(err, M2J_ERR_INVALID, "%s: \"%.40s\" is not a VAT fraction between 0 and 1 "
+                          "(write 21 %% as \"0.21\")", PATH(path), text);
+    }
+    free(text);
+    return rc;
+}
+
 static m2j_rc load_vat(json_object *orders, m2j_buf *path, m2j_orders_config *o, m2j_err *err)
 {
-    json_object *m;
-    size_t n;
-    m2j_rc rc = map_object(orders, path, "vat_by_country", &m, &n, err);
-    if (rc != M2J_OK || !m)
-        return rc;
+    if (!member(orders, "vat_by_country"))
+        return M2J_OK;
     /* A configured map replaces the default (NL 21 %) as a whole. */
     free_rate_entries(o->vat_by_country, o->n_vat_by_country);
+    o->vat_by_country = NULL;
     o->n_vat_by_country = 0;
-    size_t old = path_push(path, "vat_by_country");
-    o->vat_by_country = calloc(n ? n : 1, sizeof *o->vat_by_country);
-    if (!o->vat_by_country) {
-        rc = m2j_fail(err, M2J_ERR_NOMEM, "out of memory loading configuration");
-        goto out;
-    }
-    json_object_object_foreach(m, key, val) {
-        m2j_rate_entry *e = &o->vat_by_country[o->n_vat_by_country++];
-        if (!(e->key = strdup(key))) {
-            rc = m2j_fail(err, M2J_ERR_NOMEM, "out of memory loading configuration");
-            goto out;
-        }
-        size_t o2 = path_push(path, key);
-        char *text = NULL;
-        if ((rc = check_country_key(key, KEY_ISO, path, err)) != M2J_OK) {
-            /* named */
-        } else if (json_object_is_type(val, json_type_string)) {
-            rc = expand_env(json_object_get_string(val), path, &text, err);
-        } else if (json_object_is_type(val, json_type_double) || json_object_is_type(val, json_type_int)) {
-            /* json-c keeps the number's original text, so 0.21 stays exact. */
-            if (!(text = strdup(json_object_get_string(val))))
-                rc = m2j_fail(err, M2J_ERR_NOMEM, "out of memory loading configuration");
-        } else {
-            rc = wrong_type(path, "a VAT fraction such as \"0.21\" or 0.21", err);
-        }
-        if (rc == M2J_OK) {
-            m2j_err perr = {0};
-            if (m2j_rate_parse_fraction(text, &e->v, &perr) != M2J_OK)
-                rc = m2j_fail(err, M2J_ERR_INVALID, "%s: \"%.40s\" is not a VAT fraction between 0 and 1 "
-                              "(write 21 %% as \"0.21\")", PATH(path), text);
-        }
-        free(text);
-        path_pop(path, o2);
-        if (rc != M2J_OK)
-            goto out;
-    }
-out:
-    path_pop(path, old);
+    void *arr = NULL;
+    m2j_rc rc = load_map(orders, path, "vat_by_country", sizeof *o->vat_by_country, &arr, &o->n_vat_by_country,
+                         vat_entry, NULL, err);
+    if (arr)
+        o->vat_by_country = arr;
     return rc;
 }
 
 typedef enum { SV_UUID, SV_LANGUAGE, SV_INVOICE_TEMPLATE, SV_CUSTOMER_TEMPLATE } string_map_kind;
 
+typedef struct {
+    string_map_kind kind;
+    int             country_keys; /* KEY_* bits; 0 = keys are not countries */
+} string_map_ctx;
+
+static m2j_rc string_entry(const char *key, json_object *val, m2j_buf *path, void *entry, void *ctx, m2j_err *err)
+{
+    const string_map_ctx *sc = ctx;
+    m2j_string_entry *e = entry;
+    m2j_rc rc = M2J_OK;
+    if (sc->country_keys)
+        rc = check_country_key(key, sc->country_keys, path, err);
+    else if (sc->kind == SV_INVOICE_TEMPLATE && !m2j_jortt_invoice_field_known(key))
+        rc = m2j_fail(err, M2J_ERR_INVALID, "%s: \"%s\" is not a Jortt invoice field that can be mapped",
+                      PATH(path), key);
+    else if (sc->kind == SV_CUSTOMER_TEMPLATE && !m2j_jortt_customer_field_known(key))
+        rc = m2j_fail(err, M2J_ERR_INVALID, "%s: \"%s\" is not a Jortt customer field that can be mapped",
+                      PATH(path), key);
+    if (rc == M2J_OK)
+        rc = string_value(val, path, &e->v, err);
+    if (rc != M2J_OK)
+        return rc;
+    m2j_err terr = {0};
+    char opts[64];
+    switch (sc->kind) {
+    case SV_UUID:
+        return check_uuid(e->v, path, false, err);
+    case SV_LANGUAGE:
+        if (!in_list(LANGUAGES, e->v)) {
+            list_text(LANGUAGES, opts, sizeof opts);
+            return m2j_fail(err, M2J_ERR_INVALID, "%s: \"%.40s\" is not one of %s", PATH(path), e->v, opts);
+        }
+        return M2J_OK;
+    case SV_INVOICE_TEMPLATE:
+    case SV_CUSTOMER_TEMPLATE:
+        if (m2j_template_validate(e->v, sc->kind == SV_INVOICE_TEMPLATE ? M2J_TEMPLATE_ORDER : M2J_TEMPLATE_CUSTOMER,
+                                  &terr) != M2J_OK)
+            return m2j_fail(err, M2J_ERR_INVALID, "%s: %s", PATH(path), terr.msg);
+        return M2J_OK;
+    }
+    return M2J_OK;
+}
+
 /* A map of string -> string whose keys and values are checked per kind. */
 static m2j_rc load_string_map(json_object *obj, m2j_buf *path, const char *name, string_map_kind kind,
                               int country_keys, m2j_string_entry **out, size_t *nout, m2j_err *err)
 {
-    json_object *m;
-    size_t n;
-    m2j_rc rc = map_object(obj, path, name, &m, &n, err);
-    if (rc != M2J_OK || !m)
-        return rc;
-    size_t old = path_push(path, name);
-    *out = calloc(n ? n : 1, sizeof **out);
-    if (!*out) {
-        rc = m2j_fail(err, M2J_ERR_NOMEM, "out of memory loading configuration");
-        goto out;
-    }
-    json_object_object_foreach(m, key, val) {
-        m2j_string_entry *e = &(*out)[(*nout)++];
-        if (!(e->key = strdup(key))) {
-            rc = m2j_fail(err, M2J_ERR_NOMEM, "out of memory loading configuration");
-            goto out;
-        }
-        size_t o2 = path_push(path, key);
-        if (country_keys)
-            rc = check_country_key(key, country_keys, path, err);
-        else if (kind == SV_INVOICE_TEMPLATE && !m2j_jortt_invoice_field_known(key))
-            rc = m2j_fail(err, M2J_ERR_INVALID, "%s: \"%s\" is not a Jortt invoice field that can be mapped",
-                          PATH(path), key);
-        else if (kind == SV_CUSTOMER_TEMPLATE && !m2j_jortt_customer_field_known(key))
-            rc = m2j_fail(err, M2J_ERR_INVALID, "%s: \"%s\" is not a Jortt customer field that can be mapped",
-                          PATH(path), key);
-        if (rc == M2J_OK)
-            rc = string_value(val, path, &e->v, err);
-        if (rc == M2J_OK) {
-            m2j_err terr = {0};
-            char opts[64];
-            switch (kind) {
-            case SV_UUID:
-                rc = check_uuid(e->v, path, false, err);
-                break;
-            case SV_LANGUAGE:
-                if (!in_list(LANGUAGES, e->v)) {
-                    list_text(LANGUAGES, opts, sizeof opts);
-                    rc = m2j_fail(err, M2J_ERR_INVALID, "%s: \"%.40s\" is not one of %s", PATH(path), e->v, opts);
-                }
-                break;
-            case SV_INVOICE_TEMPLATE:
-            case SV_CUSTOMER_TEMPLATE:
-                if (m2j_template_validate(e->v, kind == SV_INVOICE_TEMPLATE ? M2J_TEMPLATE_ORDER
-                                                                            : M2J_TEMPLATE_CUSTOMER,
-                                          &terr) != M2J_OK)
-                    rc = m2j_fail(err, M2J_ERR_INVALID, "%s: %s", PATH(path), terr.msg);
-                break;
-            }
-        }
-        path_pop(path, o2);
-        if (rc != M2J_OK)
-            goto out;
-    }
-out:
-    path_pop(path, old);
+    string_map_ctx sc = { kind, country_keys };
+    void *arr = NULL;
+    m2j_rc rc = load_map(obj, path, name, sizeof **out, &arr, nout, string_entry, &sc, err);
+    if (arr)
+        *out = arr;
     return rc;
 }
 
@@ -1083,45 +1089,31 @@ out:
     return rc;
 }
 
-static m2j_rc load_groups(json_object *cust, m2j_buf *path, m2j_customers_config *cc, m2j_err *err)
+static m2j_rc group_entry(const char *key, json_object *val, m2j_buf *path, void *entry, void *ctx, m2j_err *err)
 {
     static const char *const keys[] = {"payment_term", "ledger_account_id", "invoice_language", NULL};
-    json_object *m;
-    size_t n;
-    m2j_rc rc = map_object(cust, path, "groups", &m, &n, err);
-    if (rc != M2J_OK || !m)
-        return rc;
-    size_t old = path_push(path, "groups");
-    cc->groups = calloc(n ? n : 1, sizeof *cc->groups);
-    if (!cc->groups) {
-        rc = m2j_fail(err, M2J_ERR_NOMEM, "out of memory loading configuration");
-        goto out;
-    }
-    json_object_object_foreach(m, key, val) {
-        m2j_group_entry *e = &cc->groups[cc->n_groups++];
-        e->v.payment_term = -1;
-        if (!(e->key = strdup(key))) {
-            rc = m2j_fail(err, M2J_ERR_NOMEM, "out of memory loading configuration");
-            goto out;
-        }
-        size_t o2 = path_push(path, key);
-        long id, term = -1;
-        if (strcmp(key, "*") != 0 && !parse_uint_range(key, strlen(key), 0, INT_MAX, &id))
-            rc = m2j_fail(err, M2J_ERR_INVALID, "%s: key must be a customer group id (a number) or \"*\"",
-                          PATH(path));
-        else if (!json_object_is_type(val, json_type_object))
-            rc = wrong_type(path, "an object", err);
-        else if ((rc = check_keys(val, path, keys, err)) == M2J_OK &&
-                 (rc = read_long(val, path, "payment_term", 0, 730, &term, err)) == M2J_OK &&
-                 (rc = read_uuid(val, path, "ledger_account_id", false, &e->v.ledger_account_id, err)) == M2J_OK)
-            rc = read_enum(val, path, "invoice_language", LANGUAGES, &e->v.invoice_language, err);
-        e->v.payment_term = (int)term;
-        path_pop(path, o2);
-        if (rc != M2J_OK)
-            goto out;
-    }
-out:
-    path_pop(path, old);
+    (void)ctx;
+    m2j_group_entry *e = entry;
+    long id, term = -1;
+    m2j_rc rc;
+    if (strcmp(key, "*") != 0 && !parse_uint_range(key, strlen(key), 0, INT_MAX, &id))
+        rc = m2j_fail(err, M2J_ERR_INVALID, "%s: key must be a customer group id (a number) or \"*\"", PATH(path));
+    else if (!json_object_is_type(val, json_type_object))
+        rc = wrong_type(path, "an object", err);
+    else if ((rc = check_keys(val, path, keys, err)) == M2J_OK &&
+             (rc = read_long(val, path, "payment_term", 0, 730, &term, err)) == M2J_OK &&
+             (rc = read_uuid(val, path, "ledger_account_id", false, &e->v.ledger_account_id, err)) == M2J_OK)
+        rc = read_enum(val, path, "invoice_language", LANGUAGES, &e->v.invoice_language, err);
+    e->v.payment_term = (int)term;
+    return rc;
+}
+
+static m2j_rc load_groups(json_object *cust, m2j_buf *path, m2j_customers_config *cc, m2j_err *err)
+{
+    void *arr = NULL;
+    m2j_rc rc = load_map(cust, path, "groups", sizeof *cc->groups, &arr, &cc->n_groups, group_entry, NULL, err);
+    if (arr)
+        cc->groups = arr;
     return rc;
 }
 
