@@ -18,6 +18,34 @@ static m2j_rc record_credit(m2j_worker *w, const char *ck, const char *id, m2j_e
 
 /* Full refund? Compared on the invoiced total we recorded, else on the
  * order the sender included, in either currency. */
+/* Turns the answer to a credit POST (`what`, for messages) into the step:
+ * the credit's id recorded under ck and DONE with `done_reason`, or the
+ * failure as a step. A dead letter drops the pending intent, so a replay
+ * after the cause is fixed posts again instead of searching forever for a
+ * credit Jortt refused. Clears *pr. */
+static void finish_credit_post(m2j_worker *w, const char *ck, const char *what, const char *done_reason, m2j_rc rc,
+                               m2j_err *e, m2j_jortt_response *pr, m2j_call_class cls, m2j_step *s)
+{
+    if (rc != M2J_OK) {
+        m2j_step_from_rc(s, rc, e, what);
+    } else if (cls == M2J_CLASS_SUCCESS) {
+        const char *id = pr->json ? m2j_json_str(pr->json, "data.id") : NULL;
+        if (!id || !*id)
+            m2j_step_set(s, M2J_STEP_RETRY, "%s: HTTP %ld without data.id", what, pr->status);
+        else if ((rc = record_credit(w, ck, id, e)) != M2J_OK)
+            m2j_step_from_rc(s, rc, e, "record credit");
+        else {
+            m2j_step_set(s, M2J_STEP_DONE, "%s", done_reason);
+            s->result_id = strdup(id);
+        }
+    } else {
+        m2j_step_from_call(s, w, what, pr, cls);
+        if (s->kind == M2J_STEP_DEAD)
+            m2j_wcmd(w->q, NULL, NULL, "DEL", ck, NULL);
+    }
+    m2j_jortt_response_clear(pr);
+}
+
 static int is_full_refund(json_object *memo, const char *recorded_total, m2j_err *e)
 {
     m2j_money memo_gt = 0, memo_base = 0, order_gt = 0;
@@ -111,24 +139,7 @@ static void credit_full(m2j_worker *w, const char *ck, const char *invoice_id, b
     rc = m2j_jortt_call(&w->api, "POST", m2j_buf_str(&path), NULL, 0, body, &pr, &cls, &e);
     json_object_put(body);
     m2j_buf_free(&path);
-    if (rc != M2J_OK) {
-        m2j_step_from_rc(s, rc, &e, "credit invoice");
-    } else if (cls == M2J_CLASS_SUCCESS) {
-        const char *id = pr.json ? m2j_json_str(pr.json, "data.id") : NULL;
-        if (!id || !*id)
-            m2j_step_set(s, M2J_STEP_RETRY, "credit invoice: HTTP %ld without data.id", pr.status);
-        else if ((rc = record_credit(w, ck, id, &e)) != M2J_OK)
-            m2j_step_from_rc(s, rc, &e, "record credit");
-        else {
-            m2j_step_set(s, M2J_STEP_DONE, "credited");
-            s->result_id = strdup(id);
-        }
-    } else {
-        m2j_step_from_call(s, w, "credit invoice", &pr, cls);
-        if (s->kind == M2J_STEP_DEAD)
-            m2j_wcmd(w->q, NULL, NULL, "DEL", ck, NULL);
-    }
-    m2j_jortt_response_clear(&pr);
+    finish_credit_post(w, ck, "credit invoice", "credited", rc, &e, &pr, cls, s);
 }
 
 
@@ -243,24 +254,7 @@ static void credit_partial(m2j_worker *w, const char *ck, const char *ok, const 
     m2j_call_class cls;
     rc = m2j_jortt_call(&w->api, "POST", M2J_PATH_INVOICES_CREATE, NULL, 0, body, &pr, &cls, &e);
     json_object_put(body);
-    if (rc != M2J_OK) {
-        m2j_step_from_rc(s, rc, &e, "create credit invoice");
-    } else if (cls == M2J_CLASS_SUCCESS) {
-        const char *id = pr.json ? m2j_json_str(pr.json, "data.id") : NULL;
-        if (!id || !*id)
-            m2j_step_set(s, M2J_STEP_RETRY, "create credit invoice: HTTP %ld without data.id", pr.status);
-        else if ((rc = record_credit(w, ck, id, &e)) != M2J_OK)
-            m2j_step_from_rc(s, rc, &e, "record credit");
-        else {
-            m2j_step_set(s, M2J_STEP_DONE, "credited partially");
-            s->result_id = strdup(id);
-        }
-    } else {
-        m2j_step_from_call(s, w, "create credit invoice", &pr, cls);
-        if (s->kind == M2J_STEP_DEAD)
-            m2j_wcmd(w->q, NULL, NULL, "DEL", ck, NULL);
-    }
-    m2j_jortt_response_clear(&pr);
+    finish_credit_post(w, ck, "create credit invoice", "credited partially", rc, &e, &pr, cls, s);
 }
 
 /* Reads the credit record: done -> SKIP set; else *pending. false = stop. */
