@@ -60,6 +60,23 @@ bool m2j_order_is_cancelled(json_object *order)
     return strcmp(str_of(order, "status"), "canceled") == 0 || strcmp(str_of(order, "state"), "canceled") == 0;
 }
 
+bool m2j_order_is_closed(json_object *order)
+{
+    return strcmp(str_of(order, "status"), "closed") == 0 || strcmp(str_of(order, "state"), "closed") == 0;
+}
+
+m2j_rc m2j_order_refunded(json_object *order, m2j_money *out, m2j_err *err)
+{
+    bool base = false;
+    m2j_rc rc = m2j_order_currency(order, &base, err);
+    if (rc != M2J_OK)
+        return rc;
+    const char *name = base ? "base_total_refunded" : "total_refunded";
+    if (m2j_json_money(order, name, out, NULL) != M2J_OK)
+        return m2j_fail(err, M2J_ERR_INVALID, "the order has no usable %s", name);
+    return M2J_OK;
+}
+
 /* ---- the state of one planning run ---- */
 
 typedef struct {

@@ -3,39 +3,23 @@
  * whose pricing model it shares (lines priced INCLUDING VAT, "net_amounts":
  * true, the same row splitting, rates and rounding).
  *
- * ---- For the lead: wiring this into worker/credit_sync.c ----
- *  1. Call m2j_creditmemo_plan(cfg, memo, order, invoice_reference, &plan,
- *     &err) with the canonical memo (event entity) and, for `order`:
- *       - the canonical order when you have it (memo.order is used by
- *         itself when you pass NULL and the sender included the order), or
- *       - a stub {"grand_total": "<P:order:<ref> grand_total>"} built from
- *         the order record: "full" is then decided on the totals alone;
- *       - NULL: the memo alone cannot prove it refunds everything, so it is
- *         planned as a partial credit (still exact to the cent; only the
- *         credited_invoice_id link of a full credit is lost).
- *     invoice_reference: the original invoice's reference as sent (the order
- *     plan's reference; NULL = plan.order_ref). It only goes into remarks.
- *  2. M2J_ERR_INVALID / M2J_ERR_UNSUPPORTED: dead letter with err.msg (the
- *     memo does not add up, a rate cannot be determined, ...). Never post a
- *     guess.
- *  3. plan.full_refund: keep today's path, POST /invoices/{invoice_id}/credit.
- *     Otherwise POST /v3/invoices with plan.invoice plus "customer_id" = the
- *     ORIGINAL invoice's customer (keep it in the order record
- *     P:order:<plan.order_ref> when the invoice is created; today the record
- *     has invoice_id and grand_total only, so the lead must add customer_id,
- *     or read it with GET /invoices/{invoice_id}: data.customer_id).
- *  4. Exactly once under the existing lock and record, keyed by
- *     plan.memo_key: P:lock:credit:<memo_key>, P:credit:<memo_key> state
- *     pending before the POST, done + credit_invoice_id after. memo_key is
- *     entity_id first, else increment_id: the same key credit_sync.c uses
- *     today, so records already written stay valid. For a partial credit, a
- *     pending record is resolved by searching Jortt for plan.reference
- *     ("<order ref>-CM<memo increment_id>", GET /invoices?query=, exact match
- *     on reference) exactly like order invoices; for a full credit by the
- *     original's credit_invoice_ids as today.
- *  5. Cancellations (orders.credit_on_cancel): m2j_order_is_cancelled(order)
- *     tells a cancelled order; an invoiced order that is cancelled is a full
- *     credit (POST /invoices/{id}/credit), keyed e.g. P:credit:cancel:<ref>.
+ * How the worker uses it (worker/credit_sync.c):
+ *  - It passes the canonical memo and, for `order`, a stub
+ *    {"grand_total": <invoiced total from P:order:<ref>>} when the sender
+ *    did not include the order (memo.order is used by itself otherwise):
+ *    "full" is then decided on the totals alone. Without either, a memo is
+ *    planned as a partial credit (still exact; only the credited_invoice_id
+ *    link of a full credit is lost). invoice_reference only goes into the
+ *    remarks (NULL = plan.order_ref).
+ *  - M2J_ERR_INVALID / M2J_ERR_UNSUPPORTED become dead letters with err.msg:
+ *    a memo that does not add up is never posted as a guess.
+ *  - plan.full_refund: POST /invoices/{invoice_id}/credit. Otherwise POST
+ *    /v3/invoices with plan.invoice plus the original invoice's customer_id;
+ *    a pending attempt is resolved by an exact match on plan.reference
+ *    ("<order ref>-CM<memo increment_id>").
+ *  - Cancelled and closed orders (m2j_order_is_cancelled, _is_closed,
+ *    m2j_order_refunded) are credited whole or checked against the credits
+ *    booked, without a plan.
  *
  * Rules decided here (and why):
  *  - Magento's credit memo adds up as
@@ -105,5 +89,15 @@ m2j_rc m2j_creditmemo_plan(const m2j_config *cfg, json_object *memo, json_object
 
 /* True when Magento cancelled the order: status or state "canceled". */
 bool m2j_order_is_cancelled(json_object *order);
+
+/* True when refunds closed the order: status or state "closed". */
+bool m2j_order_is_closed(json_object *order);
+
+/* What Magento says was refunded of the order, in the invoiced currency
+ * (base_total_refunded when the order is invoiced from its EUR base
+ * amounts, else total_refunded). M2J_ERR_INVALID when the order does not
+ * say (field missing or not an amount); M2J_ERR_UNSUPPORTED for a currency
+ * that is never invoiced. */
+m2j_rc m2j_order_refunded(json_object *order, m2j_money *out, m2j_err *err);
 
 #endif

@@ -9,22 +9,171 @@
 #include <stdlib.h>
 #include <string.h>
 
-static m2j_rc record_credit(m2j_worker *w, const char *ck, const char *id, m2j_err *e)
+/* ---- the order's credit ledger ----
+ *
+ * Every credit of an order (memo, cancellation, closed after a refund) is
+ * booked under the order lock, and its amount is kept in the order record
+ * P:order:<ref>: "credited" (sum, money units), "credited_full" (the id of
+ * a credit of the whole invoice) and "credit_pending" (the key of a credit
+ * whose POST has an unknown outcome). That is what lets a memo arriving
+ * after the order was credited on cancel, or the "closed" event beside its
+ * memos, be skipped instead of crediting the invoice twice. Each script
+ * writes the credit record and the ledger together, so a crash cannot leave
+ * one without the other. */
+
+/* KEYS: credit record, order record; ARGV: now, then field/value pairs. */
+static const char *const PENDING_SCRIPT =
+    "redis.call('HSET', KEYS[1], 'state', 'pending', 'at', ARGV[1], unpack(ARGV, 2))\n"
+    "redis.call('HSET', KEYS[2], 'credit_pending', KEYS[1])\n"
+    "return 1\n";
+
+/* KEYS: credit record, order record; ARGV: credit id, now, amount, full. */
+static const char *const RECORD_SCRIPT =
+    "if redis.call('HGET', KEYS[1], 'state') == 'done' then return 0 end\n"
+    "redis.call('HSET', KEYS[1], 'state', 'done', 'credit_invoice_id', ARGV[1], 'at', ARGV[2], 'amount', ARGV[3])\n"
+    "redis.call('HINCRBY', KEYS[2], 'credited', ARGV[3])\n"
+    "if ARGV[4] == '1' then redis.call('HSET', KEYS[2], 'credited_full', ARGV[1]) end\n"
+    "if redis.call('HGET', KEYS[2], 'credit_pending') == KEYS[1] then\n"
+    "  redis.call('HDEL', KEYS[2], 'credit_pending') end\n"
+    "return 1\n";
+
+/* KEYS: credit record, order record. Jortt refused the credit: nothing
+ * exists, so a replay posts again instead of searching. */
+static const char *const DROP_SCRIPT =
+    "redis.call('DEL', KEYS[1])\n"
+    "if redis.call('HGET', KEYS[2], 'credit_pending') == KEYS[1] then\n"
+    "  redis.call('HDEL', KEYS[2], 'credit_pending') end\n"
+    "return 1\n";
+
+/* One credit being booked: its record, its order's record, what it credits. */
+typedef struct {
+    const char *ck;     /* P:credit:... */
+    const char *ok;     /* P:order:<ref> */
+    m2j_money   amount; /* positive, in the invoiced currency */
+    bool        full;   /* credits the whole invoice */
+} credit_target;
+
+static m2j_rc ledger_eval(m2j_worker *w, const char *script, const credit_target *t, int nargs, const char **args,
+                          m2j_err *e)
+{
+    const char *keys[2] = { t->ck, t->ok };
+    redisReply *r = NULL;
+    m2j_rc rc = m2j_weval(w->q, script, 2, keys, nargs, args, &r, e);
+    if (r)
+        freeReplyObject(r);
+    return rc;
+}
+
+static m2j_rc mark_pending(m2j_worker *w, const credit_target *t, const char *invoice_id, const char *reference,
+                           m2j_err *e)
 {
     char now[32];
     snprintf(now, sizeof now, "%lld", m2j_now_ms());
-    return m2j_wcmd(w->q, NULL, e, "HSET", ck, "state", "done", "credit_invoice_id", id, "at", now, NULL);
+    const char *args[5] = { now, "invoice_id", invoice_id, "reference", reference };
+    return ledger_eval(w, PENDING_SCRIPT, t, reference ? 5 : 3, args, e);
 }
 
-/* Full refund? Compared on the invoiced total we recorded, else on the
- * order the sender included, in either currency. */
+static m2j_rc record_credit(m2j_worker *w, const credit_target *t, const char *id, m2j_err *e)
+{
+    char now[32], amount[32];
+    snprintf(now, sizeof now, "%lld", m2j_now_ms());
+    snprintf(amount, sizeof amount, "%lld", (long long)m2j_money_round_cents(t->amount));
+    const char *args[4] = { id, now, amount, t->full ? "1" : "0" };
+    return ledger_eval(w, RECORD_SCRIPT, t, 4, args, e);
+}
+
+/* The order record's fields a credit needs; owns r. */
+typedef struct {
+    redisReply *r;
+    const char *state, *invoice_id, *grand_total, *customer_id, *credited_full, *credit_pending;
+    m2j_money   invoiced; /* grand_total, 0 when absent */
+    m2j_money   credited; /* sum of the credits booked */
+} order_rec;
+
+static bool read_order(m2j_worker *w, const char *ok, order_rec *o, m2j_step *s)
+{
+    m2j_err e;
+    memset(o, 0, sizeof *o);
+    m2j_rc rc = m2j_wcmd(w->q, &o->r, &e, "HGETALL", ok, NULL);
+    if (rc != M2J_OK) {
+        m2j_step_from_rc(s, rc, &e, "order record");
+        return false;
+    }
+    o->state = m2j_reply_field(o->r, "state");
+    o->invoice_id = m2j_reply_field(o->r, "invoice_id");
+    o->grand_total = m2j_reply_field(o->r, "grand_total");
+    o->customer_id = m2j_reply_field(o->r, "customer_id");
+    o->credited_full = m2j_reply_field(o->r, "credited_full");
+    o->credit_pending = m2j_reply_field(o->r, "credit_pending");
+    if (o->grand_total)
+        m2j_money_parse(o->grand_total, &o->invoiced, NULL);
+    const char *c = m2j_reply_field(o->r, "credited");
+    if (c)
+        o->credited = strtoll(c, NULL, 10);
+    return true;
+}
+
+static void order_rec_clear(order_rec *o)
+{
+    if (o->r)
+        freeReplyObject(o->r);
+    memset(o, 0, sizeof *o);
+}
+
+static bool invoiced(const order_rec *o)
+{
+    return o->state && strcmp(o->state, "done") == 0 && o->invoice_id && *o->invoice_id;
+}
+
+/* May credit t be booked, given the order's earlier credits? false = stop,
+ * with s set: skipped when the invoice is credited in full already, retried
+ * while another credit of the order has an unknown outcome, dead when it
+ * would credit more than was invoiced (Magento itself never refunds more,
+ * so that is a sign of events from a different order history). */
+static bool credit_allowed(m2j_worker *w, const order_rec *o, const credit_target *t, const char *what, m2j_step *s)
+{
+    char a[M2J_MONEY_STRLEN], b[M2J_MONEY_STRLEN], c[M2J_MONEY_STRLEN];
+    if (o->credited_full && *o->credited_full) {
+        m2j_step_set(s, M2J_STEP_SKIP, "%s: the invoice was already credited in full as %s", what, o->credited_full);
+        return false;
+    }
+    if (o->credit_pending && *o->credit_pending && strcmp(o->credit_pending, t->ck) != 0) {
+        m2j_err e;
+        redisReply *r = NULL;
+        m2j_rc rc = m2j_wcmd(w->q, &r, &e, "HGET", o->credit_pending, "state", NULL);
+        if (rc != M2J_OK) {
+            m2j_step_from_rc(s, rc, &e, "other credit record");
+            return false;
+        }
+        bool other = r->type == REDIS_REPLY_STRING && strcmp(r->str, "pending") == 0;
+        freeReplyObject(r);
+        if (other) {
+            m2j_step_set(s, M2J_STEP_RETRY, "%s: another credit of this order has an unknown outcome; waiting for it",
+                         what);
+            return false;
+        }
+    }
+    if (t->full && o->credited > 0) {
+        m2j_step_set(s, M2J_STEP_DEAD, "%s: crediting the whole invoice (%s) after credits of %s would credit more "
+                     "than was invoiced", what, m2j_money_format(o->invoiced, a), m2j_money_format(o->credited, b));
+        return false;
+    }
+    if (!t->full && o->invoiced > 0 && o->credited + m2j_money_round_cents(t->amount) > o->invoiced) {
+        m2j_step_set(s, M2J_STEP_DEAD, "%s: %s more after credits of %s would credit more than the invoiced %s", what,
+                     m2j_money_format(t->amount, a), m2j_money_format(o->credited, b),
+                     m2j_money_format(o->invoiced, c));
+        return false;
+    }
+    return true;
+}
+
 /* Turns the answer to a credit POST (`what`, for messages) into the step:
  * the credit's id recorded under ck and DONE with `done_reason`, or the
  * failure as a step. A dead letter drops the pending intent, so a replay
  * after the cause is fixed posts again instead of searching forever for a
  * credit Jortt refused. Clears *pr. */
-static void finish_credit_post(m2j_worker *w, const char *ck, const char *what, const char *done_reason, m2j_rc rc,
-                               m2j_err *e, m2j_jortt_response *pr, m2j_call_class cls, m2j_step *s)
+static void finish_credit_post(m2j_worker *w, const credit_target *t, const char *what, const char *done_reason,
+                               m2j_rc rc, m2j_err *e, m2j_jortt_response *pr, m2j_call_class cls, m2j_step *s)
 {
     if (rc != M2J_OK) {
         m2j_step_from_rc(s, rc, e, what);
@@ -32,7 +181,7 @@ static void finish_credit_post(m2j_worker *w, const char *ck, const char *what, 
         const char *id = pr->json ? m2j_json_str(pr->json, "data.id") : NULL;
         if (!id || !*id)
             m2j_step_set(s, M2J_STEP_RETRY, "%s: HTTP %ld without data.id", what, pr->status);
-        else if ((rc = record_credit(w, ck, id, e)) != M2J_OK)
+        else if ((rc = record_credit(w, t, id, e)) != M2J_OK)
             m2j_step_from_rc(s, rc, e, "record credit");
         else {
             m2j_step_set(s, M2J_STEP_DONE, "%s", done_reason);
@@ -41,11 +190,13 @@ static void finish_credit_post(m2j_worker *w, const char *ck, const char *what, 
     } else {
         m2j_step_from_call(s, w, what, pr, cls);
         if (s->kind == M2J_STEP_DEAD)
-            m2j_wcmd(w->q, NULL, NULL, "DEL", ck, NULL);
+            ledger_eval(w, DROP_SCRIPT, t, 0, NULL, NULL);
     }
     m2j_jortt_response_clear(pr);
 }
 
+/* Full refund? Compared on the invoiced total we recorded, else on the
+ * order the sender included, in either currency. */
 static int is_full_refund(json_object *memo, const char *recorded_total, m2j_err *e)
 {
     m2j_money memo_gt = 0, memo_base = 0, order_gt = 0;
@@ -92,10 +243,11 @@ static void find_existing(m2j_worker *w, const char *invoice_id, char **found, m
     m2j_buf_free(&path);
 }
 
-/* POST /invoices/{invoice_id}/credit exactly once under record ck (the
- * caller holds the lock and has read the record: pending = unknown outcome). */
-static void credit_full(m2j_worker *w, const char *ck, const char *invoice_id, bool pending, const char *lock,
-                        const char *token, m2j_step *s)
+/* POST /invoices/{invoice_id}/credit exactly once under record t->ck (the
+ * caller holds the order lock and has read the record: pending = unknown
+ * outcome). */
+static void credit_full(m2j_worker *w, const credit_target *t, const char *invoice_id, bool pending,
+                        const char *lock, const char *token, m2j_step *s)
 {
     m2j_err e;
     m2j_rc rc;
@@ -105,7 +257,7 @@ static void credit_full(m2j_worker *w, const char *ck, const char *invoice_id, b
         if (s->kind != M2J_STEP_CONTINUE)
             return;
         if (found) {
-            if ((rc = record_credit(w, ck, found, &e)) != M2J_OK) {
+            if ((rc = record_credit(w, t, found, &e)) != M2J_OK) {
                 m2j_step_from_rc(s, rc, &e, "record credit");
                 free(found);
             } else {
@@ -124,10 +276,7 @@ static void credit_full(m2j_worker *w, const char *ck, const char *invoice_id, b
             m2j_step_from_rc(s, rc, &e, "credit lock");
         return;
     }
-    char now[32];
-    snprintf(now, sizeof now, "%lld", m2j_now_ms());
-    rc = m2j_wcmd(w->q, NULL, &e, "HSET", ck, "state", "pending", "invoice_id", invoice_id, "at", now, NULL);
-    if (rc != M2J_OK) {
+    if ((rc = mark_pending(w, t, invoice_id, NULL, &e)) != M2J_OK) {
         m2j_step_from_rc(s, rc, &e, "mark credit pending");
         return;
     }
@@ -139,7 +288,7 @@ static void credit_full(m2j_worker *w, const char *ck, const char *invoice_id, b
     rc = m2j_jortt_call(&w->api, "POST", m2j_buf_str(&path), NULL, 0, body, &pr, &cls, &e);
     json_object_put(body);
     m2j_buf_free(&path);
-    finish_credit_post(w, ck, "credit invoice", "credited", rc, &e, &pr, cls, s);
+    finish_credit_post(w, t, "credit invoice", "credited", rc, &e, &pr, cls, s);
 }
 
 
@@ -186,7 +335,7 @@ static char *original_customer(m2j_worker *w, const char *ok, const char *record
 /* A partial refund: POST /v3/invoices with the plan's negative lines and the
  * original invoice's customer, exactly once like order invoices (a pending
  * record is resolved by an exact reference search). */
-static void credit_partial(m2j_worker *w, const char *ck, const char *ok, const char *invoice_id,
+static void credit_partial(m2j_worker *w, const credit_target *t, const char *invoice_id,
                            const char *recorded_customer, m2j_credit_plan *plan, bool pending, const char *lock,
                            const char *token, m2j_step *s)
 {
@@ -208,7 +357,7 @@ static void credit_partial(m2j_worker *w, const char *ck, const char *ok, const 
         }
         m2j_jortt_response_clear(&lr);
         if (fc.id) {
-            if ((rc = record_credit(w, ck, fc.id, &e)) != M2J_OK) {
+            if ((rc = record_credit(w, t, fc.id, &e)) != M2J_OK) {
                 m2j_step_from_rc(s, rc, &e, "record credit");
                 free(fc.id);
             } else {
@@ -218,7 +367,7 @@ static void credit_partial(m2j_worker *w, const char *ck, const char *ok, const 
             return;
         }
     }
-    char *customer_id = original_customer(w, ok, recorded_customer, invoice_id, s);
+    char *customer_id = original_customer(w, t->ok, recorded_customer, invoice_id, s);
     if (!customer_id)
         return;
 
@@ -231,11 +380,7 @@ static void credit_partial(m2j_worker *w, const char *ck, const char *ok, const 
         free(customer_id);
         return;
     }
-    char now[32];
-    snprintf(now, sizeof now, "%lld", m2j_now_ms());
-    rc = m2j_wcmd(w->q, NULL, &e, "HSET", ck, "state", "pending", "invoice_id", invoice_id, "reference",
-                  plan->reference, "at", now, NULL);
-    if (rc != M2J_OK) {
+    if ((rc = mark_pending(w, t, invoice_id, plan->reference, &e)) != M2J_OK) {
         m2j_step_from_rc(s, rc, &e, "mark credit pending");
         free(customer_id);
         return;
@@ -254,7 +399,7 @@ static void credit_partial(m2j_worker *w, const char *ck, const char *ok, const 
     m2j_call_class cls;
     rc = m2j_jortt_call(&w->api, "POST", M2J_PATH_INVOICES_CREATE, NULL, 0, body, &pr, &cls, &e);
     json_object_put(body);
-    finish_credit_post(w, ck, "create credit invoice", "credited partially", rc, &e, &pr, cls, s);
+    finish_credit_post(w, t, "create credit invoice", "credited partially", rc, &e, &pr, cls, s);
 }
 
 /* Reads the credit record: done -> SKIP set; else *pending. false = stop. */
@@ -279,72 +424,119 @@ static bool credit_record(m2j_worker *w, const char *ck, bool *pending, m2j_step
     return true;
 }
 
+/* The records a credit of order ref starts from, under the order lock: its
+ * own record ck (done: the step ends as SKIP; pending: *pending) and the
+ * order's, read into *o from key *ok. false = stop, s set, nothing held. */
+static bool open_credit(m2j_worker *w, const char *ref, const char *ck, bool *pending, m2j_buf *ok, order_rec *o,
+                        m2j_step *s)
+{
+    *pending = false;
+    if (!credit_record(w, ck, pending, s))
+        return false;
+    if (m2j_wkey(w->q, ok, "order:%s", ref) != M2J_OK) {
+        m2j_step_set(s, M2J_STEP_RETRY, "out of memory");
+        m2j_buf_free(ok);
+        return false;
+    }
+    if (!read_order(w, m2j_buf_str(ok), o, s)) {
+        m2j_buf_free(ok);
+        return false;
+    }
+    return true;
+}
+
+static void close_credit(m2j_buf *ok, order_rec *o)
+{
+    order_rec_clear(o);
+    m2j_buf_free(ok);
+}
+
+/* Marks an order that was never invoiced, so an earlier event of it still
+ * waiting for a retry cannot invoice it afterwards; SKIP with `why`. */
+static void mark_not_invoiced(m2j_worker *w, const char *ok, const char *state, const char *why, m2j_step *s)
+{
+    m2j_err e;
+    char now[32];
+    snprintf(now, sizeof now, "%lld", m2j_now_ms());
+    m2j_rc rc = m2j_wcmd(w->q, NULL, &e, "HSET", ok, "state", state, "at", now, NULL);
+    if (rc != M2J_OK)
+        m2j_step_from_rc(s, rc, &e, "mark order");
+    else
+        m2j_step_set(s, M2J_STEP_SKIP, "%s", why);
+}
+
+/* Is there an invoice to credit? A memo (mark NULL) waits for it with the
+ * normal back-off (the order event may still be queued or retrying; after
+ * the last attempt this is the reason). A cancelled or closed order (mark =
+ * the state to leave, `what` the event) waits only while its invoice POST
+ * has an unknown outcome, since crediting nothing could leave an invoice
+ * standing; never invoiced, it is marked and skipped. false = stop, s set. */
+static bool has_invoice(m2j_worker *w, const order_rec *o, const char *ok, const char *mark, const char *what,
+                        m2j_step *s)
+{
+    if (!mark && !invoiced(o)) {
+        m2j_step_set(s, M2J_STEP_RETRY, "order was never invoiced");
+    } else if (o->state && strcmp(o->state, "pending") == 0) {
+        m2j_step_set(s, M2J_STEP_RETRY, "%s; the order's invoice has an unknown outcome", what);
+    } else if (!invoiced(o)) {
+        char why[96];
+        snprintf(why, sizeof why, "%s; the order was never invoiced", what);
+        mark_not_invoiced(w, ok, mark, why, s);
+    } else if (!m2j_jortt_id_ok(o->invoice_id)) {
+        m2j_step_set(s, M2J_STEP_DEAD, "order record holds an invalid invoice id");
+    } else {
+        return true;
+    }
+    return false;
+}
+
 static void credit_locked(m2j_worker *w, json_object *memo, const char *ref, const char *ck, const char *memo_key,
                           const char *lock, const char *token, m2j_step *s)
 {
     m2j_err e;
-    redisReply *r = NULL;
-    bool pending = false;
-    if (!credit_record(w, ck, &pending, s))
-        return;
-
+    bool pending;
     m2j_buf ok = {0};
-    m2j_wkey(w->q, &ok, "order:%s", ref);
-    m2j_rc rc = m2j_wcmd(w->q, &r, &e, "HGETALL", m2j_buf_str(&ok), NULL);
-    if (rc != M2J_OK) {
-        m2j_step_from_rc(s, rc, &e, "order record");
-        m2j_buf_free(&ok);
+    order_rec o;
+    if (!open_credit(w, ref, ck, &pending, &ok, &o, s))
         return;
-    }
-    const char *ost = m2j_reply_field(r, "state");
-    const char *inv = m2j_reply_field(r, "invoice_id");
-    if (!ost || strcmp(ost, "done") != 0 || !inv || !*inv) {
-        /* The order event may still be queued or retrying: wait for it with
-         * the normal back-off; after the last attempt this is the reason. */
-        m2j_step_set(s, M2J_STEP_RETRY, "order was never invoiced");
-        freeReplyObject(r);
-        m2j_buf_free(&ok);
-        return;
-    }
-    if (!m2j_jortt_id_ok(inv)) {
-        m2j_step_set(s, M2J_STEP_DEAD, "order record holds an invalid invoice id");
-        freeReplyObject(r);
-        m2j_buf_free(&ok);
-        return;
-    }
-    char *invoice_id = strdup(inv);
-    const char *gt = m2j_reply_field(r, "grand_total");
-    const char *rc_cust = m2j_reply_field(r, "customer_id");
-    char *customer = rc_cust ? strdup(rc_cust) : NULL;
+    if (!has_invoice(w, &o, m2j_buf_str(&ok), NULL, "credit memo", s))
+        goto out;
 
     /* The order for the plan: the one the sender included, else a stub of
      * the invoiced total we recorded (decides "full" on totals alone). */
     json_object *stub = NULL;
-    if (!m2j_json_path(memo, "order") && gt) {
+    if (!m2j_json_path(memo, "order") && o.grand_total) {
         stub = json_object_new_object();
         if (stub)
-            m2j_json_set_str(stub, "grand_total", gt);
+            m2j_json_set_str(stub, "grand_total", o.grand_total);
     }
-    int legacy_full = is_full_refund(memo, gt, &e);
-    freeReplyObject(r);
+    int legacy_full = is_full_refund(memo, o.grand_total, &e);
 
     m2j_credit_plan plan;
     memset(&plan, 0, sizeof plan);
-    rc = m2j_creditmemo_plan(w->cfg, memo, stub, NULL, &plan, &e);
+    m2j_rc rc = m2j_creditmemo_plan(w->cfg, memo, stub, NULL, &plan, &e);
     if (stub)
         json_object_put(stub);
+    credit_target t = { ck, m2j_buf_str(&ok), o.invoiced, true };
+    char what[96];
+    snprintf(what, sizeof what, "credit memo %.60s", memo_key);
     if (rc != M2J_OK) {
         /* A memo that cannot be mapped line by line but refunds the whole
          * order on its totals still has an exact credit: the whole invoice. */
-        if (legacy_full == 1 && rc != M2J_ERR_NOMEM)
-            credit_full(w, ck, invoice_id, pending, lock, token, s);
-        else
-            m2j_step_set(s, rc == M2J_ERR_NOMEM ? M2J_STEP_RETRY : M2J_STEP_DEAD, "credit memo %s: %s",
-                         memo_key, e.msg);
+        if (legacy_full == 1 && rc != M2J_ERR_NOMEM) {
+            if (pending || credit_allowed(w, &o, &t, what, s))
+                credit_full(w, &t, o.invoice_id, pending, lock, token, s);
+        } else {
+            m2j_step_set(s, rc == M2J_ERR_NOMEM ? M2J_STEP_RETRY : M2J_STEP_DEAD, "%s: %s", what, e.msg);
+        }
     } else if (plan.full_refund || legacy_full == 1) {
-        credit_full(w, ck, invoice_id, pending, lock, token, s);
+        if (pending || credit_allowed(w, &o, &t, what, s))
+            credit_full(w, &t, o.invoice_id, pending, lock, token, s);
     } else {
-        credit_partial(w, ck, m2j_buf_str(&ok), invoice_id, customer, &plan, pending, lock, token, s);
+        t.amount = plan.grand_total;
+        t.full = false;
+        if (pending || credit_allowed(w, &o, &t, what, s))
+            credit_partial(w, &t, o.invoice_id, o.customer_id, &plan, pending, lock, token, s);
         if (s->kind == M2J_STEP_DONE) {
             m2j_money_format(plan.grand_total, s->totals[0]);
             m2j_money_format(plan.total_incl, s->totals[1]);
@@ -352,9 +544,8 @@ static void credit_locked(m2j_worker *w, json_object *memo, const char *ref, con
         }
     }
     m2j_credit_plan_clear(&plan);
-    free(customer);
-    free(invoice_id);
-    m2j_buf_free(&ok);
+out:
+    close_credit(&ok, &o);
 }
 
 /* Under the order lock, so an invoice being created for the same order
@@ -362,69 +553,108 @@ static void credit_locked(m2j_worker *w, json_object *memo, const char *ref, con
 static void cancel_locked(m2j_worker *w, const char *ref, const char *ck, const char *lock, const char *token,
                           m2j_step *s)
 {
-    m2j_err e;
-    redisReply *r = NULL;
-    bool pending = false;
-    if (!credit_record(w, ck, &pending, s))
-        return;
+    bool pending;
     m2j_buf ok = {0};
-    m2j_wkey(w->q, &ok, "order:%s", ref);
-    m2j_rc rc = m2j_wcmd(w->q, &r, &e, "HGETALL", m2j_buf_str(&ok), NULL);
-    m2j_buf_free(&ok);
-    if (rc != M2J_OK) {
-        m2j_step_from_rc(s, rc, &e, "order record");
+    order_rec o;
+    if (!open_credit(w, ref, ck, &pending, &ok, &o, s))
         return;
+    credit_target t = { ck, m2j_buf_str(&ok), o.invoiced, true };
+    if (has_invoice(w, &o, t.ok, "cancelled", "cancelled", s) &&
+        (pending || credit_allowed(w, &o, &t, "cancelled", s))) {
+        credit_full(w, &t, o.invoice_id, pending, lock, token, s);
+        if (s->kind == M2J_STEP_DONE)
+            m2j_step_set(s, M2J_STEP_DONE, "cancelled; credited the invoice");
     }
-    const char *ost = m2j_reply_field(r, "state");
-    const char *inv = m2j_reply_field(r, "invoice_id");
-    if (ost && strcmp(ost, "pending") == 0) {
-        /* An invoice POST with an unknown outcome: crediting nothing could
-         * leave an invoice standing; let the order's own retry settle it. */
-        m2j_step_set(s, M2J_STEP_RETRY, "cancelled; the order's invoice has an unknown outcome");
-    } else if (!ost || strcmp(ost, "done") != 0 || !inv || !*inv) {
-        /* Mark it, so an earlier event of the order still waiting for a
-         * retry cannot invoice a cancelled order afterwards. */
-        char now[32];
-        snprintf(now, sizeof now, "%lld", m2j_now_ms());
-        m2j_buf ok2 = {0};
-        m2j_wkey(w->q, &ok2, "order:%s", ref);
-        rc = m2j_wcmd(w->q, NULL, &e, "HSET", m2j_buf_str(&ok2), "state", "cancelled", "at", now, NULL);
-        m2j_buf_free(&ok2);
-        if (rc != M2J_OK)
-            m2j_step_from_rc(s, rc, &e, "mark order cancelled");
-        else
-            m2j_step_set(s, M2J_STEP_SKIP, "cancelled; the order was never invoiced");
-    } else if (!m2j_jortt_id_ok(inv)) {
-        m2j_step_set(s, M2J_STEP_DEAD, "order record holds an invalid invoice id");
+    close_credit(&ok, &o);
+}
+
+/* An order that refunds closed. Its credit memos (when Magento sends them)
+ * book the refund line by line; this event only makes sure the refund is
+ * booked at all: skipped when the memos booked it already, the whole invoice
+ * credited when everything was refunded and nothing booked yet, and
+ * otherwise retried (the memos may be on their way) until, after the last
+ * attempt, it is dead with what is missing. */
+static void closed_locked(m2j_worker *w, json_object *order, const char *ref, const char *ck, const char *lock,
+                          const char *token, m2j_step *s)
+{
+    bool pending;
+    m2j_buf ok = {0};
+    order_rec o;
+    if (!open_credit(w, ref, ck, &pending, &ok, &o, s))
+        return;
+    credit_target t = { ck, m2j_buf_str(&ok), o.invoiced, true };
+    m2j_err e;
+    m2j_money refunded = 0;
+    bool known = m2j_order_refunded(order, &refunded, &e) == M2J_OK;
+    char a[M2J_MONEY_STRLEN], b[M2J_MONEY_STRLEN], c[M2J_MONEY_STRLEN];
+    if (!has_invoice(w, &o, t.ok, "closed", "closed after a refund", s)) {
+        /* s says why */
+    } else if (pending) {
+        credit_full(w, &t, o.invoice_id, pending, lock, token, s);
+    } else if (o.credited_full && *o.credited_full) {
+        m2j_step_set(s, M2J_STEP_SKIP, "closed; the invoice was already credited in full as %s", o.credited_full);
+    } else if (o.credited > 0 && (!known || o.credited >= m2j_money_round_cents(refunded))) {
+        m2j_step_set(s, M2J_STEP_SKIP, "closed; its refunds are booked by credit memos (%s)",
+                     m2j_money_format(o.credited, a));
+    } else if (known && o.credited == 0 && m2j_money_round_cents(refunded) == o.invoiced) {
+        if (credit_allowed(w, &o, &t, "closed", s)) {
+            credit_full(w, &t, o.invoice_id, false, lock, token, s);
+            if (s->kind == M2J_STEP_DONE)
+                m2j_step_set(s, M2J_STEP_DONE, "closed after a full refund; credited the invoice");
+        }
+    } else if (!known) {
+        m2j_step_set(s, M2J_STEP_RETRY, "closed, but %s and no credit memo was booked: waiting for the credit memo "
+                     "events", e.msg);
     } else {
-        char *invoice_id = strdup(inv);
-        freeReplyObject(r);
-        r = NULL;
-        credit_full(w, ck, invoice_id, pending, lock, token, s);
-        free(invoice_id);
+        m2j_step_set(s, M2J_STEP_RETRY, "closed after refunding %s of the invoiced %s, credits booked %s: waiting "
+                     "for the credit memo events for the rest", m2j_money_format(refunded, a),
+                     m2j_money_format(o.invoiced, b), m2j_money_format(o.credited, c));
     }
-    if (r)
-        freeReplyObject(r);
+    close_credit(&ok, &o);
 }
 
 typedef struct {
-    const char *ref;
-    const char *ck;       /* P:credit:cancel:<ref> or P:credit:<memo key> */
-    json_object *memo;    /* credit memos only */
-    const char *memo_key;
+    const char  *ref;
+    const char  *ck;       /* P:credit:<memo key>, P:credit:cancel:<ref> or P:credit:closed:<ref> */
+    json_object *entity;   /* the memo, or the closed order; NULL for a cancellation */
+    const char  *memo_key; /* memos only */
 } credit_ud;
-typedef credit_ud cancel_ud;
+
+static void memo_locked_cb(m2j_worker *w, const char *lock, const char *token, void *ud, m2j_step *s)
+{
+    credit_ud *u = ud;
+    credit_locked(w, u->entity, u->ref, u->ck, u->memo_key, lock, token, s);
+}
 
 static void cancel_locked_cb(m2j_worker *w, const char *lock, const char *token, void *ud, m2j_step *s)
 {
-    cancel_ud *u = ud;
+    credit_ud *u = ud;
     cancel_locked(w, u->ref, u->ck, lock, token, s);
 }
 
-static void credit_locked_cb(m2j_worker *w, const char *lock, const char *token, void *ud, m2j_step *s)
+static void closed_locked_cb(m2j_worker *w, const char *lock, const char *token, void *ud, m2j_step *s)
 {
     credit_ud *u = ud;
-    credit_locked(w, u->memo, u->ref, u->ck, u->memo_key, lock, token, s);
+    closed_locked(w, u->entity, u->ref, u->ck, lock, token, s);
+}
+
+/* Every credit of an order runs under the order's lock (P:lock:order:<ref>),
+ * the one its invoice is made under: the ledger in P:order:<ref> is then
+ * read and written by one worker at a time. The credit's own record is
+ * P:credit:<kind><id>: kind "" for a memo (id: its key), "cancel:" or
+ * "closed:" (id: the order's ref). */
+static void with_order_lock(m2j_worker *w, const char *ref, const char *kind, const char *id, m2j_locked_fn fn,
+                            json_object *entity, const char *memo_key, m2j_step *s)
+{
+    m2j_buf ck = {0}, lock = {0};
+    if (m2j_wkey(w->q, &ck, "credit:%s%s", kind, id) || m2j_buf_printf(&lock, "order:%s", ref)) {
+        m2j_step_set(s, M2J_STEP_RETRY, "out of memory");
+    } else {
+        credit_ud ud = { ref, ck.data, entity, memo_key };
+        m2j_with_lock(w, lock.data, "order is being handled by another worker", fn, &ud, s);
+    }
+    m2j_buf_free(&ck);
+    m2j_buf_free(&lock);
 }
 
 void m2j_credit_cancelled_order(m2j_worker *w, const char *ref, m2j_step *s)
@@ -437,18 +667,16 @@ void m2j_credit_cancelled_order(m2j_worker *w, const char *ref, m2j_step *s)
         m2j_step_set(s, M2J_STEP_DEAD, "cancelled order without increment_id");
         return;
     }
-    m2j_buf ck = {0}, lock = {0};
-    if (m2j_wkey(w->q, &ck, "credit:cancel:%s", ref) || m2j_buf_printf(&lock, "order:%s", ref)) {
-        m2j_step_set(s, M2J_STEP_RETRY, "out of memory");
-        goto out;
+    with_order_lock(w, ref, "cancel:", ref, cancel_locked_cb, NULL, NULL, s);
+}
+
+void m2j_credit_closed_order(m2j_worker *w, json_object *order, const char *ref, m2j_step *s)
+{
+    if (!ref || !*ref) {
+        m2j_step_set(s, M2J_STEP_DEAD, "closed order without increment_id");
+        return;
     }
-    cancel_ud ud = { ref, ck.data };
-    m2j_with_lock(w, lock.data, "order is being handled by another worker", cancel_locked_cb, &ud, s);
-    if (s->kind == M2J_STEP_DONE)
-        m2j_step_set(s, M2J_STEP_DONE, "cancelled; credited the invoice");
-out:
-    m2j_buf_free(&ck);
-    m2j_buf_free(&lock);
+    with_order_lock(w, ref, "closed:", ref, closed_locked_cb, order, NULL, s);
 }
 
 void m2j_credit_memo(m2j_worker *w, json_object *memo, char **ref_out, m2j_step *s)
@@ -468,14 +696,5 @@ void m2j_credit_memo(m2j_worker *w, json_object *memo, char **ref_out, m2j_step 
         m2j_step_set(s, M2J_STEP_DEAD, "credit memo without entity_id or increment_id");
         return;
     }
-    m2j_buf ck = {0}, lock = {0};
-    if (m2j_wkey(w->q, &ck, "credit:%s", memo_key) || m2j_buf_printf(&lock, "credit:%s", memo_key)) {
-        m2j_step_set(s, M2J_STEP_RETRY, "out of memory");
-        goto out;
-    }
-    credit_ud ud = { ref, ck.data, memo, memo_key };
-    m2j_with_lock(w, lock.data, "credit memo is being handled by another worker", credit_locked_cb, &ud, s);
-out:
-    m2j_buf_free(&ck);
-    m2j_buf_free(&lock);
+    with_order_lock(w, ref, "", memo_key, memo_locked_cb, memo, memo_key, s);
 }

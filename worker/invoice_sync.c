@@ -79,10 +79,11 @@ static void invoice_locked(m2j_worker *w, const char *event_id, m2j_invoice_plan
         freeReplyObject(r);
         return;
     }
-    if (st && strcmp(st, "cancelled") == 0) {
-        /* credit_sync.c marked it: Magento cancelled the order before we
-         * invoiced it (this event was older, or retried). */
-        m2j_step_set(s, M2J_STEP_SKIP, "order was cancelled before it was invoiced");
+    if (st && (strcmp(st, "cancelled") == 0 || strcmp(st, "closed") == 0)) {
+        /* credit_sync.c marked it: Magento cancelled the order, or refunds
+         * closed it, before we invoiced it (this event was older, or
+         * retried). */
+        m2j_step_set(s, M2J_STEP_SKIP, "order was %s before it was invoiced", st);
         freeReplyObject(r);
         return;
     }
@@ -225,6 +226,10 @@ void m2j_invoice_order(m2j_worker *w, const char *event_id, json_object *order, 
      * orders.statuses, but a cancelled invoiced order needs its credit. */
     if (m2j_order_is_cancelled(order)) {
         m2j_credit_cancelled_order(w, inc, s);
+        return;
+    }
+    if (m2j_order_is_closed(order)) {
+        m2j_credit_closed_order(w, order, inc, s);
         return;
     }
     m2j_order_action action;

@@ -1,6 +1,6 @@
 /* test_credits_customers.c: credit memos (full and partial), cancelled
- * orders and customer e-mail changes, end to end: receiver, worker, Redis
- * and the Jortt double.
+ * and closed orders (one credit ledger per order), customer e-mail changes,
+ * end to end: receiver, worker, Redis and the Jortt double.
  *
  * Orders and memos come from the pure mapping's fixtures
  * (tests/fixtures/creditmemos/NN-*.json: their "order" and "memo"),
@@ -426,6 +426,141 @@ START_TEST(cancel_flag_off_skips)
 }
 END_TEST
 
+/* ---- one ledger per order: no credit twice, none beyond the invoice ---- */
+
+/* An order event refunds closed, Magento saying how much it refunded. */
+static void post_closed(const char *fixture, const char *event_id, const char *refunded)
+{
+    char *o1 = fixture_part(fixture, "order", "status", "\"closed\"", "state", "\"closed\"");
+    char *o2 = h_json_with(o1, "total_refunded", refunded, "base_total_refunded", refunded, NULL);
+    post_value(ORDER_EVENT, event_id, o2);
+    free(o2);
+    free(o1);
+}
+
+/* The reason an event ended with: its dead letter's, else its log's. */
+static char *dead_reason(const char *event_id)
+{
+    redisReply *r = h_redis_cmd(E, "HGET %s:dead:%s reason", E->prefix, event_id);
+    char *out = r && r->type == REDIS_REPLY_STRING ? strdup(r->str) : NULL;
+    if (r)
+        freeReplyObject(r);
+    return out;
+}
+
+/* Credited on cancel, then the refund's memo arrives: it is skipped, not
+ * refused by Jortt (a second credit of a credited invoice). */
+START_TEST(cancel_then_memo_skipped)
+{
+    E = h_env_up("cc-cancel-memo", "{\"orders\":{" FIXTURE_ORDERS ",\"credit_on_cancel\":true}}", 1);
+    invoice_order(FULL_FIXTURE, "100000101", "evt-o-f1");
+    char *orig = invoice_id("100000101");
+    H_ASSERT(E, orig != NULL, "no invoice id");
+    post_order(FULL_FIXTURE, "evt-o-f2", "canceled");
+    by_arg one = { "credited_invoice_id", orig, 1 };
+    H_WAIT(E, 20000, pred_count_by, &one, "cancelled order not credited");
+    long long skipped0 = stat_of("skipped");
+    char *memo = fixture_part(FULL_FIXTURE, "memo", NULL, NULL, NULL, NULL);
+    post_memo(memo, "evt-m-f3");
+    drained();
+    json_object *st = h_double_state(E);
+    H_ASSERT(E, h_state_invoices(st, NULL) == 2, "want invoice + one credit, have %d", h_state_invoices(st, NULL));
+    H_ASSERT(E, count_by(st, "credited_invoice_id", orig) == 1, "want one credit");
+    json_object_put(st);
+    H_ASSERT(E, stat_of("failed") == 0, "the memo after the cancel credit failed");
+    H_ASSERT(E, stat_of("skipped") == skipped0 + 1, "the memo was not skipped");
+    free(memo);
+    free(orig);
+}
+END_TEST
+
+/* Only order events subscribed: "closed" after a full refund credits the
+ * invoice once; a memo event arriving later after all is skipped. */
+START_TEST(closed_full_refund_credits_once)
+{
+    E = h_env_up("cc-closed-full", "{\"orders\":{" FIXTURE_ORDERS "}}", 1);
+    invoice_order(FULL_FIXTURE, "100000101", "evt-o-g1");
+    char *orig = invoice_id("100000101");
+    H_ASSERT(E, orig != NULL, "no invoice id");
+    post_closed(FULL_FIXTURE, "evt-o-g2", "\"80.61\"");
+    by_arg one = { "credited_invoice_id", orig, 1 };
+    H_WAIT(E, 20000, pred_count_by, &one, "closed order not credited");
+    post_closed(FULL_FIXTURE, "evt-o-g3", "\"80.61\"");
+    char *memo = fixture_part(FULL_FIXTURE, "memo", NULL, NULL, NULL, NULL);
+    post_memo(memo, "evt-m-g4");
+    drained();
+    json_object *st = h_double_state(E);
+    H_ASSERT(E, h_state_invoices(st, NULL) == 2, "want invoice + one credit, have %d", h_state_invoices(st, NULL));
+    H_ASSERT(E, count_by(st, "credited_invoice_id", orig) == 1, "want one credit");
+    assert_credit_total(find_by(st, "credited_invoice_id", orig), "-80.61");
+    json_object_put(st);
+    H_ASSERT(E, stat_of("failed") == 0, "failed events");
+    free(memo);
+    free(orig);
+}
+END_TEST
+
+/* The memo books a partial refund; the order's "closed" event that follows
+ * finds it booked and adds nothing. */
+START_TEST(memo_then_closed_skipped)
+{
+    E = h_env_up("cc-memo-closed", "{\"orders\":{" FIXTURE_ORDERS "}}", 1);
+    invoice_order(PARTIAL_FIXTURE, "100000103", "evt-o-h1");
+    char *memo = fixture_part(PARTIAL_FIXTURE, "memo", NULL, NULL, NULL, NULL);
+    post_memo(memo, "evt-m-h2");
+    h_invoices_arg one = { "100000103-CM200000103", 1 };
+    H_WAIT(E, 20000, h_pred_invoices, &one, "partial refund not credited");
+    long long skipped0 = stat_of("skipped");
+    post_closed(PARTIAL_FIXTURE, "evt-o-h3", "\"38.31\"");
+    drained();
+    H_ASSERT(E, h_count_invoices(E, NULL) == 2, "want invoice + one credit, have %d", h_count_invoices(E, NULL));
+    H_ASSERT(E, stat_of("skipped") == skipped0 + 1, "the closed event was not skipped");
+    H_ASSERT(E, stat_of("failed") == 0, "failed events");
+    free(memo);
+}
+END_TEST
+
+/* "closed" after a partial refund no memo booked: nothing is guessed; it
+ * waits for the memos, then is dead with what is missing. */
+START_TEST(closed_partial_unbooked_dead)
+{
+    E = h_env_up("cc-closed-part", "{\"orders\":{" FIXTURE_ORDERS "},"
+                 "\"worker\":{\"retry\":{\"base_seconds\":1,\"max_seconds\":1,\"max_attempts\":2}}}", 1);
+    invoice_order(PARTIAL_FIXTURE, "100000103", "evt-o-i1");
+    post_closed(PARTIAL_FIXTURE, "evt-o-i2", "\"38.31\"");
+    long long one = 1;
+    H_WAIT(E, 20000, h_pred_dead, &one, "closed event not dead-lettered");
+    char *why = dead_reason("evt-o-i2");
+    H_ASSERT(E, why && strstr(why, "38.31") && strstr(why, "58.68") && strstr(why, "credit memo"),
+             "dead reason: %s", why ? why : "(none)");
+    free(why);
+    H_ASSERT(E, h_count_invoices(E, NULL) == 1, "a credit was guessed");
+}
+END_TEST
+
+/* Two memos of one order that together refund more than was invoiced: the
+ * second is dead with the amounts, never posted. */
+START_TEST(memos_beyond_invoice_dead)
+{
+    E = h_env_up("cc-over", "{\"orders\":{" FIXTURE_ORDERS "}}", 1);
+    invoice_order(PARTIAL_FIXTURE, "100000103", "evt-o-j1");
+    char *memo = fixture_part(PARTIAL_FIXTURE, "memo", NULL, NULL, NULL, NULL);
+    post_memo(memo, "evt-m-j2");
+    h_invoices_arg one = { "100000103-CM200000103", 1 };
+    H_WAIT(E, 20000, h_pred_invoices, &one, "first partial refund not credited");
+    char *memo2 = h_json_with(memo, "entity_id", "\"7203\"", "increment_id", "\"200000203\"", NULL);
+    post_memo(memo2, "evt-m-j3");
+    long long dead = 1;
+    H_WAIT(E, 20000, h_pred_dead, &dead, "the second memo is not dead");
+    char *why = dead_reason("evt-m-j3");
+    H_ASSERT(E, why && strstr(why, "more than the invoiced 58.68"), "dead reason: %s", why ? why : "(none)");
+    free(why);
+    H_ASSERT(E, h_count_invoices(E, NULL) == 2, "want invoice + one credit, have %d", h_count_invoices(E, NULL));
+    free(memo2);
+    free(memo);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("credits_customers");
@@ -440,6 +575,11 @@ int main(void)
     tcase_add_test(tc, cancel_credits_once);
     tcase_add_test(tc, cancel_before_invoice_blocks_it);
     tcase_add_test(tc, cancel_flag_off_skips);
+    tcase_add_test(tc, cancel_then_memo_skipped);
+    tcase_add_test(tc, closed_full_refund_credits_once);
+    tcase_add_test(tc, memo_then_closed_skipped);
+    tcase_add_test(tc, closed_partial_unbooked_dead);
+    tcase_add_test(tc, memos_beyond_invoice_dead);
     suite_add_tcase(s, tc);
     return h_run_suite(s);
 }

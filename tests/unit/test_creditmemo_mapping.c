@@ -167,6 +167,34 @@ START_TEST(cancelled)
 }
 END_TEST
 
+START_TEST(closed_and_refunded)
+{
+    json_object *o = parse("{\"status\":\"closed\",\"state\":\"closed\",\"order_currency_code\":\"EUR\","
+                           "\"total_refunded\":\"38.31\",\"base_total_refunded\":\"1.00\"}");
+    m2j_money m = 0;
+    m2j_err err = {0};
+    ck_assert(m2j_order_is_closed(o) && !m2j_order_is_cancelled(o));
+    ck_assert_msg(m2j_order_refunded(o, &m, &err) == M2J_OK, "%s", err.msg);
+    ck_assert_int_eq(m, 383100); /* the order's own currency is EUR: total_refunded */
+    json_object_put(o);
+    /* invoiced from the EUR base amounts: base_total_refunded, a number */
+    o = parse("{\"status\":\"refunded_custom\",\"state\":\"closed\",\"order_currency_code\":\"USD\","
+              "\"base_currency_code\":\"EUR\",\"total_refunded\":50,\"base_total_refunded\":45.9}");
+    ck_assert(m2j_order_is_closed(o));
+    ck_assert_msg(m2j_order_refunded(o, &m, &err) == M2J_OK, "%s", err.msg);
+    ck_assert_int_eq(m, 459000);
+    json_object_put(o);
+    /* the order does not say: an error naming the field */
+    o = parse("{\"status\":\"closed\",\"order_currency_code\":\"EUR\"}");
+    ck_assert(m2j_order_refunded(o, &m, &err) == M2J_ERR_INVALID);
+    ck_assert_ptr_nonnull(strstr(err.msg, "total_refunded"));
+    json_object_put(o);
+    o = parse("{\"status\":\"complete\",\"state\":\"complete\"}");
+    ck_assert(!m2j_order_is_closed(o));
+    json_object_put(o);
+}
+END_TEST
+
 START_TEST(embedded_order_and_full)
 {
     m2j_config *cfg = config_text(ORDERS "}");
@@ -348,6 +376,7 @@ static Suite *suite(void)
     suite_add_tcase(s, t);
     t = tcase_create("focused");
     tcase_add_test(t, cancelled);
+    tcase_add_test(t, closed_and_refunded);
     tcase_add_test(t, embedded_order_and_full);
     tcase_add_test(t, shipping_compensation_listed_apart);
     tcase_add_test(t, guards);
