@@ -67,9 +67,11 @@ static m2j_call_class token_failure_class(m2j_rc rc, const m2j_jortt_response *r
         return M2J_CLASS_OUTAGE;
     if (r->transport == M2J_TRANSPORT_RESPONSE && r->status == 429)
         return M2J_CLASS_TRANSIENT;
-    /* Refused credentials are a configuration error; retrying (rather than
-     * dead-lettering every order at once) gives the operator time to fix it. */
-    return M2J_CLASS_TRANSIENT;
+    /* Refused credentials (invalid_client, a revoked app) are a
+     * configuration error of the whole fleet, not of the event: like an
+     * outage, the breaker opens and events wait in the queue without using
+     * up their attempts until the operator fixes the config and restarts. */
+    return M2J_CLASS_OUTAGE;
 }
 
 m2j_rc m2j_jortt_call(m2j_jortt_api *a, const char *method, const char *path, const char *query,
@@ -99,7 +101,17 @@ m2j_rc m2j_jortt_call(m2j_jortt_api *a, const char *method, const char *path, co
             if (resp->status == 429)
                 m2j_ratelimit_pause(a->q, resp->retry_after_s, NULL);
             account(a, *cls);
-            if (!resp->error.message && resp->transport == M2J_TRANSPORT_RESPONSE) {
+            if (resp->transport == M2J_TRANSPORT_RESPONSE && resp->status >= 400 && resp->status < 500 &&
+                resp->status != 429) {
+                /* Say what to fix: the job's reason and the dead letter
+                 * carry this message. */
+                m2j_buf m = {0};
+                m2j_buf_printf(&m, "Jortt refused the client credentials (%.240s): check jortt.client_id, "
+                               "jortt.client_secret and jortt.scope",
+                               resp->error.message ? resp->error.message : "no reason");
+                free(resp->error.message);
+                resp->error.message = m2j_buf_detach(&m);
+            } else if (!resp->error.message && resp->transport == M2J_TRANSPORT_RESPONSE) {
                 char m[96];
                 snprintf(m, sizeof m, "token request refused (HTTP %ld)", resp->status);
                 resp->error.message = strdup(m);

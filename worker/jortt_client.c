@@ -357,6 +357,18 @@ void m2j_jortt_parse_error(const char *body, size_t len, long status, m2j_jortt_
             json_object_put(root);
             return;
         }
+        /* The OAuth token endpoint (Doorkeeper) answers errors the RFC 6749
+         * way: {"error":"invalid_client","error_description":"..."}. */
+        if (json_object_is_type(root, json_type_object) && e && json_object_is_type(e, json_type_string)) {
+            const char *key = json_object_get_string(e);
+            const char *d = m2j_json_str(root, "error_description");
+            char msg[256];
+            snprintf(msg, sizeof msg, "%.200s", d && *d ? d : key);
+            out->key = dup_str(key);
+            out->message = strdup(msg);
+            json_object_put(root);
+            return;
+        }
         json_object_put(root);
         char msg[96];
         snprintf(msg, sizeof msg, "HTTP %ld with a JSON body without an error object", status);

@@ -69,7 +69,9 @@ m2j_rc m2j_jortt_token_request(m2j_jortt_client *c, const char *token_url,
 /* ---- pure helpers ---- */
 
 /* Parses a response body for an error. JSON {"error":{"key","message",
- * "details"}} fills all three; anything else (HTML gateway page, empty, plain
+ * "details"}} fills all three; the OAuth shape {"error":"<code>",
+ * "error_description":"..."} of the token endpoint fills key and message
+ * (the description, bounded); anything else (HTML gateway page, empty, plain
  * text) leaves key NULL and describes the body in message (a bounded <title>
  * when there is one; never the body itself). */
 void m2j_jortt_parse_error(const char *body, size_t len, long status, m2j_jortt_error *out);

@@ -540,7 +540,8 @@ void f_double_fixed_start(h_env *e)
     char listen[64], state[400];
     snprintf(listen, sizeof listen, "127.0.0.1:%d", e->double_port);
     snprintf(state, sizeof state, "%s/double-state.json", e->dir);
-    const char *args[] = { "--listen", listen, "--rate-limit", "0", "--state-file", state, NULL };
+    const char *args[] = { "--listen", listen, "--rate-limit", "0", "--state-file", state, "--client-id", H_CLIENT_ID,
+                           "--client-secret", H_CLIENT_SECRET, NULL };
     /* The old process may still hold the port for a moment after exiting. */
     for (int attempt = 0; attempt < 20; attempt++) {
         pid_t pid = h_spawn(e, H_ROLE_DOUBLE, "double", "jortt-double", args);

@@ -699,7 +699,8 @@ static int parse_port_line(const char *text)
 
 void h_double_start(h_env *e)
 {
-    const char *args[] = { "--listen", "127.0.0.1:0", NULL };
+    const char *args[] = { "--listen", "127.0.0.1:0", "--client-id", H_CLIENT_ID, "--client-secret", H_CLIENT_SECRET,
+                           NULL };
     pid_t pid = h_spawn(e, H_ROLE_DOUBLE, "double", "jortt-double", args);
     char lp[600];
     log_path(e, "double", lp, sizeof lp);
@@ -752,7 +753,7 @@ void h_config_write(h_env *e, const char *override_json)
         "\"receiver\":{\"listen\":\"127.0.0.1:%d\",\"webhook_secret\":\"%s\","
         "  \"max_body_bytes\":65536},"
         "\"jortt\":{\"api_url\":\"%s\",\"token_url\":\"%s/oauth-provider/oauth/token\","
-        "  \"client_id\":\"m2jortt-test\",\"client_secret\":\"test-secret\",\"timeout_seconds\":5,"
+        "  \"client_id\":\"" H_CLIENT_ID "\",\"client_secret\":\"" H_CLIENT_SECRET "\",\"timeout_seconds\":5,"
         "  \"requests_per_second\":10},"
         "\"worker\":{\"visibility_timeout_seconds\":2,\"block_ms\":200,\"lock_ttl_seconds\":10,"
         "  \"shutdown_grace_seconds\":3,"

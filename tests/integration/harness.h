@@ -94,6 +94,10 @@ void h_redis_stop(h_env *e);          /* SIGTERM, wait */
  * caller (freeReplyObject) or NULL when Redis does not answer. */
 void *h_redis_cmd(h_env *e, const char *fmt, ...);
 
+/* The Jortt double on a free port, requiring the client credentials of the
+ * base test config (H_CLIENT_ID / H_CLIENT_SECRET), as Jortt does. */
+#define H_CLIENT_ID     "m2jortt-test"
+#define H_CLIENT_SECRET "test-secret"
 void h_double_start(h_env *e);
 void h_receiver_start(h_env *e);      /* waits for /readyz (Redis link up) */
 void h_receiver_stop(h_env *e);

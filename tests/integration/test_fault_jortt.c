@@ -8,11 +8,14 @@
  *    first and acts only with --yes, and a replayed event keeps its history;
  *  - Jortt down for maintenance, and Jortt unreachable (connection
  *    refused): the breaker opens, workers stop taking events, events wait
- *    in the queue, a probe finds Jortt back and the fleet resumes.
+ *    in the queue, a probe finds Jortt back and the fleet resumes;
+ *  - Jortt refusing the client credentials (a wrong secret): the same, and
+ *    after the config is fixed and the workers restarted, all is invoiced.
  * Every test ends with the common audit (fault_util.h). */
 #include "fault_util.h"
 
 #include <hiredis/hiredis.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -368,6 +371,58 @@ START_TEST(unreachable_jortt_waits_then_resumes)
 }
 END_TEST
 
+/* Some job waiting in P:retry whose history holds `text`. */
+static bool retry_history_has(const char *text)
+{
+    redisReply *r = h_redis_cmd(E, "ZRANGE %s:retry 0 -1", E->prefix);
+    bool found = false;
+    for (size_t i = 0; r && r->type == REDIS_REPLY_ARRAY && i < r->elements && !found; i++)
+        found = r->element[i]->type == REDIS_REPLY_STRING && strstr(r->element[i]->str, text);
+    if (r) freeReplyObject(r);
+    return found;
+}
+
+START_TEST(refused_credentials_wait_then_resume)
+{
+    /* A wrong client secret: Jortt's token endpoint answers 401
+     * invalid_client to every worker. That is the fleet's configuration,
+     * not the events' fault: the breaker opens and events wait without
+     * using up their attempts, with a reason that says what to fix. */
+    E = f_env_up("ft-creds", "{\"jortt\":{\"client_secret\":\"wrong\"}}", 0, 2);
+    f_spec sp = { .orders = 30, .dups = 4, .pending = 3, .foreign = 2, .rejects = 0,
+                  .customer_events = 4, .customers = 10 };
+    M = f_mix_new("tcreds", 550000000, &sp, 55);
+    f_post_all(E, M);
+    H_WAIT(E, 30000, pred_breaker_open, NULL, "the breaker did not open while Jortt refused the credentials");
+    pause_ms(300);
+    json_object *s0 = h_stats(E);
+    pause_ms(3000);
+    json_object *s1 = h_stats(E);
+    H_ASSERT(E, h_stat(s1, "queued") + h_stat(s1, "scheduled_retries") > 0, "nothing waits");
+    H_ASSERT(E, h_stat(s1, "processed") == 0, "processed %lld orders without a token", h_stat(s1, "processed"));
+    H_ASSERT(E, h_stat(s1, "failed") <= f_count(M, F_FOREIGN),
+             "events were dead-lettered for the fleet's credentials: failed %lld", h_stat(s1, "failed"));
+    H_ASSERT(E, h_stat(s1, "retried") - h_stat(s0, "retried") <= 2,
+             "attempts kept being spent with the breaker open: retried %lld -> %lld", h_stat(s0, "retried"),
+             h_stat(s1, "retried"));
+    H_ASSERT(E, retry_history_has("refused the client credentials") && retry_history_has("invalid_client"),
+             "no waiting job says the credentials were refused");
+    H_ASSERT(E, h_count_invoices(E, NULL) == 0, "invoices without a token");
+    json_object_put(s0);
+    json_object_put(s1);
+
+    /* The operator fixes the secret and restarts the workers. */
+    pid_t w[H_MAX_WORKERS];
+    int k = f_workers(E, w);
+    for (int i = 0; i < k; i++) h_stop_pid(E, w[i], SIGTERM, h_ms(10000));
+    char *cfg = f_config(NULL);
+    h_config_write(E, cfg);
+    free(cfg);
+    h_workers_start(E, 2);
+    f_audit(E, M, &(f_audit_opts){ .drain_ms = 120000 });
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("fault_jortt");
@@ -377,6 +432,7 @@ int main(void)
     tcase_add_test(tc, dead_letters_filters_show_replay);
     tcase_add_test(tc, maintenance_opens_breaker_then_resumes);
     tcase_add_test(tc, unreachable_jortt_waits_then_resumes);
+    tcase_add_test(tc, refused_credentials_wait_then_resume);
     suite_add_tcase(s, tc);
     return h_run_suite(s);
 }

@@ -38,6 +38,23 @@ START_TEST(json_error_without_message_or_details)
 }
 END_TEST
 
+START_TEST(oauth_error_body)
+{
+    const char *b = "{\"error\":\"invalid_client\",\"error_description\":\"Client authentication failed due to "
+                    "unknown client, no client authentication included, or unsupported authentication method.\"}";
+    m2j_jortt_error e;
+    m2j_jortt_parse_error(b, strlen(b), 401, &e);
+    ck_assert_str_eq(e.key, "invalid_client");
+    ck_assert_ptr_nonnull(strstr(e.message, "Client authentication failed"));
+    ck_assert_ptr_null(e.details);
+    m2j_jortt_error_clear(&e);
+    m2j_jortt_parse_error("{\"error\":\"invalid_scope\"}", 25, 400, &e);
+    ck_assert_str_eq(e.key, "invalid_scope");
+    ck_assert_str_eq(e.message, "invalid_scope");
+    m2j_jortt_error_clear(&e);
+}
+END_TEST
+
 START_TEST(html_502_page)
 {
     const char *b = "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
@@ -181,6 +198,7 @@ int main(void)
     TCase *tc = tcase_create("pure");
     tcase_add_test(tc, json_error_body);
     tcase_add_test(tc, json_error_without_message_or_details);
+    tcase_add_test(tc, oauth_error_body);
     tcase_add_test(tc, html_502_page);
     tcase_add_test(tc, other_bodies);
     tcase_add_test(tc, retry_after_values);
