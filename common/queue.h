@@ -16,10 +16,13 @@
  *   P:stats               hash: received, duplicates, processed, skipped, retried,
  *                         dead_total, replayed (counters)
  *   P:skipped             stream (capped ~10000): event_id, ref, reason
- *   P:order:<ref>         hash: state (pending|done|cancelled), invoice_id, event_id
- *                         (the event that made the invoice), at, grand_total, customer_id
- *   P:credit:<memo key>   hash: state, credit_invoice_id, invoice_id, at (credit notes)
+ *   P:order:<ref>         hash: state (pending|done|cancelled|closed), invoice_id, event_id
+ *                         (the event that made the invoice), at, grand_total, customer_id;
+ *                         credit ledger: credited, credited_full, credit_pending
+ *                         (worker/credit_sync.c)
+ *   P:credit:<memo key>   hash: state, credit_invoice_id, invoice_id, amount, at (credit notes)
  *   P:credit:cancel:<ref> hash: the same, for orders.credit_on_cancel
+ *   P:credit:closed:<ref> hash: the same, for an order closed after a full refund
  *   P:cust:<sha256(lower(email))> hash: id, fp, state
  *   P:custref:<magento customer id> string: Jortt customer id
  *   P:lock:<what>:<key>   string: owner token, PX ttl (compare-and-delete release)

@@ -1,7 +1,6 @@
 /* credit_sync.c: see credit_sync.h. */
 #include "credit_sync.h"
 #include "creditmemo_mapping.h"
-#include "crypto_util.h"
 #include "json_util.h"
 #include "wredis.h"
 

@@ -18,9 +18,10 @@
  * record (credited, credited_full, credit_pending; see credit_sync.c), so
  * a memo after the order was credited whole (on cancel, or on "closed") is
  * skipped, a credit beyond the invoiced total is a dead letter, and two
- * credits of one order never race. A pending record (outcome unknown) is resolved for a full credit by
- * the original invoice's credit_invoice_ids, for a partial one by an exact
- * match of the plan's reference in GET /invoices?query=<reference>.
+ * credits of one order never race. A pending record (outcome unknown) is
+ * resolved for a full credit by the original invoice's credit_invoice_ids,
+ * for a partial one by an exact match of the plan's reference in
+ * GET /invoices?query=<reference>.
  *
  * A cancelled order (orders.credit_on_cancel) that was invoiced is credited
  * whole once, under the order lock, record P:credit:cancel:<ref>; one not

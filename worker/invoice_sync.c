@@ -2,7 +2,6 @@
 #include "invoice_sync.h"
 #include "credit_sync.h"
 #include "creditmemo_mapping.h"
-#include "crypto_util.h"
 #include "customer_sync.h"
 #include "json_util.h"
 #include "log.h"
