@@ -2,7 +2,8 @@
 # the unit and integration suites twice: plain, then under ASan+UBSan.
 #
 # Sources are found by wildcard so adding a file needs no Makefile edit:
-#   common/*.c            -> libm2jcommon.a (everything shared)
+#   common/<room>/*.c     -> libm2jcommon.a (everything shared; one folder per
+#                            concern: base config queue ingest mapping jortt magento)
 #   receiver/*.c worker/*.c cli/*.c -> one binary each (main.c holds main();
 #                            the other files go into a per-binary library that
 #                            unit tests can link)
@@ -13,7 +14,9 @@
 CC      ?= cc
 SAN     ?= 0
 PKGS    := libevent libcurl json-c hiredis libcrypto
-CPPFLAGS := -Icommon -Ireceiver -Iworker -Icli -Itests/integration -D_GNU_SOURCE
+# Every include of a project header names its room or program folder, its own
+# included: "queue/queue.h" (from -Icommon), "worker/processor.h" (from -I.).
+CPPFLAGS := -Icommon -I. -D_GNU_SOURCE
 CFLAGS  := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-missing-field-initializers -g \
            $(shell pkg-config --cflags $(PKGS) check 2>/dev/null)
 LDLIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -levent_pthreads -lpthread -lm
@@ -31,7 +34,7 @@ CFLAGS  += -O2
 BINDIR  ?= bin
 endif
 
-COMMON_SRC   := $(sort $(wildcard common/*.c))
+COMMON_SRC   := $(sort $(wildcard common/*/*.c))
 RECEIVER_SRC := $(sort $(filter-out receiver/main.c,$(wildcard receiver/*.c)))
 WORKER_SRC   := $(sort $(filter-out worker/main.c,$(wildcard worker/*.c)))
 CLI_SRC      := $(sort $(filter-out cli/main.c,$(wildcard cli/*.c)))
@@ -82,7 +85,7 @@ $(BINDIR)/m2jortt-receiver: $(call obj,receiver/main.c) $(LIB_RECEIVER) $(LIB_CO
 $(BINDIR)/m2jortt-worker: $(call obj,worker/main.c) $(LIB_WORKER) $(LIB_COMMON)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
-$(BINDIR)/m2jortt: $(call obj,cli/main.c) $(LIB_CLI) $(LIB_WORKER) $(LIB_COMMON)
+$(BINDIR)/m2jortt: $(call obj,cli/main.c) $(LIB_CLI) $(LIB_COMMON)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 $(BINDIR)/jortt-double: $(call obj,$(DOUBLE_SRC)) $(LIB_COMMON)
@@ -112,14 +115,19 @@ check-asan:
 asan: deps
 	@$(MAKE) --no-print-directory SAN=1 BUILD=build-asan BINDIR=build-asan/bin check-plain
 
+# deps runs first and the build is a fresh make: CFLAGS/LDLIBS come from
+# pkg-config when a Makefile is read, so the make that installed the libraries
+# cannot build with them (a fresh machine's first `make run` failed to link).
 check: deps
 	@$(MAKE) --no-print-directory check-plain
 	@$(MAKE) --no-print-directory check-asan
 
-run: deps all
+run: deps
+	@$(MAKE) --no-print-directory all
 	@scripts/run.sh
 
-bench: deps all
+bench: deps
+	@$(MAKE) --no-print-directory all
 	@bench/run.sh
 
 clean:

@@ -9,9 +9,9 @@
 #ifndef M2J_CLI_H
 #define M2J_CLI_H
 
-#include "config.h"
-#include "queue.h"
-#include "buf.h"
+#include "config/config.h"
+#include "queue/queue.h"
+#include "base/buf.h"
 #include <stdbool.h>
 #include <stdio.h>
 

@@ -1,7 +1,7 @@
 /* cli_util.c: what every CLI command needs: config, Redis, time and file
  * helpers. */
-#include "cli.h"
-#include "log.h"
+#include "cli/cli.h"
+#include "base/log.h"
 
 #include <ctype.h>
 #include <errno.h>

@@ -1,6 +1,6 @@
 /* cmd_config.c: `m2jortt check-config [FILE]`: load and validate a config
  * without starting anything (for deploy scripts and CI). */
-#include "cli.h"
+#include "cli/cli.h"
 
 #include <string.h>
 

@@ -1,8 +1,8 @@
 /* cmd_failed.c: `m2jortt failed` (list the dead-letter queue) and
  * `m2jortt show ID` (one dead event, personal data masked). */
-#include "cli.h"
-#include "json_util.h"
-#include "mask.h"
+#include "cli/cli.h"
+#include "base/json_util.h"
+#include "cli/mask.h"
 
 #include <stdlib.h>
 #include <string.h>

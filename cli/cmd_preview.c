@@ -2,10 +2,10 @@
  * would send to Jortt for a webhook body, without any network. It runs the
  * same pure code as the receiver and the worker (envelope.h, order_mapping.h),
  * so a preview that passes is exactly what will be invoiced. */
-#include "cli.h"
-#include "envelope.h"
-#include "json_util.h"
-#include "order_mapping.h"
+#include "cli/cli.h"
+#include "ingest/envelope.h"
+#include "base/json_util.h"
+#include "mapping/order_mapping.h"
 
 #include <string.h>
 

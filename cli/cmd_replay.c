@@ -4,7 +4,7 @@
  * (--all, --reason, --since) first says how many events it matches and acts
  * only with --yes, because replaying a whole dead-letter queue by accident
  * can mean thousands of Jortt calls. */
-#include "cli.h"
+#include "cli/cli.h"
 
 #include <string.h>
 #include <unistd.h>

@@ -3,9 +3,9 @@
  *   curl -H @<(m2jortt sign order.json) --data-binary @order.json URL
  * posts a request the receiver accepts (tests, smoke checks, manual replays
  * from a shop's export). */
-#include "cli.h"
-#include "crypto_util.h"
-#include "signature.h"
+#include "cli/cli.h"
+#include "base/crypto_util.h"
+#include "ingest/signature.h"
 
 #include <string.h>
 #include <time.h>

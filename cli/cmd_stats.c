@@ -1,5 +1,5 @@
 /* cmd_stats.c: `m2jortt stats [--json]`: where every event is right now. */
-#include "cli.h"
+#include "cli/cli.h"
 
 #include <string.h>
 

@@ -1,6 +1,6 @@
 /* main.c: `m2jortt`, the admin CLI. Parses the global options and hands the
  * rest to one command (cli.h). */
-#include "cli.h"
+#include "cli/cli.h"
 
 #include <signal.h>
 #include <stdlib.h>

@@ -1,6 +1,6 @@
 /* mask.c: see mask.h. */
-#include "mask.h"
-#include "log.h"
+#include "cli/mask.h"
+#include "base/log.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -48,9 +48,9 @@
  *
  * Logs: logfmt on stderr, one line per request outcome (status, event id,
  * kind, duration); no personal data. */
-#include "config.h"
-#include "log.h"
-#include "server.h"
+#include "config/config.h"
+#include "base/log.h"
+#include "receiver/server.h"
 
 #include <event2/event.h>
 #include <event2/thread.h>

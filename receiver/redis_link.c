@@ -13,9 +13,9 @@
  *
  * Dropping uses redisAsyncFree, which also calls our disconnect callback;
  * the callback ignores a context that is no longer ours. */
-#include "redis_link.h"
-#include "redis_conn.h"
-#include "log.h"
+#include "receiver/redis_link.h"
+#include "queue/redis_conn.h"
+#include "base/log.h"
 
 #include <hiredis/async.h>
 #include <event2/event.h>

@@ -17,7 +17,7 @@
 #ifndef M2J_REDIS_LINK_H
 #define M2J_REDIS_LINK_H
 
-#include "config.h"
+#include "config/config.h"
 #include <hiredis/hiredis.h>
 #include <stdbool.h>
 

@@ -12,12 +12,12 @@
  * the request, so the connection's close callback clears our pointer to it;
  * the Redis reply is then only logged (the sender will retry and get
  * "duplicate"). */
-#include "server.h"
-#include "envelope.h"
-#include "log.h"
-#include "queue.h"
-#include "redis_link.h"
-#include "signature.h"
+#include "receiver/server.h"
+#include "ingest/envelope.h"
+#include "base/log.h"
+#include "queue/queue.h"
+#include "receiver/redis_link.h"
+#include "ingest/signature.h"
 
 #include <event2/buffer.h>
 #include <event2/event.h>

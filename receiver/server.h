@@ -7,7 +7,7 @@
 #ifndef M2J_RECEIVER_SERVER_H
 #define M2J_RECEIVER_SERVER_H
 
-#include "config.h"
+#include "config/config.h"
 
 struct event_base;
 typedef struct rcv_server rcv_server;

@@ -1,8 +1,8 @@
 /* credit_sync.c: see credit_sync.h. */
-#include "credit_sync.h"
-#include "creditmemo_mapping.h"
-#include "json_util.h"
-#include "wredis.h"
+#include "worker/credit_sync.h"
+#include "mapping/creditmemo_mapping.h"
+#include "base/json_util.h"
+#include "queue/redis_cmd.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -36,7 +36,7 @@
 #ifndef M2J_CREDIT_SYNC_H
 #define M2J_CREDIT_SYNC_H
 
-#include "worker_ctx.h"
+#include "worker/worker_ctx.h"
 
 void m2j_credit_memo(m2j_worker *w, json_object *memo, char **ref_out, m2j_step *s);
 /* An order event whose order Magento cancelled (m2j_order_is_cancelled);

@@ -12,12 +12,12 @@
  * P:cust:index-warm makes the next worker start rebuild the index. Records
  * in state "pending" (a create whose outcome we never learnt) always search
  * first, warm or not, so our own creates are never duplicated. */
-#include "customer_sync.h"
-#include "crypto_util.h"
-#include "json_util.h"
-#include "log.h"
-#include "order_mapping.h"
-#include "wredis.h"
+#include "worker/customer_sync.h"
+#include "base/crypto_util.h"
+#include "base/json_util.h"
+#include "base/log.h"
+#include "mapping/order_mapping.h"
+#include "queue/redis_cmd.h"
 
 #include <ctype.h>
 #include <stdlib.h>

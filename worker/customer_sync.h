@@ -16,7 +16,7 @@
 #ifndef M2J_CUSTOMER_SYNC_H
 #define M2J_CUSTOMER_SYNC_H
 
-#include "worker_ctx.h"
+#include "worker/worker_ctx.h"
 #include <stdbool.h>
 
 /* Finds or creates the customer. email (required, any case) and

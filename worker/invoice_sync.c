@@ -1,12 +1,12 @@
 /* invoice_sync.c: see invoice_sync.h. */
-#include "invoice_sync.h"
-#include "credit_sync.h"
-#include "creditmemo_mapping.h"
-#include "customer_sync.h"
-#include "json_util.h"
-#include "log.h"
-#include "order_mapping.h"
-#include "wredis.h"
+#include "worker/invoice_sync.h"
+#include "worker/credit_sync.h"
+#include "mapping/creditmemo_mapping.h"
+#include "worker/customer_sync.h"
+#include "base/json_util.h"
+#include "base/log.h"
+#include "mapping/order_mapping.h"
+#include "queue/redis_cmd.h"
 
 #include <stdio.h>
 #include <stdlib.h>

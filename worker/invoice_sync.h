@@ -14,7 +14,7 @@
 #ifndef M2J_INVOICE_SYNC_H
 #define M2J_INVOICE_SYNC_H
 
-#include "worker_ctx.h"
+#include "worker/worker_ctx.h"
 
 /* Processes one canonical order. event_id is recorded with the intent.
  * *ref_out (malloc'd, may stay NULL) gets the order reference for logs. */

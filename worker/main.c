@@ -8,16 +8,16 @@
  * (tests). SIGTERM/SIGINT: stop taking, finish the job in hand, exit 0; a
  * job still running worker.shutdown_grace_seconds after the signal is cut
  * short (its Jortt call aborted) and released back to the stream. */
-#include "breaker.h"
-#include "config.h"
-#include "crypto_util.h"
-#include "customer_sync.h"
-#include "jortt_api.h"
-#include "json_util.h"
-#include "log.h"
-#include "processor.h"
-#include "queue.h"
-#include "wredis.h"
+#include "jortt/breaker.h"
+#include "config/config.h"
+#include "base/crypto_util.h"
+#include "worker/customer_sync.h"
+#include "jortt/jortt_api.h"
+#include "base/json_util.h"
+#include "base/log.h"
+#include "worker/processor.h"
+#include "queue/queue.h"
+#include "queue/redis_cmd.h"
 
 #include <curl/curl.h>
 #include <signal.h>

@@ -1,14 +1,14 @@
 /* processor.c: see processor.h. Every path ends in exactly one queue
  * outcome; the step modules only describe what happened (worker_ctx.h). */
-#include "processor.h"
-#include "credit_sync.h"
-#include "crypto_util.h"
-#include "customer_sync.h"
-#include "event.h"
-#include "invoice_sync.h"
-#include "json_util.h"
-#include "log.h"
-#include "wredis.h"
+#include "worker/processor.h"
+#include "worker/credit_sync.h"
+#include "base/crypto_util.h"
+#include "worker/customer_sync.h"
+#include "ingest/event.h"
+#include "worker/invoice_sync.h"
+#include "base/json_util.h"
+#include "base/log.h"
+#include "queue/redis_cmd.h"
 
 #include <stdio.h>
 #include <stdlib.h>

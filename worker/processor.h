@@ -3,7 +3,7 @@
 #ifndef M2J_PROCESSOR_H
 #define M2J_PROCESSOR_H
 
-#include "worker_ctx.h"
+#include "worker/worker_ctx.h"
 
 /* M2J_OK when an outcome was recorded, or when another worker had already
  * recorded one (the entry was taken over). M2J_ERR_IO when Redis failed:

@@ -1,8 +1,8 @@
 /* worker_ctx.c: see worker_ctx.h. */
-#include "worker_ctx.h"
-#include "wredis.h"
-#include "crypto_util.h"
-#include "log.h"
+#include "worker/worker_ctx.h"
+#include "queue/redis_cmd.h"
+#include "base/crypto_util.h"
+#include "base/log.h"
 
 #include <stdarg.h>
 #include <stdlib.h>

@@ -7,7 +7,7 @@
 #ifndef M2J_WORKER_CTX_H
 #define M2J_WORKER_CTX_H
 
-#include "jortt_api.h"
+#include "jortt/jortt_api.h"
 #include <signal.h>
 
 typedef struct {

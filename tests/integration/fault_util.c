@@ -1,6 +1,6 @@
 /* fault_util.c: see fault_util.h. */
 #include "fault_util.h"
-#include "buf.h"
+#include "base/buf.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

@@ -2,9 +2,9 @@
  * Check) on any setup failure instead of returning error codes, because a
  * test that cannot set up has nothing sensible to continue with. */
 #include "harness.h"
-#include "money.h"
-#include "signature.h"
-#include "buf.h"
+#include "base/money.h"
+#include "ingest/signature.h"
+#include "base/buf.h"
 
 #include <curl/curl.h>
 #include <errno.h>

@@ -2,7 +2,7 @@
  * receiver -> Redis -> two workers -> the Jortt double, and what the receiver
  * answers to everything that is not a good delivery. */
 #include "harness.h"
-#include "buf.h"
+#include "base/buf.h"
 
 #include <hiredis/hiredis.h>
 #include <stdio.h>

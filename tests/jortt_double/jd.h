@@ -11,7 +11,7 @@
 #ifndef JD_H
 #define JD_H
 
-#include "m2j.h"
+#include "base/m2j.h"
 #include <event2/event.h>
 #include <event2/buffer.h>
 #include <event2/http.h>

@@ -15,7 +15,7 @@
 #ifndef JD_TOTALS_H
 #define JD_TOTALS_H
 
-#include "m2j.h"
+#include "base/m2j.h"
 #include <stdbool.h>
 #include <stdint.h>
 

@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "json_util.h"
-#include "money.h"
+#include "base/json_util.h"
+#include "base/money.h"
 
 static char fixture_dir[4096];
 static char **fixtures;

@@ -6,10 +6,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "buf.h"
-#include "crypto_util.h"
-#include "log.h"
-#include "m2j.h"
+#include "base/buf.h"
+#include "base/crypto_util.h"
+#include "base/log.h"
+#include "base/m2j.h"
 
 START_TEST(buf_growth)
 {

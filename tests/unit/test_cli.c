@@ -1,10 +1,10 @@
 /* test_cli.c: the admin CLI's commands run in-process (memory streams for
  * stdout/stderr) against a private redis-server and a temp config file. */
-#include "cli.h"
-#include "json_util.h"
-#include "queue.h"
+#include "cli/cli.h"
+#include "base/json_util.h"
+#include "queue/queue.h"
 #include "redis_helper.h"
-#include "signature.h"
+#include "ingest/signature.h"
 
 #include <check.h>
 #include <stdarg.h>

@@ -7,8 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "config.h"
-#include "json_util.h"
+#include "config/config.h"
+#include "base/json_util.h"
 
 #define SECRET "\"receiver\":{\"webhook_secret\":\"whsec_dGVzdA==\"}"
 #define UUID1 "0b7c1f3e-2d4a-4b5c-8d6e-7f8091a2b3c4"

@@ -18,10 +18,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
-#include "creditmemo_mapping.h"
+#include "config/config.h"
+#include "mapping/creditmemo_mapping.h"
 #include "mapping_fixtures.h"
-#include "json_util.h"
+#include "base/json_util.h"
 
 #define SECRET "\"receiver\":{\"webhook_secret\":\"whsec_dGVzdC1zZWNyZXQtZm9yLXVuaXQtdGVzdHM=\"}"
 

@@ -1,9 +1,9 @@
 /* Envelope detection and normalisation: every public sample, the synthetic
  * fixtures in tests/fixtures/envelopes, the error cases, the event id rules
  * and the canonical order shape of event.h. */
-#include "envelope.h"
-#include "json_util.h"
-#include "buf.h"
+#include "ingest/envelope.h"
+#include "base/json_util.h"
+#include "base/buf.h"
 
 #include <check.h>
 #include <stdio.h>

@@ -1,10 +1,10 @@
 /* Unit tests for the pure parts of worker/jortt_client.c: error bodies
  * (JSON and HTML gateway pages), Retry-After, URL building. */
-#include "jortt_client.h"
-#include "customer_sync.h"
-#include "crypto_util.h"
-#include "token.h"
-#include "jortt_api.h"
+#include "jortt/jortt_client.h"
+#include "worker/customer_sync.h"
+#include "base/crypto_util.h"
+#include "jortt/token.h"
+#include "jortt/jortt_api.h"
 
 #include <check.h>
 #include <stdlib.h>

@@ -5,8 +5,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "event.h"
-#include "json_util.h"
+#include "ingest/event.h"
+#include "base/json_util.h"
 
 static json_object *parse_ok(const char *s)
 {

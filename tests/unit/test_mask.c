@@ -1,8 +1,8 @@
 /* test_mask.c: personal data never shows in `m2jortt show` without --reveal,
  * while what an admin needs to debug (amounts, SKUs, statuses, ids) does. */
-#include "mask.h"
-#include "json_util.h"
-#include "log.h"
+#include "cli/mask.h"
+#include "base/json_util.h"
+#include "base/log.h"
 
 #include <check.h>
 #include <stdio.h>

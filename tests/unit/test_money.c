@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "money.h"
+#include "base/money.h"
 
 static m2j_money P(const char *s)
 {

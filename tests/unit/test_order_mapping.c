@@ -15,11 +15,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
-#include "crypto_util.h"
-#include "envelope.h"
-#include "json_util.h"
-#include "order_mapping.h"
+#include "config/config.h"
+#include "base/crypto_util.h"
+#include "ingest/envelope.h"
+#include "base/json_util.h"
+#include "mapping/order_mapping.h"
 #include "mapping_fixtures.h"
 
 #define SECRET "\"receiver\":{\"webhook_secret\":\"whsec_dGVzdC1zZWNyZXQtZm9yLXVuaXQtdGVzdHM=\"}"

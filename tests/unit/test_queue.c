@@ -1,7 +1,7 @@
 /* test_queue.c: the Redis queue against a real, private redis-server. */
-#include "queue.h"
-#include "redis_conn.h"
-#include "json_util.h"
+#include "queue/queue.h"
+#include "queue/redis_conn.h"
+#include "base/json_util.h"
 #include "redis_helper.h"
 
 #include <check.h>

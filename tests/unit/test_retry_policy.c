@@ -1,6 +1,6 @@
 /* Unit tests for worker/retry_policy.c: classification and the back-off
  * schedule, with an injected random source so every number is pinned. */
-#include "retry_policy.h"
+#include "jortt/retry_policy.h"
 
 #include <check.h>
 #include <stdlib.h>

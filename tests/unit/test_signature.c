@@ -1,8 +1,8 @@
 /* Webhook authentication: Standard Webhooks (the published test vector,
  * whsec and raw secrets, several signatures, timestamps, missing headers)
  * and the Adobe RSA schemes with key pairs generated here. */
-#include "signature.h"
-#include "crypto_util.h"
+#include "ingest/signature.h"
+#include "base/crypto_util.h"
 
 #include <check.h>
 #include <openssl/evp.h>

@@ -3,8 +3,8 @@
 #include <check.h>
 #include <string.h>
 
-#include "json_util.h"
-#include "template.h"
+#include "base/json_util.h"
+#include "mapping/template.h"
 
 static json_object *parse(const char *s)
 {

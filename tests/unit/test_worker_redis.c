@@ -2,14 +2,14 @@
  * 429 pause, circuit breaker, token compare-and-delete) and the processor's
  * queue outcomes that need no Jortt call (skip, dead, poison, locked, retry
  * without invoice, already invoiced), against a private redis-server. */
-#include "breaker.h"
-#include "json_util.h"
-#include "processor.h"
-#include "queue.h"
-#include "ratelimit.h"
+#include "jortt/breaker.h"
+#include "base/json_util.h"
+#include "worker/processor.h"
+#include "queue/queue.h"
+#include "jortt/ratelimit.h"
 #include "redis_helper.h"
-#include "token.h"
-#include "wredis.h"
+#include "jortt/token.h"
+#include "queue/redis_cmd.h"
 
 #include <check.h>
 #include <stdarg.h>

@@ -1,0 +1,196 @@
+/* log.c: logfmt lines to stderr (see log.h).
+ *
+ * Each line is assembled in memory and written with one fwrite so lines from
+ * several threads never interleave (stdio locks the stream per call). */
+#include "base/log.h"
+
+#include "base/buf.h"
+#include "base/crypto_util.h"
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* Not secret: it only has to be the same in every process so tags agree;
+ * installations set their own key (see log.h). */
+#define DEFAULT_PSEUDONYM_KEY "m2jortt-log-pseudonym-v1"
+
+static atomic_int g_level = M2J_LOG_INFO;
+static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
+static char *g_component;    /* guarded by g_lock */
+static char *g_pseudonym_key; /* guarded by g_lock; NULL = default */
+
+static const char *level_name(m2j_log_level l)
+{
+    switch (l) {
+    case M2J_LOG_DEBUG: return "debug";
+    case M2J_LOG_INFO:  return "info";
+    case M2J_LOG_WARN:  return "warn";
+    case M2J_LOG_ERROR: return "error";
+    }
+    return "info";
+}
+
+void m2j_log_set_level(m2j_log_level lvl)
+{
+    atomic_store(&g_level, (int)lvl);
+}
+
+int m2j_log_level_parse(const char *s)
+{
+    if (!s)
+        return -1;
+    if (strcmp(s, "debug") == 0) return M2J_LOG_DEBUG;
+    if (strcmp(s, "info") == 0)  return M2J_LOG_INFO;
+    if (strcmp(s, "warn") == 0)  return M2J_LOG_WARN;
+    if (strcmp(s, "error") == 0) return M2J_LOG_ERROR;
+    return -1;
+}
+
+static void set_string(char **slot, const char *s)
+{
+    char *copy = (s && *s) ? strdup(s) : NULL;
+    pthread_mutex_lock(&g_lock);
+    char *old = *slot;
+    *slot = copy;
+    pthread_mutex_unlock(&g_lock);
+    free(old);
+}
+
+void m2j_log_set_component(const char *name)
+{
+    set_string(&g_component, name);
+}
+
+void m2j_log_set_pseudonym_key(const char *key)
+{
+    set_string(&g_pseudonym_key, key);
+}
+
+static bool needs_quotes(const char *s)
+{
+    if (!*s)
+        return true;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if (*p <= ' ' || *p == '"' || *p == '=' || *p == '\\' || *p == 0x7f)
+            return true;
+    return false;
+}
+
+/* Appends v, quoted and escaped when a logfmt parser would need it. Returns
+ * non-zero if any append failed (the line is then incomplete). */
+static int append_value(m2j_buf *b, const char *v)
+{
+    if (!v)
+        v = "";
+    if (!needs_quotes(v))
+        return m2j_buf_puts(b, v) != M2J_OK;
+    int bad = m2j_buf_append(b, "\"", 1) != M2J_OK;
+    for (const unsigned char *p = (const unsigned char *)v; *p; p++) {
+        switch (*p) {
+        case '"':  bad |= m2j_buf_append(b, "\\\"", 2) != M2J_OK; break;
+        case '\\': bad |= m2j_buf_append(b, "\\\\", 2) != M2J_OK; break;
+        case '\n': bad |= m2j_buf_append(b, "\\n", 2) != M2J_OK; break;
+        case '\r': bad |= m2j_buf_append(b, "\\r", 2) != M2J_OK; break;
+        case '\t': bad |= m2j_buf_append(b, "\\t", 2) != M2J_OK; break;
+        default:
+            if (*p < 0x20 || *p == 0x7f)
+                bad |= m2j_buf_printf(b, "\\x%02x", *p) != M2J_OK;
+            else
+                bad |= m2j_buf_append(b, p, 1) != M2J_OK;
+        }
+    }
+    return bad | (m2j_buf_append(b, "\"", 1) != M2J_OK);
+}
+
+/* Keys are our own constants, but a stray space or '=' would break parsing
+ * of the whole line, so they are made safe rather than trusted. */
+static int append_key(m2j_buf *b, const char *k)
+{
+    if (!*k)
+        return m2j_buf_puts(b, "_") != M2J_OK;
+    int bad = 0;
+    for (const unsigned char *p = (const unsigned char *)k; *p; p++) {
+        char c = (*p <= ' ' || *p == '"' || *p == '=' || *p == '\\' || *p >= 0x7f) ? '_' : (char)*p;
+        bad |= m2j_buf_append(b, &c, 1) != M2J_OK;
+    }
+    return bad;
+}
+
+void m2j_log(m2j_log_level lvl, const char *msg, ...)
+{
+    if ((int)lvl < atomic_load(&g_level))
+        return;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    struct tm tm;
+    gmtime_r(&ts.tv_sec, &tm);
+
+    m2j_buf b = {0};
+    int bad = m2j_buf_printf(&b, "ts=%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ level=%s",
+                   tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+                   tm.tm_sec, ts.tv_nsec / 1000000L, level_name(lvl)) != M2J_OK;
+    pthread_mutex_lock(&g_lock);
+    if (g_component) {
+        bad |= m2j_buf_puts(&b, " comp=") != M2J_OK;
+        bad |= append_value(&b, g_component);
+    }
+    pthread_mutex_unlock(&g_lock);
+    bad |= m2j_buf_puts(&b, " msg=") != M2J_OK;
+    bad |= append_value(&b, msg);
+
+    va_list ap;
+    va_start(ap, msg);
+    const char *k;
+    while ((k = va_arg(ap, const char *)) != NULL) {
+        const char *v = va_arg(ap, const char *);
+        bad |= m2j_buf_append(&b, " ", 1) != M2J_OK;
+        bad |= append_key(&b, k);
+        bad |= m2j_buf_append(&b, "=", 1) != M2J_OK;
+        bad |= append_value(&b, v);
+    }
+    va_end(ap);
+    bad |= m2j_buf_append(&b, "\n", 1) != M2J_OK;
+
+    if (!bad) {
+        fwrite(b.data, 1, b.len, stderr);
+    } else {
+        /* Out of memory part-way: say so rather than emit a torn line. */
+        static const char oom[] = "level=error msg=\"log line dropped: out of memory\"\n";
+        fwrite(oom, 1, sizeof oom - 1, stderr);
+    }
+    fflush(stderr);
+    m2j_buf_free(&b);
+}
+
+char *m2j_log_pseudonym(const char *s, char *out)
+{
+    static const char digits[] = "0123456789abcdef";
+    if (!s || !*s) {
+        strcpy(out, "-");
+        return out;
+    }
+    unsigned char mac[32];
+    m2j_rc rc;
+    pthread_mutex_lock(&g_lock);
+    const char *key = g_pseudonym_key ? g_pseudonym_key : DEFAULT_PSEUDONYM_KEY;
+    rc = m2j_hmac_sha256(key, strlen(key), s, strlen(s), mac);
+    pthread_mutex_unlock(&g_lock);
+    if (rc != M2J_OK) {
+        /* Never fall back to the clear value. */
+        strcpy(out, "h:?");
+        return out;
+    }
+    out[0] = 'h';
+    out[1] = ':';
+    for (int i = 0; i < 6; i++) {
+        out[2 + 2 * i] = digits[mac[i] >> 4];
+        out[3 + 2 * i] = digits[mac[i] & 15];
+    }
+    out[14] = '\0';
+    return out;
+}

@@ -1,0 +1,59 @@
+/* envelope.h: detecting which sender posted a webhook body, splitting it into
+ * events, and normalising each entity into the canonical shape (event.h).
+ * Pure functions: no I/O. Used by the receiver and by `m2jortt preview`.
+ *
+ * Envelopes:
+ *  1. Adobe I/O Events CloudEvent ("specversion", "type", "event_id" or "id",
+ *     entity in data.value), an object or an array of them. Kind from type:
+ *     "sales_order_creditmemo" -> creditmemo, other "sales_order" -> order,
+ *     "customer_save"/"customer_register" -> customer, anything else ->
+ *     ignored (accepted and recorded).
+ *  2. Adobe Commerce Webhooks {"eventName", "data": {"order"|"customer"|
+ *     "creditmemo"|"data_object"}} and the plugin shape {"order": …}
+ *     (result->commerce_webhook is set: the receiver must answer
+ *     200 {"op":"success"}).
+ *  3. A bare Magento REST entity, kind from type_hint ("order"|"customer"|
+ *     "creditmemo") or detected from its fields.
+ */
+#ifndef M2J_ENVELOPE_H
+#define M2J_ENVELOPE_H
+
+#include "ingest/event.h"
+#include <stdbool.h>
+
+typedef struct {
+    m2j_event *events;      /* owned array */
+    size_t     n_events;
+    bool       commerce_webhook; /* sender is Adobe Commerce Webhooks */
+    bool       batch;            /* body was a JSON array */
+    /* For the receiver's io_events_client_id check (added after the first
+     * version of this contract): the number of CloudEvents in the body, the
+     * recipient_client_id of the first one that carries it (owned, or NULL),
+     * and whether any CloudEvent lacks it or carries a different one. */
+    size_t     n_cloudevents;
+    char      *recipient_client_id;
+    bool       recipient_client_id_mixed;
+} m2j_envelope;
+
+/* Parses a raw body.
+ *  delivery_id: the transport's id (webhook-id, x-adobe-commerce-request-id),
+ *               or NULL. Used as the event id where the body carries none; in
+ *               a batch, element i without its own id gets "<delivery_id>.<i>".
+ *  type_hint:   the ?type= query value or NULL.
+ *  max_events:  bound on a batch (M2J_ERR_TOO_LARGE beyond it).
+ *  now_ms:      stored as received_at.
+ * Errors: M2J_ERR_INVALID for malformed JSON or an unknown envelope (err says
+ * which), M2J_ERR_TOO_LARGE. An event with no id from the body nor the
+ * transport gets "sha256:<hex of the element's compact JSON>". */
+m2j_rc m2j_envelope_parse(const char *body, size_t len, const char *delivery_id,
+                          const char *type_hint, size_t max_events, long long now_ms,
+                          m2j_envelope *out, m2j_err *err);
+void m2j_envelope_clear(m2j_envelope *env);
+
+/* Canonicalisers (see event.h). Each returns a NEW object (caller owns) built
+ * from raw without modifying raw. */
+m2j_rc m2j_normalise_order(json_object *raw, json_object **out, m2j_err *err);
+m2j_rc m2j_normalise_customer(json_object *raw, json_object **out, m2j_err *err);
+m2j_rc m2j_normalise_creditmemo(json_object *raw, json_object **out, m2j_err *err);
+
+#endif

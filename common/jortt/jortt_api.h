@@ -1,0 +1,75 @@
+/* jortt_api.h: one Jortt API call the way the worker must make it: through
+ * the fleet rate limit, with the shared token (refreshed once on a 401),
+ * with 429 pausing the fleet, and with every outcome fed to the circuit
+ * breaker. Also paging through list endpoints.
+ *
+ * Ownership: m2j_jortt_api borrows everything it points to. */
+#ifndef M2J_JORTT_API_H
+#define M2J_JORTT_API_H
+
+#include "config/config.h"
+#include "jortt/jortt_client.h"
+#include "queue/queue.h"
+#include "jortt/retry_policy.h"
+#include <signal.h>
+#include <stdbool.h>
+
+/* Paths, in one place because Jortt is moving resources between versions
+ * (see the API notes): the double accepts "", v1, v2 and v3 prefixes. */
+#define M2J_PATH_CUSTOMERS        "/customers"
+#define M2J_PATH_INVOICES_LIST    "/invoices"
+#define M2J_PATH_INVOICES_CREATE  "/v3/invoices"
+#define M2J_PATH_LEDGER_ACCOUNTS  "/ledger_accounts/invoices"
+
+typedef struct {
+    const m2j_config            *cfg;
+    m2j_queue                   *q;
+    m2j_jortt_client            *http;
+    const volatile sig_atomic_t *stop;  /* shutdown requested (may be NULL) */
+    long   calls;            /* HTTP requests this worker made (API + token) */
+    /* Shutdown grace exceeded (may be NULL): no new call is started, the
+     * job in hand is released (worker/main.c). */
+    bool (*grace_over)(void *ud);
+    void  *grace_ud;
+    /* Set by the last call that was an outage and found the breaker open. */
+    bool      breaker_open;
+    long long breaker_until_ms;
+} m2j_jortt_api;
+
+/* One call. path may hold a query already; query (escaped here) and page
+ * (<= 0: none) are appended. body is borrowed.
+ *  M2J_OK: *resp and *cls describe the outcome (success or failure).
+ *  M2J_ERR_CONFLICT: no request was made (shutdown while waiting for the
+ *    rate limit, or the wait was too long); nothing to report to Jortt.
+ *  M2J_ERR_IO: Redis trouble (no call made, or the call's result unknown to
+ *    the caller only if resp says so).
+ * resp must be cleared by the caller in every case. */
+m2j_rc m2j_jortt_call(m2j_jortt_api *a, const char *method, const char *path, const char *query,
+                      int page, json_object *body, m2j_jortt_response *resp, m2j_call_class *cls,
+                      m2j_err *err);
+
+/* Pages through a list endpoint (?query=..&page=1,2,..) until _links.next is
+ * null, calling fn for each element of data[]; fn returns false to stop early.
+ * On a failed page resp and cls describe it (cls != SUCCESS). */
+typedef bool (*m2j_list_fn)(json_object *item, void *ctx);
+m2j_rc m2j_jortt_list(m2j_jortt_api *a, const char *path, const char *query, m2j_list_fn fn, void *ctx,
+                      m2j_jortt_response *resp, m2j_call_class *cls, m2j_err *err);
+
+/* True for an id that may go into a URL path as is (Jortt ids are UUIDs):
+ * 1..64 of [A-Za-z0-9-]. Ids come from Jortt answers and our Redis records;
+ * checking keeps a corrupted record from steering a request elsewhere. */
+bool m2j_jortt_id_ok(const char *id);
+
+/* "HTTP 422 params.invalid: message" or "connection: ..." for reasons. */
+void m2j_jortt_describe(const m2j_jortt_response *r, m2j_buf *out);
+
+/* A list callback for m2j_jortt_list: Jortt's query= is a fuzzy search, so
+ * this stops at the first item whose "reference" equals ref exactly and keeps
+ * a copy of its id in id (the caller frees it; NULL when none matched). */
+typedef struct {
+    const char *ref;
+    char       *id;
+} m2j_ref_match;
+bool m2j_ref_match_cb(json_object *item, void *ud);
+
+#endif

@@ -1,0 +1,153 @@
+/* token.c: see token.h. */
+#include "jortt/token.h"
+#include "base/crypto_util.h"
+#include "base/json_util.h"
+#include "jortt/ratelimit.h"
+#include "queue/redis_cmd.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define TOKEN_LOCK_MS      10000
+#define TOKEN_WAIT_MS      15000   /* how long a worker waits for someone else's fetch */
+#define TOKEN_POLL_MS      100
+#define TOKEN_MAX_LEN      4096
+#define RL_WAIT_BOUND_MS   30000
+
+long long m2j_token_cache_ms(long expires_in_s)
+{
+    long long ms;
+    if (expires_in_s > 600)
+        ms = (expires_in_s - 300) * 1000LL;
+    else
+        ms = expires_in_s * 1000LL / 2;
+    return ms < 1000 ? 1000 : ms;
+}
+
+static m2j_rc read_token(m2j_queue *q, const char *key, m2j_buf *out, m2j_err *err)
+{
+    redisReply *r = NULL;
+    m2j_rc rc = m2j_wcmd(q, &r, err, "GET", key, NULL);
+    if (rc != M2J_OK)
+        return rc;
+    if (r->type == REDIS_REPLY_STRING && r->len > 0) {
+        m2j_buf_reset(out);
+        rc = m2j_buf_append(out, r->str, r->len);
+    } else {
+        rc = M2J_ERR_NOTFOUND;
+    }
+    freeReplyObject(r);
+    return rc;
+}
+
+static bool stopping(const m2j_token_ctx *t)
+{
+    return t->stop && *t->stop;
+}
+
+/* Waits for the fleet rate limiter; M2J_ERR_CONFLICT past the bound. */
+static m2j_rc rl_wait(m2j_token_ctx *t, m2j_err *err)
+{
+    long long waited = 0;
+    for (;;) {
+        long long w = 0;
+        m2j_rc rc = m2j_ratelimit_ask(t->q, t->cfg->requests_per_second, &w, err);
+        if (rc != M2J_OK)
+            return rc;
+        if (w == 0)
+            return M2J_OK;
+        if (waited + w > RL_WAIT_BOUND_MS || stopping(t))
+            return m2j_fail(err, M2J_ERR_CONFLICT, "rate limit: waited too long for a call slot");
+        m2j_sleep_ms(w, t->stop);
+        waited += w;
+    }
+}
+
+static m2j_rc fetch(m2j_token_ctx *t, const char *token_key, m2j_buf *out, m2j_jortt_response *resp, m2j_err *err)
+{
+    m2j_rc rc = rl_wait(t, err);
+    if (rc != M2J_OK)
+        return rc;
+    rc = m2j_jortt_token_request(t->http, t->cfg->token_url, t->cfg->client_id, t->cfg->client_secret,
+                                 t->cfg->scope, resp, err);
+    if (t->calls)
+        (*t->calls)++;
+    if (rc != M2J_OK)
+        return rc;
+    if (resp->transport != M2J_TRANSPORT_RESPONSE)
+        return m2j_fail(err, M2J_ERR_IO, "token request: %s", resp->transport_error);
+    const char *tok = resp->json ? m2j_json_str(resp->json, "access_token") : NULL;
+    int64_t exp = 0;
+    if (resp->status < 200 || resp->status >= 300 || !tok || !*tok || strlen(tok) > TOKEN_MAX_LEN) {
+        return m2j_fail(err, M2J_ERR_AUTH, "token request refused: HTTP %ld %s", resp->status,
+                        resp->error.key ? resp->error.key : (resp->json ? m2j_json_str0(resp->json, "error") : ""));
+    }
+    if (m2j_json_int(resp->json, "expires_in", &exp) != M2J_OK || exp <= 0)
+        exp = 7200; /* documented lifetime */
+    char px[32];
+    snprintf(px, sizeof px, "%lld", m2j_token_cache_ms((long)exp));
+    m2j_buf_reset(out);
+    if (m2j_buf_puts(out, tok) != M2J_OK)
+        return m2j_fail(err, M2J_ERR_NOMEM, "out of memory");
+    return m2j_wcmd(t->q, NULL, err, "SET", token_key, tok, "PX", px, NULL);
+}
+
+m2j_rc m2j_token_get(m2j_token_ctx *t, m2j_buf *out, m2j_jortt_response *resp, m2j_err *err)
+{
+    memset(resp, 0, sizeof *resp);
+    resp->retry_after_s = -1;
+    m2j_buf key = {0};
+    if (m2j_wkey(t->q, &key, "jortt:token")) {
+        m2j_buf_free(&key);
+        return m2j_fail(err, M2J_ERR_NOMEM, "out of memory");
+    }
+    m2j_rc rc;
+    long long waited = 0;
+    for (;;) {
+        rc = read_token(t->q, key.data, out, err);
+        if (rc != M2J_ERR_NOTFOUND)
+            break;
+        char owner[33];
+        if (m2j_random_hex(owner) != M2J_OK) {
+            rc = m2j_fail(err, M2J_ERR_INTERNAL, "no randomness for a lock token");
+            break;
+        }
+        rc = m2j_lock_acquire(t->q, "token", owner, TOKEN_LOCK_MS, err);
+        if (rc == M2J_OK) {
+            /* Someone may have stored a token between our GET and the lock. */
+            rc = read_token(t->q, key.data, out, err);
+            if (rc == M2J_ERR_NOTFOUND)
+                rc = fetch(t, key.data, out, resp, err);
+            m2j_lock_release(t->q, "token", owner, NULL);
+            break;
+        }
+        if (rc != M2J_ERR_CONFLICT)
+            break;
+        if (waited >= TOKEN_WAIT_MS || stopping(t)) {
+            rc = m2j_fail(err, M2J_ERR_CONFLICT, "waited too long for another worker's token request");
+            break;
+        }
+        m2j_sleep_ms(TOKEN_POLL_MS, t->stop);
+        waited += TOKEN_POLL_MS;
+    }
+    m2j_buf_free(&key);
+    return rc;
+}
+
+static const char *const DROP_SCRIPT =
+    "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end\n"
+    "return 0\n";
+
+m2j_rc m2j_token_drop(m2j_queue *q, const char *used, m2j_err *err)
+{
+    m2j_buf key = {0};
+    if (m2j_wkey(q, &key, "jortt:token")) {
+        m2j_buf_free(&key);
+        return m2j_fail(err, M2J_ERR_NOMEM, "out of memory");
+    }
+    const char *keys[1] = { key.data };
+    const char *args[1] = { used };
+    m2j_rc rc = m2j_weval(q, DROP_SCRIPT, 1, keys, 1, args, NULL, err);
+    m2j_buf_free(&key);
+    return rc;
+}

@@ -1,0 +1,156 @@
+/* queue.h: the durable event queue in Redis, and every Redis key m2jortt uses.
+ *
+ * Delivery is at-least-once: a Redis Stream with one consumer group. An entry
+ * leaves the stream only in the same atomic script that records its outcome
+ * (processed, skipped, scheduled for retry, dead-lettered), so no event is
+ * ever lost between states. An entry a crashed worker held is taken over by
+ * another after the visibility timeout (XAUTOCLAIM).
+ *
+ * Keys (P = redis.key_prefix):
+ *   P:events              stream; field "job" = job JSON (event.h); group "workers"
+ *   P:seen:<event_id>     string, the stream id; dedup of accepted events (EX dedup_ttl)
+ *   P:retry               zset: job JSON scored by due time (ms)
+ *   P:dead:<event_id>     hash: job, reason, http_status, error_key, error_details,
+ *                         attempts, first_try, last_try, dead_at, kind, ref
+ *   P:dead:index          zset: event_id scored by dead_at (ms)
+ *   P:stats               hash: received, duplicates, processed, skipped, retried,
+ *                         dead_total, replayed (counters)
+ *   P:skipped             stream (capped ~10000): event_id, ref, reason
+ *   P:order:<ref>         hash: state (pending|done|cancelled|closed), invoice_id, event_id
+ *                         (the event that made the invoice), at, grand_total, customer_id;
+ *                         credit ledger: credited, credited_full, credit_pending
+ *                         (worker/credit_sync.c)
+ *   P:credit:<memo key>   hash: state, credit_invoice_id, invoice_id, amount, at (credit notes)
+ *   P:credit:cancel:<ref> hash: the same, for orders.credit_on_cancel
+ *   P:credit:closed:<ref> hash: the same, for an order closed after a full refund
+ *   P:cust:<sha256(lower(email))> hash: id, fp, state
+ *   P:custref:<magento customer id> string: Jortt customer id
+ *   P:lock:<what>:<key>   string: owner token, PX ttl (compare-and-delete release)
+ *   P:jortt:token         string: access token, PX until shortly before expiry
+ *   P:jortt:calls:<sec>   counter of Jortt calls in that second (EX 120)
+ *   P:rl, P:rl:pause      fleet rate limiter state
+ *   P:breaker             circuit breaker state
+ *   P:worker:<consumer>   heartbeat (EX 30)
+ * The README lists these too.
+ *
+ * Ownership: m2j_queue owns its redisContext. Strings in m2j_job are owned by
+ * the job and freed by m2j_job_clear. */
+#ifndef M2J_QUEUE_H
+#define M2J_QUEUE_H
+
+#include "config/config.h"
+#include "ingest/event.h"
+#include "base/buf.h"
+#include <hiredis/hiredis.h>
+#include <stdbool.h>
+
+#define M2J_GROUP "workers"
+
+typedef struct m2j_queue m2j_queue;
+
+/* Connects (see redis_conn.h) and creates the stream and group if missing. */
+m2j_rc m2j_queue_open(const m2j_config *cfg, m2j_queue **out, m2j_err *err);
+void   m2j_queue_close(m2j_queue *q);
+/* The connection, for other keys; reconnects first if the last call failed. */
+redisContext *m2j_queue_redis(m2j_queue *q);
+const char   *m2j_queue_prefix(const m2j_queue *q);
+/* Builds "<prefix>:<suffix>" into out (reset first). */
+m2j_rc m2j_queue_key(const m2j_queue *q, m2j_buf *out, const char *suffix);
+
+/* ---- enqueue (receiver). All or nothing for the batch. ---- */
+
+typedef struct {
+    bool  duplicate;     /* event id already accepted: not queued again */
+    char *stream_id;     /* owned; NULL when duplicate */
+} m2j_enqueue_result;
+
+/* The enqueue script and its arguments, for callers with their own (async)
+ * connection. argv/lens are allocated into *args (free with
+ * m2j_enqueue_args_free). */
+typedef struct {
+    int     argc;
+    char  **argv;
+    size_t *lens;
+} m2j_enqueue_args;
+extern const char *const M2J_ENQUEUE_SCRIPT;
+m2j_rc m2j_enqueue_args_build(const char *prefix, const m2j_event *evs, size_t n,
+                              long dedup_ttl_seconds, m2j_enqueue_args *out, m2j_err *err);
+void   m2j_enqueue_args_free(m2j_enqueue_args *a);
+/* Interprets the script's reply into res[0..n). */
+m2j_rc m2j_enqueue_reply_parse(const redisReply *r, size_t n, m2j_enqueue_result *res, m2j_err *err);
+void   m2j_enqueue_results_clear(m2j_enqueue_result *res, size_t n);
+/* Synchronous convenience (tests, CLI). */
+m2j_rc m2j_queue_enqueue(m2j_queue *q, const m2j_event *evs, size_t n,
+                         long dedup_ttl_seconds, m2j_enqueue_result *res, m2j_err *err);
+
+/* ---- consume (worker) ---- */
+
+typedef struct {
+    char        *stream_id;   /* owned */
+    json_object *job;         /* owned job JSON (event.h) */
+    long         deliveries;  /* times this stream entry was delivered (>= 1) */
+} m2j_job;
+void m2j_job_clear(m2j_job *j);
+
+/* Takes one job for consumer: first an entry idle longer than the visibility
+ * timeout (a crashed worker's), else a new one, blocking up to block_ms.
+ * M2J_ERR_EMPTY when none arrived. An entry whose data is gone is acked and
+ * skipped. */
+m2j_rc m2j_queue_take(m2j_queue *q, const char *consumer, long block_ms,
+                      long visibility_ms, m2j_job *out, m2j_err *err);
+
+/* Final outcomes; each is one atomic script that also XACKs and XDELs. */
+m2j_rc m2j_queue_done(m2j_queue *q, const m2j_job *j, m2j_err *err);                 /* processed++ */
+m2j_rc m2j_queue_skip(m2j_queue *q, const m2j_job *j, const char *ref,
+                      const char *reason, m2j_err *err);                                 /* skipped++, P:skipped */
+/* Schedules the (updated) job JSON for due_ms; attempts/history are the
+ * caller's to update first. */
+m2j_rc m2j_queue_retry(m2j_queue *q, const m2j_job *j, long long due_ms, m2j_err *err);
+
+typedef struct {
+    const char  *reason;        /* human text, required */
+    long         http_status;   /* 0 when not an HTTP failure */
+    const char  *error_key;     /* Jortt error key or NULL */
+    json_object *error_details; /* Jortt error details or NULL (borrowed) */
+    const char  *ref;           /* order increment id / customer ref, or NULL */
+} m2j_dead_info;
+m2j_rc m2j_queue_dead(m2j_queue *q, const m2j_job *j, const m2j_dead_info *info, m2j_err *err);
+/* Puts the job back at the end of the stream at once (SIGTERM drain). */
+m2j_rc m2j_queue_release(m2j_queue *q, const m2j_job *j, m2j_err *err);
+
+/* Moves up to limit due retries (score <= now_ms) back into the stream,
+ * atomically. *moved gets the count (may be NULL). */
+m2j_rc m2j_queue_promote_due(m2j_queue *q, long long now_ms, long limit, long *moved, m2j_err *err);
+
+/* ---- admin ---- */
+
+typedef struct {
+    long long queued, in_progress, scheduled_retries, failed, processed, skipped;
+    long long received, duplicates, retried, replayed;
+    long long oldest_age_ms;       /* of the oldest waiting event, 0 if none */
+    double    jortt_calls_per_second; /* over the last 10 s (a display figure, not money) */
+} m2j_queue_stats;
+m2j_rc m2j_queue_stats_get(m2j_queue *q, m2j_queue_stats *out, m2j_err *err);
+
+typedef struct {
+    char        *event_id;   /* owned */
+    json_object *record;     /* owned: the dead hash as an object; "job" and
+                                "error_details" parsed as JSON */
+} m2j_dead_entry;
+void m2j_dead_entry_clear(m2j_dead_entry *e);
+/* Lists dead events, newest first, dead_at >= since_ms (0 = all), at most
+ * limit (0 = all). *out is a malloc'd array the caller clears and frees. */
+m2j_rc m2j_queue_dead_list(m2j_queue *q, long long since_ms, size_t limit,
+                           m2j_dead_entry **out, size_t *n, m2j_err *err);
+m2j_rc m2j_queue_dead_get(m2j_queue *q, const char *event_id, m2j_dead_entry *out, m2j_err *err);
+/* Moves one dead event back into the stream (attempts reset, history kept,
+ * replays+1, a "replay" history entry). M2J_ERR_NOTFOUND if not dead. */
+m2j_rc m2j_queue_replay(m2j_queue *q, const char *event_id, const char *by, m2j_err *err);
+
+/* ---- locks ---- */
+/* SET key token NX PX ttl. M2J_ERR_CONFLICT when held by someone else. */
+m2j_rc m2j_lock_acquire(m2j_queue *q, const char *key, const char *token, long ttl_ms, m2j_err *err);
+/* Deletes key only if it still holds token (one script). */
+m2j_rc m2j_lock_release(m2j_queue *q, const char *key, const char *token, m2j_err *err);
+
+#endif

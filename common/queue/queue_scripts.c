@@ -1,0 +1,131 @@
+/* queue_scripts.c: the Lua scripts that make every queue state change atomic.
+ *
+ * Why scripts: an event must never exist in zero places (lost) nor be
+ * recorded twice. Each outcome script acknowledges and deletes the stream
+ * entry in the same atomic step that records where the event went.
+ *
+ * Ownership rule shared by the outcome scripts (done/skip/retry/dead/release):
+ * they start with XACK. XACK returns 0 when the entry is no longer pending in
+ * the group, i.e. another worker already recorded an outcome for it (it took
+ * the entry over after the visibility timeout and finished first). The script
+ * then records NOTHING and returns 0, so an outcome is never counted twice
+ * and an event is never put back a second time; queue.c turns 0 into
+ * M2J_ERR_CONFLICT. Success returns 1.
+ *
+ * Writes come after all reads/checks in each script, so an error raised by a
+ * check cannot leave half a change behind. */
+#include "queue/queue.h"
+#include "queue/queue_scripts.h"
+
+/* KEYS[1] stream, KEYS[2] stats, KEYS[3..] P:seen:<event_id> (one per event)
+ * ARGV[1] dedup ttl seconds, ARGV[2..] job JSON (one per event)
+ * Reply: array, per event the new stream id or "dup". A repeated event id
+ * within the same batch is a duplicate of its first occurrence. */
+const char *const M2J_ENQUEUE_SCRIPT =
+    /* Type checks first: Redis does not roll a script back, so anything that
+     * could fail half-way must be ruled out before the first write. */
+    "local ts = redis.call('TYPE', KEYS[1]).ok\n"
+    "if ts ~= 'none' and ts ~= 'stream' then return redis.error_reply('WRONGTYPE ' .. KEYS[1] .. ' is not a stream') end\n"
+    "local th = redis.call('TYPE', KEYS[2]).ok\n"
+    "if th ~= 'none' and th ~= 'hash' then return redis.error_reply('WRONGTYPE ' .. KEYS[2] .. ' is not a hash') end\n"
+    "local n = #KEYS - 2\n"
+    "local out, batch = {}, {}\n"
+    "local fresh, dups = 0, 0\n"
+    "for i = 1, n do\n"
+    "  local k = KEYS[i + 2]\n"
+    "  if batch[k] or redis.call('EXISTS', k) == 1 then\n"
+    "    out[i] = 'dup'; dups = dups + 1\n"
+    "  else\n"
+    "    batch[k] = true; out[i] = false\n"
+    "  end\n"
+    "end\n"
+    "for i = 1, n do\n"
+    "  if out[i] == false then\n"
+    "    local id = redis.call('XADD', KEYS[1], '*', 'job', ARGV[i + 1])\n"
+    "    redis.call('SET', KEYS[i + 2], id, 'EX', ARGV[1])\n"
+    "    out[i] = id; fresh = fresh + 1\n"
+    "  end\n"
+    "end\n"
+    "if fresh > 0 then redis.call('HINCRBY', KEYS[2], 'received', fresh) end\n"
+    "if dups > 0 then redis.call('HINCRBY', KEYS[2], 'duplicates', dups) end\n"
+    "return out\n";
+
+/* KEYS[1] stream, KEYS[2] stats; ARGV[1] group, ARGV[2] stream id */
+const char *const M2J_SCRIPT_DONE =
+    "if redis.call('XACK', KEYS[1], ARGV[1], ARGV[2]) == 0 then return 0 end\n"
+    "redis.call('XDEL', KEYS[1], ARGV[2])\n"
+    "redis.call('HINCRBY', KEYS[2], 'processed', 1)\n"
+    "return 1\n";
+
+/* KEYS[1] stream, KEYS[2] stats, KEYS[3] skipped stream
+ * ARGV[1] group, ARGV[2] stream id, ARGV[3] event id, ARGV[4] ref, ARGV[5] reason */
+const char *const M2J_SCRIPT_SKIP =
+    "if redis.call('XACK', KEYS[1], ARGV[1], ARGV[2]) == 0 then return 0 end\n"
+    "redis.call('XDEL', KEYS[1], ARGV[2])\n"
+    "redis.call('XADD', KEYS[3], 'MAXLEN', '~', 10000, '*',\n"
+    "           'event_id', ARGV[3], 'ref', ARGV[4], 'reason', ARGV[5])\n"
+    "redis.call('HINCRBY', KEYS[2], 'skipped', 1)\n"
+    "return 1\n";
+
+/* KEYS[1] stream, KEYS[2] stats, KEYS[3] retry zset
+ * ARGV[1] group, ARGV[2] stream id, ARGV[3] due ms, ARGV[4] job JSON */
+const char *const M2J_SCRIPT_RETRY =
+    "if redis.call('XACK', KEYS[1], ARGV[1], ARGV[2]) == 0 then return 0 end\n"
+    "redis.call('XDEL', KEYS[1], ARGV[2])\n"
+    "redis.call('ZADD', KEYS[3], ARGV[3], ARGV[4])\n"
+    "redis.call('HINCRBY', KEYS[2], 'retried', 1)\n"
+    "return 1\n";
+
+/* KEYS[1] stream, KEYS[2] stats, KEYS[3] P:dead:<event id>, KEYS[4] dead index
+ * ARGV[1] group, ARGV[2] stream id, ARGV[3] event id, ARGV[4] dead_at ms,
+ * ARGV[5..] field, value pairs of the dead record. The hash is replaced as a
+ * whole so no field of an earlier death of the same event survives. */
+const char *const M2J_SCRIPT_DEAD =
+    "if redis.call('XACK', KEYS[1], ARGV[1], ARGV[2]) == 0 then return 0 end\n"
+    "redis.call('XDEL', KEYS[1], ARGV[2])\n"
+    "redis.call('DEL', KEYS[3])\n"
+    "redis.call('HSET', KEYS[3], unpack(ARGV, 5))\n"
+    "redis.call('ZADD', KEYS[4], ARGV[4], ARGV[3])\n"
+    "redis.call('HINCRBY', KEYS[2], 'dead_total', 1)\n"
+    "return 1\n";
+
+/* KEYS[1] stream; ARGV[1] group, ARGV[2] stream id, ARGV[3] job JSON.
+ * The copy goes in before the original leaves, in one step. */
+const char *const M2J_SCRIPT_RELEASE =
+    "if redis.call('XACK', KEYS[1], ARGV[1], ARGV[2]) == 0 then return 0 end\n"
+    "redis.call('XDEL', KEYS[1], ARGV[2])\n"
+    "redis.call('XADD', KEYS[1], '*', 'job', ARGV[3])\n"
+    "return 1\n";
+
+/* KEYS[1] retry zset, KEYS[2] stream; ARGV[1] now ms, ARGV[2] limit.
+ * Reply: how many jobs moved. */
+const char *const M2J_SCRIPT_PROMOTE =
+    "local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[2])\n"
+    "for _, job in ipairs(due) do\n"
+    "  redis.call('XADD', KEYS[2], '*', 'job', job)\n"
+    "  redis.call('ZREM', KEYS[1], job)\n"
+    "end\n"
+    "return #due\n";
+
+/* KEYS[1] P:dead:<event id>, KEYS[2] dead index, KEYS[3] stream, KEYS[4] stats
+ * ARGV[1] event id, ARGV[2] new job JSON, ARGV[3] the job JSON the caller read.
+ * Reply: the new stream id; 0 when the event is no longer dead (someone else
+ * replayed it); -1 when its record changed since the caller read it (it was
+ * replayed and died again: the caller reads again rather than replaying a
+ * stale copy). */
+const char *const M2J_SCRIPT_REPLAY =
+    "local cur = redis.call('HGET', KEYS[1], 'job')\n"
+    "if not cur then return 0 end\n"
+    "if cur ~= ARGV[3] then return -1 end\n"
+    "local id = redis.call('XADD', KEYS[3], '*', 'job', ARGV[2])\n"
+    "redis.call('DEL', KEYS[1])\n"
+    "redis.call('ZREM', KEYS[2], ARGV[1])\n"
+    "redis.call('HINCRBY', KEYS[4], 'replayed', 1)\n"
+    "return id\n";
+
+/* KEYS[1] lock key; ARGV[1] owner token. Reply 1 if deleted, 0 if not ours. */
+const char *const M2J_SCRIPT_UNLOCK =
+    "if redis.call('GET', KEYS[1]) == ARGV[1] then\n"
+    "  return redis.call('DEL', KEYS[1])\n"
+    "end\n"
+    "return 0\n";

@@ -1,0 +1,126 @@
+/* wredis.c: see wredis.h. */
+#include "queue/redis_cmd.h"
+#include "queue/redis_conn.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#define WCMD_MAX_ARGS 32
+
+m2j_rc m2j_wcmd(m2j_queue *q, redisReply **reply, m2j_err *err, const char *arg0, ...)
+{
+    const char *argv[WCMD_MAX_ARGS];
+    int argc = 0;
+    va_list ap;
+    va_start(ap, arg0);
+    for (const char *a = arg0; a; a = va_arg(ap, const char *)) {
+        if (argc == WCMD_MAX_ARGS) {
+            va_end(ap);
+            return m2j_fail(err, M2J_ERR_INTERNAL, "too many redis arguments");
+        }
+        argv[argc++] = a;
+    }
+    va_end(ap);
+    redisContext *c = m2j_queue_redis(q);
+    if (!c)
+        return m2j_fail(err, M2J_ERR_IO, "redis: not connected");
+    redisReply *r = NULL;
+    m2j_rc rc = m2j_redis_cmd(c, argc, argv, NULL, &r, err);
+    if (rc != M2J_OK)
+        return rc;
+    if (reply)
+        *reply = r;
+    else
+        freeReplyObject(r);
+    return M2J_OK;
+}
+
+m2j_rc m2j_weval(m2j_queue *q, const char *script, int nkeys, const char **keys,
+                 int nargs, const char **args, redisReply **reply, m2j_err *err)
+{
+    redisContext *c = m2j_queue_redis(q);
+    if (!c)
+        return m2j_fail(err, M2J_ERR_IO, "redis: not connected");
+    redisReply *r = NULL;
+    m2j_rc rc = m2j_redis_eval(c, script, nkeys, keys, nargs, args, &r, err);
+    if (rc != M2J_OK)
+        return rc;
+    if (reply)
+        *reply = r;
+    else
+        freeReplyObject(r);
+    return M2J_OK;
+}
+
+m2j_rc m2j_wkey(m2j_queue *q, m2j_buf *out, const char *fmt, ...)
+{
+    m2j_buf_reset(out);
+    if (m2j_buf_printf(out, "%s:", m2j_queue_prefix(q)) != M2J_OK)
+        return M2J_ERR_NOMEM;
+    va_list ap;
+    va_start(ap, fmt);
+    m2j_rc rc = m2j_buf_vprintf(out, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+static const char *const REFRESH_SCRIPT =
+    "if redis.call('GET', KEYS[1]) == ARGV[1] then\n"
+    "  return redis.call('PEXPIRE', KEYS[1], ARGV[2])\n"
+    "end\n"
+    "return 0\n";
+
+m2j_rc m2j_wlock_refresh(m2j_queue *q, const char *short_key, const char *token, long ttl_ms, m2j_err *err)
+{
+    m2j_buf k = {0};
+    if (m2j_wkey(q, &k, "lock:%s", short_key) != M2J_OK) {
+        m2j_buf_free(&k);
+        return m2j_fail(err, M2J_ERR_NOMEM, "out of memory");
+    }
+    char ttl[32];
+    snprintf(ttl, sizeof ttl, "%ld", ttl_ms);
+    const char *keys[1] = { k.data };
+    const char *args[2] = { token, ttl };
+    redisReply *r = NULL;
+    m2j_rc rc = m2j_weval(q, REFRESH_SCRIPT, 1, keys, 2, args, &r, err);
+    m2j_buf_free(&k);
+    if (rc != M2J_OK)
+        return rc;
+    if (!(r->type == REDIS_REPLY_INTEGER && r->integer == 1))
+        rc = m2j_fail(err, M2J_ERR_CONFLICT, "lock %s was lost", short_key);
+    freeReplyObject(r);
+    return rc;
+}
+
+long long m2j_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void m2j_sleep_ms(long long ms, const volatile sig_atomic_t *stop)
+{
+    if (ms <= 0)
+        return;
+    struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000 };
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+        if (stop && *stop)
+            return;
+    }
+}
+
+const char *m2j_reply_field(const redisReply *r, const char *field)
+{
+    if (!r || r->type != REDIS_REPLY_ARRAY)
+        return NULL;
+    for (size_t i = 0; i + 1 < r->elements; i += 2) {
+        const redisReply *k = r->element[i], *v = r->element[i + 1];
+        if (k->type == REDIS_REPLY_STRING && v->type == REDIS_REPLY_STRING && strcmp(k->str, field) == 0)
+            return v->str;
+    }
+    return NULL;
+}

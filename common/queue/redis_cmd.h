@@ -1,0 +1,38 @@
+/* wredis.h: short Redis commands for the worker's own keys (cache, token,
+ * rate limit, breaker), over the queue's connection so a lost connection is
+ * noticed and repaired in one place (m2j_queue_redis reconnects).
+ *
+ * Arguments are NUL-terminated strings ending with a NULL sentinel. On
+ * success *reply (when reply is not NULL) is owned by the caller
+ * (freeReplyObject). Connection trouble is M2J_ERR_IO. */
+#ifndef M2J_WREDIS_H
+#define M2J_WREDIS_H
+
+#include "queue/queue.h"
+#include <signal.h>
+
+m2j_rc m2j_wcmd(m2j_queue *q, redisReply **reply, m2j_err *err, const char *arg0, ...)
+    __attribute__((sentinel));
+/* Runs a script: keys[nkeys], args[nargs]. */
+m2j_rc m2j_weval(m2j_queue *q, const char *script, int nkeys, const char **keys,
+                 int nargs, const char **args, redisReply **reply, m2j_err *err);
+/* "<prefix>:<fmt...>" into out (reset first). */
+m2j_rc m2j_wkey(m2j_queue *q, m2j_buf *out, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Extends lock <prefix>:lock:<short_key> to ttl_ms only if it still holds
+ * token. M2J_ERR_CONFLICT when the lock was lost (expired, maybe taken):
+ * the caller must not start a non-idempotent step then. Called right before
+ * each POST, so a job slowed down by rate-limit waits cannot lose its lock
+ * in the middle of the exactly-once protocol. */
+m2j_rc m2j_wlock_refresh(m2j_queue *q, const char *short_key, const char *token, long ttl_ms, m2j_err *err);
+
+/* Milliseconds since the epoch (wall clock: shared with other hosts). */
+long long m2j_now_ms(void);
+/* Sleeps ms milliseconds (restarts after signals unless *stop becomes set;
+ * stop may be NULL). */
+void m2j_sleep_ms(long long ms, const volatile sig_atomic_t *stop);
+
+/* Finds field in a flat HGETALL reply; NULL if absent. Borrowed. */
+const char *m2j_reply_field(const redisReply *r, const char *field);
+
+#endif
