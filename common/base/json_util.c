@@ -327,3 +327,46 @@ m2j_rc m2j_json_set_int(json_object *obj, const char *key, int64_t v)
 {
     return m2j_json_add(obj, key, json_object_new_int64(v));
 }
+
+json_object *m2j_json_get(json_object *o, const char *key)
+{
+    json_object *v = NULL;
+    if (!o || !json_object_is_type(o, json_type_object) || !json_object_object_get_ex(o, key, &v))
+        return NULL;
+    return v; /* json-c holds JSON null as NULL */
+}
+
+json_object *m2j_json_get_obj(json_object *o, const char *key)
+{
+    json_object *v = m2j_json_get(o, key);
+    return v && json_object_is_type(v, json_type_object) ? v : NULL;
+}
+
+json_object *m2j_json_get_arr(json_object *o, const char *key)
+{
+    json_object *v = m2j_json_get(o, key);
+    return v && json_object_is_type(v, json_type_array) ? v : NULL;
+}
+
+const char *m2j_json_get_string(json_object *o, const char *key)
+{
+    json_object *v = m2j_json_get(o, key);
+    return v && json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
+}
+
+const char *m2j_json_get_id(json_object *o, const char *key)
+{
+    json_object *v = m2j_json_get(o, key);
+    if (!v || (!json_object_is_type(v, json_type_string) && !json_object_is_type(v, json_type_int)))
+        return NULL;
+    const char *s = json_object_get_string(v);
+    return s && *s ? s : NULL;
+}
+
+const char *m2j_json_scalar(json_object *o, const char *key)
+{
+    json_object *v = m2j_json_get(o, key);
+    if (!v || json_object_is_type(v, json_type_object) || json_object_is_type(v, json_type_array))
+        return "";
+    return json_object_get_string(v);
+}

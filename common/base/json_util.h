@@ -22,6 +22,20 @@ m2j_rc m2j_json_parse(const char *data, size_t len, json_object **out, m2j_err *
 /* Reads and parses a file (at most max_bytes). Same ownership as above. */
 m2j_rc m2j_json_parse_file(const char *path, size_t max_bytes, json_object **out, m2j_err *err);
 
+/* One member of an object, by key (no path syntax): NULL when o is not an
+ * object, or the key is absent or JSON null (all mean "not given"). The
+ * typed forms also give NULL when the member has another type. */
+json_object *m2j_json_get(json_object *o, const char *key);
+json_object *m2j_json_get_obj(json_object *o, const char *key);
+json_object *m2j_json_get_arr(json_object *o, const char *key);
+/* A JSON string member's text, or NULL. */
+const char *m2j_json_get_string(json_object *o, const char *key);
+/* A scalar id (string or integer) as non-empty text, or NULL. */
+const char *m2j_json_get_id(json_object *o, const char *key);
+/* Text of a scalar member (string, number or boolean as its JSON text); ""
+ * when absent, null, an object or an array. */
+const char *m2j_json_scalar(json_object *o, const char *key);
+
 /* Follows a path; NULL when any segment is missing or JSON null. */
 json_object *m2j_json_path(json_object *root, const char *path);
 

@@ -190,15 +190,6 @@ out:
 
 /* ---- typed readers ------------------------------------------------------ */
 
-/* Member of obj, NULL when absent or JSON null (both mean "default"). */
-static json_object *member(json_object *obj, const char *key)
-{
-    json_object *v = NULL;
-    if (!json_object_object_get_ex(obj, key, &v) || json_object_is_type(v, json_type_null))
-        return NULL;
-    return v;
-}
-
 static m2j_rc wrong_type(const m2j_buf *path, const char *expected, m2j_err *err)
 {
     return m2j_fail(err, M2J_ERR_INVALID, "%s: expected %s", PATH(path), expected);
@@ -237,7 +228,7 @@ static void replace(char **slot, char *s)
 /* Reads obj.key as a string into *slot (replacing the default) if present. */
 static m2j_rc read_str(json_object *obj, m2j_buf *path, const char *key, char **slot, m2j_err *err)
 {
-    json_object *v = member(obj, key);
+    json_object *v = m2j_json_get(obj, key);
     if (!v)
         return M2J_OK;
     size_t old = path_push(path, key);
@@ -252,7 +243,7 @@ static m2j_rc read_str(json_object *obj, m2j_buf *path, const char *key, char **
 static m2j_rc read_enum(json_object *obj, m2j_buf *path, const char *key, const char *const *allowed,
                         char **slot, m2j_err *err)
 {
-    json_object *v = member(obj, key);
+    json_object *v = m2j_json_get(obj, key);
     if (!v)
         return M2J_OK;
     size_t old = path_push(path, key);
@@ -284,7 +275,7 @@ static m2j_rc check_uuid(const char *s, const m2j_buf *path, bool allow_empty, m
 static m2j_rc read_uuid(json_object *obj, m2j_buf *path, const char *key, bool allow_empty,
                         char **slot, m2j_err *err)
 {
-    json_object *v = member(obj, key);
+    json_object *v = m2j_json_get(obj, key);
     if (!v)
         return M2J_OK;
     size_t old = path_push(path, key);
@@ -314,7 +305,7 @@ static m2j_rc int_value(json_object *v, m2j_buf *path, long min, long max, long 
 static m2j_rc read_long(json_object *obj, m2j_buf *path, const char *key, long min, long max,
                         long *slot, m2j_err *err)
 {
-    json_object *v = member(obj, key);
+    json_object *v = m2j_json_get(obj, key);
     if (!v)
         return M2J_OK;
     size_t old = path_push(path, key);
@@ -345,7 +336,7 @@ static m2j_rc read_size(json_object *obj, m2j_buf *path, const char *key, long m
 
 static m2j_rc read_bool(json_object *obj, m2j_buf *path, const char *key, bool *slot, m2j_err *err)
 {
-    json_object *v = member(obj, key);
+    json_object *v = m2j_json_get(obj, key);
     if (!v)
         return M2J_OK;
     if (!json_object_is_type(v, json_type_boolean)) {
@@ -362,7 +353,7 @@ static m2j_rc read_bool(json_object *obj, m2j_buf *path, const char *key, bool *
 static m2j_rc section(json_object *obj, m2j_buf *path, const char *key, const char *const *known,
                       json_object **out, m2j_err *err)
 {
-    *out = member(obj, key);
+    *out = m2j_json_get(obj, key);
     if (!*out)
         return M2J_OK;
     size_t old = path_push(path, key);
@@ -386,7 +377,7 @@ static void free_strv(char **v, size_t n)
 static m2j_rc read_strv(json_object *obj, m2j_buf *path, const char *key, bool nonempty_list,
                         char ***slot, size_t *n, m2j_err *err)
 {
-    json_object *v = member(obj, key);
+    json_object *v = m2j_json_get(obj, key);
     if (!v)
         return M2J_OK;
     size_t old = path_push(path, key);
@@ -435,7 +426,7 @@ out:
 static m2j_rc map_object(json_object *obj, m2j_buf *path, const char *key, json_object **out,
                          size_t *count, m2j_err *err)
 {
-    *out = member(obj, key);
+    *out = m2j_json_get(obj, key);
     *count = 0;
     if (!*out)
         return M2J_OK;
@@ -983,7 +974,7 @@ static m2j_rc vat_entry(const char *key, json_object *val, m2j_buf *path, void *
 
 static m2j_rc load_vat(json_object *orders, m2j_buf *path, m2j_orders_config *o, m2j_err *err)
 {
-    if (!member(orders, "vat_by_country"))
+    if (!m2j_json_get(orders, "vat_by_country"))
         return M2J_OK;
     /* A configured map replaces the default (NL 21 %) as a whole. */
     free_rate_entries(o->vat_by_country, o->n_vat_by_country);

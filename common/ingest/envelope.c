@@ -72,38 +72,6 @@
 
 #define NAME_UNKNOWN (-1)
 
-static json_object *member(json_object *o, const char *key)
-{
-    json_object *v = NULL;
-    if (!o || !json_object_is_type(o, json_type_object) || !json_object_object_get_ex(o, key, &v))
-        return NULL;
-    return v;
-}
-
-static json_object *member_obj(json_object *o, const char *key)
-{
-    json_object *v = member(o, key);
-    return v && json_object_is_type(v, json_type_object) ? v : NULL;
-}
-
-static const char *member_str(json_object *o, const char *key)
-{
-    json_object *v = member(o, key);
-    return v && json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
-}
-
-/* A scalar id (string or number) as text; NULL if missing/empty/other. */
-static const char *member_id(json_object *o, const char *key)
-{
-    json_object *v = member(o, key);
-    if (!v)
-        return NULL;
-    if (!json_object_is_type(v, json_type_string) && !json_object_is_type(v, json_type_int))
-        return NULL;
-    const char *s = json_object_get_string(v);
-    return s && *s ? s : NULL;
-}
-
 static bool has_any(const char *hay, const char *const *needles)
 {
     for (size_t i = 0; needles[i]; i++)
@@ -159,15 +127,15 @@ static json_object *unwrap(json_object *obj, m2j_kind kind)
     const char *key = kind == M2J_KIND_ORDER ? "order"
                     : kind == M2J_KIND_CUSTOMER ? "customer"
                     : kind == M2J_KIND_CREDITMEMO ? "creditmemo" : NULL;
-    json_object *inner = key ? member_obj(obj, key) : NULL;
+    json_object *inner = key ? m2j_json_get_obj(obj, key) : NULL;
     if (!inner)
         return obj;
     /* An order carries no "order" key of its own, a customer no "customer":
      * but a credit memo may carry its "order". Unwrap a memo only when the
      * outer object does not look like a memo itself. */
-    if (kind == M2J_KIND_CREDITMEMO && member(obj, "items"))
+    if (kind == M2J_KIND_CREDITMEMO && m2j_json_get(obj, "items"))
         return obj;
-    if (kind != M2J_KIND_CREDITMEMO && (member(obj, "items") || member(obj, "email") || member(obj, "increment_id")))
+    if (kind != M2J_KIND_CREDITMEMO && (m2j_json_get(obj, "items") || m2j_json_get(obj, "email") || m2j_json_get(obj, "increment_id")))
         return obj;
     return inner;
 }
@@ -198,15 +166,15 @@ static m2j_rc normalise(m2j_kind kind, json_object *raw, json_object **out, m2j_
 /* Kind of a bare REST entity from its fields; NAME_UNKNOWN if none fits. */
 static int detect_rest(json_object *o)
 {
-    json_object *items = member(o, "items");
+    json_object *items = m2j_json_get(o, "items");
     bool has_items = items && json_object_is_type(items, json_type_array);
-    if ((member(o, "order_id") && has_items && !member(o, "customer_email")) ||
-        member(o, "creditmemo_status") || member(o, "adjustment_positive"))
+    if ((m2j_json_get(o, "order_id") && has_items && !m2j_json_get(o, "customer_email")) ||
+        m2j_json_get(o, "creditmemo_status") || m2j_json_get(o, "adjustment_positive"))
         return M2J_KIND_CREDITMEMO;
-    if ((has_items && (member(o, "increment_id") || member(o, "grand_total"))) ||
-        (member(o, "increment_id") && member(o, "customer_email")))
+    if ((has_items && (m2j_json_get(o, "increment_id") || m2j_json_get(o, "grand_total"))) ||
+        (m2j_json_get(o, "increment_id") && m2j_json_get(o, "customer_email")))
         return M2J_KIND_ORDER;
-    if (member_str(o, "email") && (member(o, "firstname") || member(o, "lastname")) && !items)
+    if (m2j_json_get_string(o, "email") && (m2j_json_get(o, "firstname") || m2j_json_get(o, "lastname")) && !items)
         return M2J_KIND_CUSTOMER;
     return NAME_UNKNOWN;
 }
@@ -281,21 +249,21 @@ static m2j_rc fill(m2j_event *ev, m2j_kind kind, const char *source, const char 
 
 static bool is_cloudevent(json_object *o)
 {
-    if (member(o, "specversion"))
+    if (m2j_json_get(o, "specversion"))
         return true;
-    return member_str(o, "type") && member_obj(o, "data") && (member(o, "event_id") || member(o, "id"));
+    return m2j_json_get_string(o, "type") && m2j_json_get_obj(o, "data") && (m2j_json_get(o, "event_id") || m2j_json_get(o, "id"));
 }
 
 static m2j_rc parse_cloudevent(json_object *o, const parse_ctx *pc, m2j_event *ev, m2j_err *err)
 {
-    const char *type = member_str(o, "type");
+    const char *type = m2j_json_get_string(o, "type");
     if (!type || !*type)
         return m2j_fail(err, M2J_ERR_INVALID, "CloudEvent without a \"type\"");
     int k = kind_from_name(type);
     m2j_kind kind = k == NAME_UNKNOWN ? M2J_KIND_IGNORED : (m2j_kind)k;
     json_object *value = NULL, *empty = NULL;
     if (kind != M2J_KIND_IGNORED) {
-        value = member_obj(member_obj(o, "data"), "value");
+        value = m2j_json_get_obj(m2j_json_get_obj(o, "data"), "value");
         /* I/O Events drops an event answered 4xx for good; accepted with an
          * empty entity, it reaches the dead letters (no increment_id, ...)
          * where an operator sees its id and type. */
@@ -303,9 +271,9 @@ static m2j_rc parse_cloudevent(json_object *o, const parse_ctx *pc, m2j_event *e
             return m2j_fail(err, M2J_ERR_NOMEM, "out of memory");
         value = unwrap(value, kind);
     }
-    const char *id = member_id(o, "event_id");
+    const char *id = m2j_json_get_id(o, "event_id");
     if (!id)
-        id = member_id(o, "id");
+        id = m2j_json_get_id(o, "id");
     m2j_rc rc = fill(ev, kind, "io_events", type, value, id, o, pc, err);
     json_object_put(empty);
     return rc;
@@ -314,26 +282,26 @@ static m2j_rc parse_cloudevent(json_object *o, const parse_ctx *pc, m2j_event *e
 /* Commerce Webhooks default shape {"eventName","data":{…}}. */
 static m2j_rc parse_webhook(json_object *o, const parse_ctx *pc, m2j_event *ev, m2j_err *err)
 {
-    const char *name = member_str(o, "eventName");
-    json_object *data = member_obj(o, "data");
+    const char *name = m2j_json_get_string(o, "eventName");
+    json_object *data = m2j_json_get_obj(o, "data");
     int k = kind_from_name(name);
     json_object *entity = NULL;
     if (k == NAME_UNKNOWN) {
-        if ((entity = member_obj(data, "creditmemo")))
+        if ((entity = m2j_json_get_obj(data, "creditmemo")))
             k = M2J_KIND_CREDITMEMO;
-        else if ((entity = member_obj(data, "order")))
+        else if ((entity = m2j_json_get_obj(data, "order")))
             k = M2J_KIND_ORDER;
-        else if ((entity = member_obj(data, "customer")))
+        else if ((entity = m2j_json_get_obj(data, "customer")))
             k = M2J_KIND_CUSTOMER;
         else
             k = M2J_KIND_IGNORED;
     } else if (k != M2J_KIND_IGNORED) {
         const char *key = k == M2J_KIND_ORDER ? "order" : k == M2J_KIND_CUSTOMER ? "customer" : "creditmemo";
-        entity = member_obj(data, key);
+        entity = m2j_json_get_obj(data, key);
         if (!entity && k == M2J_KIND_CUSTOMER)
-            entity = member_obj(data, "customer_data_object");
+            entity = m2j_json_get_obj(data, "customer_data_object");
         if (!entity)
-            entity = member_obj(data, "data_object");
+            entity = m2j_json_get_obj(data, "data_object");
         if (!entity)
             return m2j_fail(err, M2J_ERR_INVALID, "webhook %.120s: data.%s is not an object", name, key);
     }
@@ -343,11 +311,11 @@ static m2j_rc parse_webhook(json_object *o, const parse_ctx *pc, m2j_event *ev, 
 /* Plugin shape: the intercepted method's arguments, e.g. {"order":{…}}. */
 static int plugin_kind(json_object *o, json_object **entity)
 {
-    if ((*entity = member_obj(o, "creditmemo")))
+    if ((*entity = m2j_json_get_obj(o, "creditmemo")))
         return M2J_KIND_CREDITMEMO;
-    if ((*entity = member_obj(o, "order")))
+    if ((*entity = m2j_json_get_obj(o, "order")))
         return M2J_KIND_ORDER;
-    if ((*entity = member_obj(o, "customer")))
+    if ((*entity = m2j_json_get_obj(o, "customer")))
         return M2J_KIND_CUSTOMER;
     return NAME_UNKNOWN;
 }
@@ -378,7 +346,7 @@ static m2j_rc parse_one(json_object *o, const parse_ctx *pc, m2j_event *ev, bool
         return m2j_fail(err, M2J_ERR_INVALID, "not a JSON object");
     if (is_cloudevent(o))
         return parse_cloudevent(o, pc, ev, err);
-    if (member_str(o, "eventName") && member_obj(o, "data")) {
+    if (m2j_json_get_string(o, "eventName") && m2j_json_get_obj(o, "data")) {
         *is_webhook = true;
         return parse_webhook(o, pc, ev, err);
     }
@@ -395,9 +363,9 @@ static m2j_rc parse_one(json_object *o, const parse_ctx *pc, m2j_event *ev, bool
 
 static bool is_search_result(json_object *o)
 {
-    json_object *items = member(o, "items");
-    return items && json_object_is_type(items, json_type_array) && member(o, "search_criteria") &&
-           !member(o, "increment_id") && !member(o, "grand_total");
+    json_object *items = m2j_json_get(o, "items");
+    return items && json_object_is_type(items, json_type_array) && m2j_json_get(o, "search_criteria") &&
+           !m2j_json_get(o, "increment_id") && !m2j_json_get(o, "grand_total");
 }
 
 void m2j_envelope_clear(m2j_envelope *env)
@@ -417,9 +385,9 @@ static m2j_rc note_recipient(m2j_envelope *env, json_object *elem, m2j_err *err)
     if (!json_object_is_type(elem, json_type_object) || !is_cloudevent(elem))
         return M2J_OK;
     env->n_cloudevents++;
-    const char *rid = member_str(elem, "recipient_client_id");
+    const char *rid = m2j_json_get_string(elem, "recipient_client_id");
     if (!rid)
-        rid = member_str(elem, "recipientclientid");
+        rid = m2j_json_get_string(elem, "recipientclientid");
     if (!rid) {
         env->recipient_client_id_mixed = true;
         return M2J_OK;
@@ -451,7 +419,7 @@ m2j_rc m2j_envelope_parse(const char *body, size_t len, const char *delivery_id,
         list = root;
         out->batch = true;
     } else if (json_object_is_type(root, json_type_object) && is_search_result(root)) {
-        list = member(root, "items");
+        list = m2j_json_get(root, "items");
         out->batch = true;
     } else if (!json_object_is_type(root, json_type_object)) {
         rc = m2j_fail(err, M2J_ERR_INVALID, "body is a JSON %s, not an object or array",

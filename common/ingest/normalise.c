@@ -33,26 +33,6 @@
 
 #include <string.h>
 
-static json_object *member(json_object *o, const char *key)
-{
-    json_object *v = NULL;
-    if (!o || !json_object_is_type(o, json_type_object) || !json_object_object_get_ex(o, key, &v))
-        return NULL;
-    return v;
-}
-
-static json_object *member_obj(json_object *o, const char *key)
-{
-    json_object *v = member(o, key);
-    return v && json_object_is_type(v, json_type_object) ? v : NULL;
-}
-
-static json_object *member_arr(json_object *o, const char *key)
-{
-    json_object *v = member(o, key);
-    return v && json_object_is_type(v, json_type_array) ? v : NULL;
-}
-
 /* Sets key to val, taking val's reference (also when it fails). */
 static bool put(json_object *obj, const char *key, json_object *val)
 {
@@ -112,7 +92,7 @@ static json_object *street_array(json_object *street)
 
 static bool address_fix(json_object *addr)
 {
-    json_object *st = street_array(member(addr, "street"));
+    json_object *st = street_array(m2j_json_get(addr, "street"));
     return st && put(addr, "street", st);
 }
 
@@ -121,7 +101,7 @@ static bool address_fix(json_object *addr)
  * a scalar. */
 static json_object *scalar_text(json_object *o, const char *key)
 {
-    json_object *v = member(o, key);
+    json_object *v = m2j_json_get(o, key);
     if (!v || json_object_is_type(v, json_type_object) || json_object_is_type(v, json_type_array))
         return NULL;
     if (json_object_is_type(v, json_type_string))
@@ -136,7 +116,7 @@ static bool item_fix(json_object *item)
         id = scalar_text(item, "id");
     json_object *parent = scalar_text(item, "parent_item_id");
     if (!parent)
-        parent = scalar_text(member_obj(item, "parent_item"), "item_id");
+        parent = scalar_text(m2j_json_get_obj(item, "parent_item"), "item_id");
     bool ok = true;
     if (id)
         ok = put(item, "item_id", id);
@@ -163,25 +143,25 @@ m2j_rc m2j_normalise_order_inplace(json_object *o, m2j_err *err)
     if (!o || !json_object_is_type(o, json_type_object))
         return m2j_fail(err, M2J_ERR_INVALID, "order: not a JSON object");
 
-    json_object *ext = member_obj(o, "extension_attributes");
+    json_object *ext = m2j_json_get_obj(o, "extension_attributes");
     json_object *assign0 = NULL;
-    json_object *assigns = member_arr(ext, "shipping_assignments");
+    json_object *assigns = m2j_json_get_arr(ext, "shipping_assignments");
     if (assigns && json_object_array_length(assigns) > 0)
         assign0 = json_object_array_get_idx(assigns, 0);
-    json_object *ship = member_obj(assign0, "shipping");
-    json_object *addresses = member_arr(o, "addresses");
+    json_object *ship = m2j_json_get_obj(assign0, "shipping");
+    json_object *addresses = m2j_json_get_arr(o, "addresses");
 
-    json_object *billing = member_obj(o, "billing_address");
+    json_object *billing = m2j_json_get_obj(o, "billing_address");
     if (!billing)
         billing = find_typed_address(addresses, "billing");
-    json_object *shipping = member_obj(ship, "address");
+    json_object *shipping = m2j_json_get_obj(ship, "address");
     if (!shipping)
         shipping = find_typed_address(addresses, "shipping");
     if (!shipping)
-        shipping = member_obj(o, "shipping_address");
-    json_object *method = member(o, "shipping_method");
+        shipping = m2j_json_get_obj(o, "shipping_address");
+    json_object *method = m2j_json_get(o, "shipping_method");
     if (!method || !json_object_is_type(method, json_type_string))
-        method = member(ship, "method");
+        method = m2j_json_get(ship, "method");
     if (method && !json_object_is_type(method, json_type_string))
         method = NULL;
 
@@ -208,7 +188,7 @@ m2j_rc m2j_normalise_order_inplace(json_object *o, m2j_err *err)
     if (ext)
         json_object_object_del(ext, "shipping_assignments");
 
-    json_object *items = member_arr(o, "items");
+    json_object *items = m2j_json_get_arr(o, "items");
     size_t n = items ? json_object_array_length(items) : 0;
     for (size_t i = 0; ok && i < n; i++) {
         json_object *it = json_object_array_get_idx(items, i);
@@ -222,7 +202,7 @@ m2j_rc m2j_normalise_customer_inplace(json_object *o, m2j_err *err)
 {
     if (!o || !json_object_is_type(o, json_type_object))
         return m2j_fail(err, M2J_ERR_INVALID, "customer: not a JSON object");
-    json_object *addrs = member_arr(o, "addresses");
+    json_object *addrs = m2j_json_get_arr(o, "addresses");
     size_t n = addrs ? json_object_array_length(addrs) : 0;
     for (size_t i = 0; i < n; i++) {
         json_object *a = json_object_array_get_idx(addrs, i);
@@ -240,22 +220,22 @@ m2j_rc m2j_normalise_creditmemo_inplace(json_object *o, m2j_err *err)
 {
     if (!o || !json_object_is_type(o, json_type_object))
         return m2j_fail(err, M2J_ERR_INVALID, "credit memo: not a JSON object");
-    json_object *order = member_obj(o, "order");
+    json_object *order = m2j_json_get_obj(o, "order");
     if (!order)
         return M2J_OK;
     m2j_rc rc = m2j_normalise_order_inplace(order, err);
     if (rc != M2J_OK)
         return rc;
     bool ok = true;
-    if (!member(o, "order_id")) {
-        json_object *id = member(order, "entity_id");
+    if (!m2j_json_get(o, "order_id")) {
+        json_object *id = m2j_json_get(order, "entity_id");
         if (!id)
-            id = member(order, "id");
+            id = m2j_json_get(order, "id");
         if (id)
             ok = put(o, "order_id", json_object_get(id));
     }
-    if (ok && !member(o, "order_increment_id")) {
-        json_object *inc = member(order, "increment_id");
+    if (ok && !m2j_json_get(o, "order_increment_id")) {
+        json_object *inc = m2j_json_get(order, "increment_id");
         if (inc)
             ok = put(o, "order_increment_id", json_object_get(inc));
     }

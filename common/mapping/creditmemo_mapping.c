@@ -28,18 +28,10 @@ void m2j_credit_plan_clear(m2j_credit_plan *p)
     memset(p, 0, sizeof *p);
 }
 
-static json_object *field(json_object *obj, const char *key)
-{
-    json_object *v = NULL;
-    if (!obj || !json_object_is_type(obj, json_type_object) || !json_object_object_get_ex(obj, key, &v))
-        return NULL;
-    return v;
-}
-
 /* Text of a scalar field, "" when missing, null, blank or not a scalar. */
 static const char *str_of(json_object *obj, const char *key)
 {
-    json_object *v = field(obj, key);
+    json_object *v = m2j_json_get(obj, key);
     if (!v || json_object_is_type(v, json_type_null) || json_object_is_type(v, json_type_object) ||
         json_object_is_type(v, json_type_array))
         return "";
@@ -186,7 +178,7 @@ static m2j_rc check_memo_totals(run *r, m2j_err *err)
 
 static json_object *order_item(run *r, const char *id, size_t *sold_index, bool *found)
 {
-    json_object *items = field(r->order, "items");
+    json_object *items = m2j_json_get(r->order, "items");
     *found = false;
     *sold_index = SIZE_MAX;
     size_t n = items && json_object_is_type(items, json_type_array) ? json_object_array_length(items) : 0;
@@ -226,7 +218,7 @@ static m2j_rc refund_row(run *r, json_object *item, size_t index, m2j_err *err)
     bool incl_present, p;
     m2j_err e = { 0 };
     m2j_rc rc;
-    json_object *qv = field(item, "qty");
+    json_object *qv = m2j_json_get(item, "qty");
     const char *qt = qv && !json_object_is_type(qv, json_type_null) ? json_object_get_string(qv) : "0";
     if (m2j_money_parse(qt, &qty, &e) != M2J_OK)
         return m2j_fail(err, M2J_ERR_INVALID, "%s: qty: %s", label, e.msg);
@@ -303,7 +295,7 @@ static m2j_rc refund_row(run *r, json_object *item, size_t index, m2j_err *err)
  * it was for the invoice. */
 static m2j_rc collect_order_rates(run *r, m2j_err *err)
 {
-    json_object *items = field(r->order, "items");
+    json_object *items = m2j_json_get(r->order, "items");
     for (size_t k = 0; k < r->n_sold; k++) {
         json_object *it = json_object_array_get_idx(items, r->sold[k]);
         m2j_money tax = 0, dtc = 0;
@@ -324,7 +316,7 @@ static m2j_rc collect_order_rates(run *r, m2j_err *err)
 
 static m2j_rc refund_rows(run *r, m2j_err *err)
 {
-    json_object *items = field(r->memo, "items");
+    json_object *items = m2j_json_get(r->memo, "items");
     size_t n = items && json_object_is_type(items, json_type_array) ? json_object_array_length(items) : 0;
     if (n > MAX_MEMO_ITEMS)
         return m2j_fail(err, M2J_ERR_TOO_LARGE, "credit memo has %zu items (at most %d)", n, MAX_MEMO_ITEMS);
@@ -440,7 +432,7 @@ static m2j_rc decide_full(run *r, bool *full, m2j_err *err)
     bool same_total = present && m2j_money_round_cents(ogt) == m2j_money_round_cents(r->grand_total);
     bool all_rows = true;
     for (size_t k = 0; r->order && k < r->n_sold; k++) {
-        json_object *it = json_object_array_get_idx(field(r->order, "items"), r->sold[k]);
+        json_object *it = json_object_array_get_idx(m2j_json_get(r->order, "items"), r->sold[k]);
         m2j_money ordered = 0, canceled = 0;
         m2j_json_money0(it, "qty_ordered", &ordered, NULL);
         m2j_json_money0(it, "qty_canceled", &canceled, NULL);
@@ -534,7 +526,7 @@ m2j_rc m2j_creditmemo_plan(const m2j_config *cfg, json_object *memo, json_object
     if (!memo || !json_object_is_type(memo, json_type_object))
         return m2j_fail(err, M2J_ERR_INVALID, "credit memo is not an object");
     if (!order)
-        order = field(memo, "order");
+        order = m2j_json_get(memo, "order");
     if (order && !json_object_is_type(order, json_type_object))
         order = NULL;
 
@@ -553,7 +545,7 @@ m2j_rc m2j_creditmemo_plan(const m2j_config *cfg, json_object *memo, json_object
     r.cfg = cfg;
     r.memo = memo;
     r.report = &p.report;
-    json_object *items = field(order, "items");
+    json_object *items = m2j_json_get(order, "items");
     if (items && json_object_is_type(items, json_type_array) && json_object_array_length(items) > 0)
         r.order = order;
     else

@@ -20,14 +20,6 @@
 #define STREET_JOIN_MAX 10    /* a street line this short starting with a digit is a house number */
 #define STREET_ADDITION_MAX 4 /* "A", "bis", "hs": an addition right after the number */
 
-static json_object *field(json_object *obj, const char *key)
-{
-    json_object *v = NULL;
-    if (!obj || !json_object_is_type(obj, json_type_object) || !json_object_object_get_ex(obj, key, &v))
-        return NULL;
-    return v;
-}
-
 /* s without surrounding white space into out (reset first). */
 static m2j_rc trim_into(const char *s, m2j_buf *out)
 {
@@ -49,7 +41,7 @@ static bool is_scalar(json_object *v)
 /* Trimmed text of a scalar field into out (reset first); "" when absent. */
 static m2j_rc text(json_object *obj, const char *key, m2j_buf *out)
 {
-    json_object *v = field(obj, key);
+    json_object *v = m2j_json_get(obj, key);
     return trim_into(is_scalar(v) ? json_object_get_string(v) : "", out);
 }
 
@@ -212,7 +204,7 @@ static m2j_rc build_customer(const m2j_config *cfg, const buyer *by, json_object
             set_nonempty(body, "last_name", m2j_buf_str(&last)) != M2J_OK)
             goto oom;
     }
-    if (street_lines(field(by->address, "street"), &s1, &extra) != M2J_OK ||
+    if (street_lines(m2j_json_get(by->address, "street"), &s1, &extra) != M2J_OK ||
         set_nonempty(body, "address_street", m2j_buf_str(&s1)) != M2J_OK ||
         set_nonempty(body, "address_extra_information", m2j_buf_str(&extra)) != M2J_OK)
         goto oom;
@@ -281,7 +273,7 @@ done:
 
 static const char *str_or_empty(json_object *obj, const char *key)
 {
-    json_object *v = field(obj, key);
+    json_object *v = m2j_json_get(obj, key);
     if (!v || json_object_is_type(v, json_type_null) || json_object_is_type(v, json_type_object) ||
         json_object_is_type(v, json_type_array))
         return "";
@@ -309,9 +301,9 @@ m2j_rc m2j_customer_from_order(const m2j_config *cfg, json_object *order, json_o
     *out = NULL;
     if (!order || !json_object_is_type(order, json_type_object))
         return m2j_fail(err, M2J_ERR_INVALID, "order is not an object");
-    json_object *billing = field(order, "billing_address");
+    json_object *billing = m2j_json_get(order, "billing_address");
     if (!billing || !json_object_is_type(billing, json_type_object))
-        billing = field(order, "shipping_address");
+        billing = m2j_json_get(order, "shipping_address");
     if (billing && !json_object_is_type(billing, json_type_object))
         billing = NULL;
 
@@ -347,7 +339,7 @@ m2j_rc m2j_customer_from_order(const m2j_config *cfg, json_object *order, json_o
         { "store_id", "store_id" },
     };
     for (size_t i = 0; rc == M2J_OK && i < sizeof pairs / sizeof pairs[0]; i++)
-        rc = view_add(view, pairs[i][0], field(order, pairs[i][1]));
+        rc = view_add(view, pairs[i][0], m2j_json_get(order, pairs[i][1]));
     if (rc == M2J_OK && billing) {
         rc = view_add(view, "billing_address", billing);
         if (rc == M2J_OK && json_object_array_add(addrs, json_object_get(billing)) != 0)
@@ -370,7 +362,7 @@ m2j_rc m2j_customer_from_order(const m2j_config *cfg, json_object *order, json_o
  * one whose id is the customer's default_billing, else the only one. */
 static json_object *default_billing(json_object *customer)
 {
-    json_object *addrs = field(customer, "addresses");
+    json_object *addrs = m2j_json_get(customer, "addresses");
     if (!addrs || !json_object_is_type(addrs, json_type_array))
         return NULL;
     size_t n = json_object_array_length(addrs);

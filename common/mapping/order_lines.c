@@ -88,14 +88,6 @@ bool m2j_rate_sums_has(const m2j_rate_sums *s, m2j_rate rate)
 
 /* ---- amounts ---- */
 
-static json_object *field(json_object *obj, const char *key)
-{
-    json_object *v = NULL;
-    if (!obj || !json_object_is_type(obj, json_type_object) || !json_object_object_get_ex(obj, key, &v))
-        return NULL;
-    return v;
-}
-
 static bool blank_str(const char *s)
 {
     for (; s && *s; s++)
@@ -131,13 +123,13 @@ m2j_rc m2j_order_amount(const m2j_order_ctx *ctx, json_object *obj, const char *
     if (!present)
         present = &dummy;
     if (!ctx->base)
-        return parse_value(field(obj, name), name, out, present, err);
+        return parse_value(m2j_json_get(obj, name), name, out, present, err);
     snprintf(key, sizeof key, "base_%s", name);
-    json_object *v = field(obj, key);
+    json_object *v = m2j_json_get(obj, key);
     /* Magento's column name is truncated for this one */
     if (!v && strcmp(name, "shipping_discount_tax_compensation_amount") == 0) {
         snprintf(key, sizeof key, "base_shipping_discount_tax_compensation_amnt");
-        v = field(obj, key);
+        v = m2j_json_get(obj, key);
     }
     return parse_value(v, key, out, present, err);
 }
@@ -157,15 +149,6 @@ typedef struct {
     m2j_rate_sums  discounts;     /* before - after per rate, to become discount lines */
     m2j_buf        tmp;
 } builder;
-
-static const char *str_of(json_object *obj, const char *key)
-{
-    json_object *v = field(obj, key);
-    if (!v || json_object_is_type(v, json_type_null) || json_object_is_type(v, json_type_object) ||
-        json_object_is_type(v, json_type_array))
-        return "";
-    return json_object_get_string(v);
-}
 
 /* Appends s with surrounding space removed and inner newlines as spaces. */
 static m2j_rc put_clean(m2j_buf *b, const char *s)
@@ -204,7 +187,7 @@ static bool row_taxed(const m2j_order_ctx *ctx, json_object *item)
 m2j_rc m2j_item_rate(const m2j_order_ctx *ctx, json_object *item, const char *label, m2j_money tax,
                      m2j_money dtc, m2j_rate *rate, m2j_err *err)
 {
-    json_object *tp = field(item, "tax_percent");
+    json_object *tp = m2j_json_get(item, "tax_percent");
     const char *text = tp && !json_object_is_type(tp, json_type_null) ? json_object_get_string(tp) : NULL;
     char rs[M2J_RATE_STRLEN];
     if (text && !blank_str(text)) {
@@ -265,8 +248,8 @@ m2j_rc m2j_item_description(m2j_buf *d, json_object *item, m2j_money qty, bool d
     char qs[M2J_MONEY_STRLEN];
     if (decimal && (m2j_buf_puts(d, format_qty(qty, qs)) != M2J_OK || m2j_buf_puts(d, " x ") != M2J_OK))
         return M2J_ERR_NOMEM;
-    const char *name = str_of(item, "name");
-    const char *sku = str_of(item, "sku");
+    const char *name = m2j_json_scalar(item, "name");
+    const char *sku = m2j_json_scalar(item, "sku");
     if (blank_str(name))
         name = blank_str(sku) ? "Artikel" : sku;
     if (put_clean(d, name) != M2J_OK)
@@ -286,7 +269,7 @@ static m2j_rc emit_item(builder *bd, json_object *item, size_t index, m2j_err *e
     bool qty_present, incl_present, p;
     m2j_rc rc;
     m2j_err e = { 0 };
-    if ((rc = parse_value(field(item, "qty_ordered"), "qty_ordered", &qty, &qty_present, &e)) != M2J_OK ||
+    if ((rc = parse_value(m2j_json_get(item, "qty_ordered"), "qty_ordered", &qty, &qty_present, &e)) != M2J_OK ||
         (rc = m2j_order_amount(ctx, item, "row_total", &row, &p, &e)) != M2J_OK ||
         (rc = m2j_order_amount(ctx, item, "row_total_incl_tax", &incl, &incl_present, &e)) != M2J_OK ||
         (rc = m2j_order_amount(ctx, item, "tax_amount", &tax, &p, &e)) != M2J_OK ||
@@ -342,7 +325,7 @@ m2j_rc m2j_order_invoiced_items(const m2j_order_ctx *ctx, size_t **out, size_t *
 {
     *out = NULL;
     *n_out = 0;
-    json_object *items = field(ctx->order, "items");
+    json_object *items = m2j_json_get(ctx->order, "items");
     if (!items || !json_object_is_type(items, json_type_array) || json_object_array_length(items) == 0)
         return m2j_fail(err, M2J_ERR_INVALID, "order has no items");
     size_t n = json_object_array_length(items);
@@ -362,8 +345,8 @@ m2j_rc m2j_order_invoiced_items(const m2j_order_ctx *ctx, size_t **out, size_t *
             free(sel);
             return m2j_fail(err, M2J_ERR_INVALID, "items.%zu is not an object", i);
         }
-        refs[i].id = str_of(refs[i].obj, "item_id");
-        refs[i].parent = str_of(refs[i].obj, "parent_item_id");
+        refs[i].id = m2j_json_scalar(refs[i].obj, "item_id");
+        refs[i].parent = m2j_json_scalar(refs[i].obj, "parent_item_id");
     }
     /* a child whose parent is not in the order is sold on its own */
     for (size_t i = 0; i < n; i++) {
@@ -388,8 +371,8 @@ m2j_rc m2j_order_invoiced_items(const m2j_order_ctx *ctx, size_t **out, size_t *
         }
         /* Magento leaves tax_percent empty on a dynamic bundle's parent
          * (its children are taxed); a fixed bundle's parent has its own */
-        bool is_bundle = strcmp(str_of(refs[i].obj, "product_type"), "bundle") == 0;
-        bool parent_rate = !blank_str(str_of(refs[i].obj, "tax_percent"));
+        bool is_bundle = strcmp(m2j_json_scalar(refs[i].obj, "product_type"), "bundle") == 0;
+        bool parent_rate = !blank_str(m2j_json_scalar(refs[i].obj, "tax_percent"));
         bool use_children = has_children && children_carry &&
                             (!row_carries_amount(ctx, refs[i].obj) ||
                              (is_bundle && (!parent_rate || children_taxed)));
@@ -411,7 +394,7 @@ static m2j_rc emit_items(builder *bd, m2j_err *err)
 {
     size_t *sel = NULL, n = 0;
     m2j_rc rc = m2j_order_invoiced_items(bd->ctx, &sel, &n, err);
-    json_object *items = field(bd->ctx->order, "items");
+    json_object *items = m2j_json_get(bd->ctx->order, "items");
     for (size_t k = 0; k < n && rc == M2J_OK; k++)
         rc = emit_item(bd, json_object_array_get_idx(items, sel[k]), sel[k], err);
     free(sel);
@@ -422,8 +405,8 @@ static m2j_rc emit_items(builder *bd, m2j_err *err)
 
 static json_object *ext(json_object *order, const char *key)
 {
-    json_object *v = field(field(order, "extension_attributes"), key);
-    return v ? v : field(order, key);
+    json_object *v = m2j_json_get(m2j_json_get(order, "extension_attributes"), key);
+    return v ? v : m2j_json_get(order, key);
 }
 
 /* Sum of the percents of a list of applied taxes (compound taxes add up). */
@@ -433,7 +416,7 @@ static m2j_rc applied_percent(json_object *list, m2j_rate *out)
     size_t n = json_object_array_length(list);
     for (size_t i = 0; i < n; i++) {
         json_object *t = json_object_array_get_idx(list, i);
-        json_object *pc = field(t, "percent");
+        json_object *pc = m2j_json_get(t, "percent");
         m2j_rate r;
         if (!pc || m2j_rate_parse_percent(json_object_get_string(pc), &r, NULL) != M2J_OK)
             return M2J_ERR_INVALID;
@@ -451,8 +434,8 @@ static m2j_rc shipping_rate_from_taxes(json_object *order, m2j_rate *out)
     size_t n = json_object_array_length(iat);
     for (size_t i = 0; i < n; i++) {
         json_object *e = json_object_array_get_idx(iat, i);
-        json_object *list = field(e, "applied_taxes");
-        if (strcmp(str_of(e, "type"), "shipping") == 0 && list && json_object_is_type(list, json_type_array))
+        json_object *list = m2j_json_get(e, "applied_taxes");
+        if (strcmp(m2j_json_scalar(e, "type"), "shipping") == 0 && list && json_object_is_type(list, json_type_array))
             return applied_percent(list, out);
     }
     return M2J_ERR_NOTFOUND;
@@ -485,7 +468,7 @@ m2j_rc m2j_derive_rate(const m2j_order_ctx *ctx, const m2j_rate_sums *used, m2j_
     json_object *at = ext(ctx->order, "applied_taxes");
     for (size_t i = 0; at && json_object_is_type(at, json_type_array) && i < json_object_array_length(at); i++) {
         m2j_rate r;
-        json_object *pc = field(json_object_array_get_idx(at, i), "percent");
+        json_object *pc = m2j_json_get(json_object_array_get_idx(at, i), "percent");
         if (pc && m2j_rate_parse_percent(json_object_get_string(pc), &r, NULL) == M2J_OK)
             n = add_candidate(c, n, r);
     }
@@ -549,11 +532,11 @@ m2j_rc m2j_order_shipping_rate(const m2j_order_ctx *ctx, const m2j_rate_sums *us
 m2j_rc m2j_shipping_text(const m2j_order_ctx *ctx, m2j_buf *d, const char **ledger)
 {
     json_object *o = ctx->order;
-    const char *method = str_of(o, "shipping_method");
+    const char *method = m2j_json_scalar(o, "shipping_method");
     const m2j_shipping_mapping *map = m2j_config_shipping(ctx->cfg, method);
     m2j_buf_reset(d);
     const char *text = map && map->description && !blank_str(map->description) ? map->description
-                       : !blank_str(str_of(o, "shipping_description")) ? str_of(o, "shipping_description")
+                       : !blank_str(m2j_json_scalar(o, "shipping_description")) ? m2j_json_scalar(o, "shipping_description")
                        : ctx->cfg->orders.shipping_label;
     if (put_clean(d, text ? text : "") != M2J_OK)
         return M2J_ERR_NOMEM;
@@ -612,9 +595,9 @@ m2j_rc m2j_discount_lines(const m2j_order_ctx *ctx, const m2j_rate_sums *discoun
 {
     m2j_buf d = { 0 };
     const char *label = ctx->cfg->orders.discount_label;
-    const char *what = str_of(ctx->order, "discount_description");
+    const char *what = m2j_json_scalar(ctx->order, "discount_description");
     if (blank_str(what))
-        what = str_of(ctx->order, "coupon_code");
+        what = m2j_json_scalar(ctx->order, "coupon_code");
     if (put_clean(&d, label && !blank_str(label) ? label : "Korting") != M2J_OK ||
         (!blank_str(what) && (m2j_buf_puts(&d, ": ") != M2J_OK || put_clean(&d, what) != M2J_OK)))
         goto oom;
@@ -648,7 +631,7 @@ static const struct {
 m2j_rc m2j_order_extras(const m2j_order_ctx *ctx, m2j_lines *lines, m2j_money *sum, m2j_err *err)
 {
     *sum = 0;
-    json_object *ea = field(ctx->order, "extension_attributes");
+    json_object *ea = m2j_json_get(ctx->order, "extension_attributes");
     for (size_t i = 0; i < sizeof EXTRAS / sizeof EXTRAS[0]; i++) {
         m2j_money v = 0;
         bool present = false;

@@ -35,23 +35,6 @@ void m2j_invoice_plan_clear(m2j_invoice_plan *p)
     memset(p, 0, sizeof *p);
 }
 
-static const char *str_of(json_object *obj, const char *key)
-{
-    json_object *v = NULL;
-    if (!obj || !json_object_is_type(obj, json_type_object) || !json_object_object_get_ex(obj, key, &v) || !v ||
-        json_object_is_type(v, json_type_object) || json_object_is_type(v, json_type_array))
-        return "";
-    return json_object_get_string(v);
-}
-
-static json_object *obj_of(json_object *obj, const char *key)
-{
-    json_object *v = NULL;
-    if (!json_object_object_get_ex(obj, key, &v) || !json_object_is_type(v, json_type_object))
-        return NULL;
-    return v;
-}
-
 static char *dup_trim(const char *s, bool lower)
 {
     while (*s && isspace((unsigned char)*s))
@@ -170,7 +153,7 @@ static m2j_rc build_invoice(const m2j_order_ctx *ctx, const m2j_lines *lines, bo
     if (!inv || !items)
         goto oom;
 
-    const char *ref = str_of(order, "increment_id");
+    const char *ref = m2j_json_scalar(order, "increment_id");
     if (!*ref) {
         rc = m2j_fail(err, M2J_ERR_INVALID, "order has no increment_id");
         goto fail;
@@ -178,7 +161,7 @@ static m2j_rc build_invoice(const m2j_order_ctx *ctx, const m2j_lines *lines, bo
     if (m2j_json_set_str(inv, "reference", ref) != M2J_OK)
         goto oom;
     if (!cfg->orders.invoice_date || strcmp(cfg->orders.invoice_date, "today") != 0) {
-        const char *created = str_of(order, "created_at");
+        const char *created = m2j_json_scalar(order, "created_at");
         char date[11];
         if (!*created) {
             rc = m2j_fail(err, M2J_ERR_INVALID, "order has no created_at (orders.invoice_date is \"order\")");
@@ -192,8 +175,8 @@ static m2j_rc build_invoice(const m2j_order_ctx *ctx, const m2j_lines *lines, bo
     if (m2j_json_add(inv, "net_amounts", json_object_new_boolean(1)) != M2J_OK)
         goto oom;
 
-    json_object *payment = obj_of(order, "payment");
-    const m2j_payment_mapping *pm = m2j_config_payment(cfg, str_of(payment, "method"));
+    json_object *payment = m2j_json_get_obj(order, "payment");
+    const m2j_payment_mapping *pm = m2j_config_payment(cfg, m2j_json_scalar(payment, "method"));
     const m2j_group_mapping *g = ctx->group_id && *ctx->group_id ? m2j_config_group(cfg, ctx->group_id) : NULL;
     int term = pm && pm->payment_term >= 0 ? pm->payment_term : g && g->payment_term >= 0 ? g->payment_term : -1;
     const char *method = pm ? pm->payment_method : NULL;
@@ -217,7 +200,7 @@ static m2j_rc build_invoice(const m2j_order_ctx *ctx, const m2j_lines *lines, bo
         char a[M2J_MONEY_STRLEN];
         if (m2j_json_money0(order, "grand_total", &gt, NULL) == M2J_OK &&
             m2j_buf_printf(&remarks, "%sOrder currency: %s %s", remarks.len ? "\n" : "",
-                           str_of(order, "order_currency_code"), m2j_money_format(gt, a)) != M2J_OK)
+                           m2j_json_scalar(order, "order_currency_code"), m2j_money_format(gt, a)) != M2J_OK)
             goto oom;
     }
     if (remarks.len && m2j_json_set_str(inv, "remarks", m2j_buf_str(&remarks)) != M2J_OK)
@@ -261,8 +244,8 @@ static bool status_wanted(const m2j_config *cfg, const char *status)
 
 m2j_rc m2j_order_currency(json_object *order, bool *base, m2j_err *err)
 {
-    const char *oc = str_of(order, "order_currency_code");
-    const char *bc = str_of(order, "base_currency_code");
+    const char *oc = m2j_json_scalar(order, "order_currency_code");
+    const char *bc = m2j_json_scalar(order, "base_currency_code");
     if (!*oc)
         oc = bc; /* field-filtered events may leave the twin out */
     if (!*oc)
@@ -280,12 +263,12 @@ m2j_rc m2j_order_currency(json_object *order, bool *base, m2j_err *err)
 
 void m2j_order_ctx_place(const m2j_config *cfg, json_object *order, m2j_order_ctx *ctx, char country[3])
 {
-    json_object *billing = obj_of(order, "billing_address");
-    json_object *shipping = obj_of(order, "shipping_address");
+    json_object *billing = m2j_json_get_obj(order, "billing_address");
+    json_object *shipping = m2j_json_get_obj(order, "shipping_address");
     bool from_shipping = cfg->orders.country_from && strcmp(cfg->orders.country_from, "shipping") == 0;
     json_object *first = from_shipping ? shipping : billing, *second = from_shipping ? billing : shipping;
     country[0] = '\0';
-    const char *c = *str_of(first, "country_id") ? str_of(first, "country_id") : str_of(second, "country_id");
+    const char *c = *m2j_json_scalar(first, "country_id") ? m2j_json_scalar(first, "country_id") : m2j_json_scalar(second, "country_id");
     if (strlen(c) == 2) {
         country[0] = (char)toupper((unsigned char)c[0]);
         country[1] = (char)toupper((unsigned char)c[1]);
@@ -294,7 +277,7 @@ void m2j_order_ctx_place(const m2j_config *cfg, json_object *order, m2j_order_ct
     ctx->cfg = cfg;
     ctx->order = order;
     ctx->country = country;
-    ctx->group_id = str_of(order, "customer_group_id");
+    ctx->group_id = m2j_json_scalar(order, "customer_group_id");
     const m2j_group_mapping *g = *ctx->group_id ? m2j_config_group(cfg, ctx->group_id) : NULL;
     ctx->line_ledger = g && g->ledger_account_id ? g->ledger_account_id : m2j_config_revenue_account(cfg, country);
 }
@@ -346,7 +329,7 @@ m2j_rc m2j_order_plan(const m2j_config *cfg, json_object *order, m2j_order_actio
 {
     if (!order || !json_object_is_type(order, json_type_object))
         return m2j_fail(err, M2J_ERR_INVALID, "order is not an object");
-    const char *status = str_of(order, "status");
+    const char *status = m2j_json_scalar(order, "status");
     if (!status_wanted(cfg, status)) {
         *action = M2J_ORDER_SKIP;
         if (skip_reason && m2j_buf_printf(skip_reason, "status %s not in orders.statuses",
@@ -360,14 +343,14 @@ m2j_rc m2j_order_plan(const m2j_config *cfg, json_object *order, m2j_order_actio
     m2j_rc rc = m2j_order_ctx_init(cfg, order, &ctx, country, err);
     if (rc != M2J_OK)
         return rc;
-    json_object *billing = obj_of(order, "billing_address");
+    json_object *billing = m2j_json_get_obj(order, "billing_address");
 
     m2j_invoice_plan p = { 0 };
     m2j_lines lines = { 0 };
     m2j_rate_sums items_vat = { 0 };
     m2j_money grand_total = 0;
     if (m2j_buf_printf(&p.report, "status %s is invoiced; amounts in %s (%s); VAT country %s\n", status,
-                       ctx.base ? str_of(order, "base_currency_code") : "EUR",
+                       ctx.base ? m2j_json_scalar(order, "base_currency_code") : "EUR",
                        ctx.base ? "base currency" : "order currency", *country ? country : "unknown") != M2J_OK) {
         rc = m2j_fail(err, M2J_ERR_NOMEM, "out of memory");
         goto out;
@@ -398,16 +381,16 @@ m2j_rc m2j_order_plan(const m2j_config *cfg, json_object *order, m2j_order_actio
     } else if ((rc = m2j_customer_from_order(cfg, order, &p.customer, err)) != M2J_OK) {
         goto out;
     }
-    const char *email = str_of(order, "customer_email");
+    const char *email = m2j_json_scalar(order, "customer_email");
     if (!*email)
-        email = str_of(billing, "email");
+        email = m2j_json_scalar(billing, "email");
     json_object *ref = NULL;
     json_object_object_get_ex(p.invoice, "reference", &ref);
     /* the worker finds an earlier attempt's invoice by this reference, so it
      * must be what is actually sent, field_map included */
     if (!(p.reference = dup_trim(ref ? json_object_get_string(ref) : "", false)) ||
         (*email && !(p.email = dup_trim(email, true))) ||
-        (!guest && !(p.magento_customer_id = dup_trim(str_of(order, "customer_id"), false)))) {
+        (!guest && !(p.magento_customer_id = dup_trim(m2j_json_scalar(order, "customer_id"), false)))) {
         rc = m2j_fail(err, M2J_ERR_NOMEM, "out of memory");
         goto out;
     }
