@@ -416,25 +416,6 @@ long m2j_retry_after_parse(const char *value, time_t now)
     return d > RETRY_AFTER_CAP_S ? RETRY_AFTER_CAP_S : d;
 }
 
-m2j_rc m2j_url_escape(const char *s, m2j_buf *out)
-{
-    static const char hex[] = "0123456789ABCDEF";
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        char enc[3];
-        if (isalnum(*p) || *p == '-' || *p == '.' || *p == '_' || *p == '~') {
-            if (m2j_buf_append(out, p, 1) != M2J_OK)
-                return M2J_ERR_NOMEM;
-            continue;
-        }
-        enc[0] = '%';
-        enc[1] = hex[*p >> 4];
-        enc[2] = hex[*p & 15];
-        if (m2j_buf_append(out, enc, 3) != M2J_OK)
-            return M2J_ERR_NOMEM;
-    }
-    return M2J_OK;
-}
-
 m2j_rc m2j_jortt_url(const char *base, const char *path, const char *query, int page, m2j_buf *out)
 {
     m2j_buf_reset(out);

@@ -13,6 +13,7 @@
 #define M2J_JORTT_CLIENT_H
 
 #include "base/buf.h"
+#include "base/percent.h"
 #include "config/config.h"
 #include "jortt/retry_policy.h"
 #include <json-c/json.h>
@@ -85,8 +86,5 @@ long m2j_retry_after_parse(const char *value, time_t now);
  * NULL leaves it out, page <= 0 leaves page out. base's trailing '/' and
  * path's leading '/' are joined with exactly one '/'. */
 m2j_rc m2j_jortt_url(const char *base, const char *path, const char *query, int page, m2j_buf *out);
-
-/* Percent-encodes everything but RFC 3986 unreserved characters. */
-m2j_rc m2j_url_escape(const char *s, m2j_buf *out);
 
 #endif
