@@ -77,11 +77,6 @@ m2j_rc m2j_jortt_token_request(m2j_jortt_client *c, const char *token_url,
  * when there is one; never the body itself). */
 void m2j_jortt_parse_error(const char *body, size_t len, long status, m2j_jortt_error *out);
 
-/* Retry-After: delta-seconds or an HTTP-date (relative to now). Returns the
- * wait in seconds (>= 0, capped at one day), or -1 when value is missing or
- * unparseable. */
-long m2j_retry_after_parse(const char *value, time_t now);
-
 /* Appends base + path + "?query=<escaped>&page=N" to out (reset first). query
  * NULL leaves it out, page <= 0 leaves page out. base's trailing '/' and
  * path's leading '/' are joined with exactly one '/'. */
