@@ -10,6 +10,7 @@
  * short (its Jortt call aborted) and released back to the stream. */
 #include "jortt/breaker.h"
 #include "config/config.h"
+#include "base/clock.h"
 #include "base/crypto_util.h"
 #include "worker/customer_sync.h"
 #include "jortt/jortt_api.h"
@@ -24,7 +25,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #define RECONNECT_MIN_MS   100
@@ -40,18 +40,11 @@ static volatile sig_atomic_t g_stop = 0;
 static volatile sig_atomic_t g_stop_at_s = 0;
 static long g_grace_s = 30;
 
-static long mono_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long)ts.tv_sec;
-}
-
 static void on_signal(int sig)
 {
     (void)sig;
     if (!g_stop)
-        g_stop_at_s = (sig_atomic_t)mono_s(); /* clock_gettime is async-signal-safe */
+        g_stop_at_s = (sig_atomic_t)(m2j_mono_ms() / 1000); /* only clock_gettime: async-signal-safe */
     g_stop = 1;
 }
 
@@ -60,7 +53,7 @@ static void on_signal(int sig)
 static bool grace_over(void *ud)
 {
     (void)ud;
-    return g_stop && mono_s() - (long)g_stop_at_s >= g_grace_s;
+    return g_stop && (long)(m2j_mono_ms() / 1000) - (long)g_stop_at_s >= g_grace_s;
 }
 
 static void usage(FILE *f)
