@@ -58,6 +58,7 @@
 #include "ingest/envelope.h"
 #include "base/crypto_util.h"
 #include "base/json_util.h"
+#include "ingest/json_strict.h"
 #include "ingest/normalise.h"
 
 #include <ctype.h>
@@ -69,6 +70,11 @@
  * configured bound, this stops a hostile array from costing a huge
  * allocation before the bound check. */
 #define HARD_MAX_EVENTS 100000
+
+/* Webhook bodies nest about ten levels (CloudEvent, data, value, order,
+ * items, extension attributes); a bound well above that keeps hostile
+ * nesting cheap to refuse. */
+#define STRICT_MAX_DEPTH 32
 
 #define NAME_UNKNOWN (-1)
 
@@ -410,6 +416,17 @@ m2j_rc m2j_envelope_parse(const char *body, size_t len, const char *delivery_id,
     memset(out, 0, sizeof *out);
     json_object *root = NULL;
     m2j_err perr = {0};
+    /* json-c is lenient and clamps integers it cannot hold: only RFC 8259
+     * JSON reaches it, and a batch over the bound is refused while it is
+     * being counted, before any tree is built */
+    size_t bound = max_events < HARD_MAX_EVENTS ? max_events : (size_t)HARD_MAX_EVENTS;
+    m2j_json_strict_limits lim = { STRICT_MAX_DEPTH, bound ? bound : 1 };
+    m2j_rc src = m2j_json_strict_check(body, len, &lim, &perr);
+    if (src == M2J_ERR_TOO_LARGE)
+        return m2j_fail(err, src, "more than %zu events in one body (at most %zu)", lim.max_top_elements,
+                        lim.max_top_elements);
+    if (src != M2J_OK)
+        return m2j_fail(err, src, "malformed JSON: %s", perr.msg);
     if (m2j_json_parse(body, len, &root, &perr) != M2J_OK)
         return m2j_fail(err, M2J_ERR_INVALID, "malformed JSON: %s", perr.msg);
     m2j_rc rc = M2J_OK;

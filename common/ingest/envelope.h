@@ -42,8 +42,10 @@ typedef struct {
  *  type_hint:   the ?type= query value or NULL.
  *  max_events:  bound on a batch (M2J_ERR_TOO_LARGE beyond it).
  *  now_ms:      stored as received_at.
- * Errors: M2J_ERR_INVALID for malformed JSON or an unknown envelope (err says
- * which), M2J_ERR_TOO_LARGE. An event with no id from the body nor the
+ * Errors: M2J_ERR_INVALID for malformed JSON (anything but strict RFC 8259
+ * JSON, see json_strict.h: the reason names the field or byte) or an unknown
+ * envelope (err says which), M2J_ERR_TOO_LARGE (counted while the body is
+ * checked, before any tree is built). An event with no id from the body nor the
  * transport gets "sha256:<hex of the element's compact JSON>". */
 m2j_rc m2j_envelope_parse(const char *body, size_t len, const char *delivery_id,
                           const char *type_hint, size_t max_events, long long now_ms,

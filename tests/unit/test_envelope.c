@@ -547,6 +547,18 @@ static const struct {
     { "{\"specversion\":\"1.0\",\"id\":\"a\"}", M2J_ERR_INVALID, "without a \"type\"" },
     { "{\"eventName\":\"sales_order_save_after\",\"data\":{\"invoice\":{}}}", M2J_ERR_INVALID, "data.order" },
     { "{\"a\":1} {\"b\":2}", M2J_ERR_INVALID, "malformed JSON" },
+    /* issue 10, hostile items 3 and 5: json-c alone took these, and queued
+     * them changed or as they were (not JSON, not UTF-8) */
+    { "{\"increment_id\":\"1\",\"grand_total\":123456789012345678901234567890,\"items\":[]}", M2J_ERR_INVALID,
+      "integer outside the signed 64-bit range at grand_total" },
+    { "{\"increment_id\":\"1\",\"grand_total\":-9223372036854775809,\"items\":[]}", M2J_ERR_INVALID,
+      "integer outside the signed 64-bit range" },
+    { "{\"increment_id\":\"1\",\"grand_total\":0012,\"items\":[]}", M2J_ERR_INVALID, "leading zero" },
+    { "{'email':\"a@example.com\",\"firstname\":\"A\"}", M2J_ERR_INVALID, "single quotes" },
+    { "{\"email\":\"a@example.com\", /* c */ \"firstname\":\"A\"}", M2J_ERR_INVALID, "comments" },
+    { "{\"increment_id\":\"1\",\"grand_total\":NaN,\"items\":[]}", M2J_ERR_INVALID, "NaN" },
+    { "{\"email\":\"a@example.com\",\"firstname\":\"\xc0\xaf\"}", M2J_ERR_INVALID, "invalid UTF-8 at firstname" },
+    { "[{\"email\":\"a@example.com\",\"firstname\":\"A\"},]", M2J_ERR_INVALID, "trailing comma" },
 };
 
 START_TEST(refused_bodies)
@@ -577,6 +589,25 @@ START_TEST(batch_over_the_bound)
     ck_assert_uint_eq(env.n_events, 6);
     ck_assert_str_eq(env.events[5].event_id, "e5");
     m2j_envelope_clear(&env);
+    m2j_buf_free(&b);
+}
+END_TEST
+
+/* Hostile item 8: 200,000 empty objects are refused at the element past the
+ * bound; the body ends in garbage, so TOO_LARGE (not "malformed") shows that
+ * no tree of the whole body was built first. */
+START_TEST(huge_batch_refused_while_counting)
+{
+    m2j_buf b = {0};
+    m2j_buf_puts(&b, "[");
+    for (int i = 0; i < 200000; i++)
+        m2j_buf_puts(&b, i ? ",{}" : "{}");
+    m2j_buf_puts(&b, ",");
+    m2j_envelope env;
+    m2j_err err = {0};
+    ck_assert_int_eq(m2j_envelope_parse(b.data, b.len, NULL, NULL, 100, NOW, &env, &err), M2J_ERR_TOO_LARGE);
+    ck_assert_ptr_nonnull(strstr(err.msg, "at most 100"));
+    ck_assert_ptr_null(env.events);
     m2j_buf_free(&b);
 }
 END_TEST
@@ -628,6 +659,7 @@ int main(void)
     tcase_add_test(t, order_without_business_fields_is_still_an_order);
     tcase_add_loop_test(t, refused_bodies, 0, (int)(sizeof bad / sizeof bad[0]));
     tcase_add_test(t, batch_over_the_bound);
+    tcase_add_test(t, huge_batch_refused_while_counting);
     tcase_add_test(t, normalisers_refuse_non_objects);
     suite_add_tcase(s, t);
 
