@@ -21,6 +21,12 @@
 #include "ingest/event.h"
 #include <stdbool.h>
 
+/* Ids from outside (the transport's delivery id, a CloudEvent's id, an
+ * entity's increment_id / order_increment_id / entity_id) longer than this,
+ * or holding any control character (a NUL would truncate the id and make it
+ * another event's), are refused: M2J_ERR_INVALID. */
+#define M2J_OUTSIDE_ID_MAX 256
+
 typedef struct {
     m2j_event *events;      /* owned array */
     size_t     n_events;
@@ -42,7 +48,8 @@ typedef struct {
  *  type_hint:   the ?type= query value or NULL.
  *  max_events:  bound on a batch (M2J_ERR_TOO_LARGE beyond it).
  *  now_ms:      stored as received_at.
- * Errors: M2J_ERR_INVALID for malformed JSON (anything but strict RFC 8259
+ * Errors: M2J_ERR_INVALID for an id refused by M2J_OUTSIDE_ID_MAX's rule,
+ * for malformed JSON (anything but strict RFC 8259
  * JSON, see json_strict.h: the reason names the field or byte) or an unknown
  * envelope (err says which), M2J_ERR_TOO_LARGE (counted while the body is
  * checked, before any tree is built). An event with no id from the body nor the
