@@ -58,6 +58,7 @@
 #include "ingest/envelope.h"
 #include "base/crypto_util.h"
 #include "base/json_util.h"
+#include "base/rfc3339.h"
 #include "ingest/json_strict.h"
 #include "ingest/normalise.h"
 
@@ -455,6 +456,26 @@ static m2j_rc note_recipient(m2j_envelope *env, json_object *elem, m2j_err *err)
     return M2J_OK;
 }
 
+/* Records a CloudEvent's "time" (see envelope.h). */
+static void note_time(m2j_envelope *env, json_object *elem)
+{
+    if (!json_object_is_type(elem, json_type_object) || !is_cloudevent(elem))
+        return;
+    json_object *t = m2j_json_get(elem, "time");
+    if (!t)
+        return;
+    long long at;
+    if (!json_object_is_type(t, json_type_string) ||
+        m2j_rfc3339_parse(json_object_get_string(t), (size_t)json_object_get_string_len(t), &at) != M2J_OK) {
+        env->time_invalid = true;
+        return;
+    }
+    if (!env->n_timed++ || at < env->oldest_time)
+        env->oldest_time = at;
+    if (env->n_timed == 1 || at > env->newest_time)
+        env->newest_time = at;
+}
+
 m2j_rc m2j_envelope_parse(const char *body, size_t len, const char *delivery_id,
                           const char *type_hint, size_t max_events, long long now_ms,
                           m2j_envelope *out, m2j_err *err)
@@ -520,6 +541,7 @@ m2j_rc m2j_envelope_parse(const char *body, size_t len, const char *delivery_id,
         rc = parse_one(elem, &pc, &out->events[i], &wh, err);
         if (rc == M2J_OK)
             rc = note_recipient(out, elem, err);
+        note_time(out, elem);
         if (rc != M2J_OK) {
             if (out->batch && err && rc == M2J_ERR_INVALID) {
                 char msg[sizeof err->msg];

@@ -39,12 +39,20 @@ typedef struct {
     size_t     n_cloudevents;
     char      *recipient_client_id;
     bool       recipient_client_id_mixed;
+    /* For the replay window of body-only signatures (replay.h): how many
+     * CloudEvents carry a "time", the oldest and newest of those (seconds
+     * since the epoch), and whether any "time" is not RFC 3339. */
+    size_t     n_timed;
+    long long  oldest_time;
+    long long  newest_time;
+    bool       time_invalid;
 } m2j_envelope;
 
 /* Parses a raw body.
- *  delivery_id: the transport's id (webhook-id, x-adobe-commerce-request-id),
- *               or NULL. Used as the event id where the body carries none; in
- *               a batch, element i without its own id gets "<delivery_id>.<i>".
+ *  delivery_id: the transport's id when the signature covers it (the
+ *               Standard Webhooks webhook-id, see replay.h), or NULL. Used
+ *               as the event id where the body carries none; in a batch,
+ *               element i without its own id gets "<delivery_id>.<i>".
  *  type_hint:   the ?type= query value or NULL.
  *  max_events:  bound on a batch (M2J_ERR_TOO_LARGE beyond it).
  *  now_ms:      stored as received_at.

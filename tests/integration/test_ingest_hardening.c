@@ -2,10 +2,16 @@
  * (issue 10): ids that a control character would make another event's, and
  * replays of Adobe-signed bodies under a fresh unsigned header. */
 #include "harness.h"
+#include "base/buf.h"
+#include "base/crypto_util.h"
 
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rsa.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static h_env *E;
 
@@ -72,12 +78,202 @@ START_TEST(control_characters_in_ids_refused)
 }
 END_TEST
 
+/* ---- Adobe-signed requests ---- */
+
+static EVP_PKEY *rsa_key(void)
+{
+    EVP_PKEY *k = NULL;
+    EVP_PKEY_CTX *c = EVP_PKEY_CTX_new_id(EVP_PKEY_RSA, NULL);
+    ck_assert(c && EVP_PKEY_keygen_init(c) == 1 && EVP_PKEY_CTX_set_rsa_keygen_bits(c, 2048) == 1 &&
+              EVP_PKEY_keygen(c, &k) == 1);
+    EVP_PKEY_CTX_free(c);
+    return k;
+}
+
+static void write_pub(EVP_PKEY *k, const char *path)
+{
+    FILE *f = fopen(path, "w");
+    ck_assert_msg(f && PEM_write_PUBKEY(f, k) == 1, "cannot write %s", path);
+    fclose(f);
+}
+
+/* New base64 RSA-SHA256 (PKCS#1 v1.5) signature of data. */
+static char *rsa_sign_b64(EVP_PKEY *k, const void *data, size_t len)
+{
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    size_t n = 0;
+    ck_assert(md && EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, k) == 1 &&
+              EVP_DigestSign(md, NULL, &n, data, len) == 1);
+    unsigned char *sig = malloc(n);
+    ck_assert(sig && EVP_DigestSign(md, sig, &n, data, len) == 1);
+    EVP_MD_CTX_free(md);
+    m2j_buf b = {0};
+    ck_assert_int_eq(m2j_base64_encode(sig, n, &b), M2J_OK);
+    free(sig);
+    return m2j_buf_detach(&b);
+}
+
+static EVP_PKEY *commerce_key, *io_key;
+
+/* Receiver (no workers) trusting a Commerce key and an I/O Events key,
+ * dedup records of one day, clocks within 300 s: a replay window of
+ * 86100 s. */
+static void adobe_env(const char *name)
+{
+    E = h_env_new(name);
+    h_redis_start(E);
+    h_double_start(E);
+    commerce_key = rsa_key();
+    io_key = rsa_key();
+    m2j_buf cpem = {0}, ipem = {0}, cfg = {0};
+    m2j_buf_printf(&cpem, "%s/commerce.pem", E->dir);
+    m2j_buf_printf(&ipem, "%s/io.pem", E->dir);
+    write_pub(commerce_key, cpem.data);
+    write_pub(io_key, ipem.data);
+    m2j_buf_printf(&cfg,
+                   "{\"receiver\":{\"commerce_public_key_file\":\"%s\",\"io_events_public_key_files\":[\"%s\"],"
+                   "\"dedup_ttl_seconds\":86400,\"timestamp_tolerance_seconds\":300}}",
+                   cpem.data, ipem.data);
+    h_config_write(E, cfg.data);
+    h_receiver_start(E);
+    m2j_buf_free(&cpem);
+    m2j_buf_free(&ipem);
+    m2j_buf_free(&cfg);
+}
+
+static void adobe_teardown(void)
+{
+    h_env_free(E);
+    E = NULL;
+    EVP_PKEY_free(commerce_key);
+    EVP_PKEY_free(io_key);
+    commerce_key = io_key = NULL;
+}
+
+/* Posts body with the given extra headers (NULL-terminated "Name: value"). */
+static long post_raw(const char *body, const char *const *extra, h_resp *r)
+{
+    const char *hdrs[8] = { "Content-Type: application/json" };
+    size_t n = 1;
+    for (size_t i = 0; extra[i] && n < 7; i++)
+        hdrs[n++] = extra[i];
+    hdrs[n] = NULL;
+    char url[128];
+    snprintf(url, sizeof url, "%s/webhooks/magento", E->receiver_url);
+    h_http("POST", url, hdrs, body, strlen(body), r);
+    return r->status;
+}
+
+/* Issue 10, item 4: a captured Commerce-signed body, sent again under a
+ * fresh x-adobe-commerce-request-id (or a forged webhook-id beside a bad
+ * HMAC), is the same delivery: one event queued. */
+START_TEST(commerce_replay_with_fresh_request_id_queued_once)
+{
+    adobe_env("commerce-replay");
+    char *body = h_read_file("tests/fixtures/integration/samples/commerce-webhook-observer-sales_order_place_before.json",
+                             NULL);
+    m2j_buf b64 = {0}, sig = {0};
+    m2j_base64_encode(body, strlen(body), &b64);
+    char *s = rsa_sign_b64(commerce_key, b64.data, b64.len);
+    m2j_buf_printf(&sig, "x-adobe-commerce-webhook-signature: %s", s);
+    const char *first[] = { sig.data, "x-adobe-commerce-request-id: req-replay-1", NULL };
+    const char *again[] = { sig.data, "x-adobe-commerce-request-id: req-replay-2", NULL };
+    char ts[64];
+    snprintf(ts, sizeof ts, "webhook-timestamp: %lld", (long long)time(NULL));
+    const char *forged[] = { sig.data, "webhook-id: forged-3", ts, "webhook-signature: v1,AAAA", NULL };
+    h_resp r;
+    H_ASSERT(E, post_raw(body, first, &r) == 200, "first: want 200, got %ld %s", r.status, r.body);
+    H_ASSERT(E, strstr(r.body, "\"success\""), "first: %s", r.body);
+    h_resp_clear(&r);
+    H_ASSERT(E, post_raw(body, again, &r) == 200, "replay: want 200, got %ld %s", r.status, r.body);
+    h_resp_clear(&r);
+    H_ASSERT(E, post_raw(body, forged, &r) == 200, "replay with a forged webhook-id: want 200, got %ld %s", r.status,
+             r.body);
+    h_resp_clear(&r);
+    H_ASSERT(E, stat_of("queued") == 1 && stat_of("duplicates") == 2, "queued %lld duplicates %lld, want 1 and 2",
+             stat_of("queued"), stat_of("duplicates"));
+    /* another body is another event */
+    char *other = h_json_with(body, "data.order.increment_id", "\"000000099\"", NULL);
+    m2j_buf_reset(&b64);
+    m2j_base64_encode(other, strlen(other), &b64);
+    char *s2 = rsa_sign_b64(commerce_key, b64.data, b64.len);
+    m2j_buf_reset(&sig);
+    m2j_buf_printf(&sig, "x-adobe-commerce-webhook-signature: %s", s2);
+    const char *next[] = { sig.data, "x-adobe-commerce-request-id: req-replay-1", NULL };
+    H_ASSERT(E, post_raw(other, next, &r) == 200, "other body: want 200, got %ld %s", r.status, r.body);
+    h_resp_clear(&r);
+    H_ASSERT(E, stat_of("queued") == 2, "queued %lld, want 2", stat_of("queued"));
+    free(s);
+    free(s2);
+    free(other);
+    free(body);
+    m2j_buf_free(&b64);
+    m2j_buf_free(&sig);
+}
+END_TEST
+
+static void rfc3339(long long t, char *out, size_t n)
+{
+    time_t tt = (time_t)t;
+    struct tm tm;
+    gmtime_r(&tt, &tm);
+    strftime(out, n, "\"%Y-%m-%dT%H:%M:%S.123Z\"", &tm);
+}
+
+/* An I/O Events CloudEvent signed by Adobe, with id and time. */
+static long post_io(const char *id, long long at, h_resp *r)
+{
+    char when[64], idj[64];
+    rfc3339(at, when, sizeof when);
+    snprintf(idj, sizeof idj, "\"%s\"", id);
+    char *base = h_read_file(H_ORDER_FIXTURE, NULL);
+    char *body = h_json_with(base, "id", idj, "event_id", idj, "time", when, NULL);
+    char *s = rsa_sign_b64(io_key, body, strlen(body));
+    m2j_buf sig = {0};
+    m2j_buf_printf(&sig, "x-adobe-digital-signature-1: %s", s);
+    const char *hdrs[] = { sig.data, NULL };
+    long st = post_raw(body, hdrs, r);
+    m2j_buf_free(&sig);
+    free(s);
+    free(body);
+    free(base);
+    return st;
+}
+
+/* A CloudEvent older than the dedup record lasts (less the clock
+ * tolerance) is refused: a replay of it would no longer be a duplicate.
+ * Adobe's own retries (hours, within a day) still pass. */
+START_TEST(io_events_stale_cloudevent_refused)
+{
+    adobe_env("io-replay");
+    long long now = (long long)time(NULL);
+    h_resp r;
+    H_ASSERT(E, post_io("io-fresh", now, &r) == 202, "fresh: want 202, got %ld %s", r.status, r.body);
+    h_resp_clear(&r);
+    H_ASSERT(E, post_io("io-retried", now - 6 * 3600, &r) == 202, "a retry six hours on: want 202, got %ld %s",
+             r.status, r.body);
+    h_resp_clear(&r);
+    H_ASSERT(E, post_io("io-stale", now - 86400 - 600, &r) == 401, "stale: want 401, got %ld %s", r.status, r.body);
+    assert_json_error(&r, "unauthorized", "replay window");
+    h_resp_clear(&r);
+    H_ASSERT(E, post_io("io-future", now + 3600, &r) == 401, "future: want 401, got %ld %s", r.status, r.body);
+    assert_json_error(&r, "unauthorized", "ahead of this host's clock");
+    h_resp_clear(&r);
+    H_ASSERT(E, stat_of("queued") == 2, "queued %lld, want 2", stat_of("queued"));
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("ingest_hardening");
     TCase *tc = h_tcase("ingest_hardening");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, control_characters_in_ids_refused);
+    suite_add_tcase(s, tc);
+    tc = h_tcase("adobe_replay");
+    tcase_add_checked_fixture(tc, setup, adobe_teardown);
+    tcase_add_test(tc, commerce_replay_with_fresh_request_id_queued_once);
+    tcase_add_test(tc, io_events_stale_cloudevent_refused);
     suite_add_tcase(s, tc);
     return h_run_suite(s);
 }
