@@ -78,6 +78,56 @@ START_TEST(control_characters_in_ids_refused)
 }
 END_TEST
 
+/* Hostile items 3, 5 and 8 at the door: numbers json-c would change and
+ * JSON it would take leniently are refused with the field named, and a
+ * 600 KB array of 200,000 empty objects is refused as too many events (it
+ * ends in garbage: a 413, not a 400, shows it was not parsed whole). */
+START_TEST(lenient_or_lossy_json_refused)
+{
+    E = h_env_up("strict-json", "{\"receiver\":{\"max_body_bytes\":1048576}}", 0);
+    char *base = h_read_file(H_ORDER_FIXTURE, NULL);
+    char *body = h_json_with(base, "id", "\"evt-big-1\"", "event_id", "\"evt-big-1\"", NULL);
+    /* the fixture's grand_total as an integer too large for any C type */
+    const char *gt = strstr(body, "\"grand_total\":");
+    H_ASSERT(E, gt != NULL, "fixture has no grand_total");
+    m2j_buf b = {0};
+    m2j_buf_append(&b, body, (size_t)(gt - body));
+    m2j_buf_puts(&b, "\"grand_total\":123456789012345678901234567890,\"x\":");
+    m2j_buf_puts(&b, gt + strlen("\"grand_total\":"));
+    h_resp r;
+    long st = h_post_signed(E, "evt-big-1", b.data, &r);
+    H_ASSERT(E, st == 400, "integer out of range: want 400, got %ld %s", st, r.body);
+    assert_json_error(&r, "bad_request", "integer outside the signed 64-bit range at data.value.grand_total");
+    h_resp_clear(&r);
+
+    const char *lenient = "{'email':\"a@example.com\",\"firstname\":\"A\"}";
+    st = h_post_signed(E, "evt-quote", lenient, &r);
+    H_ASSERT(E, st == 400, "single quotes: want 400, got %ld %s", st, r.body);
+    assert_json_error(&r, "bad_request", "single quotes");
+    h_resp_clear(&r);
+
+    m2j_buf_reset(&b);
+    m2j_buf_puts(&b, "[");
+    for (int i = 0; i < 200000; i++)
+        m2j_buf_puts(&b, i ? ",{}" : "{}");
+    m2j_buf_puts(&b, ",");
+    H_ASSERT(E, b.len > 600000, "body of %zu bytes", b.len);
+    st = h_post_signed(E, "evt-many", b.data, &r);
+    H_ASSERT(E, st == 413, "200,000 events: want 413, got %ld %s", st, r.body);
+    assert_json_error(&r, "too_many_events", "at most 100");
+    h_resp_clear(&r);
+
+    H_ASSERT(E, stat_of("received") == 0, "received %lld, want 0", stat_of("received"));
+    /* the same order with its amounts as sent is still welcome */
+    st = h_post_signed(E, "evt-big-1", body, &r);
+    H_ASSERT(E, st == 202, "good order: want 202, got %ld %s", st, r.body);
+    h_resp_clear(&r);
+    m2j_buf_free(&b);
+    free(body);
+    free(base);
+}
+END_TEST
+
 /* ---- Adobe-signed requests ---- */
 
 static EVP_PKEY *rsa_key(void)
@@ -269,6 +319,7 @@ int main(void)
     TCase *tc = h_tcase("ingest_hardening");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, control_characters_in_ids_refused);
+    tcase_add_test(tc, lenient_or_lossy_json_refused);
     suite_add_tcase(s, tc);
     tc = h_tcase("adobe_replay");
     tcase_add_checked_fixture(tc, setup, adobe_teardown);
