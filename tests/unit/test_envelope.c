@@ -656,24 +656,11 @@ START_TEST(batch_over_the_bound)
     ck_assert_uint_eq(env.n_events, 6);
     ck_assert_str_eq(env.events[5].event_id, "e5");
     m2j_envelope_clear(&env);
-    m2j_buf_free(&b);
-}
-END_TEST
-
-/* Hostile item 8: 200,000 empty objects are refused at the element past the
- * bound; the body ends in garbage, so TOO_LARGE (not "malformed") shows that
- * no tree of the whole body was built first. */
-START_TEST(huge_batch_refused_while_counting)
-{
-    m2j_buf b = {0};
-    m2j_buf_puts(&b, "[");
-    for (int i = 0; i < 200000; i++)
-        m2j_buf_puts(&b, i ? ",{}" : "{}");
-    m2j_buf_puts(&b, ",");
-    m2j_envelope env;
-    m2j_err err = {0};
-    ck_assert_int_eq(m2j_envelope_parse(b.data, b.len, NULL, NULL, 100, NOW, &env, &err), M2J_ERR_TOO_LARGE);
-    ck_assert_ptr_nonnull(strstr(err.msg, "at most 100"));
+    /* counted while the body is checked (hostile item 8): with garbage after
+     * the sixth event, the answer is still "too many", not "malformed" */
+    b.len--;
+    m2j_buf_puts(&b, ", /* the rest is never read */");
+    ck_assert_int_eq(m2j_envelope_parse(b.data, b.len, NULL, NULL, 5, NOW, &env, &err), M2J_ERR_TOO_LARGE);
     ck_assert_ptr_null(env.events);
     m2j_buf_free(&b);
 }
@@ -727,7 +714,6 @@ int main(void)
     tcase_add_test(t, order_without_business_fields_is_still_an_order);
     tcase_add_loop_test(t, refused_bodies, 0, (int)(sizeof bad / sizeof bad[0]));
     tcase_add_test(t, batch_over_the_bound);
-    tcase_add_test(t, huge_batch_refused_while_counting);
     tcase_add_test(t, normalisers_refuse_non_objects);
     suite_add_tcase(s, t);
 
