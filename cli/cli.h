@@ -48,15 +48,25 @@ void cli_usage(FILE *f);
 
 /* ---- shared helpers (cli_util.c) ---- */
 
-/* Loads the config; on failure prints "m2jortt: <path>: <why>" to ctx->err.
- * Also sets the log pseudonym key so masked values match the logs. */
-m2j_rc cli_load_config(cli_ctx *c, m2j_config **cfg);
+/* What a command works on. Filled by cli_open; the command owns both and
+ * gives them back with cli_close. */
+typedef struct {
+    m2j_config *cfg;
+    m2j_queue  *q;   /* NULL unless opened with_queue */
+} cli_session;
+
+/* The opening every command shares: loads the config (and sets the log
+ * pseudonym key, so masked values match the logs) and, with_queue, opens
+ * the queue. On failure prints why to ctx->err ("m2jortt: <path>: <why>",
+ * or "m2jortt: cannot reach Redis at <where>: <why>": never the password),
+ * frees what it had and returns CLI_FAIL; otherwise CLI_OK. */
+int cli_open(cli_ctx *c, bool with_queue, cli_session *s);
+/* Closes the queue and frees the config; s may come from a failed
+ * cli_open. */
+void cli_close(cli_session *s);
 /* "<path>: <why>" for a config load error (the loader's message may
  * already start with the path). Rewrites err->msg; returns it. */
 const char *cli_config_error(const char *path, m2j_err *err);
-/* Opens the queue; on failure prints "cannot reach Redis at <where>" (never
- * the password). */
-m2j_rc cli_open_queue(cli_ctx *c, const m2j_config *cfg, m2j_queue **q);
 
 /* "--since" values: a duration back from now ("90s", "30m", "2h", "7d",
  * "1w", or a sum like "1h30m"), or an ISO 8601 date/time ("2026-11-29",

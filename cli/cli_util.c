@@ -28,7 +28,7 @@ const char *cli_config_error(const char *path, m2j_err *err)
     return err->msg;
 }
 
-m2j_rc cli_load_config(cli_ctx *c, m2j_config **cfg)
+static m2j_rc load_config(cli_ctx *c, m2j_config **cfg)
 {
     m2j_err err;
     m2j_rc rc = m2j_config_load(c->config_path, cfg, &err);
@@ -40,7 +40,7 @@ m2j_rc cli_load_config(cli_ctx *c, m2j_config **cfg)
     return M2J_OK;
 }
 
-m2j_rc cli_open_queue(cli_ctx *c, const m2j_config *cfg, m2j_queue **q)
+static m2j_rc open_queue(cli_ctx *c, const m2j_config *cfg, m2j_queue **q)
 {
     m2j_err err;
     m2j_rc rc = m2j_queue_open(cfg, q, &err);
@@ -54,6 +54,29 @@ m2j_rc cli_open_queue(cli_ctx *c, const m2j_config *cfg, m2j_queue **q)
                     r->host ? r->host : "127.0.0.1", r->port, r->db, err.msg);
     }
     return rc;
+}
+
+int cli_open(cli_ctx *c, bool with_queue, cli_session *s)
+{
+    s->cfg = NULL;
+    s->q = NULL;
+    if (load_config(c, &s->cfg) != M2J_OK)
+        return CLI_FAIL;
+    if (with_queue && open_queue(c, s->cfg, &s->q) != M2J_OK) {
+        cli_close(s);
+        return CLI_FAIL;
+    }
+    return CLI_OK;
+}
+
+void cli_close(cli_session *s)
+{
+    if (s->q)
+        m2j_queue_close(s->q);
+    if (s->cfg)
+        m2j_config_free(s->cfg);
+    s->q = NULL;
+    s->cfg = NULL;
 }
 
 bool cli_parse_count(const char *s, long long *out)

@@ -101,18 +101,13 @@ int cli_cmd_failed(cli_ctx *c, int argc, char **argv)
         return CLI_USAGE;
     }
 
-    m2j_config *cfg;
-    if (cli_load_config(c, &cfg) != M2J_OK)
+    cli_session sess;
+    if (cli_open(c, true, &sess) != CLI_OK)
         return CLI_FAIL;
-    m2j_queue *q;
-    if (cli_open_queue(c, cfg, &q) != M2J_OK) {
-        m2j_config_free(cfg);
-        return CLI_FAIL;
-    }
     m2j_dead_entry *list = NULL;
     size_t n = 0;
     int code = CLI_OK;
-    if (cli_dead_select(q, since_ms, reason, (size_t)limit, &list, &n, &err) != M2J_OK) {
+    if (cli_dead_select(sess.q, since_ms, reason, (size_t)limit, &list, &n, &err) != M2J_OK) {
         fprintf(c->err, "m2jortt failed: %s\n", err.msg);
         code = CLI_FAIL;
     } else if (json) {
@@ -138,8 +133,7 @@ int cli_cmd_failed(cli_ctx *c, int argc, char **argv)
         }
     }
     cli_dead_free(list, n);
-    m2j_queue_close(q);
-    m2j_config_free(cfg);
+    cli_close(&sess);
     return code;
 }
 
@@ -206,18 +200,13 @@ int cli_cmd_show(cli_ctx *c, int argc, char **argv)
         fprintf(c->err, "usage: m2jortt show ID [--reveal] [--json]\n");
         return CLI_USAGE;
     }
-    m2j_config *cfg;
-    if (cli_load_config(c, &cfg) != M2J_OK)
+    cli_session sess;
+    if (cli_open(c, true, &sess) != CLI_OK)
         return CLI_FAIL;
-    m2j_queue *q;
-    if (cli_open_queue(c, cfg, &q) != M2J_OK) {
-        m2j_config_free(cfg);
-        return CLI_FAIL;
-    }
     m2j_dead_entry e;
     m2j_err err;
     int code = CLI_OK;
-    m2j_rc rc = m2j_queue_dead_get(q, id, &e, &err);
+    m2j_rc rc = m2j_queue_dead_get(sess.q, id, &e, &err);
     if (rc != M2J_OK) {
         fprintf(c->err, "m2jortt show: %s\n", err.msg);
         code = CLI_FAIL;
@@ -240,7 +229,6 @@ int cli_cmd_show(cli_ctx *c, int argc, char **argv)
         json_object_put(rec);
         m2j_dead_entry_clear(&e);
     }
-    m2j_queue_close(q);
-    m2j_config_free(cfg);
+    cli_close(&sess);
     return code;
 }

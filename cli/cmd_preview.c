@@ -168,9 +168,10 @@ int cli_cmd_preview(cli_ctx *c, int argc, char **argv)
         fprintf(c->err, "usage: m2jortt preview FILE [--json] [--type order|customer|creditmemo]\n");
         return CLI_USAGE;
     }
-    m2j_config *cfg;
-    if (cli_load_config(c, &cfg) != M2J_OK)
+    cli_session sess;
+    if (cli_open(c, false, &sess) != CLI_OK)
         return CLI_FAIL;
+    const m2j_config *cfg = sess.cfg;
     int code = CLI_OK;
     m2j_buf body = {0};
     m2j_envelope env;
@@ -207,6 +208,6 @@ int cli_cmd_preview(cli_ctx *c, int argc, char **argv)
 out:
     m2j_envelope_clear(&env);
     m2j_buf_free(&body);
-    m2j_config_free(cfg);
+    cli_close(&sess);
     return code;
 }

@@ -62,20 +62,15 @@ int cli_cmd_replay(cli_ctx *c, int argc, char **argv)
         return CLI_USAGE;
     }
 
-    m2j_config *cfg;
-    if (cli_load_config(c, &cfg) != M2J_OK)
+    cli_session sess;
+    if (cli_open(c, true, &sess) != CLI_OK)
         return CLI_FAIL;
-    m2j_queue *q;
-    if (cli_open_queue(c, cfg, &q) != M2J_OK) {
-        m2j_config_free(cfg);
-        return CLI_FAIL;
-    }
     char by[200];
     who(by, sizeof by);
     int code = CLI_OK;
 
     if (id) {
-        if (m2j_queue_replay(q, id, by, &err) == M2J_OK) {
+        if (m2j_queue_replay(sess.q, id, by, &err) == M2J_OK) {
             fprintf(c->out, "replayed %s\n", id);
         } else {
             fprintf(c->err, "m2jortt replay: %s\n", err.msg);
@@ -86,7 +81,7 @@ int cli_cmd_replay(cli_ctx *c, int argc, char **argv)
 
     m2j_dead_entry *list = NULL;
     size_t n = 0;
-    if (cli_dead_select(q, since_ms, reason, 0, &list, &n, &err) != M2J_OK) {
+    if (cli_dead_select(sess.q, since_ms, reason, 0, &list, &n, &err) != M2J_OK) {
         fprintf(c->err, "m2jortt replay: %s\n", err.msg);
         code = CLI_FAIL;
         goto out;
@@ -98,7 +93,7 @@ int cli_cmd_replay(cli_ctx *c, int argc, char **argv)
     }
     size_t done = 0, gone = 0, failed = 0;
     for (size_t i = 0; i < n; i++) {
-        m2j_rc rc = m2j_queue_replay(q, list[i].event_id, by, &err);
+        m2j_rc rc = m2j_queue_replay(sess.q, list[i].event_id, by, &err);
         if (rc == M2J_OK) {
             done++;
         } else if (rc == M2J_ERR_NOTFOUND) {
@@ -118,7 +113,6 @@ int cli_cmd_replay(cli_ctx *c, int argc, char **argv)
         code = CLI_FAIL;
     cli_dead_free(list, n);
 out:
-    m2j_queue_close(q);
-    m2j_config_free(cfg);
+    cli_close(&sess);
     return code;
 }

@@ -46,9 +46,10 @@ int cli_cmd_sign(cli_ctx *c, int argc, char **argv)
         return CLI_USAGE;
     }
 
-    m2j_config *cfg;
-    if (cli_load_config(c, &cfg) != M2J_OK)
+    cli_session sess;
+    if (cli_open(c, false, &sess) != CLI_OK)
         return CLI_FAIL;
+    const m2j_config *cfg = sess.cfg;
     int code = CLI_FAIL;
     m2j_buf body = {0}, sig = {0};
     m2j_err err;
@@ -80,6 +81,6 @@ int cli_cmd_sign(cli_ctx *c, int argc, char **argv)
 out:
     m2j_buf_free(&body);
     m2j_buf_free(&sig);
-    m2j_config_free(cfg);
+    cli_close(&sess);
     return code;
 }

@@ -55,18 +55,13 @@ int cli_cmd_stats(cli_ctx *c, int argc, char **argv)
             return CLI_USAGE;
         }
     }
-    m2j_config *cfg;
-    if (cli_load_config(c, &cfg) != M2J_OK)
+    cli_session sess;
+    if (cli_open(c, true, &sess) != CLI_OK)
         return CLI_FAIL;
-    m2j_queue *q;
-    if (cli_open_queue(c, cfg, &q) != M2J_OK) {
-        m2j_config_free(cfg);
-        return CLI_FAIL;
-    }
     m2j_queue_stats s;
     m2j_err err;
     int code = CLI_OK;
-    if (m2j_queue_stats_get(q, &s, &err) != M2J_OK) {
+    if (m2j_queue_stats_get(sess.q, &s, &err) != M2J_OK) {
         fprintf(c->err, "m2jortt stats: %s\n", err.msg);
         code = CLI_FAIL;
     } else if (json) {
@@ -74,7 +69,6 @@ int cli_cmd_stats(cli_ctx *c, int argc, char **argv)
     } else {
         print_table(c->out, &s);
     }
-    m2j_queue_close(q);
-    m2j_config_free(cfg);
+    cli_close(&sess);
     return code;
 }
