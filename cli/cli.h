@@ -48,22 +48,35 @@ void cli_usage(FILE *f);
 
 /* ---- shared helpers (cli_util.c) ---- */
 
-/* What a command works on. Filled by cli_open; the command owns both and
+/* What a command works on. Filled by cli_start; the command owns both and
  * gives them back with cli_close. */
 typedef struct {
     m2j_config *cfg;
-    m2j_queue  *q;   /* NULL unless opened with_queue */
+    m2j_queue  *q;   /* NULL unless started with CLI_NEEDS_QUEUE */
 } cli_session;
 
-/* The opening every command shares: loads the config (and sets the log
- * pseudonym key, so masked values match the logs) and, with_queue, opens
- * the queue. On failure prints why to ctx->err ("m2jortt: <path>: <why>",
- * or "m2jortt: cannot reach Redis at <where>: <why>": never the password),
- * frees what it had and returns CLI_FAIL; otherwise CLI_OK. */
-int cli_open(cli_ctx *c, bool with_queue, cli_session *s);
-/* Closes the queue and frees the config; s may come from a failed
- * cli_open. */
+typedef enum {
+    CLI_NEEDS_CONFIG,  /* the config only (sign, preview) */
+    CLI_NEEDS_QUEUE    /* the config and an open queue */
+} cli_needs;
+
+/* The opening every command shares once it has read its arguments.
+ *  bad: prints usage (whole lines) to ctx->err, returns CLI_USAGE.
+ *  else loads the config (and sets the log pseudonym key, so masked values
+ *  match the logs) and opens the queue if needed. On failure prints why to
+ *  ctx->err ("m2jortt: <path>: <why>", or "m2jortt: cannot reach Redis at
+ *  <where>: <why>": never the password), frees what it had and returns
+ *  CLI_FAIL; otherwise CLI_OK.
+ * s is always filled, so cli_close(s) is safe whatever this returned. */
+int cli_start(cli_ctx *c, bool bad, const char *usage, cli_needs needs, cli_session *s);
 void cli_close(cli_session *s);
+
+/* For a command's argument loop: arg is the command's one positional
+ * argument if it does not look like an option and *positional is still
+ * unset; anything else is "m2jortt <cmd>: unexpected argument <arg>" on
+ * ctx->err and sets *bad. */
+void cli_positional(cli_ctx *c, const char *cmd, const char *arg, const char **positional, bool *bad);
+
 /* "<path>: <why>" for a config load error (the loader's message may
  * already start with the path). Rewrites err->msg; returns it. */
 const char *cli_config_error(const char *path, m2j_err *err);

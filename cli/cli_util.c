@@ -56,13 +56,17 @@ static m2j_rc open_queue(cli_ctx *c, const m2j_config *cfg, m2j_queue **q)
     return rc;
 }
 
-int cli_open(cli_ctx *c, bool with_queue, cli_session *s)
+int cli_start(cli_ctx *c, bool bad, const char *usage, cli_needs needs, cli_session *s)
 {
     s->cfg = NULL;
     s->q = NULL;
+    if (bad) {
+        fputs(usage, c->err);
+        return CLI_USAGE;
+    }
     if (load_config(c, &s->cfg) != M2J_OK)
         return CLI_FAIL;
-    if (with_queue && open_queue(c, s->cfg, &s->q) != M2J_OK) {
+    if (needs == CLI_NEEDS_QUEUE && open_queue(c, s->cfg, &s->q) != M2J_OK) {
         cli_close(s);
         return CLI_FAIL;
     }
@@ -77,6 +81,16 @@ void cli_close(cli_session *s)
         m2j_config_free(s->cfg);
     s->q = NULL;
     s->cfg = NULL;
+}
+
+void cli_positional(cli_ctx *c, const char *cmd, const char *arg, const char **positional, bool *bad)
+{
+    if (arg[0] != '-' && !*positional) {
+        *positional = arg;
+        return;
+    }
+    fprintf(c->err, "m2jortt %s: unexpected argument %s\n", cmd, arg);
+    *bad = true;
 }
 
 bool cli_parse_count(const char *s, long long *out)

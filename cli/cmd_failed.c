@@ -96,17 +96,14 @@ int cli_cmd_failed(cli_ctx *c, int argc, char **argv)
         fprintf(c->err, "m2jortt failed: --limit wants a number, not %s\n", limit_s);
         bad = true;
     }
-    if (bad) {
-        fprintf(c->err, "usage: m2jortt failed [--json] [--reason TEXT] [--since DURATION|DATE] [--limit N]\n");
-        return CLI_USAGE;
-    }
-
     cli_session sess;
-    if (cli_open(c, true, &sess) != CLI_OK)
-        return CLI_FAIL;
+    int code = cli_start(c, bad,
+                         "usage: m2jortt failed [--json] [--reason TEXT] [--since DURATION|DATE] [--limit N]\n",
+                         CLI_NEEDS_QUEUE, &sess);
+    if (code != CLI_OK)
+        return code;
     m2j_dead_entry *list = NULL;
     size_t n = 0;
-    int code = CLI_OK;
     if (cli_dead_select(sess.q, since_ms, reason, (size_t)limit, &list, &n, &err) != M2J_OK) {
         fprintf(c->err, "m2jortt failed: %s\n", err.msg);
         code = CLI_FAIL;
@@ -189,23 +186,15 @@ int cli_cmd_show(cli_ctx *c, int argc, char **argv)
             json = true;
         else if (!strcmp(argv[i], "--reveal"))
             reveal = true;
-        else if (argv[i][0] != '-' && !id)
-            id = argv[i];
-        else {
-            fprintf(c->err, "m2jortt show: unexpected argument %s\n", argv[i]);
-            bad = true;
-        }
-    }
-    if (bad || !id) {
-        fprintf(c->err, "usage: m2jortt show ID [--reveal] [--json]\n");
-        return CLI_USAGE;
+        else
+            cli_positional(c, "show", argv[i], &id, &bad);
     }
     cli_session sess;
-    if (cli_open(c, true, &sess) != CLI_OK)
-        return CLI_FAIL;
+    int code = cli_start(c, bad || !id, "usage: m2jortt show ID [--reveal] [--json]\n", CLI_NEEDS_QUEUE, &sess);
+    if (code != CLI_OK)
+        return code;
     m2j_dead_entry e;
     m2j_err err;
-    int code = CLI_OK;
     m2j_rc rc = m2j_queue_dead_get(sess.q, id, &e, &err);
     if (rc != M2J_OK) {
         fprintf(c->err, "m2jortt show: %s\n", err.msg);

@@ -153,26 +153,20 @@ int cli_cmd_preview(cli_ctx *c, int argc, char **argv)
             json = true;
         else if (cli_opt_value(c, argc, argv, &i, "--type", &type, &bad))
             continue;
-        else if (argv[i][0] != '-' && !file)
-            file = argv[i];
-        else {
-            fprintf(c->err, "m2jortt preview: unexpected argument %s\n", argv[i]);
-            bad = true;
-        }
+        else
+            cli_positional(c, "preview", argv[i], &file, &bad);
     }
     if (!bad && type && strcmp(type, "order") && strcmp(type, "customer") && strcmp(type, "creditmemo")) {
         fprintf(c->err, "m2jortt preview: --type is order, customer or creditmemo\n");
         bad = true;
     }
-    if (bad || !file) {
-        fprintf(c->err, "usage: m2jortt preview FILE [--json] [--type order|customer|creditmemo]\n");
-        return CLI_USAGE;
-    }
     cli_session sess;
-    if (cli_open(c, false, &sess) != CLI_OK)
-        return CLI_FAIL;
+    int code = cli_start(c, bad || !file,
+                         "usage: m2jortt preview FILE [--json] [--type order|customer|creditmemo]\n",
+                         CLI_NEEDS_CONFIG, &sess);
+    if (code != CLI_OK)
+        return code;
     const m2j_config *cfg = sess.cfg;
-    int code = CLI_OK;
     m2j_buf body = {0};
     m2j_envelope env;
     memset(&env, 0, sizeof env);

@@ -17,11 +17,8 @@ static void who(char *buf, size_t n)
     snprintf(buf, n, "cli@%s:%d", host, (int)getpid());
 }
 
-static void usage(cli_ctx *c)
-{
-    fprintf(c->err, "usage: m2jortt replay ID\n"
-                    "       m2jortt replay (--all | --reason TEXT | --since DURATION|DATE) [--yes]\n");
-}
+static const char usage[] = "usage: m2jortt replay ID\n"
+                            "       m2jortt replay (--all | --reason TEXT | --since DURATION|DATE) [--yes]\n";
 
 int cli_cmd_replay(cli_ctx *c, int argc, char **argv)
 {
@@ -35,12 +32,8 @@ int cli_cmd_replay(cli_ctx *c, int argc, char **argv)
         else if (cli_opt_value(c, argc, argv, &i, "--reason", &reason, &bad) ||
                  cli_opt_value(c, argc, argv, &i, "--since", &since, &bad))
             continue;
-        else if (argv[i][0] != '-' && !id)
-            id = argv[i];
-        else {
-            fprintf(c->err, "m2jortt replay: unexpected argument %s\n", argv[i]);
-            bad = true;
-        }
+        else
+            cli_positional(c, "replay", argv[i], &id, &bad);
     }
     bool filter = all || reason || since;
     if (!bad && id && filter) {
@@ -57,17 +50,12 @@ int cli_cmd_replay(cli_ctx *c, int argc, char **argv)
         fprintf(c->err, "m2jortt replay: --since: %s\n", err.msg);
         bad = true;
     }
-    if (bad) {
-        usage(c);
-        return CLI_USAGE;
-    }
-
     cli_session sess;
-    if (cli_open(c, true, &sess) != CLI_OK)
-        return CLI_FAIL;
+    int code = cli_start(c, bad, usage, CLI_NEEDS_QUEUE, &sess);
+    if (code != CLI_OK)
+        return code;
     char by[200];
     who(by, sizeof by);
-    int code = CLI_OK;
 
     if (id) {
         if (m2j_queue_replay(sess.q, id, by, &err) == M2J_OK) {

@@ -46,21 +46,21 @@ static void print_table(FILE *f, const m2j_queue_stats *s)
 
 int cli_cmd_stats(cli_ctx *c, int argc, char **argv)
 {
-    bool json = false;
-    for (int i = 1; i < argc; i++) {
+    bool json = false, bad = false;
+    for (int i = 1; i < argc && !bad; i++) {
         if (!strcmp(argv[i], "--json")) {
             json = true;
         } else {
-            fprintf(c->err, "m2jortt stats: unknown argument %s\nusage: m2jortt stats [--json]\n", argv[i]);
-            return CLI_USAGE;
+            fprintf(c->err, "m2jortt stats: unknown argument %s\n", argv[i]);
+            bad = true;
         }
     }
     cli_session sess;
-    if (cli_open(c, true, &sess) != CLI_OK)
-        return CLI_FAIL;
+    int code = cli_start(c, bad, "usage: m2jortt stats [--json]\n", CLI_NEEDS_QUEUE, &sess);
+    if (code != CLI_OK)
+        return code;
     m2j_queue_stats s;
     m2j_err err;
-    int code = CLI_OK;
     if (m2j_queue_stats_get(sess.q, &s, &err) != M2J_OK) {
         fprintf(c->err, "m2jortt stats: %s\n", err.msg);
         code = CLI_FAIL;
