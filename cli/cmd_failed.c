@@ -6,16 +6,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-
-static bool contains_ci(const char *hay, const char *needle)
-{
-    size_t n = strlen(needle);
-    for (; *hay; hay++)
-        if (strncasecmp(hay, needle, n) == 0)
-            return true;
-    return n == 0;
-}
 
 void cli_dead_free(m2j_dead_entry *arr, size_t n)
 {
@@ -35,7 +25,7 @@ m2j_rc cli_dead_select(m2j_queue *q, long long since_ms, const char *reason_sub,
     size_t k = 0;
     for (size_t i = 0; i < *n; i++) {
         const char *reason = m2j_json_str((*out)[i].record, "reason");
-        if (contains_ci(reason ? reason : "", reason_sub) && (limit == 0 || k < limit))
+        if (strcasestr(reason ? reason : "", reason_sub) && (limit == 0 || k < limit))
             (*out)[k++] = (*out)[i];
         else
             m2j_dead_entry_clear(&(*out)[i]);

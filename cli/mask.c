@@ -42,15 +42,6 @@ static bool in_list(const char *const *list, const char *key)
     return false;
 }
 
-static bool contains_ci(const char *hay, const char *needle)
-{
-    size_t n = strlen(needle);
-    for (; *hay; hay++)
-        if (strncasecmp(hay, needle, n) == 0)
-            return true;
-    return false;
-}
-
 bool m2j_mask_key_is_personal(const char *key)
 {
     if (!key || in_list(not_personal, key))
@@ -58,7 +49,7 @@ bool m2j_mask_key_is_personal(const char *key)
     if (in_list(personal_exact, key))
         return true;
     for (int i = 0; personal_part[i]; i++)
-        if (contains_ci(key, personal_part[i]))
+        if (strcasestr(key, personal_part[i]))
             return true;
     return false;
 }
