@@ -74,6 +74,17 @@ static json_object *masked_leaf(json_object *v)
     }
 }
 
+/* Abandons a copy on OOM: drops the child that was not added (a failed add
+ * leaves it ours) and the container built so far, and marks the whole copy
+ * failed. Returns NULL for the caller to return. */
+static json_object *give_up(json_object *child, json_object *partial, bool *oom)
+{
+    json_object_put(child);
+    json_object_put(partial);
+    *oom = true;
+    return NULL;
+}
+
 /* Copies v; under a personal key (inside) every leaf is masked. */
 static json_object *mask_rec(json_object *v, bool inside, bool *oom)
 {
@@ -82,37 +93,25 @@ static json_object *mask_rec(json_object *v, bool inside, bool *oom)
     json_type t = json_object_get_type(v);
     if (t == json_type_object) {
         json_object *o = json_object_new_object();
-        if (!o) {
-            *oom = true;
-            return NULL;
-        }
+        if (!o)
+            return give_up(NULL, NULL, oom);
         json_object_object_foreach(v, key, child) {
             bool in = inside || m2j_mask_key_is_personal(key);
             json_object *c = mask_rec(child, in, oom);
-            if (*oom || json_object_object_add(o, key, c) != 0) {
-                json_object_put(c);
-                json_object_put(o);
-                *oom = true;
-                return NULL;
-            }
+            if (*oom || json_object_object_add(o, key, c) != 0)
+                return give_up(c, o, oom);
         }
         return o;
     }
     if (t == json_type_array) {
         size_t n = json_object_array_length(v);
         json_object *a = json_object_new_array_ext((int)n);
-        if (!a) {
-            *oom = true;
-            return NULL;
-        }
+        if (!a)
+            return give_up(NULL, NULL, oom);
         for (size_t i = 0; i < n; i++) {
             json_object *c = mask_rec(json_object_array_get_idx(v, i), inside, oom);
-            if (*oom || json_object_array_add(a, c) != 0) {
-                json_object_put(c);
-                json_object_put(a);
-                *oom = true;
-                return NULL;
-            }
+            if (*oom || json_object_array_add(a, c) != 0)
+                return give_up(c, a, oom);
         }
         return a;
     }
