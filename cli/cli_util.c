@@ -120,25 +120,25 @@ static bool digits(const char **p, int n, int *out)
     return true;
 }
 
-static m2j_rc parse_iso(const char *s, long long *ms, m2j_err *err)
+static bool parse_iso(const char *s, long long *ms)
 {
     const char *p = s;
     int y, mo, d, h = 0, mi = 0, sec = 0, frac = 0;
     if (!digits(&p, 4, &y) || *p++ != '-' || !digits(&p, 2, &mo) || *p++ != '-' || !digits(&p, 2, &d))
-        goto bad;
+        return false;
     if (*p == 'T' || *p == 't' || *p == ' ') {
         p++;
         if (!digits(&p, 2, &h) || *p++ != ':' || !digits(&p, 2, &mi))
-            goto bad;
+            return false;
         if (*p == ':') {
             p++;
             if (!digits(&p, 2, &sec))
-                goto bad;
+                return false;
             if (*p == '.') {
                 p++;
                 int scale = 100;
                 if (!isdigit((unsigned char)*p))
-                    goto bad;
+                    return false;
                 while (isdigit((unsigned char)*p)) {
                     frac += (*p - '0') * scale;
                     scale /= 10;
@@ -153,42 +153,36 @@ static m2j_rc parse_iso(const char *s, long long *ms, m2j_err *err)
     } else if (*p == '+' || *p == '-') {
         int sign = *p++ == '-' ? -1 : 1, oh, om = 0;
         if (!digits(&p, 2, &oh))
-            goto bad;
+            return false;
         if (*p == ':')
             p++;
         if (*p && !digits(&p, 2, &om))
-            goto bad;
+            return false;
         offset_min = sign * (oh * 60 + om);
     }
     if (*p || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
-        goto bad;
+        return false;
     struct tm tm = { .tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d, .tm_hour = h, .tm_min = mi, .tm_sec = sec };
     time_t t = timegm(&tm);
     if (t == (time_t)-1)
-        goto bad;
+        return false;
     *ms = ((long long)t - offset_min * 60) * 1000 + frac;
-    return M2J_OK;
-bad:
-    return m2j_fail(err, M2J_ERR_INVALID, "not a duration (30m, 2h, 7d) or ISO 8601 date: %.100s", s);
+    return true;
 }
 
-m2j_rc cli_parse_since(const char *s, long long now_ms, long long *since_ms, m2j_err *err)
+/* "1h30m": the sum of number-unit pairs, as ms back from now_ms. */
+static bool parse_duration(const char *s, long long now_ms, long long *since_ms)
 {
-    if (!s || !*s)
-        return m2j_fail(err, M2J_ERR_INVALID, "empty --since value");
-    /* A date starts with four digits and a dash; a duration never does. */
-    if (strlen(s) >= 5 && isdigit((unsigned char)s[0]) && isdigit((unsigned char)s[3]) && s[4] == '-')
-        return parse_iso(s, since_ms, err);
     long long total = 0;
     const char *p = s;
     while (*p) {
         if (!isdigit((unsigned char)*p))
-            goto bad;
+            return false;
         long long v = 0;
         while (isdigit((unsigned char)*p)) {
             v = v * 10 + (*p - '0');
             if (v > 100000000LL)
-                goto bad;
+                return false;
             p++;
         }
         long long unit;
@@ -198,16 +192,25 @@ m2j_rc cli_parse_since(const char *s, long long now_ms, long long *since_ms, m2j
         case 'h': unit = 3600 * 1000LL; break;
         case 'd': unit = 86400 * 1000LL; break;
         case 'w': unit = 7 * 86400 * 1000LL; break;
-        default: goto bad;
+        default: return false;
         }
         p++;
         total += v * unit;
         if (total > 100LL * 365 * 86400 * 1000)
-            goto bad;
+            return false;
     }
     *since_ms = now_ms - total;
-    return M2J_OK;
-bad:
+    return true;
+}
+
+m2j_rc cli_parse_since(const char *s, long long now_ms, long long *since_ms, m2j_err *err)
+{
+    if (!s || !*s)
+        return m2j_fail(err, M2J_ERR_INVALID, "empty --since value");
+    /* A date starts with four digits and a dash; a duration never does. */
+    bool date = strlen(s) >= 5 && isdigit((unsigned char)s[0]) && isdigit((unsigned char)s[3]) && s[4] == '-';
+    if (date ? parse_iso(s, since_ms) : parse_duration(s, now_ms, since_ms))
+        return M2J_OK;
     return m2j_fail(err, M2J_ERR_INVALID, "not a duration (30m, 2h, 7d) or ISO 8601 date: %.100s", s);
 }
 
