@@ -15,7 +15,7 @@ static const char *const personal_exact[] = {
     "cc_ss_owner", "additional_information", "additional_data", "echeck_account_name",
     "ip", "ip_address", "x_forwarded_for", "customer_name", "attn", "address_city",
     "address_extra_information", "rp_token", "account_holder", "contact_person",
-    /* the text of a job that did not parse (queue.c): it may hold anything */
+    /* the text of a job that did not parse (queue/): it may hold anything */
     "raw",
     NULL
 };
