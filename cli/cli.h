@@ -1,10 +1,10 @@
-/* cli/: the `m2jortt` admin program: its commands and the helpers only they
- * share (argument parsing, the config-and-queue opening, time and file
- * helpers, masking for `show`). Anything the receiver or the worker could
- * also need goes in a common/ room: queue operations in queue/, mapping in
- * mapping/, Jortt calls in jortt/.
+/* cli.h: the admin CLI's commands and the helpers they share.
  *
- * cli.h: the admin CLI's commands and the helpers they share.
+ * cli/ holds the `m2jortt` admin program: its commands and the helpers only
+ * they share (argument parsing, the config-and-queue opening, time and file
+ * helpers, masking for `show`). Anything the receiver or the worker could also
+ * need goes in a common/ room: queue operations in queue/, mapping in
+ * mapping/, Jortt calls in jortt/.
  *
  * Each command is a function over (ctx, argc, argv) that writes to ctx->out
  * and ctx->err and returns the process exit code, so tests can run a command
