@@ -1,5 +1,7 @@
 /* exactly_once.c: see exactly_once.h. */
 #include "worker/exactly_once.h"
+#include "worker/heartbeat.h"
+#include "base/lease.h"
 #include "base/crypto_util.h"
 #include "base/log.h"
 #include "queue/redis_cmd.h"
@@ -14,12 +16,13 @@ static long lock_ttl_ms(const m2j_worker *w)
 
 void m2j_once_run(m2j_worker *w, const char *lock_key, const char *busy, m2j_once_fn fn, void *ud, m2j_step *s)
 {
-    m2j_once o = { .w = w, .lock = lock_key };
+    m2j_once o = { .w = w, .lock = lock_key, .slot = -1 };
     m2j_err e;
     if (m2j_random_hex(o.token) != M2J_OK) {
         m2j_step_set(s, M2J_STEP_RETRY, "no random token for the lock");
         return;
     }
+    long long sent = m2j_lease_now_ms();
     m2j_rc rc = m2j_lock_acquire(w->q, lock_key, o.token, lock_ttl_ms(w), &e);
     if (rc == M2J_ERR_CONFLICT) {
         m2j_step_set(s, M2J_STEP_LOCKED, "%s", busy);
@@ -29,8 +32,14 @@ void m2j_once_run(m2j_worker *w, const char *lock_key, const char *busy, m2j_onc
         m2j_step_from_rc(s, rc, &e, "lock");
         return;
     }
-    s->kind = M2J_STEP_CONTINUE;
-    fn(&o, ud, s);
+    o.slot = m2j_heartbeat_hold(w->hb, lock_key, o.token, lock_ttl_ms(w), sent, &e);
+    if (o.slot < -1) {
+        m2j_step_set(s, M2J_STEP_RETRY, "lock: %s", e.msg);
+    } else {
+        s->kind = M2J_STEP_CONTINUE;
+        fn(&o, ud, s);
+    }
+    m2j_heartbeat_drop(w->hb, o.slot);
     /* Not ours any more: the work outlived the lock, so another worker may
      * have run beside us. The intent records kept that safe as long as we
      * did not send after losing it, which m2j_once_post checks. */
@@ -70,6 +79,7 @@ bool m2j_once_post(m2j_once *o, const char *what, m2j_intent_fn intent, void *iu
     pr->retry_after_s = -1;
     /* The intent must be written by the lock's holder: a worker that lost
      * the lock could overwrite the record of the one that took it over. */
+    long long sent = m2j_lease_now_ms();
     m2j_rc rc = m2j_wlock_refresh(w->q, o->lock, o->token, lock_ttl_ms(w), &e);
     if (rc == M2J_ERR_CONFLICT) {
         m2j_step_set(s, M2J_STEP_LOCKED, "%s: lock %s expired before the POST; not sent", what, o->lock);
@@ -79,6 +89,7 @@ bool m2j_once_post(m2j_once *o, const char *what, m2j_intent_fn intent, void *iu
         m2j_step_from_rc(s, rc, &e, "lock");
         return false;
     }
+    m2j_heartbeat_confirm(w->hb, o->slot, sent);
     if ((rc = intent(w, iud, &e)) != M2J_OK) {
         m2j_step_from_rc(s, rc, &e, "intent record");
         return false;

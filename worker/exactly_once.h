@@ -8,12 +8,18 @@
  * customers (customer_sync.c) all go through these three calls, so a rule
  * about locks or about sending lands in one place:
  *
- *   m2j_once_run     takes the lock with a fresh owner token, runs the step
- *                    under it, releases it only if it is still ours.
+ *   m2j_once_run     takes the lock with a fresh owner token, hands it to
+ *                    the worker's heartbeat (renewed as long as the step
+ *                    runs, whatever it waits for), runs the step under it,
+ *                    releases it only if it is still ours.
  *   m2j_once_search  for an intent whose outcome is unknown: finds what the
  *                    lost POST made, by an exact reference match.
  *   m2j_once_post    confirms the lock is still ours, writes the intent
- *                    (the caller's record layout), sends the POST.
+ *                    (the caller's record layout), sends the POST; the
+ *                    heartbeat's gate checks the lock's lease once more
+ *                    right before the request is written, so a process
+ *                    paused past its lease never sends on resume without
+ *                    Redis confirming the lock.
  * Reading and writing the records themselves stays with the callers: each
  * keeps its own layout (queue.h lists the keys).
  *
@@ -28,6 +34,7 @@ typedef struct {
     m2j_worker *w;
     const char *lock;       /* short lock key, "order:<ref>" or "cust:<hash>" */
     char        token[33];  /* our owner token */
+    int         slot;       /* in w->hb, which renews the lock while we hold it */
 } m2j_once;
 
 /* Runs fn under the Redis lock lock_key (see queue.h). A lock held

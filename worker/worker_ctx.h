@@ -2,7 +2,7 @@
  * the outcome a processing step hands back to processor.c, which alone turns
  * it into a queue outcome (done/skip/retry/dead/release).
  *
- * Ownership: m2j_worker borrows cfg and q; m2j_step owns its reason, error
+ * Ownership: m2j_worker borrows cfg, q and hb; m2j_step owns its reason, error
  * key, details and result id until m2j_step_clear. */
 #ifndef M2J_WORKER_CTX_H
 #define M2J_WORKER_CTX_H
@@ -10,12 +10,15 @@
 #include "jortt/jortt_api.h"
 #include <signal.h>
 
+typedef struct m2j_heartbeat m2j_heartbeat;
+
 typedef struct {
     const m2j_config            *cfg;
     m2j_queue                   *q;
     m2j_jortt_api                api;
     const char                  *consumer;
     const volatile sig_atomic_t *stop;
+    m2j_heartbeat               *hb;   /* keeps locks and the claim alive (heartbeat.h); NULL: none */
 } m2j_worker;
 
 typedef enum {
