@@ -8,6 +8,8 @@
  *  - a Jortt call slower than the lock TTL and the visibility timeout, two
  *    workers running: the second never starts the same event (one POST, no
  *    search, one outcome line for the event);
+ *  - the OAuth token lock outlasts a slow token fetch: two workers starting
+ *    together make one token request.
  * Each waits on conditions with deadlines; nothing asserts a duration. */
 #include "fault_util.h"
 
@@ -95,6 +97,20 @@ static bool pred_job_logged(h_env *e, void *arg)
     return false;
 }
 
+static bool pred_key_exists(h_env *e, void *arg)
+{
+    if (f_redis_int(e, "EXISTS %s", (const char *)arg) == 1) return true;
+    pause_ms(50);
+    return false;
+}
+
+static bool pred_ledger_calls(h_env *e, void *arg)
+{
+    if (f_calls_to(e, "GET /ledger_accounts/invoices") >= *(long long *)arg) return true;
+    pause_ms(50);
+    return false;
+}
+
 /* ---- tests ---- */
 
 START_TEST(stopped_before_post_does_not_post_on_resume)
@@ -173,6 +189,24 @@ START_TEST(long_call_is_not_taken_over)
 }
 END_TEST
 
+START_TEST(slow_token_fetch_is_made_once)
+{
+    E = f_env_up("wl-token", "{\"jortt\":{\"timeout_seconds\":20}}", 0, 0);
+    /* Longer than the old 10 s token lock, shorter than a waiter's 15 s. */
+    f_faults(E, "{\"match\":\"POST /oauth-provider\",\"latency_ms\":12000}");
+    h_workers_start(E, 2);
+    char tkey[96];
+    snprintf(tkey, sizeof tkey, "%s:jortt:token", E->prefix);
+    H_WAIT(E, 40000, pred_key_exists, tkey, "no worker stored a token");
+    /* Both workers got past their start-up check of the ledger accounts,
+     * which needs the token. */
+    long long two = 2;
+    H_WAIT(E, 40000, pred_ledger_calls, &two, "the workers did not both get a token");
+    H_ASSERT(E, f_calls_to(E, "POST /oauth-provider/oauth/token") == 1, "%lld token requests, want 1",
+             f_calls_to(E, "POST /oauth-provider/oauth/token"));
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("worker_lease");
@@ -180,6 +214,7 @@ int main(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, stopped_before_post_does_not_post_on_resume);
     tcase_add_test(tc, long_call_is_not_taken_over);
+    tcase_add_test(tc, slow_token_fetch_is_made_once);
     suite_add_tcase(s, tc);
     return h_run_suite(s);
 }
