@@ -7,6 +7,7 @@
 #include "queue/redis_conn.h"
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -277,7 +278,14 @@ m2j_rc m2j_heartbeat_start(const m2j_config *cfg, const char *consumer, m2j_hear
     pthread_cond_init(&hb->wake, &ca);
     pthread_cond_init(&hb->beaten, &ca);
     pthread_condattr_destroy(&ca);
-    if (pthread_create(&hb->thread, NULL, run, hb) != 0) {
+    /* The thread blocks every signal (it inherits the mask): SIGTERM must
+     * reach the main thread, whose sleeps and reads it interrupts. */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
+    int cr = pthread_create(&hb->thread, NULL, run, hb);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (cr != 0) {
         pthread_cond_destroy(&hb->wake);
         pthread_cond_destroy(&hb->beaten);
         pthread_mutex_destroy(&hb->mu);
