@@ -217,7 +217,7 @@ static m2j_rc perform(m2j_jortt_client *c, transfer *t, struct curl_slist *hdrs,
         resp->transport = M2J_TRANSPORT_NOT_SENT;
         snprintf(resp->transport_error, sizeof resp->transport_error, "not sent: a lock it needs is not ours");
         curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
-        return m2j_fail(err, M2J_ERR_CONFLICT, "not sent: a lock the request needs is no longer confirmed ours");
+        return m2j_fail(err, M2J_ERR_CONFLICT, "a lock the request needs is no longer confirmed ours");
     }
     if (cc == CURLE_OK) {
         finish_response(t, status, resp);

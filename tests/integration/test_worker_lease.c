@@ -52,9 +52,15 @@ static bool pred_state(h_env *e, void *arg)
     return ok;
 }
 
-static bool pred_key_gone(h_env *e, void *arg)
+typedef struct {
+    const char *key;
+    long long   exists;  /* wanted EXISTS reply: 1 present, 0 gone */
+} exists_arg;
+
+static bool pred_exists(h_env *e, void *arg)
 {
-    if (f_redis_int(e, "EXISTS %s", (const char *)arg) == 0) return true;
+    exists_arg *a = arg;
+    if (f_redis_int(e, "EXISTS %s", a->key) == a->exists) return true;
     pause_ms(50);
     return false;
 }
@@ -93,13 +99,6 @@ static bool pred_job_logged(h_env *e, void *arg)
 {
     job_line_arg *a = arg;
     if (log_lines(e, a->log, "msg=job", a->event) > 0) return true;
-    pause_ms(50);
-    return false;
-}
-
-static bool pred_key_exists(h_env *e, void *arg)
-{
-    if (f_redis_int(e, "EXISTS %s", (const char *)arg) == 1) return true;
     pause_ms(50);
     return false;
 }
@@ -143,7 +142,8 @@ START_TEST(stopped_before_post_does_not_post_on_resume)
 
     /* Stopped past its lock and its claim: a second worker takes the
      * order over (finds the intent, searches, finds nothing, posts). */
-    H_WAIT(E, 20000, pred_key_gone, lkey, "the stopped worker's lock never expired");
+    exists_arg gone = { lkey, 0 };
+    H_WAIT(E, 20000, pred_exists, &gone, "the stopped worker's lock never expired");
     h_worker_start(E);
     long long two = 2;
     H_WAIT(E, 30000, pred_processed, &two, "the second worker did not take the order over");
@@ -197,7 +197,8 @@ START_TEST(slow_token_fetch_is_made_once)
     h_workers_start(E, 2);
     char tkey[96];
     snprintf(tkey, sizeof tkey, "%s:jortt:token", E->prefix);
-    H_WAIT(E, 40000, pred_key_exists, tkey, "no worker stored a token");
+    exists_arg stored = { tkey, 1 };
+    H_WAIT(E, 40000, pred_exists, &stored, "no worker stored a token");
     /* Both workers got past their start-up check of the ledger accounts,
      * which needs the token. */
     long long two = 2;
