@@ -21,10 +21,12 @@
  * writes the credit record and the ledger together, so a crash cannot leave
  * one without the other. */
 
-/* KEYS: credit record, order record; ARGV: now, then field/value pairs. */
+/* Fenced by the order lock (exactly_once.h: KEYS[1], ARGV[1..2]); then
+ * KEYS: credit record, order record; ARGV: now, then field/value pairs. */
 static const char *const PENDING_SCRIPT =
-    "redis.call('HSET', KEYS[1], 'state', 'pending', 'at', ARGV[1], unpack(ARGV, 2))\n"
-    "redis.call('HSET', KEYS[2], 'credit_pending', KEYS[1])\n"
+    M2J_ONCE_FENCE_LUA
+    "redis.call('HSET', KEYS[2], 'state', 'pending', 'at', ARGV[3], unpack(ARGV, 4))\n"
+    "redis.call('HSET', KEYS[3], 'credit_pending', KEYS[2])\n"
     "return 1\n";
 
 /* KEYS: credit record, order record; ARGV: credit id, now, amount, full. */
@@ -71,13 +73,14 @@ typedef struct {
     const char          *reference;  /* partial credits only */
 } credit_intent;
 
-static m2j_rc mark_pending(m2j_worker *w, void *ud, m2j_err *e)
+static m2j_rc mark_pending(m2j_once *o, void *ud, m2j_err *e)
 {
     const credit_intent *ci = ud;
     char now[32];
     snprintf(now, sizeof now, "%lld", m2j_now_ms());
+    const char *keys[2] = { ci->t->ck, ci->t->ok };
     const char *args[5] = { now, "invoice_id", ci->invoice_id, "reference", ci->reference };
-    return ledger_eval(w, PENDING_SCRIPT, ci->t, ci->reference ? 5 : 3, args, e);
+    return m2j_once_fenced_eval(o, PENDING_SCRIPT, 2, keys, ci->reference ? 5 : 3, args, e);
 }
 
 static m2j_rc record_credit(m2j_worker *w, const credit_target *t, const char *id, m2j_err *e)

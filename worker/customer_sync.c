@@ -215,10 +215,10 @@ static int update(resolve_ctx *c, const char *id, json_object *body)
     return out;
 }
 
-static m2j_rc mark_pending(m2j_worker *w, void *ud, m2j_err *e)
+static m2j_rc mark_pending(m2j_once *o, void *ud, m2j_err *e)
 {
     resolve_ctx *c = ud;
-    return m2j_wcmd(w->q, NULL, e, "HSET", c->ck.data, "state", "pending", NULL);
+    return m2j_once_fenced_hset(o, c->ck.data, e, "state", "pending", NULL);
 }
 
 /* Creates the customer; the pending mark first, so an unknown outcome is

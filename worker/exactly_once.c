@@ -6,6 +6,8 @@
 #include "base/log.h"
 #include "queue/redis_cmd.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -70,6 +72,69 @@ bool m2j_once_search(m2j_once *o, const char *path, const char *reference, const
     return true;
 }
 
+#define FENCE_MAX_KEYS 4
+#define FENCE_MAX_ARGS 24
+
+m2j_rc m2j_once_fenced_eval(m2j_once *o, const char *script, int nkeys, const char **keys, int nargs,
+                            const char **args, m2j_err *e)
+{
+    m2j_worker *w = o->w;
+    if (nkeys + 1 > FENCE_MAX_KEYS || nargs + 2 > FENCE_MAX_ARGS)
+        return m2j_fail(e, M2J_ERR_INTERNAL, "fenced script: too many keys or arguments");
+    m2j_buf lk = {0};
+    if (m2j_wkey(w->q, &lk, "lock:%s", o->lock) != M2J_OK) {
+        m2j_buf_free(&lk);
+        return m2j_fail(e, M2J_ERR_NOMEM, "out of memory");
+    }
+    char ttl[24];
+    snprintf(ttl, sizeof ttl, "%ld", lock_ttl_ms(w));
+    const char *k[FENCE_MAX_KEYS], *a[FENCE_MAX_ARGS];
+    k[0] = lk.data;
+    for (int i = 0; i < nkeys; i++)
+        k[i + 1] = keys[i];
+    a[0] = o->token;
+    a[1] = ttl;
+    for (int i = 0; i < nargs; i++)
+        a[i + 2] = args[i];
+    long long sent = m2j_lease_now_ms();
+    redisReply *r = NULL;
+    m2j_rc rc = m2j_weval(w->q, script, nkeys + 1, k, nargs + 2, a, &r, e);
+    m2j_buf_free(&lk);
+    if (rc != M2J_OK)
+        return rc;
+    bool ours = !(r->type == REDIS_REPLY_INTEGER && r->integer == 0);
+    freeReplyObject(r);
+    if (!ours)
+        return m2j_fail(e, M2J_ERR_CONFLICT, "lock %s is no longer ours", o->lock);
+    m2j_heartbeat_confirm(w->hb, o->slot, sent);
+    return M2J_OK;
+}
+
+static const char *const FENCED_HSET =
+    M2J_ONCE_FENCE_LUA
+    "redis.call('HSET', KEYS[2], unpack(ARGV, 3))\n"
+    "return 1\n";
+
+m2j_rc m2j_once_fenced_hset(m2j_once *o, const char *key, m2j_err *e, ...)
+{
+    const char *args[16];
+    int n = 0;
+    va_list ap;
+    va_start(ap, e);
+    for (const char *v = va_arg(ap, const char *); v; v = va_arg(ap, const char *)) {
+        if (n == 16) {
+            va_end(ap);
+            return m2j_fail(e, M2J_ERR_INTERNAL, "fenced HSET: too many fields");
+        }
+        args[n++] = v;
+    }
+    va_end(ap);
+    if (n == 0 || n % 2)
+        return m2j_fail(e, M2J_ERR_INTERNAL, "fenced HSET: fields and values must pair up");
+    const char *keys[1] = { key };
+    return m2j_once_fenced_eval(o, FENCED_HSET, 1, keys, n, args, e);
+}
+
 bool m2j_once_post(m2j_once *o, const char *what, m2j_intent_fn intent, void *iud, const char *path,
                    json_object *body, m2j_jortt_response *pr, m2j_call_class *cls, m2j_step *s)
 {
@@ -77,20 +142,12 @@ bool m2j_once_post(m2j_once *o, const char *what, m2j_intent_fn intent, void *iu
     m2j_err e;
     memset(pr, 0, sizeof *pr);
     pr->retry_after_s = -1;
-    /* The intent must be written by the lock's holder: a worker that lost
-     * the lock could overwrite the record of the one that took it over. */
-    long long sent = m2j_lease_now_ms();
-    m2j_rc rc = m2j_wlock_refresh(w->q, o->lock, o->token, lock_ttl_ms(w), &e);
+    m2j_rc rc = intent(o, iud, &e);
     if (rc == M2J_ERR_CONFLICT) {
         m2j_step_set(s, M2J_STEP_LOCKED, "%s: lock %s expired before the POST; not sent", what, o->lock);
         return false;
     }
     if (rc != M2J_OK) {
-        m2j_step_from_rc(s, rc, &e, "lock");
-        return false;
-    }
-    m2j_heartbeat_confirm(w->hb, o->slot, sent);
-    if ((rc = intent(w, iud, &e)) != M2J_OK) {
         m2j_step_from_rc(s, rc, &e, "intent record");
         return false;
     }

@@ -14,8 +14,9 @@
  *                    releases it only if it is still ours.
  *   m2j_once_search  for an intent whose outcome is unknown: finds what the
  *                    lost POST made, by an exact reference match.
- *   m2j_once_post    confirms the lock is still ours, writes the intent
- *                    (the caller's record layout), sends the POST; the
+ *   m2j_once_post    writes the intent (the caller's record layout) in one
+ *                    script with the check that the lock is ours, sends
+ *                    the POST; the
  *                    heartbeat's gate checks the lock's lease once more
  *                    right before the request is written, so a process
  *                    paused past its lease never sends on resume without
@@ -50,12 +51,30 @@ void m2j_once_run(m2j_worker *w, const char *lock_key, const char *busy, m2j_onc
 bool m2j_once_search(m2j_once *o, const char *path, const char *reference, const char *what, char **found,
                      m2j_step *s);
 
-/* Writes the intent ("pending") record; called by m2j_once_post with the
- * lock confirmed. */
-typedef m2j_rc (*m2j_intent_fn)(m2j_worker *w, void *ud, m2j_err *e);
+/* Writes the intent ("pending") record, fenced by the lock: with
+ * m2j_once_fenced_hset, or a script of the caller's that starts with
+ * M2J_ONCE_FENCE_LUA run by m2j_once_fenced_eval. Returns M2J_ERR_CONFLICT
+ * when the lock is not ours (then nothing was written). */
+typedef m2j_rc (*m2j_intent_fn)(m2j_once *o, void *ud, m2j_err *e);
 
-/* The non-idempotent step: confirms the lock is still ours, writes the
- * intent, POSTs body (borrowed) to path. true: the POST was made, *pr and
+/* The fence: checking the lock and writing the intent in one script, so a
+ * holder paused between the two (SIGSTOP) cannot overwrite, on resume, the
+ * record of the worker that took the lock over meanwhile. It also extends
+ * the lock to its full TTL. In the script the lock is KEYS[1] and ARGV[1],
+ * ARGV[2] are the token and the TTL (ms); the caller's keys and arguments
+ * follow (KEYS[2].., ARGV[3]..). A fenced script returns 0 for "not ours"
+ * and anything else for done. */
+#define M2J_ONCE_FENCE_LUA \
+    "if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end\n" \
+    "redis.call('PEXPIRE', KEYS[1], ARGV[2])\n"
+m2j_rc m2j_once_fenced_eval(m2j_once *o, const char *script, int nkeys, const char **keys, int nargs,
+                            const char **args, m2j_err *e);
+/* HSET key field value ... (NULL-terminated, at most 8 pairs) while the
+ * lock is ours. */
+m2j_rc m2j_once_fenced_hset(m2j_once *o, const char *key, m2j_err *e, ...) __attribute__((sentinel));
+
+/* The non-idempotent step: writes the intent fenced by the lock (which
+ * also confirms and extends the lock), POSTs body (borrowed) to path. true: the POST was made, *pr and
  * *cls describe its answer (the caller records or classifies it and clears
  * *pr). false: nothing more was sent (lock lost: LOCKED; Redis, shutdown:
  * as m2j_step_from_rc), s says why, *pr is cleared. `what` names the

@@ -57,12 +57,12 @@ typedef struct {
     const char       *ok;   /* P:order:<ref> */
 } invoice_ud;
 
-static m2j_rc mark_pending(m2j_worker *w, void *ud, m2j_err *e)
+static m2j_rc mark_pending(m2j_once *o, void *ud, m2j_err *e)
 {
     invoice_ud *u = ud;
     char now[32];
     snprintf(now, sizeof now, "%lld", m2j_now_ms());
-    return m2j_wcmd(w->q, NULL, e, "HSET", u->ok, "state", "pending", "event_id", u->event_id, "at", now, NULL);
+    return m2j_once_fenced_hset(o, u->ok, e, "state", "pending", "event_id", u->event_id, "at", now, NULL);
 }
 
 /* Under the order lock. */
