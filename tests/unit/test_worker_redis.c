@@ -189,20 +189,6 @@ START_TEST(token_drop_only_if_unchanged)
 }
 END_TEST
 
-START_TEST(lock_refresh_only_while_ours)
-{
-    m2j_err err;
-    ck_assert_int_eq(m2j_lock_acquire(q, "order:1", "mine", 1000, &err), M2J_OK);
-    ck_assert_int_eq(m2j_wlock_refresh(q, "order:1", "theirs", 60000, &err), M2J_ERR_CONFLICT);
-    ck_assert_int_le(rawint("PTTL t:lock:order:1"), 1000);
-    ck_assert_int_eq(m2j_wlock_refresh(q, "order:1", "mine", 60000, &err), M2J_OK);
-    ck_assert_int_gt(rawint("PTTL t:lock:order:1"), 50000);
-    freeReplyObject(redisCommand(raw, "DEL t:lock:order:1"));
-    ck_assert_int_eq(m2j_wlock_refresh(q, "order:1", "mine", 60000, &err), M2J_ERR_CONFLICT);
-    ck_assert_int_eq(rawint("EXISTS t:lock:order:1"), 0);
-}
-END_TEST
-
 /* ---- processor outcomes that need no Jortt call ---- */
 
 static volatile sig_atomic_t no_stop = 0;
@@ -407,7 +393,6 @@ int main(void)
     tcase_add_test(tc, breaker_opens_at_five_and_backs_off);
     tcase_add_test(tc, breaker_one_prober);
     tcase_add_test(tc, token_drop_only_if_unchanged);
-    tcase_add_test(tc, lock_refresh_only_while_ours);
     tcase_add_test(tc, intent_is_fenced_by_the_lock);
     tcase_add_test(tc, ignored_event_is_skipped);
     tcase_add_test(tc, unparseable_job_is_dead);
