@@ -15,12 +15,11 @@
  *   m2j_once_search  for an intent whose outcome is unknown: finds what the
  *                    lost POST made, by an exact reference match.
  *   m2j_once_post    writes the intent (the caller's record layout) in one
- *                    script with the check that the lock is ours, sends
- *                    the POST; the
- *                    heartbeat's gate checks the lock's lease once more
- *                    right before the request is written, so a process
- *                    paused past its lease never sends on resume without
- *                    Redis confirming the lock.
+ *                    script with the check that the lock is ours, then
+ *                    sends the POST; the heartbeat's gate checks the
+ *                    lock's lease once more right before the request is
+ *                    written, so a process paused past its lease never
+ *                    sends on resume without Redis confirming the lock.
  * Reading and writing the records themselves stays with the callers: each
  * keeps its own layout (queue.h lists the keys).
  *
