@@ -379,16 +379,6 @@ void m2j_heartbeat_confirm(m2j_heartbeat *hb, int slot, long long sent_ms)
     pthread_mutex_unlock(&hb->mu);
 }
 
-bool m2j_heartbeat_usable(m2j_heartbeat *hb, int slot)
-{
-    if (!hb || slot < 0 || slot >= HB_MAX_LOCKS)
-        return true;
-    pthread_mutex_lock(&hb->mu);
-    bool ok = hb->locks[slot].used && m2j_lease_usable(&hb->locks[slot].lease, m2j_lease_now_ms());
-    pthread_mutex_unlock(&hb->mu);
-    return ok;
-}
-
 void m2j_heartbeat_claim(m2j_heartbeat *hb, const char *stream_id)
 {
     if (!hb)

@@ -61,9 +61,6 @@ int    m2j_heartbeat_hold(m2j_heartbeat *hb, const char *lock, const char *token
 void   m2j_heartbeat_drop(m2j_heartbeat *hb, int slot);
 /* The holder renewed the lock itself (a refresh sent at sent_ms succeeded). */
 void   m2j_heartbeat_confirm(m2j_heartbeat *hb, int slot, long long sent_ms);
-/* Is the lock in slot still usable now, by its deadline? false also when
- * Redis said it is lost. true for hb NULL or slot < 0. */
-bool   m2j_heartbeat_usable(m2j_heartbeat *hb, int slot);
 
 /* The stream entry in hand (NULL: none). */
 void   m2j_heartbeat_claim(m2j_heartbeat *hb, const char *stream_id);
