@@ -20,21 +20,30 @@ void m2j_once_run(m2j_worker *w, const char *lock_key, const char *busy, m2j_onc
 {
     m2j_once o = { .w = w, .lock = lock_key, .slot = -1 };
     m2j_err e;
+    m2j_buf full = {0};
     if (m2j_random_hex(o.token) != M2J_OK) {
         m2j_step_set(s, M2J_STEP_RETRY, "no random token for the lock");
         return;
     }
+    if (m2j_lock_key(w->q, lock_key, &full) != M2J_OK) {
+        m2j_buf_free(&full);
+        m2j_step_set(s, M2J_STEP_RETRY, "out of memory");
+        return;
+    }
+    o.lock_key = full.data;
     long long sent = m2j_lease_now_ms();
     m2j_rc rc = m2j_lock_acquire(w->q, lock_key, o.token, lock_ttl_ms(w), &e);
     if (rc == M2J_ERR_CONFLICT) {
         m2j_step_set(s, M2J_STEP_LOCKED, "%s", busy);
+        m2j_buf_free(&full);
         return;
     }
     if (rc != M2J_OK) {
         m2j_step_from_rc(s, rc, &e, "lock");
+        m2j_buf_free(&full);
         return;
     }
-    o.slot = m2j_heartbeat_hold(w->hb, lock_key, o.token, lock_ttl_ms(w), sent, &e);
+    o.slot = m2j_heartbeat_hold(w->hb, o.lock_key, o.token, lock_ttl_ms(w), sent, &e);
     if (o.slot < -1) {
         m2j_step_set(s, M2J_STEP_RETRY, "lock: %s", e.msg);
     } else {
@@ -47,6 +56,7 @@ void m2j_once_run(m2j_worker *w, const char *lock_key, const char *busy, m2j_onc
      * did not send after losing it, which m2j_once_post checks. */
     if (m2j_lock_release(w->q, lock_key, o.token, &e) == M2J_ERR_CONFLICT)
         m2j_log(M2J_LOG_WARN, "lock expired before the work ended", "lock", lock_key, NULL);
+    m2j_buf_free(&full);
 }
 
 bool m2j_once_search(m2j_once *o, const char *path, const char *reference, const char *what, char **found,
@@ -81,15 +91,10 @@ m2j_rc m2j_once_fenced_eval(m2j_once *o, const char *script, int nkeys, const ch
     m2j_worker *w = o->w;
     if (nkeys + 1 > FENCE_MAX_KEYS || nargs + 2 > FENCE_MAX_ARGS)
         return m2j_fail(e, M2J_ERR_INTERNAL, "fenced script: too many keys or arguments");
-    m2j_buf lk = {0};
-    if (m2j_wkey(w->q, &lk, "lock:%s", o->lock) != M2J_OK) {
-        m2j_buf_free(&lk);
-        return m2j_fail(e, M2J_ERR_NOMEM, "out of memory");
-    }
     char ttl[24];
     snprintf(ttl, sizeof ttl, "%ld", lock_ttl_ms(w));
     const char *k[FENCE_MAX_KEYS], *a[FENCE_MAX_ARGS];
-    k[0] = lk.data;
+    k[0] = o->lock_key;
     for (int i = 0; i < nkeys; i++)
         k[i + 1] = keys[i];
     a[0] = o->token;
@@ -99,7 +104,6 @@ m2j_rc m2j_once_fenced_eval(m2j_once *o, const char *script, int nkeys, const ch
     long long sent = m2j_lease_now_ms();
     redisReply *r = NULL;
     m2j_rc rc = m2j_weval(w->q, script, nkeys + 1, k, nargs + 2, a, &r, e);
-    m2j_buf_free(&lk);
     if (rc != M2J_OK)
         return rc;
     bool ours = !(r->type == REDIS_REPLY_INTEGER && r->integer == 0);

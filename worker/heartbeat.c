@@ -82,16 +82,6 @@ static void deadline_in(struct timespec *ts, long ms)
     }
 }
 
-static char *dup_printf(const char *fmt, const char *a, const char *b)
-{
-    m2j_buf o = {0};
-    if (m2j_buf_printf(&o, fmt, a, b) != M2J_OK) {
-        m2j_buf_free(&o);
-        return NULL;
-    }
-    return m2j_buf_detach(&o);
-}
-
 /* ---- the thread's Redis ---- */
 
 static redisContext *conn(m2j_heartbeat *hb)
@@ -254,7 +244,8 @@ static void *run(void *arg)
     return NULL;
 }
 
-m2j_rc m2j_heartbeat_start(const m2j_config *cfg, const char *consumer, m2j_heartbeat **out, m2j_err *err)
+m2j_rc m2j_heartbeat_start(const m2j_config *cfg, const m2j_queue *q, const char *consumer, m2j_heartbeat **out,
+                           m2j_err *err)
 {
     *out = NULL;
     m2j_heartbeat *hb = calloc(1, sizeof *hb);
@@ -262,7 +253,10 @@ m2j_rc m2j_heartbeat_start(const m2j_config *cfg, const char *consumer, m2j_hear
         return m2j_fail(err, M2J_ERR_NOMEM, "out of memory");
     hb->cfg = cfg;
     hb->consumer = strdup(consumer);
-    hb->stream = dup_printf("%s:%s", cfg->redis.key_prefix, "events");
+    m2j_buf sk = {0};
+    if (m2j_queue_key(q, &sk, "events") == M2J_OK)
+        hb->stream = m2j_buf_detach(&sk);
+    m2j_buf_free(&sk);
     hb->period_ms = m2j_lease_period_ms(cfg->worker.lock_ttl_seconds * 1000,
                                         cfg->worker.visibility_timeout_seconds * 1000);
     if (!hb->consumer || !hb->stream) {
@@ -320,12 +314,12 @@ void m2j_heartbeat_stop(m2j_heartbeat *hb)
     free(hb);
 }
 
-int m2j_heartbeat_hold(m2j_heartbeat *hb, const char *lock, const char *token, long ttl_ms, long long sent_ms,
+int m2j_heartbeat_hold(m2j_heartbeat *hb, const char *lock_key, const char *token, long ttl_ms, long long sent_ms,
                        m2j_err *err)
 {
     if (!hb)
         return -1;
-    char *key = dup_printf("%s:lock:%s", hb->cfg->redis.key_prefix, lock);
+    char *key = strdup(lock_key);
     char *tok = strdup(token);
     if (!key || !tok) {
         free(key);

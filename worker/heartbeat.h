@@ -39,23 +39,25 @@
 #define M2J_HEARTBEAT_H
 
 #include "config/config.h"
+#include "queue/queue.h"
 #include <stdbool.h>
 
 typedef struct m2j_heartbeat m2j_heartbeat;
 
 /* Starts the heartbeat thread for consumer (its claims), with its own Redis
  * connection made from cfg->redis (connected lazily: Redis may be down at
- * start). cfg is borrowed for the heartbeat's life. */
-m2j_rc m2j_heartbeat_start(const m2j_config *cfg, const char *consumer, m2j_heartbeat **out, m2j_err *err);
+ * start). cfg is borrowed for the heartbeat's life; q only names the
+ * stream, during the call. */
+m2j_rc m2j_heartbeat_start(const m2j_config *cfg, const m2j_queue *q, const char *consumer, m2j_heartbeat **out,
+                           m2j_err *err);
 /* Stops the thread and frees everything. */
 void   m2j_heartbeat_stop(m2j_heartbeat *hb);
 
-/* A lock just acquired: short key as given to m2j_lock_acquire
- * ("order:<ref>"), our token, its TTL, and the monotonic ms (base/lease.h)
+/* A lock just acquired: its Redis key (m2j_lock_key), our token, its TTL, and the monotonic ms (base/lease.h)
  * taken just before the acquire was sent. Returns a slot >= 0 (or -1 when
  * hb is NULL; M2J_ERR_TOO_LARGE in *err and -2 when more locks are held
  * than the table has room for). */
-int    m2j_heartbeat_hold(m2j_heartbeat *hb, const char *lock, const char *token, long ttl_ms, long long sent_ms,
+int    m2j_heartbeat_hold(m2j_heartbeat *hb, const char *lock_key, const char *token, long ttl_ms, long long sent_ms,
                           m2j_err *err);
 /* The lock is about to be released: no more renewals. */
 void   m2j_heartbeat_drop(m2j_heartbeat *hb, int slot);

@@ -304,7 +304,7 @@ int main(int argc, char **argv)
     check_eviction_policy(q);
 
     m2j_worker w = { .cfg = cfg, .q = q, .consumer = consumer, .stop = &g_stop };
-    if (m2j_heartbeat_start(cfg, consumer, &leases, &e) != M2J_OK) {
+    if (m2j_heartbeat_start(cfg, q, consumer, &leases, &e) != M2J_OK) {
         m2j_log(M2J_LOG_ERROR, "cannot start the heartbeat", "error", e.msg, NULL);
         exit_code = 1;
         goto done;

@@ -212,7 +212,7 @@ START_TEST(intent_is_fenced_by_the_lock)
 {
     m2j_worker w;
     worker_init(&w);
-    m2j_once o = { .w = &w, .lock = "order:77", .token = "mine", .slot = -1 };
+    m2j_once o = { .w = &w, .lock = "order:77", .lock_key = "t:lock:order:77", .token = "mine", .slot = -1 };
     m2j_err err;
     freeReplyObject(redisCommand(raw, "SET t:lock:order:77 theirs PX 60000"));
     freeReplyObject(redisCommand(raw, "HSET t:order:77 state done invoice_id inv-theirs"));
