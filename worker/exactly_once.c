@@ -1,6 +1,7 @@
 /* exactly_once.c: see exactly_once.h. */
 #include "worker/exactly_once.h"
 #include "worker/heartbeat.h"
+#include "base/clock.h"
 #include "base/lease.h"
 #include "base/crypto_util.h"
 #include "base/log.h"
@@ -31,7 +32,7 @@ void m2j_once_run(m2j_worker *w, const char *lock_key, const char *busy, m2j_onc
         return;
     }
     o.lock_key = full.data;
-    long long sent = m2j_lease_now_ms();
+    long long sent = m2j_mono_ms();
     m2j_rc rc = m2j_lock_acquire(w->q, lock_key, o.token, lock_ttl_ms(w), &e);
     if (rc == M2J_ERR_CONFLICT) {
         m2j_step_set(s, M2J_STEP_LOCKED, "%s", busy);
@@ -101,7 +102,7 @@ m2j_rc m2j_once_fenced_eval(m2j_once *o, const char *script, int nkeys, const ch
     a[1] = ttl;
     for (int i = 0; i < nargs; i++)
         a[i + 2] = args[i];
-    long long sent = m2j_lease_now_ms();
+    long long sent = m2j_mono_ms();
     redisReply *r = NULL;
     m2j_rc rc = m2j_weval(w->q, script, nkeys + 1, k, nargs + 2, a, &r, e);
     if (rc != M2J_OK)

@@ -1,6 +1,7 @@
 /* heartbeat.c: see heartbeat.h. */
 #include "worker/heartbeat.h"
 #include "base/buf.h"
+#include "base/clock.h"
 #include "base/lease.h"
 #include "base/log.h"
 #include "queue/queue.h"
@@ -92,7 +93,7 @@ static redisContext *conn(m2j_heartbeat *hb)
         redisFree(hb->redis);
         hb->redis = NULL;
     }
-    long long now = m2j_lease_now_ms();
+    long long now = m2j_mono_ms();
     if (now < hb->next_connect_ms)
         return NULL;
     hb->next_connect_ms = now + HB_RECONNECT_MS;
@@ -149,7 +150,7 @@ static void beat(m2j_heartbeat *hb)
 
     /* Taken before the command is sent: Redis's expiry is at least this
      * plus the TTL, whatever the command's transit took. */
-    long long sent = m2j_lease_now_ms();
+    long long sent = m2j_mono_ms();
     redisContext *c = (n > 0 || claim) ? conn(hb) : NULL;
     int answer[HB_MAX_LOCKS];
     for (int i = 0; i < n; i++)
@@ -408,7 +409,7 @@ bool m2j_heartbeat_may_send(void *ud)
     if (!hb)
         return true;
     pthread_mutex_lock(&hb->mu);
-    int st = locks_state(hb, m2j_lease_now_ms());
+    int st = locks_state(hb, m2j_mono_ms());
     if (st < 0) {
         /* A deadline passed: we were paused, or renewals went unanswered.
          * Only a renewal sent from now on can say the lock is still ours. */
@@ -420,7 +421,7 @@ bool m2j_heartbeat_may_send(void *ud)
         while (hb->rounds < want && !hb->stopping)
             if (pthread_cond_timedwait(&hb->beaten, &hb->mu, &until) != 0)
                 break;
-        st = locks_state(hb, m2j_lease_now_ms());
+        st = locks_state(hb, m2j_mono_ms());
     }
     pthread_mutex_unlock(&hb->mu);
     if (st != 1)

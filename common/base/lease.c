@@ -1,15 +1,6 @@
 /* lease.c: see lease.h. */
 #include "base/lease.h"
 
-#include <time.h>
-
-long long m2j_lease_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 long long m2j_lease_deadline(const m2j_lease *l)
 {
     return l->confirmed_ms + l->ttl_ms - M2J_LEASE_MARGIN_MS;

@@ -1,6 +1,7 @@
 /* lease.h: how long a lease (a Redis lock with a TTL that its holder keeps
  * renewing) may still be trusted, measured on this process's monotonic
- * clock. Pure: the callers feed the times, so the rule is unit-tested as is.
+ * clock (m2j_mono_ms, base/clock.h). Pure: the callers feed the times, so
+ * the rule is unit-tested as is.
  *
  * A renewal sent at monotonic time t that Redis accepted keeps the lock
  * ours until at least t + ttl (Redis counts the TTL from the moment the
@@ -34,9 +35,6 @@ typedef struct {
     long      ttl_ms;
     bool      lost;         /* Redis said the lock is no longer ours: final */
 } m2j_lease;
-
-/* Monotonic milliseconds (CLOCK_MONOTONIC): the clock leases live on. */
-long long m2j_lease_now_ms(void);
 
 /* confirmed + ttl - margin. */
 long long m2j_lease_deadline(const m2j_lease *l);
