@@ -411,7 +411,7 @@ void m2j_customer_resolve(m2j_worker *w, const char *email, const char *magento_
         s->kind = M2J_STEP_CONTINUE;
     else if (s->kind == M2J_STEP_CONTINUE)
         m2j_step_set(s, M2J_STEP_RETRY, "customer not resolved");
-    m2j_lock_release(w->q, lock.data, token, NULL);
+    m2j_worker_unlock(w, lock.data, token);
 out:
     free(c.cid); free(c.cfp); free(c.cstate); free(c.rid);
     m2j_buf_free(&c.ck);

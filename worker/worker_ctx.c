@@ -100,7 +100,49 @@ void m2j_with_lock(m2j_worker *w, const char *lock_key, const char *busy, m2j_lo
     /* Not ours any more: the work outlived the lock's expiry, so another
      * worker may have run beside us; the intent records kept that safe, but
      * the TTL is too short for this Jortt's pace. */
-    if (m2j_lock_release(w->q, lock_key, token, &e) == M2J_ERR_CONFLICT)
+    if (m2j_worker_unlock(w, lock_key, token) == M2J_ERR_CONFLICT)
         m2j_log(M2J_LOG_WARN, "lock expired before the work ended (worker.lock_ttl_seconds too short?)",
                 "lock", lock_key, NULL);
+}
+
+static void forget_unreleased(m2j_worker *w, int i)
+{
+    free(w->unreleased[i].key);
+    for (int j = i + 1; j < w->n_unreleased; j++)
+        w->unreleased[j - 1] = w->unreleased[j];
+    w->n_unreleased--;
+}
+
+m2j_rc m2j_worker_unlock(m2j_worker *w, const char *key, const char *token)
+{
+    m2j_err e;
+    m2j_rc rc = m2j_lock_release(w->q, key, token, &e);
+    if (rc != M2J_ERR_IO || strlen(token) >= sizeof w->unreleased[0].token)
+        return rc;
+    if (w->n_unreleased == M2J_UNRELEASED_MAX)
+        forget_unreleased(w, 0);
+    char *k = strdup(key);
+    if (!k)
+        return rc;
+    int i = w->n_unreleased++;
+    w->unreleased[i].key = k;
+    strcpy(w->unreleased[i].token, token);
+    return rc;
+}
+
+m2j_rc m2j_worker_release_unreleased(m2j_worker *w, m2j_err *err)
+{
+    while (w->n_unreleased > 0) {
+        m2j_rc rc = m2j_lock_release(w->q, w->unreleased[0].key, w->unreleased[0].token, err);
+        if (rc == M2J_ERR_IO)
+            return rc;
+        forget_unreleased(w, 0);
+    }
+    return M2J_OK;
+}
+
+void m2j_worker_clear(m2j_worker *w)
+{
+    while (w->n_unreleased > 0)
+        forget_unreleased(w, w->n_unreleased - 1);
 }
