@@ -1,5 +1,14 @@
 /* config.h: the one JSON configuration file shared by all three binaries.
  *
+ * common/config/ holds reading that file and nothing else, one job a file:
+ * ${...} expansion, the typed readers and value checks, the map walker, the
+ * Redis URL and host:port parsers, the defaults, one section_<name>.c per
+ * top-level section (listed in config_load.c's table), freeing, lookups. It
+ * validates values (types, ranges, UUIDs, templates) but holds no business
+ * logic, and does no I/O beyond reading the file and the environment: no
+ * Redis, no network, no logging. Everything other rooms may use is declared
+ * here; config_read.h and config_section.h are internal to common/config/.
+ *
  * Loading: comments allowed; a string value "${NAME}" (the whole string, or
  * any part of it) is replaced by environment variable NAME, and an unset
  * variable is an error naming it. Unknown keys and wrong types are errors
