@@ -1,5 +1,8 @@
 /* test_worker_recovery.c: back on its feet in seconds (issue 10).
  *
+ * - A worker killed (SIGKILL) in the middle of an order: with the default
+ *   worker.visibility_timeout_seconds another worker takes the event over
+ *   and the queue drains within 45 s, with one invoice.
  * - Redis stopped while a worker is in the middle of an order: the worker
  *   cannot record the outcome, keeps the event in hand, and as soon as Redis
  *   answers releases the locks it held and runs the event again; the queue
@@ -10,6 +13,7 @@
  *
  * The 45 s are a wait deadline, not a timing assertion. */
 #include "harness.h"
+#include "fault_util.h"
 
 #include <hiredis/hiredis.h>
 #include <stdio.h>
@@ -43,6 +47,16 @@ static void post_order(const char *id, const char *ref)
 {
     order_arg o = { id, ref };
     H_WAIT(E, 15000, pred_order_accepted, &o, "order %s never accepted", ref);
+}
+
+/* The order's intent is recorded: its invoice POST is on its way. */
+static bool pred_order_pending(h_env *e, void *arg)
+{
+    redisReply *r = h_redis_cmd(e, "HGET %s:order:%s state", e->prefix, (const char *)arg);
+    bool yes = r && r->type == REDIS_REPLY_STRING && strcmp(r->str, "pending") == 0;
+    if (r)
+        freeReplyObject(r);
+    return yes;
 }
 
 static bool pred_customer_created(h_env *e, void *arg)
@@ -90,6 +104,25 @@ static void assert_invoiced_once(const char *const *refs)
     json_object_put(s);
 }
 
+/* Default visibility timeout (the base test config's 2 s removed). The
+ * lock TTL stays the base config's 10 s: the dead worker's order lock must
+ * have expired when its event is taken over. */
+START_TEST(sigkill_mid_order_taken_over)
+{
+    E = h_env_up("rec-kill", "{\"worker\":{\"visibility_timeout_seconds\":null}}", 1);
+    H_ASSERT(E, h_double_faults(E, "{\"match\":\"POST /v3/invoices\",\"latency_ms\":3000}") == 200, "faults");
+    post_order("evt-rec-kill", "310000001");
+    H_WAIT(E, 20000, pred_order_pending, "310000001", "the worker never started the invoice");
+    pid_t w;
+    H_ASSERT(E, h_pids(E, H_ROLE_WORKER, &w, 1) == 1, "worker not running");
+    f_kill_replace(E, w);
+    H_ASSERT(E, h_double_faults(E, "{}") == 200, "faults");
+    H_WAIT(E, RECOVERY_MS, h_pred_drained, NULL, "the killed worker's event was not taken over within 45 s");
+    const char *refs[] = { "310000001", NULL };
+    assert_invoiced_once(refs);
+}
+END_TEST
+
 /* Redis stops while the worker creates the buyer in Jortt (the customer
  * and order locks are held, the customer's outcome unknown). A visibility
  * timeout of 300 s and the default lock TTL (120 s) leave only the worker
@@ -119,6 +152,7 @@ int main(void)
     Suite *s = suite_create("worker_recovery");
     TCase *tc = h_tcase("worker_recovery");
     tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, sigkill_mid_order_taken_over);
     tcase_add_test(tc, redis_restart_mid_order_worker_retries_itself);
     suite_add_tcase(s, tc);
     return h_run_suite(s);
