@@ -54,6 +54,11 @@ static bool id_char(unsigned char c)
 
 static bool id_is_safe(const char *s)
 {
+    /* The id names P:seen:<id> and P:dead:<id>; "index" would name
+     * P:dead:index, the index of all dead letters, which dead-lettering the
+     * event would delete and overwrite. */
+    if (strcmp(s, "index") == 0)
+        return false;
     size_t n = 0;
     for (; s[n]; n++)
         if (n >= M2J_EVENT_ID_MAX || !id_char((unsigned char)s[n]))

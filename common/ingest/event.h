@@ -65,7 +65,8 @@ json_object *m2j_event_to_json(const m2j_event *ev);
 m2j_rc m2j_event_from_json(json_object *obj, m2j_event *ev, m2j_err *err);
 
 /* Makes a safe event id: returns a malloc'd copy of raw when it matches
- * [A-Za-z0-9._:-]{1,200}, else "sha256:" + hex of raw. NULL on OOM. */
+ * [A-Za-z0-9._:-]{1,200} and is not "index" (a key of its own, P:dead:index),
+ * else "sha256:" + hex of raw. NULL on OOM. */
 char *m2j_event_id_sanitise(const char *raw);
 
 /* New job JSON around a copy of the event, attempts 0, empty history. */

@@ -39,6 +39,9 @@
  *   P:rl, P:rl:pause      fleet rate limiter state
  *   P:breaker             circuit breaker state
  *   P:worker:<consumer>   heartbeat (EX 30)
+ * <ref>, <memo key> and <magento customer id> come from Magento and are
+ * escaped (base/key_part.h, m2j_wkey_id): a memo key "cancel:1" must not
+ * name P:credit:cancel:1. Event ids are sanitised at ingest (event.h).
  * The README lists these too.
  *
  * Ownership: m2j_queue owns its redisContext. Strings in m2j_job are owned by

@@ -244,6 +244,13 @@ START_TEST(event_ids)
     char *s = m2j_event_id_sanitise("abc-DEF_1.2:3");
     ck_assert_str_eq(s, "abc-DEF_1.2:3");
     free(s);
+    /* "index" would name P:dead:index, the dead letters' index */
+    s = m2j_event_id_sanitise("index");
+    ck_assert(strncmp(s, "sha256:", 7) == 0);
+    free(s);
+    s = m2j_event_id_sanitise("index2");
+    ck_assert_str_eq(s, "index2");
+    free(s);
     s = m2j_event_id_sanitise("has space");
     ck_assert_str_eq(s, "sha256:47b5c36fc0b017ba576f10f988d0cbcbc78256dab5de0e4689980898e7c715e3");
     char *s2 = m2j_event_id_sanitise("has space");
