@@ -85,25 +85,6 @@ static bool pred_not_recorded(h_env *e, void *arg)
     return seen;
 }
 
-static void assert_invoiced_once(const char *const *refs)
-{
-    json_object *st = h_double_state(E);
-    for (int i = 0; refs[i]; i++) {
-        H_ASSERT(E, h_state_invoices(st, refs[i]) == 1, "order %s: %d invoices", refs[i],
-                 h_state_invoices(st, refs[i]));
-        H_ASSERT(E, h_money_eq(h_invoice_total(h_state_invoice(st, refs[i])), H_ORDER_TOTAL),
-                 "order %s: wrong total", refs[i]);
-    }
-    H_ASSERT(E, h_state_customers(st, H_ORDER_EMAIL) == 1, "%d customers for the buyer",
-             h_state_customers(st, H_ORDER_EMAIL));
-    char why[256] = "";
-    H_ASSERT(E, h_state_no_duplicates(st, why, sizeof why), "duplicates: %s", why);
-    json_object_put(st);
-    json_object *s = h_stats(E);
-    H_ASSERT(E, h_stat(s, "failed") == 0, "failed %lld", h_stat(s, "failed"));
-    json_object_put(s);
-}
-
 /* Default visibility timeout (the base test config's 2 s removed). The
  * lock TTL stays the base config's 10 s: the dead worker's order lock must
  * have expired when its event is taken over. */
@@ -119,7 +100,7 @@ START_TEST(sigkill_mid_order_taken_over)
     H_ASSERT(E, h_double_faults(E, "{}") == 200, "faults");
     H_WAIT(E, RECOVERY_MS, h_pred_drained, NULL, "the killed worker's event was not taken over within 45 s");
     const char *refs[] = { "310000001", NULL };
-    assert_invoiced_once(refs);
+    h_assert_orders_invoiced_once(E, refs, H_ORDER_EMAIL);
 }
 END_TEST
 
@@ -143,7 +124,7 @@ START_TEST(redis_restart_mid_order_worker_retries_itself)
     const char *refs[] = { "320000001", "320000002", NULL };
     h_invoices_arg two = { NULL, 2 };
     H_WAIT(E, 5000, h_pred_invoices, &two, "want 2 invoices");
-    assert_invoiced_once(refs);
+    h_assert_orders_invoiced_once(E, refs, H_ORDER_EMAIL);
 }
 END_TEST
 
