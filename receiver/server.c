@@ -14,6 +14,7 @@
  * "duplicate"). */
 #include "receiver/server.h"
 #include "ingest/envelope.h"
+#include "base/clock.h"
 #include "base/log.h"
 #include "queue/queue.h"
 #include "receiver/redis_link.h"
@@ -70,20 +71,6 @@ typedef struct {
     m2j_enqueue_args            args;
     long long                   t0_us;
 } pend;
-
-static long long mono_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-static long long wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* ---- answers ---- */
 
@@ -145,7 +132,7 @@ static void log_outcome(m2j_log_level lvl, const char *method, const char *path,
                         const char *id, const char *kind, size_t n, size_t dups, const char *why)
 {
     char st[8], ms[32], ns[24], ds[24];
-    long long us = mono_us() - t0_us;
+    long long us = m2j_mono_us() - t0_us;
     snprintf(st, sizeof st, "%d", code);
     snprintf(ms, sizeof ms, "%lld.%03lld", us / 1000, us % 1000);
     snprintf(ns, sizeof ns, "%zu", n);
@@ -173,7 +160,7 @@ static void drain_check(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     rcv_server *s = arg;
-    if ((s->awaiting == 0 && s->unflushed == 0) || mono_us() / 1000 >= s->drain_deadline)
+    if ((s->awaiting == 0 && s->unflushed == 0) || m2j_mono_us() / 1000 >= s->drain_deadline)
         event_base_loopexit(s->base, NULL);
 }
 
@@ -186,7 +173,7 @@ void rcv_server_drain(rcv_server *s, long grace_ms)
         evhttp_del_accept_socket(s->http, s->sock);
         s->sock = NULL;
     }
-    s->drain_deadline = mono_us() / 1000 + grace_ms;
+    s->drain_deadline = m2j_mono_us() / 1000 + grace_ms;
     s->drain_ev = event_new(s->base, -1, EV_PERSIST, drain_check, s);
     struct timeval tv = { 0, 10 * 1000 };
     if (!s->drain_ev || event_add(s->drain_ev, &tv) != 0)
@@ -378,7 +365,7 @@ static void handle_post(rcv_server *s, struct evhttp_request *req, const struct 
     }
     p->s = s;
     p->t0_us = t0;
-    m2j_rc r = m2j_envelope_parse(body, len, delivery, type, rc->max_batch_events, wall_ms(), &p->env, &err);
+    m2j_rc r = m2j_envelope_parse(body, len, delivery, type, rc->max_batch_events, m2j_now_ms(), &p->env, &err);
     evhttp_clear_headers(&q);
     if (r != M2J_OK) {
         pend_free(p);
@@ -497,7 +484,7 @@ static void method_not_allowed(rcv_server *s, struct evhttp_request *req, const 
 static void on_request(struct evhttp_request *req, void *arg)
 {
     rcv_server *s = arg;
-    long long t0 = mono_us();
+    long long t0 = m2j_mono_us();
     const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
     const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
     if (!path || !*path)

@@ -31,6 +31,7 @@
 typedef struct {
     char *url;        /* "redis://[user:password@]host:port/db" | "unix:///path.sock"; default redis://127.0.0.1:6379/0 */
     char *key_prefix; /* default "m2jortt"; every key is "<prefix>:..." */
+    bool  allow_volatile; /* default false: refuse a Redis without appendonly/noeviction (tests, demos only) */
     /* parsed from url: */
     char *host;       /* NULL for unix */
     int   port;
@@ -66,6 +67,20 @@ typedef struct {
     int    requests_per_second; /* default 10; fleet-wide */
     long   timeout_seconds;     /* per HTTP request, default 30 */
 } m2j_jortt_config;
+
+/* "magento": the shop's REST API, for polling, backfill, reconcile, trigger
+ * events and write-back. rest_url "" (the default) means push only. */
+typedef struct {
+    char *rest_url;             /* "https://shop.example.nl/rest/all" (trailing '/' dropped), "" = none */
+    char *consumer_key;         /* the integration's four credentials; access_token alone = Bearer */
+    char *consumer_secret;
+    char *access_token;
+    char *access_token_secret;
+    long  poll_interval_seconds; /* 0 = no polling; default 60 when rest_url is set */
+    int   requests_per_second;   /* default 4; fleet-wide */
+    long  timeout_seconds;       /* per HTTP request, default 30 */
+    bool  write_back;            /* order comment once the invoice exists; default true */
+} m2j_magento_config;
 
 typedef struct {
     long base_seconds;   /* default 60 */
@@ -142,6 +157,7 @@ typedef struct {
     m2j_redis_config     redis;
     m2j_receiver_config  receiver;
     m2j_jortt_config     jortt;
+    m2j_magento_config   magento;
     m2j_worker_config    worker;
     m2j_orders_config    orders;
     m2j_customers_config customers;

@@ -40,6 +40,15 @@ m2j_rc m2j_cfg_set_defaults(m2j_config *c)
     D(c->jortt.scope, "customers:read customers:write invoices:read invoices:write");
     c->jortt.requests_per_second = 10;
     c->jortt.timeout_seconds = 30;
+    D(c->magento.rest_url, "");
+    D(c->magento.consumer_key, "");
+    D(c->magento.consumer_secret, "");
+    D(c->magento.access_token, "");
+    D(c->magento.access_token_secret, "");
+    c->magento.poll_interval_seconds = -1; /* unset: 60 once rest_url is known */
+    c->magento.requests_per_second = 4;
+    c->magento.timeout_seconds = 30;
+    c->magento.write_back = true;
     c->worker.visibility_timeout_seconds = 30;
     c->worker.max_deliveries = 5;
     c->worker.block_ms = 2000;

@@ -46,6 +46,11 @@ void m2j_config_free(m2j_config *c)
     free(c->jortt.client_id);
     free(c->jortt.client_secret);
     free(c->jortt.scope);
+    free(c->magento.rest_url);
+    free(c->magento.consumer_key);
+    free(c->magento.consumer_secret);
+    free(c->magento.access_token);
+    free(c->magento.access_token_secret);
 
     m2j_orders_config *o = &c->orders;
     m2j_cfg_free_strv(o->statuses, o->n_statuses);

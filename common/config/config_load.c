@@ -17,6 +17,7 @@ static const m2j_cfg_section *const SECTIONS[] = {
     &m2j_cfg_section_redis,
     &m2j_cfg_section_receiver,
     &m2j_cfg_section_jortt,
+    &m2j_cfg_section_magento,
     &m2j_cfg_section_worker,
     &m2j_cfg_section_orders,
     &m2j_cfg_section_customers,

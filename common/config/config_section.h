@@ -29,6 +29,7 @@ typedef struct {
 extern const m2j_cfg_section m2j_cfg_section_redis;     /* section_redis.c */
 extern const m2j_cfg_section m2j_cfg_section_receiver;  /* section_receiver.c */
 extern const m2j_cfg_section m2j_cfg_section_jortt;     /* section_jortt.c */
+extern const m2j_cfg_section m2j_cfg_section_magento;   /* section_magento.c */
 extern const m2j_cfg_section m2j_cfg_section_worker;    /* section_worker.c */
 extern const m2j_cfg_section m2j_cfg_section_orders;    /* section_orders.c */
 extern const m2j_cfg_section m2j_cfg_section_customers; /* section_customers.c */
