@@ -182,8 +182,9 @@ static int check_ledger_accounts(m2j_worker *w)
 
 /* Runs the job in hand until its outcome is recorded. When Redis goes away
  * before that (outcome not_recorded), the worker keeps the job, waits for
- * Redis with back-off, releases the locks it could not release, and runs
- * the event again from the job as it was taken: the exactly-once records
+ * Redis with back-off, releases the locks it could not release, checks the
+ * entry is still its own (m2j_queue_hold) and runs the event again from the
+ * job as it was taken: the exactly-once records
  * (intent, search by reference, recorded id) make the second run adopt
  * what the first one did, so the event is done seconds after Redis returns
  * instead of after the visibility timeout, and other events of the same
@@ -204,6 +205,17 @@ static m2j_rc run_job(m2j_worker *w, conn_state *cs, m2j_job *job)
         if (m2j_wcmd(w->q, NULL, &e, "PING", NULL) != M2J_OK || m2j_worker_release_unreleased(w, &e) != M2J_OK)
             continue;
         redis_ok(cs);
+        /* An outage longer than the visibility timeout lets another worker
+         * take the entry over the moment Redis is back: then it is theirs. */
+        m2j_rc held = m2j_queue_hold(w->q, job, w->consumer, &e);
+        if (held == M2J_ERR_IO)
+            continue;
+        if (held != M2J_OK) {
+            m2j_log(M2J_LOG_INFO, "the event in hand was taken over while Redis was away; leaving it",
+                    "stream_id", job->stream_id, "detail", e.msg, NULL);
+            rc = M2J_OK;
+            break;
+        }
         json_object *again = NULL;
         if (json_object_deep_copy(taken, &again, NULL) != 0)
             break;

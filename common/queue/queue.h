@@ -110,6 +110,12 @@ void m2j_job_clear(m2j_job *j);
 m2j_rc m2j_queue_take(m2j_queue *q, const char *consumer, long block_ms,
                       long visibility_ms, m2j_job *out, m2j_err *err);
 
+/* Is the taken entry still consumer's? M2J_OK: yes, and its idle time
+ * starts again (no takeover for another visibility timeout);
+ * M2J_ERR_CONFLICT: another worker took it over or its outcome is
+ * recorded. For a worker that kept a job in hand while Redis was away. */
+m2j_rc m2j_queue_hold(m2j_queue *q, const m2j_job *j, const char *consumer, m2j_err *err);
+
 /* Final outcomes; each is one atomic script that also XACKs and XDELs. */
 m2j_rc m2j_queue_done(m2j_queue *q, const m2j_job *j, m2j_err *err);                 /* processed++ */
 m2j_rc m2j_queue_skip(m2j_queue *q, const m2j_job *j, const char *ref,
