@@ -90,7 +90,9 @@ static bool waited_too_long(m2j_worker *w, json_object *job, long long now, m2j_
 {
     long long replays = job_int(job, "replays");
     long long since = job_int(job, "deferred_since");
-    if (since <= 0 || since > now || job_int(job, "defer_replays") != replays) {
+    /* A start in the future (another host's clock ahead) just counts as
+     * not over yet. */
+    if (since <= 0 || job_int(job, "defer_replays") != replays) {
         since = now;
         set_int(job, "deferred_since", now);
         set_int(job, "defer_replays", replays);
