@@ -18,6 +18,7 @@
 #include "base/log.h"
 #include "queue/queue.h"
 #include "receiver/redis_link.h"
+#include "ingest/replay.h"
 #include "ingest/signature.h"
 
 #include <event2/buffer.h>
@@ -169,6 +170,7 @@ void rcv_server_drain(rcv_server *s, long grace_ms)
     if (s->draining)
         return;
     s->draining = true;
+    rlink_stop_connecting(s->redis);
     if (s->sock) {
         evhttp_del_accept_socket(s->http, s->sock);
         s->sock = NULL;
@@ -339,7 +341,8 @@ static void handle_post(rcv_server *s, struct evhttp_request *req, const struct 
         return;
     }
     m2j_err err = {0};
-    if (m2j_sigcheck_verify(s->sig, hdr_fn, in, body, len, (long long)time(NULL), &err) != M2J_OK) {
+    m2j_sig_scheme scheme;
+    if (m2j_sigcheck_verify_scheme(s->sig, hdr_fn, in, body, len, (long long)time(NULL), &scheme, &err) != M2J_OK) {
         refuse(s, req, PATH_WEBHOOK, t0, 401, "unauthorized", err.msg);
         return;
     }
@@ -353,9 +356,8 @@ static void handle_post(rcv_server *s, struct evhttp_request *req, const struct 
         return;
     }
     type = evhttp_find_header(&q, "type");
-    const char *delivery = evhttp_find_header(in, "webhook-id");
-    if (!delivery || !*delivery)
-        delivery = evhttp_find_header(in, "x-adobe-commerce-request-id");
+    /* only an id the signature covers (replay.h) */
+    const char *delivery = m2j_replay_delivery_id(scheme, hdr_fn, in);
 
     pend *p = calloc(1, sizeof *p);
     if (!p) {
@@ -375,6 +377,12 @@ static void handle_post(rcv_server *s, struct evhttp_request *req, const struct 
             refuse(s, req, PATH_WEBHOOK, t0, 400, "bad_request", err.msg);
         else
             refuse(s, req, PATH_WEBHOOK, t0, 503, "internal", err.msg);
+        return;
+    }
+    if (m2j_replay_check(&p->env, scheme, (long long)time(NULL), rc->dedup_ttl_seconds,
+                         rc->timestamp_tolerance_seconds, &err) != M2J_OK) {
+        pend_free(p);
+        refuse(s, req, PATH_WEBHOOK, t0, 401, "unauthorized", err.msg);
         return;
     }
     /* I/O Events: an event addressed to another client id was not meant for
