@@ -4,6 +4,7 @@
 #include "base/clock.h"
 #include "base/json_util.h"
 #include "cli/mask.h"
+#include "ingest/event.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -165,6 +166,10 @@ static void print_record(FILE *f, const char *id, json_object *rec, long long no
                 m2j_json_str0(h, "by"));
         put_flat(f, m2j_json_str0(h, "reason"));
         fputc('\n', f);
+        int64_t dropped = 0;
+        if (i + 1 == M2J_HISTORY_FIRST && i + 1 < nh &&
+            m2j_json_int(rec, "job.history_dropped", &dropped) == M2J_OK && dropped > 0)
+            fprintf(f, "  ... %lld entries not kept ...\n", (long long)dropped);
     }
 }
 

@@ -4,6 +4,7 @@
 #include "mapping/creditmemo_mapping.h"
 #include "base/json_util.h"
 #include "queue/redis_cmd.h"
+#include "base/key_part.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -408,7 +409,7 @@ static bool open_credit(m2j_worker *w, const char *ref, const char *ck, bool *pe
     *pending = false;
     if (!credit_record(w, ck, pending, s))
         return false;
-    if (m2j_wkey(w->q, ok, "order:%s", ref) != M2J_OK) {
+    if (m2j_wkey_id(w->q, ok, "order:", ref) != M2J_OK) {
         m2j_step_set(s, M2J_STEP_RETRY, "out of memory");
         m2j_buf_free(ok);
         return false;
@@ -617,13 +618,15 @@ static void closed_locked_cb(m2j_once *lk, void *ud, m2j_step *s)
 /* Every credit of an order runs under the order's lock (P:lock:order:<ref>),
  * the one its invoice is made under: the ledger in P:order:<ref> is then
  * read and written by one worker at a time. The credit's own record is
- * P:credit:<kind><id>: kind "" for a memo (id: its key), "cancel:" or
- * "closed:" (id: the order's ref). */
+ * P:<kind><id>: kind "credit:" for a memo (id: its key), "credit:cancel:"
+ * or "credit:closed:" (id: the order's ref). The id is escaped
+ * (base/key_part.h): a memo id "cancel:<ref>" must not name the order's
+ * cancellation record. */
 static void with_order_lock(m2j_worker *w, const char *ref, const char *kind, const char *id, m2j_once_fn fn,
                             json_object *entity, const char *memo_key, m2j_step *s)
 {
     m2j_buf ck = {0}, lock = {0};
-    if (m2j_wkey(w->q, &ck, "credit:%s%s", kind, id) || m2j_buf_printf(&lock, "order:%s", ref)) {
+    if (m2j_wkey_id(w->q, &ck, kind, id) || m2j_key_id(&lock, "order:", ref)) {
         m2j_step_set(s, M2J_STEP_RETRY, "out of memory");
     } else {
         credit_ud ud = { ref, ck.data, entity, memo_key };
@@ -643,7 +646,7 @@ void m2j_credit_cancelled_order(m2j_worker *w, const char *ref, m2j_step *s)
         m2j_step_set(s, M2J_STEP_DEAD, "cancelled order without increment_id");
         return;
     }
-    with_order_lock(w, ref, "cancel:", ref, cancel_locked_cb, NULL, NULL, s);
+    with_order_lock(w, ref, "credit:cancel:", ref, cancel_locked_cb, NULL, NULL, s);
 }
 
 void m2j_credit_closed_order(m2j_worker *w, json_object *order, const char *ref, m2j_step *s)
@@ -652,7 +655,7 @@ void m2j_credit_closed_order(m2j_worker *w, json_object *order, const char *ref,
         m2j_step_set(s, M2J_STEP_DEAD, "closed order without increment_id");
         return;
     }
-    with_order_lock(w, ref, "closed:", ref, closed_locked_cb, order, NULL, s);
+    with_order_lock(w, ref, "credit:closed:", ref, closed_locked_cb, order, NULL, s);
 }
 
 void m2j_credit_memo(m2j_worker *w, json_object *memo, char **ref_out, m2j_step *s)
@@ -672,5 +675,5 @@ void m2j_credit_memo(m2j_worker *w, json_object *memo, char **ref_out, m2j_step 
         m2j_step_set(s, M2J_STEP_DEAD, "credit memo without entity_id or increment_id");
         return;
     }
-    with_order_lock(w, ref, "", memo_key, memo_locked_cb, memo, memo_key, s);
+    with_order_lock(w, ref, "credit:", memo_key, memo_locked_cb, memo, memo_key, s);
 }

@@ -19,6 +19,7 @@
 #include "base/log.h"
 #include "mapping/order_mapping.h"
 #include "queue/redis_cmd.h"
+#include "base/key_part.h"
 
 #include <ctype.h>
 #include <stdlib.h>
@@ -396,9 +397,9 @@ void m2j_customer_resolve(m2j_worker *w, const char *email, const char *magento_
     m2j_email_hash(email, c.hash);
     m2j_customer_fingerprint(body, c.fp);
     m2j_buf lock = {0};
-    if (m2j_wkey(w->q, &c.ck, "cust:%s", c.hash) ||
-        (magento_id && *magento_id && m2j_wkey(w->q, &c.rk, "custref:%s", magento_id)) ||
-        m2j_buf_printf(&lock, "cust:%s", c.hash)) {
+    if (m2j_wkey_id(w->q, &c.ck, "cust:", c.hash) ||
+        (magento_id && *magento_id && m2j_wkey_id(w->q, &c.rk, "custref:", magento_id)) ||
+        m2j_key_id(&lock, "cust:", c.hash)) {
         m2j_step_set(s, M2J_STEP_RETRY, "out of memory");
         goto out;
     }
@@ -462,7 +463,7 @@ static bool index_cb(json_object *item, void *ud)
     char h[65];
     m2j_email_hash(email, h);
     m2j_buf k = {0};
-    if (m2j_wkey(ic->w->q, &k, "cust:%s", h)) {
+    if (m2j_wkey_id(ic->w->q, &k, "cust:", h)) {
         ic->rc = m2j_fail(ic->err, M2J_ERR_NOMEM, "out of memory");
         return false;
     }

@@ -8,6 +8,7 @@
 #include "base/log.h"
 #include "mapping/order_mapping.h"
 #include "queue/redis_cmd.h"
+#include "base/key_part.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -233,7 +234,7 @@ void m2j_invoice_order(m2j_worker *w, const char *event_id, json_object *order, 
     *ref_out = strdup(plan.reference);
 
     m2j_buf ok = {0}, lock = {0};
-    if (m2j_wkey(w->q, &ok, "order:%s", plan.reference) || m2j_buf_printf(&lock, "order:%s", plan.reference)) {
+    if (m2j_wkey_id(w->q, &ok, "order:", plan.reference) || m2j_key_id(&lock, "order:", plan.reference)) {
         m2j_step_set(s, M2J_STEP_RETRY, "out of memory");
         goto out;
     }

@@ -35,6 +35,11 @@
 #define PROMOTE_EVERY_MS   1000
 #define PROMOTE_LIMIT      100
 #define BREAKER_POLL_MS    500
+/* Runs of the job in hand after Redis came back before it is left to the
+ * visibility timeout: Redis that answers PING but keeps failing the
+ * outcome (disk full under appendonly, say) must not make one worker
+ * repeat its Jortt searches forever. */
+#define RERUN_MAX          5
 
 static volatile sig_atomic_t g_stop = 0;
 /* CLOCK_MONOTONIC seconds of the first stop signal: the grace is counted in
@@ -174,6 +179,58 @@ static int check_ledger_accounts(m2j_worker *w)
     m2j_jortt_response_clear(&r);
     json_object_put(lc.selectable);
     return bad;
+}
+
+/* Runs the job in hand until its outcome is recorded. When Redis goes away
+ * before that (outcome not_recorded), the worker keeps the job, waits for
+ * Redis with back-off, releases the locks it could not release, checks the
+ * entry is still its own (m2j_queue_hold) and runs the event again from the
+ * job as it was taken: the exactly-once records
+ * (intent, search by reference, recorded id) make the second run adopt
+ * what the first one did, so the event is done seconds after Redis returns
+ * instead of after the visibility timeout, and other events of the same
+ * order or customer do not wait out the lock TTL. On shutdown, or after
+ * RERUN_MAX runs, the entry stays pending for another worker to claim. */
+static m2j_rc run_job(m2j_worker *w, conn_state *cs, m2j_job *job)
+{
+    json_object *taken = NULL;
+    if (json_object_deep_copy(job->job, &taken, NULL) != 0)
+        taken = NULL;
+    m2j_err e;
+    m2j_rc rc = m2j_process_job(w, job, &e);
+    int reruns = 0;
+    while (rc == M2J_ERR_IO && taken && reruns < RERUN_MAX && !g_stop) {
+        redis_failed(cs, "outcome", &e);
+        if (g_stop)
+            break;
+        if (m2j_wcmd(w->q, NULL, &e, "PING", NULL) != M2J_OK || m2j_worker_release_unreleased(w, &e) != M2J_OK)
+            continue;
+        redis_ok(cs);
+        /* An outage longer than the visibility timeout lets another worker
+         * take the entry over the moment Redis is back: then it is theirs. */
+        m2j_rc held = m2j_queue_hold(w->q, job, w->consumer, &e);
+        if (held == M2J_ERR_IO)
+            continue;
+        if (held != M2J_OK) {
+            m2j_log(M2J_LOG_INFO, "the event in hand was taken over while Redis was away; leaving it",
+                    "stream_id", job->stream_id, "detail", e.msg, NULL);
+            rc = M2J_OK;
+            break;
+        }
+        json_object *again = NULL;
+        if (json_object_deep_copy(taken, &again, NULL) != 0)
+            break;
+        json_object_put(job->job);
+        job->job = again;
+        reruns++;
+        m2j_log(M2J_LOG_INFO, "running the event in hand again after its outcome was not recorded",
+                "stream_id", job->stream_id, NULL);
+        rc = m2j_process_job(w, job, &e);
+    }
+    if (rc == M2J_ERR_IO && !g_stop)
+        redis_failed(cs, "outcome", &e);
+    json_object_put(taken);
+    return rc;
 }
 
 /* While the breaker is open no events are taken. Returns true when it is
@@ -385,13 +442,14 @@ int main(int argc, char **argv)
             }
             continue;
         }
-        rc = m2j_process_job(&w, &job, &e);
+        run_job(&w, &cs, &job);
         m2j_job_clear(&job);
-        if (rc == M2J_ERR_IO)
-            redis_failed(&cs, "outcome", &e);
     }
-    if (q)
+    if (q) {
+        m2j_worker_release_unreleased(&w, NULL);
         m2j_wcmd(q, NULL, NULL, "DEL", hb.data, NULL);
+    }
+    m2j_worker_clear(&w);
     m2j_buf_free(&hb);
     char calls[24];
     snprintf(calls, sizeof calls, "%ld", w.api.calls);

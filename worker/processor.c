@@ -76,6 +76,43 @@ static m2j_rc record_dead(m2j_worker *w, m2j_job *job, m2j_step *s, const char *
     return m2j_queue_dead(w->q, job, &info, err);
 }
 
+/* LOCKED and DEFER rounds burn no attempt (not the event's fault), so they
+ * need a bound of their own, or an event whose lock never frees or whose
+ * wait never ends comes back every few seconds forever. The bound is time,
+ * not rounds (rounds come every 2 s while locked, every breaker probe
+ * while Jortt is down): waiting without a real attempt for more than
+ * worker.max_defer_hours (default 72, more than a Jortt outage over a whole
+ * weekend) is a dead letter that names the cause; nothing is lost, the
+ * operator replays it. The clock ("deferred_since") starts at the first
+ * such round, restarts after a real attempt (RETRY) and after a replay
+ * (job.replays moved past "defer_replays"); "defers" counts the rounds.
+ * True when the step became DEAD. */
+static bool waited_too_long(m2j_worker *w, json_object *job, long long now, m2j_step *s)
+{
+    long long replays = job_int(job, "replays");
+    long long since = job_int(job, "deferred_since");
+    /* A start in the future (another host's clock ahead) just counts as
+     * not over yet. */
+    if (since <= 0 || job_int(job, "defer_replays") != replays) {
+        since = now;
+        set_int(job, "deferred_since", now);
+        set_int(job, "defer_replays", replays);
+        set_int(job, "defers", 0);
+    }
+    long long defers = job_int(job, "defers") + 1;
+    set_int(job, "defers", defers);
+    long long limit_h = w->cfg->worker.max_defer_hours;
+    if (now - since <= limit_h * 3600 * 1000)
+        return false;
+    m2j_buf why = {0};
+    m2j_buf_printf(&why, "waited more than %lld h without an attempt (worker.max_defer_hours; %lld rounds %s): %s",
+                   limit_h, defers, s->kind == M2J_STEP_LOCKED ? "locked" : "deferred", m2j_buf_str(&s->reason));
+    m2j_buf_free(&s->reason);
+    s->reason = why;
+    s->kind = M2J_STEP_DEAD;
+    return true;
+}
+
 /* Turns the step into the queue outcome. */
 static m2j_rc record(m2j_worker *w, m2j_job *job, m2j_step *s, const char *ref, long long *attempts_out,
                      m2j_err *err)
@@ -106,17 +143,22 @@ static m2j_rc record(m2j_worker *w, m2j_job *job, m2j_step *s, const char *ref, 
         if (job_int(job->job, "first_try") == 0)
             set_int(job->job, "first_try", now);
         set_int(job->job, "last_try", now);
+        json_object_object_del(job->job, "deferred_since");
         long long delay = m2j_retry_delay_ms(&w->cfg->worker.retry, (int)attempts, &s->retry, crypto_rand, NULL);
         m2j_job_add_history(job->job, now, w->consumer, "retry", m2j_buf_str(&s->reason));
         return m2j_queue_retry(w->q, job, now + delay, err);
     }
     case M2J_STEP_LOCKED:
         /* Not the event's fault: no attempt is counted. */
+        if (waited_too_long(w, job->job, now, s))
+            return record_dead(w, job, s, ref, err);
         m2j_job_add_history(job->job, now, w->consumer, "locked", m2j_buf_str(&s->reason));
         return m2j_queue_retry(w->q, job, now + M2J_LOCKED_RETRY_MS, err);
     case M2J_STEP_DEFER:
         /* Jortt is down (breaker open) or the fleet is paused: waiting must
          * not burn the event's attempts. */
+        if (waited_too_long(w, job->job, now, s))
+            return record_dead(w, job, s, ref, err);
         m2j_job_add_history(job->job, now, w->consumer, "deferred", m2j_buf_str(&s->reason));
         return m2j_queue_retry(w->q, job, s->due_ms > now ? s->due_ms : now + 1000, err);
     case M2J_STEP_RELEASE:

@@ -74,3 +74,45 @@ void m2j_step_from_rc(m2j_step *s, m2j_rc rc, const m2j_err *e, const char *what
         m2j_step_set(s, M2J_STEP_RETRY, "%s: %s", what, msg);
     }
 }
+
+static void forget_unreleased(m2j_worker *w, int i)
+{
+    free(w->unreleased[i].key);
+    for (int j = i + 1; j < w->n_unreleased; j++)
+        w->unreleased[j - 1] = w->unreleased[j];
+    w->n_unreleased--;
+}
+
+m2j_rc m2j_worker_unlock(m2j_worker *w, const char *key, const char *token)
+{
+    m2j_err e;
+    m2j_rc rc = m2j_lock_release(w->q, key, token, &e);
+    if (rc != M2J_ERR_IO || strlen(token) >= sizeof w->unreleased[0].token)
+        return rc;
+    if (w->n_unreleased == M2J_UNRELEASED_MAX)
+        forget_unreleased(w, 0);
+    char *k = strdup(key);
+    if (!k)
+        return rc;
+    int i = w->n_unreleased++;
+    w->unreleased[i].key = k;
+    strcpy(w->unreleased[i].token, token);
+    return rc;
+}
+
+m2j_rc m2j_worker_release_unreleased(m2j_worker *w, m2j_err *err)
+{
+    while (w->n_unreleased > 0) {
+        m2j_rc rc = m2j_lock_release(w->q, w->unreleased[0].key, w->unreleased[0].token, err);
+        if (rc == M2J_ERR_IO)
+            return rc;
+        forget_unreleased(w, 0);
+    }
+    return M2J_OK;
+}
+
+void m2j_worker_clear(m2j_worker *w)
+{
+    while (w->n_unreleased > 0)
+        forget_unreleased(w, w->n_unreleased - 1);
+}

@@ -2,8 +2,9 @@
  * the outcome a processing step hands back to processor.c, which alone turns
  * it into a queue outcome (done/skip/retry/dead/release).
  *
- * Ownership: m2j_worker borrows cfg, q and hb; m2j_step owns its reason, error
- * key, details and result id until m2j_step_clear. */
+ * Ownership: m2j_worker borrows cfg, q and hb and owns the keys in unreleased
+ * (m2j_worker_clear); m2j_step owns its reason, error key, details and
+ * result id until m2j_step_clear. */
 #ifndef M2J_WORKER_CTX_H
 #define M2J_WORKER_CTX_H
 
@@ -11,6 +12,9 @@
 #include <signal.h>
 
 typedef struct m2j_heartbeat m2j_heartbeat;
+/* Locks whose release did not reach Redis are kept (at most this many; an
+ * older one beyond that is left to its TTL). */
+#define M2J_UNRELEASED_MAX 8
 
 typedef struct {
     const m2j_config            *cfg;
@@ -19,7 +23,24 @@ typedef struct {
     const char                  *consumer;
     const volatile sig_atomic_t *stop;
     m2j_heartbeat               *hb;   /* keeps locks and the claim alive (heartbeat.h); NULL: none */
+    struct {
+        char *key;       /* owned */
+        char  token[33];
+    } unreleased[M2J_UNRELEASED_MAX];
+    int                          n_unreleased;
 } m2j_worker;
+
+/* Releases lock key if it still holds token. When Redis cannot be reached
+ * the lock is remembered, so that m2j_worker_release_unreleased can free
+ * it as soon as Redis answers: otherwise other events of the same order or
+ * customer would wait out the lock's TTL, and a re-run of the same event
+ * would find its own lock held. Returns what m2j_lock_release returned. */
+m2j_rc m2j_worker_unlock(m2j_worker *w, const char *key, const char *token);
+/* Releases the remembered locks (M2J_OK or CONFLICT: forgotten). Stops at
+ * the first that cannot reach Redis and returns M2J_ERR_IO. */
+m2j_rc m2j_worker_release_unreleased(m2j_worker *w, m2j_err *err);
+/* Frees what the worker owns (the remembered lock keys). */
+void m2j_worker_clear(m2j_worker *w);
 
 typedef enum {
     M2J_STEP_CONTINUE = 0, /* the step succeeded; go on */

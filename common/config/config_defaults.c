@@ -49,11 +49,12 @@ m2j_rc m2j_cfg_set_defaults(m2j_config *c)
     c->magento.requests_per_second = 4;
     c->magento.timeout_seconds = 30;
     c->magento.write_back = true;
-    c->worker.visibility_timeout_seconds = 300;
+    c->worker.visibility_timeout_seconds = 30;
     c->worker.max_deliveries = 5;
     c->worker.block_ms = 2000;
     c->worker.lock_ttl_seconds = 120;
     c->worker.shutdown_grace_seconds = 30;
+    c->worker.max_defer_hours = 72;
     c->worker.retry.base_seconds = 60;
     c->worker.retry.max_seconds = 14400;
     c->worker.retry.max_attempts = 12;

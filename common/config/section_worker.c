@@ -18,6 +18,7 @@ static m2j_rc load_worker(json_object *s, m2j_buf *path, m2j_config *c, m2j_err 
         (rc = m2j_cfg_read_long(s, path, "block_ms", 1, 60000, &w->block_ms, err)) ||
         (rc = m2j_cfg_read_long(s, path, "lock_ttl_seconds", 1, 86400, &w->lock_ttl_seconds, err)) ||
         (rc = m2j_cfg_read_long(s, path, "shutdown_grace_seconds", 0, 3600, &w->shutdown_grace_seconds, err)) ||
+        (rc = m2j_cfg_read_long(s, path, "max_defer_hours", 1, 8760, &w->max_defer_hours, err)) ||
         (rc = m2j_cfg_read_section(s, path, "retry", rkeys, &r, err)))
         return rc;
     if (!m2j_lease_ttl_ok(w->lock_ttl_seconds)) {
@@ -46,6 +47,7 @@ static m2j_rc load_worker(json_object *s, m2j_buf *path, m2j_config *c, m2j_err 
 }
 
 static const char *const keys[] = {"visibility_timeout_seconds", "max_deliveries", "block_ms",
-                                   "lock_ttl_seconds", "shutdown_grace_seconds", "retry", NULL};
+                                   "lock_ttl_seconds", "shutdown_grace_seconds", "max_defer_hours", "retry",
+                                   NULL};
 
 const m2j_cfg_section m2j_cfg_section_worker = {"worker", keys, load_worker};

@@ -54,6 +54,11 @@ static bool id_char(unsigned char c)
 
 static bool id_is_safe(const char *s)
 {
+    /* The id names P:seen:<id> and P:dead:<id>; "index" would name
+     * P:dead:index, the index of all dead letters, which dead-lettering the
+     * event would delete and overwrite. */
+    if (strcmp(s, "index") == 0)
+        return false;
     size_t n = 0;
     for (; s[n]; n++)
         if (n >= M2J_EVENT_ID_MAX || !id_char((unsigned char)s[n]))
@@ -345,6 +350,23 @@ json_object *m2j_job_new(const m2j_event *ev)
     return job;
 }
 
+/* New string of reason within M2J_HISTORY_REASON_MAX bytes. */
+static json_object *history_reason(const char *reason)
+{
+    if (!reason)
+        reason = "";
+    size_t n = strlen(reason);
+    if (n <= M2J_HISTORY_REASON_MAX)
+        return json_object_new_string(reason);
+    size_t cut = M2J_HISTORY_REASON_MAX - 3;
+    while (cut > 0 && ((unsigned char)reason[cut] & 0xC0) == 0x80)
+        cut--;
+    char buf[M2J_HISTORY_REASON_MAX + 1];
+    memcpy(buf, reason, cut);
+    memcpy(buf + cut, "...", 4);
+    return json_object_new_string(buf);
+}
+
 m2j_rc m2j_job_add_history(json_object *job, long long at_ms, const char *by,
                            const char *outcome, const char *reason)
 {
@@ -364,9 +386,24 @@ m2j_rc m2j_job_add_history(json_object *job, long long at_ms, const char *by,
     if (!add(h, "at", json_object_new_int64(at_ms)) ||
         !add(h, "by", json_object_new_string(by ? by : "")) ||
         !add(h, "outcome", json_object_new_string(outcome ? outcome : "")) ||
-        !add(h, "reason", json_object_new_string(reason ? reason : ""))) {
+        !add(h, "reason", history_reason(reason))) {
         json_object_put(h);
         return M2J_ERR_NOMEM;
+    }
+    size_t n = json_object_array_length(hist);
+    if (n >= M2J_HISTORY_FIRST + M2J_HISTORY_LAST) {
+        /* Drop the oldest of the latest entries (also trims a longer history
+         * written before this bound existed). */
+        size_t drop = n - (M2J_HISTORY_FIRST + M2J_HISTORY_LAST) + 1;
+        json_object *d = NULL;
+        int64_t dropped = 0;
+        if (json_object_object_get_ex(job, "history_dropped", &d))
+            dropped = json_object_get_int64(d);
+        if (!add(job, "history_dropped", json_object_new_int64(dropped + (int64_t)drop)) ||
+            json_object_array_del_idx(hist, M2J_HISTORY_FIRST, drop) != 0) {
+            json_object_put(h);
+            return M2J_ERR_NOMEM;
+        }
     }
     if (json_object_array_add(hist, h) != 0) {
         json_object_put(h);

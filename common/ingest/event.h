@@ -23,6 +23,8 @@
  * Job JSON (one stream entry field "job"):
  *   {"event":{…},"attempts":0,"first_try":0,"last_try":0,"replays":0,
  *    "history":[{"at":ms,"by":"host:pid","outcome":"retry"|"dead"|"replay"|"released","reason":"…"}]}
+ * and, once they apply: "history_dropped" (see m2j_job_add_history),
+ * "deferred_since", "defer_replays", "defers" (worker/processor.c).
  */
 #ifndef M2J_EVENT_H
 #define M2J_EVENT_H
@@ -63,7 +65,8 @@ json_object *m2j_event_to_json(const m2j_event *ev);
 m2j_rc m2j_event_from_json(json_object *obj, m2j_event *ev, m2j_err *err);
 
 /* Makes a safe event id: returns a malloc'd copy of raw when it matches
- * [A-Za-z0-9._:-]{1,200}, else "sha256:" + hex of raw. NULL on OOM. */
+ * [A-Za-z0-9._:-]{1,200} and is not "index" (a key of its own, P:dead:index),
+ * else "sha256:" + hex of raw. NULL on OOM. */
 char *m2j_event_id_sanitise(const char *raw);
 
 /* New job JSON around a copy of the event, attempts 0, empty history. */
@@ -74,7 +77,18 @@ json_object *m2j_job_new(const m2j_event *ev);
  * until it changes or dies). M2J_ERR_NOMEM on failure (b may then hold a
  * partial text; the caller discards it). */
 m2j_rc m2j_job_text_append(m2j_buf *b, const m2j_event *ev);
-/* Appends {"at","by","outcome","reason"} to job.history. */
+/* Bounds of a job's history. An event answered LOCKED or DEFER comes back
+ * every few seconds, possibly for days, and each round writes its history
+ * back to Redis: kept are the first M2J_HISTORY_FIRST entries (how it
+ * started) and the latest M2J_HISTORY_LAST (what it does now); the ones in
+ * between are dropped and counted in job.history_dropped. A reason longer
+ * than M2J_HISTORY_REASON_MAX bytes is cut (on a UTF-8 boundary) and ends
+ * in "...". So a job's history stays under about 25 x 0.6 KB. */
+#define M2J_HISTORY_FIRST      5
+#define M2J_HISTORY_LAST       20
+#define M2J_HISTORY_REASON_MAX 500
+/* Appends {"at","by","outcome","reason"} to job.history, within the bounds
+ * above. */
 m2j_rc m2j_job_add_history(json_object *job, long long at_ms, const char *by,
                            const char *outcome, const char *reason);
 

@@ -241,6 +241,25 @@ m2j_rc m2j_queue_take(m2j_queue *q, const char *consumer, long block_ms,
     return read_new(q, consumer, block_ms, out, err);
 }
 
+m2j_rc m2j_queue_hold(m2j_queue *q, const m2j_job *j, const char *consumer, m2j_err *err)
+{
+    if (!j || !j->stream_id || !consumer || !*consumer)
+        return m2j_fail(err, M2J_ERR_INVALID, "hold: job and consumer are required");
+    const char *keys[] = { q->k_stream };
+    const char *args[] = { M2J_GROUP, j->stream_id, consumer };
+    redisReply *r;
+    m2j_rc rc = m2j_q_eval(q, M2J_SCRIPT_HOLD, 1, keys, 3, args, &r, err);
+    if (rc != M2J_OK)
+        return rc;
+    long long v = r->type == REDIS_REPLY_INTEGER ? r->integer : -1;
+    freeReplyObject(r);
+    if (v == 1)
+        return M2J_OK;
+    if (v == 0)
+        return m2j_fail(err, M2J_ERR_CONFLICT, "entry %s is no longer ours", j->stream_id);
+    return m2j_fail(err, M2J_ERR_INTERNAL, "hold: unexpected script reply");
+}
+
 /* Runs an outcome script: 1 = recorded, 0 = not ours any more. */
 static m2j_rc outcome(m2j_queue *q, const char *what, const char *script, int nkeys, const char **keys,
                       int nargs, const char **args, m2j_err *err)

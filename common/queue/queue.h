@@ -39,6 +39,9 @@
  *   P:rl, P:rl:pause      fleet rate limiter state
  *   P:breaker             circuit breaker state
  *   P:worker:<consumer>   heartbeat (EX 30)
+ * <ref>, <memo key> and <magento customer id> come from Magento and are
+ * escaped (base/key_part.h, m2j_wkey_id): a memo key "cancel:1" must not
+ * name P:credit:cancel:1. Event ids are sanitised at ingest (event.h).
  * The README lists these too.
  *
  * Ownership: m2j_queue owns its redisContext. Strings in m2j_job are owned by
@@ -106,6 +109,12 @@ void m2j_job_clear(m2j_job *j);
  * skipped. */
 m2j_rc m2j_queue_take(m2j_queue *q, const char *consumer, long block_ms,
                       long visibility_ms, m2j_job *out, m2j_err *err);
+
+/* Is the taken entry still consumer's? M2J_OK: yes, and its idle time
+ * starts again (no takeover for another visibility timeout);
+ * M2J_ERR_CONFLICT: another worker took it over or its outcome is
+ * recorded. For a worker that kept a job in hand while Redis was away. */
+m2j_rc m2j_queue_hold(m2j_queue *q, const m2j_job *j, const char *consumer, m2j_err *err);
 
 /* Final outcomes; each is one atomic script that also XACKs and XDELs. */
 m2j_rc m2j_queue_done(m2j_queue *q, const m2j_job *j, m2j_err *err);                 /* processed++ */

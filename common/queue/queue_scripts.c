@@ -129,3 +129,12 @@ const char *const M2J_SCRIPT_UNLOCK =
     "  return redis.call('DEL', KEYS[1])\n"
     "end\n"
     "return 0\n";
+
+/* KEYS[1] stream; ARGV[1] group, ARGV[2] stream id, ARGV[3] consumer.
+ * Reply 1 when the entry is still pending for that consumer (its idle time
+ * then starts again), 0 when another consumer has it or it has left. */
+const char *const M2J_SCRIPT_HOLD =
+    "local p = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[2], ARGV[2], 1, ARGV[3])\n"
+    "if #p == 0 then return 0 end\n"
+    "redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[3], 0, ARGV[2], 'JUSTID')\n"
+    "return 1\n";

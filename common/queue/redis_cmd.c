@@ -1,6 +1,7 @@
 /* redis_cmd.c: see redis_cmd.h. */
 #include "queue/redis_cmd.h"
 #include "queue/redis_conn.h"
+#include "base/key_part.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -63,6 +64,14 @@ m2j_rc m2j_wkey(m2j_queue *q, m2j_buf *out, const char *fmt, ...)
     m2j_rc rc = m2j_buf_vprintf(out, fmt, ap);
     va_end(ap);
     return rc;
+}
+
+m2j_rc m2j_wkey_id(m2j_queue *q, m2j_buf *out, const char *kind, const char *id)
+{
+    m2j_buf_reset(out);
+    if (m2j_buf_printf(out, "%s:%s", m2j_queue_prefix(q), kind ? kind : "") != M2J_OK)
+        return M2J_ERR_NOMEM;
+    return m2j_key_part(out, id);
 }
 
 const char *m2j_reply_field(const redisReply *r, const char *field)

@@ -19,6 +19,10 @@ m2j_rc m2j_weval(m2j_queue *q, const char *script, int nkeys, const char **keys,
                  int nargs, const char **args, redisReply **reply, m2j_err *err);
 /* "<prefix>:<fmt...>" into out (reset first). */
 m2j_rc m2j_wkey(m2j_queue *q, m2j_buf *out, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* "<prefix>:<kind><id escaped>" into out (reset first): the one way a key
+ * is built from an outside value (base/key_part.h), e.g.
+ * m2j_wkey_id(q, &k, "order:", increment_id). */
+m2j_rc m2j_wkey_id(m2j_queue *q, m2j_buf *out, const char *kind, const char *id);
 
 /* Finds field in a flat HGETALL reply; NULL if absent. Borrowed. */
 const char *m2j_reply_field(const redisReply *r, const char *field);

@@ -1119,6 +1119,25 @@ int h_count_invoices(h_env *e, const char *ref)
     return n;
 }
 
+void h_assert_orders_invoiced_once(h_env *e, const char *const *refs, const char *email)
+{
+    json_object *st = h_double_state(e);
+    H_ASSERT(e, st != NULL, "no state from the double");
+    for (int i = 0; refs[i]; i++) {
+        int n = h_state_invoices(st, refs[i]);
+        H_ASSERT(e, n == 1, "order %s: %d invoices", refs[i], n);
+        H_ASSERT(e, h_money_eq(h_invoice_total(h_state_invoice(st, refs[i])), H_ORDER_TOTAL),
+                 "order %s: wrong total", refs[i]);
+    }
+    H_ASSERT(e, h_state_customers(st, email) == 1, "%d customers for the buyer", h_state_customers(st, email));
+    char why[256] = "";
+    H_ASSERT(e, h_state_no_duplicates(st, why, sizeof why), "duplicates: %s", why);
+    json_object_put(st);
+    json_object *s = h_stats(e);
+    H_ASSERT(e, h_stat(s, "failed") == 0, "failed %lld", h_stat(s, "failed"));
+    json_object_put(s);
+}
+
 /* ---------------------------------------------------------------- JSON */
 
 char *h_json_text(json_object *obj)

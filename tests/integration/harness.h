@@ -163,6 +163,11 @@ bool h_money_eq(const char *a, const char *b);
 
 /* Convenience: count invoices with ref in the double right now. */
 int h_count_invoices(h_env *e, const char *ref);
+/* Asserts, on the double's state now: each order in refs (NULL-terminated)
+ * has exactly one invoice with the total H_ORDER_TOTAL, the buyer `email`
+ * exactly one customer, no duplicates anywhere; and stats show nothing
+ * failed. For tests whose orders are all the H_ORDER_FIXTURE order. */
+void h_assert_orders_invoiced_once(h_env *e, const char *const *refs, const char *email);
 
 /* ---- CLI ---- */
 

@@ -3,6 +3,8 @@
  * even when the credit POST's answer is lost. */
 #include "harness.h"
 
+#include <hiredis/hiredis.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,6 +88,37 @@ START_TEST(credit_answer_lost_is_adopted)
 }
 END_TEST
 
+static long long redis_exists(const char *key)
+{
+    redisReply *r = h_redis_cmd(E, "EXISTS %s:%s", E->prefix, key);
+    long long n = r && r->type == REDIS_REPLY_INTEGER ? r->integer : -1;
+    if (r)
+        freeReplyObject(r);
+    return n;
+}
+
+/* A credit memo id is an outside value: one that reads "cancel:<ref>" must
+ * get its own record, not the order's cancellation record
+ * P:credit:cancel:<ref> (which would make a later cancellation look
+ * credited, or a replayed memo look done). */
+START_TEST(memo_id_cannot_name_the_cancel_record)
+{
+    E = h_env_up("credit-memo-id", NULL, 1);
+    invoice_the_order();
+    char *ev = h_event(MEMO_FIXTURE, "evt-memo-colon", NULL, NULL);
+    char *body = h_json_with(ev, "data.value.entity_id", "\"cancel:" REF "\"", NULL);
+    h_resp r;
+    long st = h_post_signed(E, "evt-memo-colon", body, &r);
+    H_ASSERT(E, st == 202, "memo: want 202, got %ld", st);
+    h_resp_clear(&r);
+    free(body);
+    free(ev);
+    assert_one_credit();
+    H_ASSERT(E, redis_exists("credit:cancel:" REF) == 0, "the memo wrote the order's cancellation record");
+    H_ASSERT(E, redis_exists("credit:cancel%3A" REF) == 1, "the memo's own record is missing");
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("credit_memo");
@@ -93,6 +126,7 @@ int main(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, full_refund_credited_once);
     tcase_add_test(tc, credit_answer_lost_is_adopted);
+    tcase_add_test(tc, memo_id_cannot_name_the_cancel_record);
     suite_add_tcase(s, tc);
     return h_run_suite(s);
 }

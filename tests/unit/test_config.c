@@ -72,11 +72,12 @@ START_TEST(defaults)
     ck_assert_int_eq(c->jortt.requests_per_second, 10);
     ck_assert_int_eq(c->jortt.timeout_seconds, 30);
 
-    ck_assert_int_eq(c->worker.visibility_timeout_seconds, 300);
+    ck_assert_int_eq(c->worker.visibility_timeout_seconds, 30);
     ck_assert_int_eq(c->worker.max_deliveries, 5);
     ck_assert_int_eq(c->worker.block_ms, 2000);
     ck_assert_int_eq(c->worker.lock_ttl_seconds, 120);
     ck_assert_int_eq(c->worker.shutdown_grace_seconds, 30);
+    ck_assert_int_eq(c->worker.max_defer_hours, 72);
     ck_assert_int_eq(c->worker.retry.base_seconds, 60);
     ck_assert_int_eq(c->worker.retry.max_seconds, 14400);
     ck_assert_int_eq(c->worker.retry.max_attempts, 12);
@@ -340,6 +341,7 @@ static const struct {
     {"{" SECRET ",\"worker\":{\"max_deliveries\":0}}", "worker.max_deliveries", NULL},
     {"{" SECRET ",\"worker\":{\"block_ms\":-1}}", "worker.block_ms", NULL},
     {"{" SECRET ",\"worker\":{\"visibility_timeout_seconds\":0}}", "worker.visibility_timeout_seconds", NULL},
+    {"{" SECRET ",\"worker\":{\"max_defer_hours\":0}}", "worker.max_defer_hours", NULL},
     {"{" SECRET ",\"worker\":{\"lock_ttl_seconds\":\"10\"}}", "worker.lock_ttl_seconds", "integer"},
     /* shorter than the lock heartbeat can keep alive: the error says the rule */
     {"{" SECRET ",\"worker\":{\"lock_ttl_seconds\":2}}", "worker.lock_ttl_seconds", "every third of its TTL"},
@@ -535,7 +537,7 @@ START_TEST(example_file)
         "jortt.token_url", "jortt.client_id", "jortt.client_secret", "jortt.scope",
         "jortt.requests_per_second", "jortt.timeout_seconds", "worker.visibility_timeout_seconds",
         "worker.max_deliveries", "worker.block_ms", "worker.lock_ttl_seconds", "worker.shutdown_grace_seconds",
-        "worker.retry.base_seconds", "worker.retry.max_seconds", "worker.retry.max_attempts",
+        "worker.max_defer_hours", "worker.retry.base_seconds", "worker.retry.max_seconds", "worker.retry.max_attempts",
         "orders.statuses", "orders.invoice_status", "orders.send_method", "orders.default_customer_id",
         "orders.default_customer_for_guests", "orders.payment_methods", "orders.shipping_methods",
         "orders.vat_by_country", "orders.revenue_account_by_country", "orders.country_from",

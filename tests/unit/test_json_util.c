@@ -244,6 +244,13 @@ START_TEST(event_ids)
     char *s = m2j_event_id_sanitise("abc-DEF_1.2:3");
     ck_assert_str_eq(s, "abc-DEF_1.2:3");
     free(s);
+    /* "index" would name P:dead:index, the dead letters' index */
+    s = m2j_event_id_sanitise("index");
+    ck_assert(strncmp(s, "sha256:", 7) == 0);
+    free(s);
+    s = m2j_event_id_sanitise("index2");
+    ck_assert_str_eq(s, "index2");
+    free(s);
     s = m2j_event_id_sanitise("has space");
     ck_assert_str_eq(s, "sha256:47b5c36fc0b017ba576f10f988d0cbcbc78256dab5de0e4689980898e7c715e3");
     char *s2 = m2j_event_id_sanitise("has space");
@@ -263,6 +270,53 @@ START_TEST(event_ids)
     s = m2j_event_id_sanitise(longid);
     ck_assert_str_eq(s, longid);
     free(s);
+}
+END_TEST
+
+/* A job that comes back every few seconds for days keeps a bounded history:
+ * the first entries, the latest ones, and a count of those in between. */
+START_TEST(job_history_is_capped)
+{
+    m2j_event ev = {0};
+    ev.event_id = strdup("evt-cap");
+    ev.kind = M2J_KIND_ORDER;
+    ev.source = strdup("rest");
+    ev.event_type = strdup("x");
+    json_object *job = m2j_job_new(&ev);
+    m2j_event_clear(&ev);
+    const int rounds = 1000;
+    for (int i = 0; i < rounds; i++) {
+        char why[32];
+        snprintf(why, sizeof why, "round %d", i);
+        ck_assert_int_eq(m2j_job_add_history(job, i, "w:1", "locked", why), M2J_OK);
+    }
+    json_object *hist = m2j_json_path(job, "history");
+    ck_assert_int_eq(json_object_array_length(hist), M2J_HISTORY_FIRST + M2J_HISTORY_LAST);
+    ck_assert_str_eq(m2j_json_str(job, "history.0.reason"), "round 0");
+    char want[32], path[32];
+    snprintf(want, sizeof want, "round %d", M2J_HISTORY_FIRST - 1);
+    snprintf(path, sizeof path, "history.%d.reason", M2J_HISTORY_FIRST - 1);
+    ck_assert_str_eq(m2j_json_str(job, path), want);
+    snprintf(want, sizeof want, "round %d", rounds - M2J_HISTORY_LAST);
+    snprintf(path, sizeof path, "history.%d.reason", M2J_HISTORY_FIRST);
+    ck_assert_str_eq(m2j_json_str(job, path), want);
+    snprintf(want, sizeof want, "round %d", rounds - 1);
+    snprintf(path, sizeof path, "history.%d.reason", M2J_HISTORY_FIRST + M2J_HISTORY_LAST - 1);
+    ck_assert_str_eq(m2j_json_str(job, path), want);
+    snprintf(want, sizeof want, "%d", rounds - M2J_HISTORY_FIRST - M2J_HISTORY_LAST);
+    ck_assert_str_eq(m2j_json_str(job, "history_dropped"), want);
+
+    /* A long reason is cut on a character boundary: 'é' is 2 bytes. */
+    char longr[2 * M2J_HISTORY_REASON_MAX + 1] = "";
+    for (int i = 0; i < M2J_HISTORY_REASON_MAX; i++)
+        strcat(longr, "\xc3\xa9");
+    ck_assert_int_eq(m2j_job_add_history(job, 1, "w:1", "retry", longr), M2J_OK);
+    snprintf(path, sizeof path, "history.%d.reason", M2J_HISTORY_FIRST + M2J_HISTORY_LAST - 1);
+    const char *r = m2j_json_str(job, path);
+    ck_assert_uint_le(strlen(r), M2J_HISTORY_REASON_MAX);
+    ck_assert_str_eq(r + strlen(r) - 3, "...");
+    ck_assert_int_eq((strlen(r) - 3) % 2, 0);
+    json_object_put(job);
 }
 END_TEST
 
@@ -401,6 +455,7 @@ int main(void)
     tcase_add_test(te, event_kinds);
     tcase_add_test(te, event_ids);
     tcase_add_test(te, event_roundtrip);
+    tcase_add_test(te, job_history_is_capped);
     tcase_add_test(te, event_from_json_errors);
     suite_add_tcase(s, te);
     SRunner *sr = srunner_create(s);

@@ -471,6 +471,51 @@ START_TEST(takeover_after_visibility_timeout)
 }
 END_TEST
 
+/* Idle time (ms) of the only pending entry, -1 if none. */
+static long long pending_idle(void)
+{
+    redisReply *r = redisCommand(raw, "XPENDING t:events " M2J_GROUP " - + 10");
+    long long idle = -1;
+    if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 1)
+        idle = r->element[0]->element[2]->integer;
+    freeReplyObject(r);
+    return idle;
+}
+
+/* A worker that kept its job through a Redis outage asks before running it
+ * again: still mine (and the takeover clock starts again), or someone
+ * else's now. */
+START_TEST(hold_only_while_ours)
+{
+    enqueue_ids(1, "hd1");
+    m2j_job a, b;
+    m2j_err err;
+    ck_assert_int_eq(m2j_queue_take(q, "A", 100, 50, &a, &err), M2J_OK);
+    long long deadline = m2j_test_now_ms() + 3000;
+    while (pending_idle() < 100 && m2j_test_now_ms() < deadline)
+        m2j_test_sleep_ms(10);
+    ck_assert_int_ge(pending_idle(), 100);
+    ck_assert_int_eq(m2j_queue_hold(q, &a, "A", &err), M2J_OK);
+    ck_assert_int_lt(pending_idle(), 100);
+    /* A goes quiet; B takes over */
+    m2j_rc rc = M2J_ERR_EMPTY;
+    deadline = m2j_test_now_ms() + 3000;
+    while (rc == M2J_ERR_EMPTY && m2j_test_now_ms() < deadline) {
+        rc = m2j_queue_take(q, "B", 0, 50, &b, &err);
+        if (rc == M2J_ERR_EMPTY)
+            m2j_test_sleep_ms(10);
+    }
+    ck_assert_int_eq(rc, M2J_OK);
+    ck_assert_int_eq(m2j_queue_hold(q, &a, "A", &err), M2J_ERR_CONFLICT);
+    ck_assert_int_eq(m2j_queue_hold(q, &b, "B", &err), M2J_OK);
+    ck_assert_int_eq(b.deliveries, 2); /* holding is not a delivery */
+    ck_assert_int_eq(m2j_queue_done(q, &b, &err), M2J_OK);
+    ck_assert_int_eq(m2j_queue_hold(q, &b, "B", &err), M2J_ERR_CONFLICT);
+    m2j_job_clear(&a);
+    m2j_job_clear(&b);
+}
+END_TEST
+
 START_TEST(stats_add_up)
 {
     enqueue_ids(5, "s1", "s2", "s3", "s4", "s5");
@@ -707,6 +752,7 @@ static Suite *queue_suite(void)
     tcase_add_test(tc, malformed_entry_is_dead_lettered);
     tcase_add_test(tc, release_puts_back);
     tcase_add_test(tc, takeover_after_visibility_timeout);
+    tcase_add_test(tc, hold_only_while_ours);
     tcase_add_test(tc, stats_add_up);
     tcase_add_test(tc, locks);
     tcase_add_test(tc, script_cache_survives_flush);

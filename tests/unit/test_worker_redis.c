@@ -339,6 +339,72 @@ START_TEST(locked_order_waits_without_an_attempt)
 }
 END_TEST
 
+/* Puts job (the waiting copy from the retry zset, changed by the test) back
+ * into the stream in its place. */
+static void requeue(json_object *j)
+{
+    freeReplyObject(redisCommand(raw, "DEL t:retry"));
+    freeReplyObject(redisCommand(raw, "XADD t:events * job %s", json_object_to_json_string(j)));
+}
+
+/* A lock that never frees: the event waits, history bounded, then after
+ * worker.max_defer_hours it is a dead letter that says why. */
+START_TEST(locked_for_days_is_dead_with_a_reason)
+{
+    freeReplyObject(redisCommand(raw, "SET t:lock:order:100000001 someone-else PX 600000"));
+    enqueue("order", "ev-stuck", fixture_order());
+    const int rounds = 40;
+    long long due = 0;
+    for (int i = 0; i < rounds; i++) {
+        take_and_process(NULL);
+        json_object *j = retry_job(&due);
+        requeue(j);
+        json_object_put(j);
+    }
+    take_and_process(NULL);
+    json_object *j = retry_job(&due);
+    ck_assert_str_eq(m2j_json_str(j, "defers"), "41");
+    ck_assert_int_eq(json_object_array_length(m2j_json_path(j, "history")), M2J_HISTORY_FIRST + M2J_HISTORY_LAST);
+    ck_assert_int_eq(atoi(m2j_json_str(j, "history_dropped")), rounds + 1 - M2J_HISTORY_FIRST - M2J_HISTORY_LAST);
+    ck_assert_int_eq(rawint("ZCARD t:dead:index"), 0);
+
+    /* 72 h and a minute since the first round */
+    json_object_object_add(j, "deferred_since", json_object_new_int64(m2j_now_ms() - (72LL * 3600 + 60) * 1000));
+    requeue(j);
+    json_object_put(j);
+    take_and_process(NULL);
+    ck_assert_int_eq(rawint("ZCARD t:retry"), 0);
+    redisReply *r = redisCommand(raw, "HGET t:dead:ev-stuck reason");
+    ck_assert_int_eq(r->type, REDIS_REPLY_STRING);
+    ck_assert_msg(strstr(r->str, "waited more than 72 h without an attempt (worker.max_defer_hours; 42 rounds locked)"),
+                  "reason: %s", r->str);
+    ck_assert_msg(strstr(r->str, "order is being handled by another worker"), "reason: %s", r->str);
+    freeReplyObject(r);
+}
+END_TEST
+
+/* A replay starts the waiting clock again, so a replayed event is not dead
+ * on its first round. */
+START_TEST(replay_restarts_the_wait)
+{
+    freeReplyObject(redisCommand(raw, "SET t:lock:order:100000001 someone-else PX 600000"));
+    enqueue("order", "ev-replayed", fixture_order());
+    take_and_process(NULL);
+    long long due;
+    json_object *j = retry_job(&due);
+    json_object_object_add(j, "deferred_since", json_object_new_int64(m2j_now_ms() - 100LL * 3600 * 1000));
+    json_object_object_add(j, "replays", json_object_new_int(1));
+    requeue(j);
+    json_object_put(j);
+    take_and_process(NULL);
+    ck_assert_int_eq(rawint("ZCARD t:dead:index"), 0);
+    j = retry_job(&due);
+    ck_assert_str_eq(m2j_json_str(j, "defers"), "1");
+    ck_assert_str_eq(m2j_json_str(j, "defer_replays"), "1");
+    json_object_put(j);
+}
+END_TEST
+
 START_TEST(invoiced_order_is_skipped_without_a_call)
 {
     freeReplyObject(redisCommand(raw, "HSET t:order:100000001 state done invoice_id inv-1"));
@@ -398,6 +464,8 @@ int main(void)
     tcase_add_test(tc, unparseable_job_is_dead);
     tcase_add_test(tc, poison_is_dead);
     tcase_add_test(tc, locked_order_waits_without_an_attempt);
+    tcase_add_test(tc, locked_for_days_is_dead_with_a_reason);
+    tcase_add_test(tc, replay_restarts_the_wait);
     tcase_add_test(tc, invoiced_order_is_skipped_without_a_call);
     tcase_add_test(tc, credit_for_uninvoiced_order_retries_then_dies);
     suite_add_tcase(s, tc);
