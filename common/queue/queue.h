@@ -36,7 +36,8 @@
  *   P:lock:<what>:<key>   string: owner token, PX ttl (compare-and-delete release)
  *   P:jortt:token         string: access token, PX until shortly before expiry
  *   P:jortt:calls:<sec>   counter of Jortt calls in that second (EX 120)
- *   P:rl, P:rl:pause      fleet rate limiter state
+ *   P:rl, P:rl:pause      fleet rate limiter state (Jortt; queue/ratelimit.h)
+ *   P:magento:rl, P:magento:rl:pause, P:magento:calls:<sec>  the same for Magento
  *   P:breaker             circuit breaker state
  *   P:worker:<consumer>   heartbeat (EX 30)
  * The README lists these too.
