@@ -16,6 +16,7 @@ typedef struct {
     m2j_jortt_api                api;
     const char                  *consumer;
     const volatile sig_atomic_t *stop;
+    struct m2j_magento_link     *magento; /* owned; NULL without magento.rest_url (magento_link.h) */
 } m2j_worker;
 
 typedef enum {

@@ -1,0 +1,313 @@
+/* test_magento_poll.c: the worker's Magento poller (worker/poller.h) against
+ * the Magento double, the Jortt double and a real Redis: orders added to the
+ * shop while no receiver runs are invoiced exactly by polling alone; an order
+ * pushed and polled is invoiced once and the poll costs no Jortt call; the
+ * polling worker killed with SIGKILL is replaced and its cursor resumes
+ * without gaps or duplicates; a burst of more orders in one second than a
+ * page holds, and orders changed while the poller pages, are all invoiced. */
+#include "magento_util.h"
+
+#include <hiredis/hiredis.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static h_env *E;
+static hm_magento M;
+
+static void setup(void) { E = NULL; memset(&M, 0, sizeof M); }
+static void teardown(void) { h_env_free(E); E = NULL; }
+
+/* Redis, both doubles (Jortt unthrottled: the tests count invoices, not
+ * Jortt's pace), the config with polling every second; no receiver unless
+ * asked, no workers. */
+static void env_up(const char *name, bool receiver, const char *extra_magento)
+{
+    E = h_env_new(name);
+    h_redis_start(E);
+    h_double_start(E);
+    hm_start(E, &M, false);
+    char url[128];
+    snprintf(url, sizeof url, "%s/_double/config", E->double_url);
+    const char *hdrs[] = { "Content-Type: application/json", NULL };
+    h_resp r = {0};
+    h_http("POST", url, hdrs, "{\"rate_limit\":0}", 16, &r);
+    H_ASSERT(E, r.status == 200, "jortt double config: %ld", r.status);
+    h_resp_clear(&r);
+    char ov[1024];
+    snprintf(ov, sizeof ov,
+             "{\"jortt\":{\"requests_per_second\":100},"
+             "\"magento\":{\"rest_url\":\"%s\",\"consumer_key\":\"" HM_CONSUMER_KEY "\","
+             "\"consumer_secret\":\"" HM_CONSUMER_SECRET "\",\"access_token\":\"" HM_TOKEN "\","
+             "\"access_token_secret\":\"" HM_TOKEN_SECRET "\",\"poll_interval_seconds\":1,"
+             "\"requests_per_second\":50,\"timeout_seconds\":5,\"write_back\":false%s%s}}",
+             M.rest_url, extra_magento ? "," : "", extra_magento ? extra_magento : "");
+    h_config_write(E, ov);
+    if (receiver)
+        h_receiver_start(E);
+}
+
+/* The REST order of the integration fixture (grand total H_ORDER_TOTAL) as
+ * entity_id / increment_id; updated_at NULL: the double stamps now. */
+static json_object *order(int entity_id, const char *updated_at)
+{
+    char *text = h_read_file(H_ORDER_FIXTURE, NULL);
+    json_object *ce = json_tokener_parse(text), *data = NULL, *value = NULL;
+    free(text);
+    ck_assert(ce && json_object_object_get_ex(ce, "data", &data) && json_object_object_get_ex(data, "value", &value));
+    json_object *o = json_object_get(value);
+    json_object_put(ce);
+    char inc[32];
+    snprintf(inc, sizeof inc, "3%08d", entity_id);
+    json_object_object_add(o, "entity_id", json_object_new_int(entity_id));
+    json_object_object_add(o, "increment_id", json_object_new_string(inc));
+    json_object_object_del(o, "updated_at");
+    if (updated_at)
+        json_object_object_add(o, "updated_at", json_object_new_string(updated_at));
+    return o;
+}
+
+static void add_orders(int from, int n, const char *updated_at)
+{
+    json_object *a = json_object_new_array();
+    for (int i = 0; i < n; i++)
+        json_object_array_add(a, order(from + i, updated_at));
+    H_ASSERT(E, hm_control(&M, "orders", json_object_to_json_string_ext(a, JSON_C_TO_STRING_PLAIN)) == 200,
+             "magento double refused the orders");
+    json_object_put(a);
+}
+
+static void ref_of(int entity_id, char out[32])
+{
+    snprintf(out, 32, "3%08d", entity_id);
+}
+
+static bool pred_key_exists(h_env *e, void *arg)
+{
+    redisReply *r = h_redis_cmd(e, "EXISTS %s:%s", e->prefix, (const char *)arg);
+    bool ok = r && r->type == REDIS_REPLY_INTEGER && r->integer == 1;
+    if (r) freeReplyObject(r);
+    return ok;
+}
+
+static void wait_polling(void)
+{
+    H_WAIT(E, 15000, pred_key_exists, "magento:cursor:orders", "the poller never started");
+}
+
+/* Exactly one invoice for each order from..from+n-1, with the fixture's total. */
+static void check_invoiced_once(int from, int n)
+{
+    json_object *st = h_double_state(E);
+    H_ASSERT(E, st != NULL, "no Jortt double state");
+    char why[256];
+    H_ASSERT(E, h_state_no_duplicates(st, why, sizeof why), "duplicates: %s", why);
+    for (int i = from; i < from + n; i++) {
+        char ref[32];
+        ref_of(i, ref);
+        int k = h_state_invoices(st, ref);
+        H_ASSERT(E, k == 1, "order %s: %d invoices", ref, k);
+        const char *t = h_invoice_total(h_state_invoice(st, ref));
+        H_ASSERT(E, t && h_money_eq(t, H_ORDER_TOTAL), "order %s: total %s, want %s", ref, t ? t : "-",
+                 H_ORDER_TOTAL);
+    }
+    json_object_put(st);
+}
+
+typedef struct { const char *route; long n; } calls_arg;
+static bool pred_calls(h_env *e, void *arg)
+{
+    (void)e;
+    calls_arg *c = arg;
+    return hm_calls(&M, c->route) >= c->n;
+}
+
+/* Waits until the poller has asked Magento `more` more times. */
+static void wait_polls(long more)
+{
+    calls_arg c = { "GET /V1/orders", hm_calls(&M, "GET /V1/orders") + more };
+    H_WAIT(E, 20000, pred_calls, &c, "the poller stopped asking Magento");
+}
+
+static void wait_invoices(int n, long ms)
+{
+    h_invoices_arg a = { NULL, n };
+    H_WAIT(E, ms, h_pred_invoices, &a, "want %d invoices", n);
+}
+
+static long long jortt_calls(void)
+{
+    json_object *st = h_double_state(E), *calls = NULL, *t = NULL;
+    H_ASSERT(E, st && json_object_object_get_ex(st, "calls", &calls) && json_object_object_get_ex(calls, "total", &t),
+             "no call count in the Jortt double's state");
+    long long n = json_object_get_int64(t);
+    json_object_put(st);
+    return n;
+}
+
+START_TEST(orders_invoiced_by_polling_alone)
+{
+    env_up("poll_alone", false, NULL);
+    h_workers_start(E, 1);
+    wait_polling();
+    add_orders(1, 3, NULL);
+    wait_invoices(3, 20000);
+    H_WAIT(E, 10000, h_pred_drained, NULL, "queue did not drain");
+    /* later polls re-read the overlap window: duplicates, never new invoices */
+    wait_polls(3);
+    H_WAIT(E, 10000, h_pred_drained, NULL, "queue did not drain");
+    check_invoiced_once(1, 3);
+    json_object *s = h_stats(E);
+    H_ASSERT(E, s && h_stat(s, "duplicates") >= 3, "re-read orders were not dropped as duplicates");
+    json_object_put(s);
+}
+END_TEST
+
+static bool pred_skipped_at_least(h_env *e, void *arg)
+{
+    json_object *s = h_stats(e);
+    bool ok = s && h_stat(s, "skipped") >= *(long long *)arg;
+    if (s) json_object_put(s);
+    return ok;
+}
+
+START_TEST(push_and_poll_one_invoice_no_jortt_call)
+{
+    env_up("push_poll", true, NULL);
+    h_workers_start(E, 1);
+    wait_polling();
+    /* pushed first ... */
+    json_object *o = order(7, NULL);
+    char *text = h_read_file(H_ORDER_FIXTURE, NULL);
+    json_object *ce = json_tokener_parse(text);
+    free(text);
+    json_object *data = NULL;
+    json_object_object_get_ex(ce, "data", &data);
+    json_object_object_add(data, "value", json_object_get(o));
+    json_object_object_add(ce, "id", json_object_new_string("push-7"));
+    json_object_object_add(ce, "event_id", json_object_new_string("push-7"));
+    char *body = h_json_text(ce);
+    h_resp r = {0};
+    H_ASSERT(E, h_post_signed(E, "push-7", body, &r) == 202, "push refused: %ld", r.status);
+    h_resp_clear(&r);
+    free(body);
+    json_object_put(ce);
+    wait_invoices(1, 15000);
+    H_WAIT(E, 10000, h_pred_drained, NULL, "queue did not drain");
+    long long before = jortt_calls();
+    /* ... then the same order shows up in Magento and is polled */
+    H_ASSERT(E, hm_control(&M, "orders", json_object_to_json_string(o)) == 200, "double refused the order");
+    json_object_put(o);
+    long long one = 1;
+    H_WAIT(E, 15000, pred_skipped_at_least, &one, "the polled order was not handled");
+    H_WAIT(E, 10000, h_pred_drained, NULL, "queue did not drain");
+    check_invoiced_once(7, 1);
+    H_ASSERT(E, jortt_calls() == before, "the polled duplicate cost %lld Jortt calls", jortt_calls() - before);
+}
+END_TEST
+
+/* The PID in the lease value "<host>:<pid>/<random>", 0 if none. */
+static pid_t lease_holder(void)
+{
+    redisReply *r = h_redis_cmd(E, "GET %s:lock:magento:poll", E->prefix);
+    pid_t pid = 0;
+    if (r && r->type == REDIS_REPLY_STRING) {
+        const char *slash = strrchr(r->str, '/');
+        const char *colon = slash ? memrchr(r->str, ':', (size_t)(slash - r->str)) : NULL;
+        if (colon)
+            pid = (pid_t)atol(colon + 1);
+    }
+    if (r) freeReplyObject(r);
+    return pid;
+}
+
+typedef struct { pid_t not; } holder_arg;
+static bool pred_new_holder(h_env *e, void *arg)
+{
+    (void)e;
+    pid_t p = lease_holder();
+    return p != 0 && p != ((holder_arg *)arg)->not;
+}
+
+START_TEST(killed_poller_is_replaced_without_gaps)
+{
+    env_up("poll_kill", false, NULL);
+    h_workers_start(E, 2);
+    wait_polling();
+    add_orders(1, 5, NULL);
+    wait_invoices(5, 20000);
+    holder_arg h = { 0 };
+    H_WAIT(E, 5000, pred_new_holder, &h, "nobody holds the poll lease");
+    h.not = lease_holder();
+    H_ASSERT(E, h_alive(E, h.not), "lease holder %d is not one of our workers", (int)h.not);
+    h_stop_pid(E, h.not, SIGKILL, 5000);
+    add_orders(6, 5, NULL); /* while nobody polls */
+    H_WAIT(E, 20000, pred_new_holder, &h, "the poll lease was not taken over");
+    H_ASSERT(E, h_alive(E, lease_holder()), "the new lease holder is not running");
+    wait_invoices(10, 30000);
+    H_WAIT(E, 10000, h_pred_drained, NULL, "queue did not drain");
+    check_invoiced_once(1, 10);
+}
+END_TEST
+
+static void utc_now(char out[20])
+{
+    time_t t = time(NULL);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, 20, "%Y-%m-%d %H:%M:%S", &tm);
+}
+
+START_TEST(burst_in_one_second_larger_than_a_page)
+{
+    env_up("poll_burst", false, NULL);
+    h_workers_start(E, 2);
+    wait_polling();
+    char ts[20];
+    utc_now(ts);
+    add_orders(1, 250, ts); /* one updated_at for all: 2.5 pages of 100 */
+    wait_invoices(250, 90000);
+    H_WAIT(E, 10000, h_pred_drained, NULL, "queue did not drain");
+    check_invoiced_once(1, 250);
+}
+END_TEST
+
+START_TEST(order_changed_while_paging_is_not_skipped)
+{
+    env_up("poll_change", false, NULL);
+    h_workers_start(E, 1);
+    wait_polling();
+    /* Slow pages so the change lands while the poller pages (wherever it
+     * lands, every order must be invoiced once). */
+    H_ASSERT(E, hm_control(&M, "faults", "{\"latency_ms\":400}") == 200, "faults");
+    char ts[20];
+    utc_now(ts);
+    long asked = hm_calls(&M, "GET /V1/orders");
+    add_orders(1, 150, ts);
+    calls_arg c = { "GET /V1/orders", asked + 1 };
+    H_WAIT(E, 15000, pred_calls, &c, "no page asked");
+    /* Orders of the first page change: with offset paging every later order
+     * would shift one place back and one would be skipped. */
+    add_orders(1, 5, NULL);
+    H_ASSERT(E, hm_control(&M, "faults", "{}") == 200, "faults"); /* the rest at full speed */
+    wait_invoices(150, 60000);
+    H_WAIT(E, 15000, h_pred_drained, NULL, "queue did not drain");
+    check_invoiced_once(1, 150);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("magento_poll");
+    TCase *tc = h_tcase("magento_poll");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, orders_invoiced_by_polling_alone);
+    tcase_add_test(tc, push_and_poll_one_invoice_no_jortt_call);
+    tcase_add_test(tc, killed_poller_is_replaced_without_gaps);
+    tcase_add_test(tc, burst_in_one_second_larger_than_a_page);
+    tcase_add_test(tc, order_changed_while_paging_is_not_skipped);
+    suite_add_tcase(s, tc);
+    return h_run_suite(s);
+}
