@@ -298,16 +298,84 @@ START_TEST(order_changed_while_paging_is_not_skipped)
 }
 END_TEST
 
+/* Lines of TMP/<name>.log containing needle. */
+static int log_count(const char *name, const char *needle)
+{
+    char path[600];
+    snprintf(path, sizeof path, "%s/%s.log", E->dir, name);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    char line[8192];
+    int n = 0;
+    while (fgets(line, sizeof line, f))
+        n += strstr(line, needle) != NULL;
+    fclose(f);
+    return n;
+}
+
+static bool pred_auth_failures(h_env *e, void *arg)
+{
+    (void)e;
+    json_object *st = hm_get(&M, "stats"), *v = NULL;
+    bool ok = st && json_object_object_get_ex(st, "auth_failures", &v) && json_object_get_int64(v) >= *(long *)arg;
+    if (st) json_object_put(st);
+    return ok;
+}
+
+START_TEST(revoked_token_is_reported_once_and_loses_nothing)
+{
+    env_up("poll_revoked", false, NULL);
+    h_workers_start(E, 1);
+    wait_polling();
+    H_ASSERT(E, hm_control(&M, "faults", "{\"revoked\":true}") == 200, "faults");
+    add_orders(1, 3, NULL);
+    long twice = 2;
+    H_WAIT(E, 20000, pred_auth_failures, &twice, "the poller did not try again");
+    /* one error line per incident, naming what to fix */
+    H_ASSERT(E, log_count("worker1", "magento poll refused") == 1, "refusal logged %d times",
+             log_count("worker1", "magento poll refused"));
+    /* which stream met the revocation first depends on timing; each names its resource */
+    H_ASSERT(E, log_count("worker1", "is granted Magento_") == 1, "the ACL resource is not named");
+    H_ASSERT(E, h_count_invoices(E, NULL) == 0, "invoiced without Magento?");
+    H_ASSERT(E, hm_control(&M, "faults", "{}") == 200, "faults");
+    wait_invoices(3, 40000);
+    H_WAIT(E, 10000, h_pred_drained, NULL, "queue did not drain");
+    check_invoiced_once(1, 3);
+    H_ASSERT(E, log_count("worker1", "magento poll works again") == 1, "recovery not logged");
+}
+END_TEST
+
+START_TEST(failing_polls_keep_the_cursor)
+{
+    env_up("poll_5xx", false, NULL);
+    h_workers_start(E, 1);
+    wait_polling();
+    H_ASSERT(E, hm_control(&M, "faults", "{\"match_path\":\"/V1/orders\",\"fail_next\":3,\"status\":503}") == 200,
+             "faults");
+    add_orders(1, 2, NULL);
+    H_ASSERT(E, hm_control(&M, "faults", "{\"match_path\":\"/V1/orders\",\"fail_next\":2,\"status\":429,"
+                                         "\"retry_after\":1}") == 200, "faults");
+    wait_invoices(2, 30000);
+    H_WAIT(E, 10000, h_pred_drained, NULL, "queue did not drain");
+    check_invoiced_once(1, 2);
+    H_ASSERT(E, log_count("worker1", "magento poll failed") >= 1, "failure not logged");
+}
+END_TEST
+
+/* One case per test, so CK_RUN_CASE=<test name> runs one. */
+#define ADD(s, t) do { TCase *tc = h_tcase(#t); tcase_add_checked_fixture(tc, setup, teardown); \
+                       tcase_add_test(tc, t); suite_add_tcase(s, tc); } while (0)
+
 int main(void)
 {
     Suite *s = suite_create("magento_poll");
-    TCase *tc = h_tcase("magento_poll");
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_add_test(tc, orders_invoiced_by_polling_alone);
-    tcase_add_test(tc, push_and_poll_one_invoice_no_jortt_call);
-    tcase_add_test(tc, killed_poller_is_replaced_without_gaps);
-    tcase_add_test(tc, burst_in_one_second_larger_than_a_page);
-    tcase_add_test(tc, order_changed_while_paging_is_not_skipped);
-    suite_add_tcase(s, tc);
+    ADD(s, orders_invoiced_by_polling_alone);
+    ADD(s, push_and_poll_one_invoice_no_jortt_call);
+    ADD(s, killed_poller_is_replaced_without_gaps);
+    ADD(s, burst_in_one_second_larger_than_a_page);
+    ADD(s, order_changed_while_paging_is_not_skipped);
+    ADD(s, revoked_token_is_reported_once_and_loses_nothing);
+    ADD(s, failing_polls_keep_the_cursor);
     return h_run_suite(s);
 }
