@@ -20,68 +20,22 @@ static hm_magento M;
 static void setup(void) { E = NULL; memset(&M, 0, sizeof M); }
 static void teardown(void) { h_env_free(E); E = NULL; }
 
-/* Redis, both doubles (Jortt unthrottled: the tests count invoices, not
- * Jortt's pace), the config with polling every second; no receiver unless
- * asked, no workers. */
-static void env_up(const char *name, bool receiver, const char *extra_magento)
+/* Redis, both doubles, the config with polling every second; no receiver
+ * unless asked, no workers. */
+static void env_up(const char *name, bool receiver, const char *extra)
 {
     E = h_env_new(name);
     h_redis_start(E);
     h_double_start(E);
     hm_start(E, &M, false);
-    char url[128];
-    snprintf(url, sizeof url, "%s/_double/config", E->double_url);
-    const char *hdrs[] = { "Content-Type: application/json", NULL };
-    h_resp r = {0};
-    h_http("POST", url, hdrs, "{\"rate_limit\":0}", 16, &r);
-    H_ASSERT(E, r.status == 200, "jortt double config: %ld", r.status);
-    h_resp_clear(&r);
-    char ov[1024];
-    snprintf(ov, sizeof ov,
-             "{\"jortt\":{\"requests_per_second\":100},"
-             "\"magento\":{\"rest_url\":\"%s\",\"consumer_key\":\"" HM_CONSUMER_KEY "\","
-             "\"consumer_secret\":\"" HM_CONSUMER_SECRET "\",\"access_token\":\"" HM_TOKEN "\","
-             "\"access_token_secret\":\"" HM_TOKEN_SECRET "\",\"poll_interval_seconds\":1,"
-             "\"requests_per_second\":50,\"timeout_seconds\":5,\"write_back\":false%s%s}}",
-             M.rest_url, extra_magento ? "," : "", extra_magento ? extra_magento : "");
-    h_config_write(E, ov);
+    hm_config(E, &M, 1, false, extra);
     if (receiver)
         h_receiver_start(E);
 }
 
-/* The REST order of the integration fixture (grand total H_ORDER_TOTAL) as
- * entity_id / increment_id; updated_at NULL: the double stamps now. */
-static json_object *order(int entity_id, const char *updated_at)
-{
-    char *text = h_read_file(H_ORDER_FIXTURE, NULL);
-    json_object *ce = json_tokener_parse(text), *data = NULL, *value = NULL;
-    free(text);
-    ck_assert(ce && json_object_object_get_ex(ce, "data", &data) && json_object_object_get_ex(data, "value", &value));
-    json_object *o = json_object_get(value);
-    json_object_put(ce);
-    char inc[32];
-    snprintf(inc, sizeof inc, "3%08d", entity_id);
-    json_object_object_add(o, "entity_id", json_object_new_int(entity_id));
-    json_object_object_add(o, "increment_id", json_object_new_string(inc));
-    json_object_object_del(o, "updated_at");
-    if (updated_at)
-        json_object_object_add(o, "updated_at", json_object_new_string(updated_at));
-    return o;
-}
-
 static void add_orders(int from, int n, const char *updated_at)
 {
-    json_object *a = json_object_new_array();
-    for (int i = 0; i < n; i++)
-        json_object_array_add(a, order(from + i, updated_at));
-    H_ASSERT(E, hm_control(&M, "orders", json_object_to_json_string_ext(a, JSON_C_TO_STRING_PLAIN)) == 200,
-             "magento double refused the orders");
-    json_object_put(a);
-}
-
-static void ref_of(int entity_id, char out[32])
-{
-    snprintf(out, 32, "3%08d", entity_id);
+    hm_add_orders(E, &M, from, n, updated_at);
 }
 
 static bool pred_key_exists(h_env *e, void *arg)
@@ -97,23 +51,9 @@ static void wait_polling(void)
     H_WAIT(E, 15000, pred_key_exists, "magento:cursor:orders", "the poller never started");
 }
 
-/* Exactly one invoice for each order from..from+n-1, with the fixture's total. */
 static void check_invoiced_once(int from, int n)
 {
-    json_object *st = h_double_state(E);
-    H_ASSERT(E, st != NULL, "no Jortt double state");
-    char why[256];
-    H_ASSERT(E, h_state_no_duplicates(st, why, sizeof why), "duplicates: %s", why);
-    for (int i = from; i < from + n; i++) {
-        char ref[32];
-        ref_of(i, ref);
-        int k = h_state_invoices(st, ref);
-        H_ASSERT(E, k == 1, "order %s: %d invoices", ref, k);
-        const char *t = h_invoice_total(h_state_invoice(st, ref));
-        H_ASSERT(E, t && h_money_eq(t, H_ORDER_TOTAL), "order %s: total %s, want %s", ref, t ? t : "-",
-                 H_ORDER_TOTAL);
-    }
-    json_object_put(st);
+    hm_check_invoiced_once(E, from, n);
 }
 
 typedef struct { const char *route; long n; } calls_arg;
@@ -179,7 +119,7 @@ START_TEST(push_and_poll_one_invoice_no_jortt_call)
     h_workers_start(E, 1);
     wait_polling();
     /* pushed first ... */
-    json_object *o = order(7, NULL);
+    json_object *o = hm_order(7, NULL);
     char *text = h_read_file(H_ORDER_FIXTURE, NULL);
     json_object *ce = json_tokener_parse(text);
     free(text);
@@ -298,20 +238,9 @@ START_TEST(order_changed_while_paging_is_not_skipped)
 }
 END_TEST
 
-/* Lines of TMP/<name>.log containing needle. */
 static int log_count(const char *name, const char *needle)
 {
-    char path[600];
-    snprintf(path, sizeof path, "%s/%s.log", E->dir, name);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return 0;
-    char line[8192];
-    int n = 0;
-    while (fgets(line, sizeof line, f))
-        n += strstr(line, needle) != NULL;
-    fclose(f);
-    return n;
+    return hm_log_count(E, name, needle);
 }
 
 static bool pred_auth_failures(h_env *e, void *arg)
