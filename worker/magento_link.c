@@ -1,8 +1,11 @@
 /* magento_link.c: see magento_link.h. */
 #include "worker/magento_link.h"
 #include "worker/poller.h"
+#include "worker/write_back.h"
 
 #include <stdlib.h>
+
+#define WRITE_BACK_EVERY_MS 1000
 
 m2j_rc m2j_magento_link_open(m2j_worker *w, m2j_err *err)
 {
@@ -44,6 +47,10 @@ void m2j_magento_link_tick(m2j_worker *w, long long now_ms)
     if (!w->magento)
         return;
     m2j_poller_tick(w->magento->poller, now_ms);
+    if (now_ms - w->magento->last_write_back_ms >= WRITE_BACK_EVERY_MS) {
+        w->magento->last_write_back_ms = now_ms;
+        m2j_write_back_tick(w, now_ms);
+    }
 }
 
 void m2j_magento_link_close(m2j_worker *w)

@@ -18,6 +18,7 @@ struct m2j_magento_link {
     m2j_magento_client *client;
     m2j_magento_pace    pace;
     struct m2j_poller  *poller;  /* NULL when magento.poll_interval_seconds is 0 */
+    long long           last_write_back_ms;
 };
 
 /* Sets w->magento (NULL without rest_url). Errors only for a client that

@@ -7,6 +7,7 @@
 #include "ingest/event.h"
 #include "worker/invoice_sync.h"
 #include "worker/order_complete.h"
+#include "worker/write_back.h"
 #include "base/json_util.h"
 #include "base/log.h"
 #include "queue/redis_cmd.h"
@@ -188,6 +189,10 @@ static void run(m2j_worker *w, m2j_job *job, m2j_event *ev, bool *have_ev, char 
                 return;
             }
             m2j_invoice_order(w, ev->event_id, order, ref, s);
+            m2j_err we;
+            if ((s->kind == M2J_STEP_DONE || s->kind == M2J_STEP_SKIP) &&
+                m2j_write_back_schedule(w, *ref, order, &we) != M2J_OK)
+                m2j_step_from_rc(s, M2J_ERR_IO, &we, "schedule order comment"); /* redelivered: schedules again */
             json_object_put(order);
         }
         return;
