@@ -181,11 +181,16 @@ START_TEST(killed_poller_is_replaced_without_gaps)
     holder_arg h = { 0 };
     H_WAIT(E, 5000, pred_new_holder, &h, "nobody holds the poll lease");
     h.not = lease_holder();
+    /* one poller in the fleet */
+    H_ASSERT(E, hm_log_count(E, "worker1", "lease taken") + hm_log_count(E, "worker2", "lease taken") == 1,
+             "more than one worker took the poll lease");
+    long polls_before = hm_calls(&M, "GET /V1/orders");
     H_ASSERT(E, h_alive(E, h.not), "lease holder %d is not one of our workers", (int)h.not);
     h_stop_pid(E, h.not, SIGKILL, 5000);
     add_orders(6, 5, NULL); /* while nobody polls */
     H_WAIT(E, 20000, pred_new_holder, &h, "the poll lease was not taken over");
     H_ASSERT(E, h_alive(E, lease_holder()), "the new lease holder is not running");
+    H_ASSERT(E, hm_calls(&M, "GET /V1/orders") > polls_before, "nobody polls after the kill");
     wait_invoices(10, 30000);
     H_WAIT(E, 10000, h_pred_drained, NULL, "queue did not drain");
     check_invoiced_once(1, 10);
@@ -238,11 +243,6 @@ START_TEST(order_changed_while_paging_is_not_skipped)
 }
 END_TEST
 
-static int log_count(const char *name, const char *needle)
-{
-    return hm_log_count(E, name, needle);
-}
-
 static bool pred_auth_failures(h_env *e, void *arg)
 {
     (void)e;
@@ -262,16 +262,16 @@ START_TEST(revoked_token_is_reported_once_and_loses_nothing)
     long twice = 2;
     H_WAIT(E, 20000, pred_auth_failures, &twice, "the poller did not try again");
     /* one error line per incident, naming what to fix */
-    H_ASSERT(E, log_count("worker1", "magento poll refused") == 1, "refusal logged %d times",
-             log_count("worker1", "magento poll refused"));
+    H_ASSERT(E, hm_log_count(E, "worker1", "magento poll refused") == 1, "refusal logged %d times",
+             hm_log_count(E, "worker1", "magento poll refused"));
     /* which stream met the revocation first depends on timing; each names its resource */
-    H_ASSERT(E, log_count("worker1", "is granted Magento_") == 1, "the ACL resource is not named");
+    H_ASSERT(E, hm_log_count(E, "worker1", "is granted Magento_") == 1, "the ACL resource is not named");
     H_ASSERT(E, h_count_invoices(E, NULL) == 0, "invoiced without Magento?");
     H_ASSERT(E, hm_control(&M, "faults", "{}") == 200, "faults");
     wait_invoices(3, 40000);
     H_WAIT(E, 10000, h_pred_drained, NULL, "queue did not drain");
     check_invoiced_once(1, 3);
-    H_ASSERT(E, log_count("worker1", "magento poll works again") == 1, "recovery not logged");
+    H_ASSERT(E, hm_log_count(E, "worker1", "magento poll works again") == 1, "recovery not logged");
 }
 END_TEST
 
@@ -288,7 +288,86 @@ START_TEST(failing_polls_keep_the_cursor)
     wait_invoices(2, 30000);
     H_WAIT(E, 10000, h_pred_drained, NULL, "queue did not drain");
     check_invoiced_once(1, 2);
-    H_ASSERT(E, log_count("worker1", "magento poll failed") >= 1, "failure not logged");
+    H_ASSERT(E, hm_log_count(E, "worker1", "magento poll failed") >= 1, "failure not logged");
+}
+END_TEST
+
+/* data.value of a CloudEvent fixture, new reference */
+static json_object *fixture_value(const char *path)
+{
+    char *text = h_read_file(path, NULL);
+    json_object *ce = json_tokener_parse(text), *data = NULL, *value = NULL;
+    free(text);
+    H_ASSERT(E, ce && json_object_object_get_ex(ce, "data", &data) && json_object_object_get_ex(data, "value", &value),
+             "fixture %s has no data.value", path);
+    json_object *v = json_object_get(value);
+    json_object_put(ce);
+    return v;
+}
+
+static int credits_of(const char *ref)
+{
+    json_object *st = h_double_state(E), *ids = NULL;
+    json_object *inv = st ? h_state_invoice(st, ref) : NULL;
+    int n = inv && json_object_object_get_ex(inv, "credit_invoice_ids", &ids) && json_object_is_type(ids, json_type_array)
+                ? (int)json_object_array_length(ids) : 0;
+    if (st) json_object_put(st);
+    return n;
+}
+
+static bool pred_credited(h_env *e, void *arg)
+{
+    (void)e;
+    return credits_of((const char *)arg) >= 1;
+}
+
+/* A credit memo as /V1/creditmemos lists it (order_id only, no increment id,
+ * no order) is polled, completed with its order and credited once. */
+START_TEST(credit_memo_polled_and_credited_once)
+{
+    env_up("poll_memo", false, NULL);
+    h_workers_start(E, 1);
+    wait_polling();
+    add_orders(31, 1, NULL);
+    char ref[32];
+    hm_ref(31, ref);
+    wait_invoices(1, 20000);
+    json_object *memo = fixture_value("tests/fixtures/integration/creditmemo-nl-full.json");
+    json_object_object_add(memo, "entity_id", json_object_new_string("5131"));
+    json_object_object_add(memo, "order_id", json_object_new_string("31"));
+    json_object_object_del(memo, "order_increment_id");
+    json_object_object_del(memo, "order");
+    json_object_object_del(memo, "updated_at");
+    H_ASSERT(E, hm_control(&M, "creditmemos", json_object_to_json_string(memo)) == 200, "double refused the memo");
+    json_object_put(memo);
+    H_WAIT(E, 20000, pred_credited, ref, "the polled credit memo was not credited");
+    wait_polls(3); /* re-read in the overlap window: no second credit */
+    H_WAIT(E, 10000, h_pred_drained, NULL, "queue did not drain");
+    H_ASSERT(E, credits_of(ref) == 1, "%d credit invoices", credits_of(ref));
+    hm_check_invoiced_once(E, 31, 1);
+}
+END_TEST
+
+static bool pred_customer(h_env *e, void *arg)
+{
+    json_object *st = h_double_state(e);
+    bool ok = st && h_state_customers(st, (const char *)arg) == 1;
+    if (st) json_object_put(st);
+    return ok;
+}
+
+START_TEST(customers_polled_when_synced)
+{
+    env_up("poll_customer", false, NULL);
+    h_workers_start(E, 1);
+    wait_polling();
+    H_WAIT(E, 15000, pred_key_exists, "magento:cursor:customers", "customers are not polled");
+    json_object *c = fixture_value("tests/fixtures/integration/customer-nl-save.json");
+    json_object_object_del(c, "updated_at");
+    H_ASSERT(E, hm_control(&M, "customers", json_object_to_json_string(c)) == 200, "double refused the customer");
+    json_object_put(c);
+    H_WAIT(E, 20000, pred_customer, H_ORDER_EMAIL, "the polled customer did not reach Jortt");
+    H_ASSERT(E, hm_calls(&M, "GET /V1/customers/search") >= 1, "customers were not searched");
 }
 END_TEST
 
@@ -306,5 +385,7 @@ int main(void)
     ADD(s, order_changed_while_paging_is_not_skipped);
     ADD(s, revoked_token_is_reported_once_and_loses_nothing);
     ADD(s, failing_polls_keep_the_cursor);
+    ADD(s, credit_memo_polled_and_credited_once);
+    ADD(s, customers_polled_when_synced);
     return h_run_suite(s);
 }
