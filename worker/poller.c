@@ -46,9 +46,13 @@ struct m2j_poller {
     int                 page_size;
     char                token[400];   /* "<consumer>/<random>": who holds the lease, for operators */
     bool                holder;
-    long long           next_due_ms;
-    int                 refused_steps; /* back-off after 401/403 */
-    bool                failing;       /* an incident is under way (logged once) */
+    long long           next_due_ms;   /* the earliest of the streams' */
+    struct {
+        long long next_due_ms;
+        int       refused_steps; /* back-off after 401/403 */
+        bool      failing;       /* an incident is under way (logged once) */
+    } ss[N_STREAMS];             /* each stream on its own: a resource not granted for credit memos
+                                    must not slow down the orders */
 };
 
 m2j_poller *m2j_poller_new(m2j_worker *w, m2j_magento_client *mc, m2j_magento_pace *pace, int page_size)
@@ -360,6 +364,40 @@ static void log_counts(const char *msg, const stream *st, long queued, long dups
     m2j_log(queued ? M2J_LOG_INFO : M2J_LOG_DEBUG, msg, "stream", st->name, "queued", a, "duplicates", b, NULL);
 }
 
+/* Updates the stream's schedule and incident state after a poll. */
+static void after_poll(m2j_poller *p, size_t i, poll_result r, const char *why, long long now_ms)
+{
+    const stream *st = &STREAMS[i];
+    long long next = now_ms + interval_ms(p);
+    if (r == POLL_REFUSED) {
+        if (!p->ss[i].failing || p->ss[i].refused_steps == 0)
+            m2j_log(M2J_LOG_ERROR, "magento poll refused: polling backs off until the integration is fixed "
+                    "(nothing is lost: the cursor waits)", "stream", st->name, "error", why, NULL);
+        p->ss[i].failing = true;
+        if (p->ss[i].refused_steps < BACKOFF_MAX_STEPS)
+            p->ss[i].refused_steps++;
+        next = now_ms + (interval_ms(p) << p->ss[i].refused_steps);
+    } else if (r == POLL_RETRY || r == POLL_REDIS) {
+        if (!p->ss[i].failing)
+            m2j_log(M2J_LOG_WARN, "magento poll failed: the cursor is kept and the poll tried again next interval",
+                    "stream", st->name, "error", why, NULL);
+        p->ss[i].failing = true;
+    } else if (r == POLL_END || r == POLL_MORE) {
+        if (p->ss[i].failing)
+            m2j_log(M2J_LOG_INFO, "magento poll works again", "stream", st->name, NULL);
+        p->ss[i].failing = false;
+        p->ss[i].refused_steps = 0;
+        if (r == POLL_MORE)
+            next = now_ms; /* more pages waiting: next tick, after a job */
+    }
+    p->ss[i].next_due_ms = next;
+}
+
+static bool active(const m2j_poller *p, size_t i)
+{
+    return STREAMS[i].kind != M2J_KIND_CUSTOMER || p->w->cfg->customers.sync;
+}
+
 void m2j_poller_tick(m2j_poller *p, long long now_ms)
 {
     if (!p || interval_ms(p) <= 0 || now_ms < p->next_due_ms)
@@ -369,50 +407,24 @@ void m2j_poller_tick(m2j_poller *p, long long now_ms)
         p->next_due_ms = now_ms + interval_ms(p);
         return;
     }
-    bool more = false;
-    poll_result worst = POLL_END;
-    m2j_buf why = {0};
-    const stream *failed = NULL;
     for (size_t i = 0; i < N_STREAMS; i++) {
-        const stream *st = &STREAMS[i];
-        if (st->kind == M2J_KIND_CUSTOMER && !p->w->cfg->customers.sync)
+        if (!active(p, i) || now_ms < p->ss[i].next_due_ms)
             continue;
         long queued = 0, dups = 0;
-        poll_result r = poll_stream(p, st, &queued, &dups, &why);
+        m2j_buf why = {0};
+        poll_result r = poll_stream(p, &STREAMS[i], &queued, &dups, &why);
         if (queued || dups)
-            log_counts("magento poll", st, queued, dups);
-        if (r == POLL_MORE)
-            more = true;
-        if (r == POLL_END || r == POLL_MORE)
-            continue;
-        worst = r;
-        failed = st;
-        break; /* the next streams wait for the next interval too */
+            log_counts("magento poll", &STREAMS[i], queued, dups);
+        after_poll(p, i, r, m2j_buf_str(&why), now_ms);
+        m2j_buf_free(&why);
+        if (r == POLL_LOST) {
+            p->holder = false;
+            break;
+        }
     }
-    long long next = now_ms + interval_ms(p);
-    if (worst == POLL_REFUSED) {
-        if (!p->failing || p->refused_steps == 0)
-            m2j_log(M2J_LOG_ERROR, "magento poll refused: polling backs off until the integration is fixed "
-                    "(nothing is lost: the cursor waits)", "stream", failed->name, "error", m2j_buf_str(&why), NULL);
-        p->failing = true;
-        if (p->refused_steps < BACKOFF_MAX_STEPS)
-            p->refused_steps++;
-        next = now_ms + (interval_ms(p) << p->refused_steps);
-    } else if (worst == POLL_RETRY || worst == POLL_REDIS) {
-        if (!p->failing)
-            m2j_log(M2J_LOG_WARN, "magento poll failed: the cursor is kept and the poll tried again next interval",
-                    "stream", failed->name, "error", m2j_buf_str(&why), NULL);
-        p->failing = true;
-    } else if (worst == POLL_LOST) {
-        p->holder = false;
-    } else {
-        if (p->failing)
-            m2j_log(M2J_LOG_INFO, "magento poll works again", NULL);
-        p->failing = false;
-        p->refused_steps = 0;
-        if (more)
-            next = now_ms; /* more pages waiting: next tick, after a job */
-    }
-    p->next_due_ms = next;
-    m2j_buf_free(&why);
+    long long next = -1;
+    for (size_t i = 0; i < N_STREAMS; i++)
+        if (active(p, i) && (next < 0 || p->ss[i].next_due_ms < next))
+            next = p->ss[i].next_due_ms;
+    p->next_due_ms = next < 0 ? now_ms + interval_ms(p) : next;
 }

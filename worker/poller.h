@@ -25,7 +25,9 @@
  * granted) is logged once per incident with Magento's reason, which names the
  * ACL resource to grant, and polling backs off (doubling, up to 16
  * intervals) until it works again. Nothing is lost either way: the cursor
- * waits.
+ * waits. Each stream (orders, credit memos, customers) keeps its own
+ * schedule and incident, so a resource not granted for one does not slow
+ * down the others.
  *
  * At most POLL_PAGE_BUDGET pages per stream per tick, so a job waiting in the
  * queue is not held up for long; a poll that has more to read ticks again at

@@ -252,6 +252,8 @@ static bool pred_auth_failures(h_env *e, void *arg)
     return ok;
 }
 
+#define REFUSED "(nothing is lost: the cursor waits)\" stream="
+
 START_TEST(revoked_token_is_reported_once_and_loses_nothing)
 {
     env_up("poll_revoked", false, NULL);
@@ -259,19 +261,38 @@ START_TEST(revoked_token_is_reported_once_and_loses_nothing)
     wait_polling();
     H_ASSERT(E, hm_control(&M, "faults", "{\"revoked\":true}") == 200, "faults");
     add_orders(1, 3, NULL);
-    long twice = 2;
-    H_WAIT(E, 20000, pred_auth_failures, &twice, "the poller did not try again");
-    /* one error line per incident, naming what to fix */
-    H_ASSERT(E, hm_log_count(E, "worker1", "magento poll refused") == 1, "refusal logged %d times",
-             hm_log_count(E, "worker1", "magento poll refused"));
-    /* which stream met the revocation first depends on timing; each names its resource */
-    H_ASSERT(E, hm_log_count(E, "worker1", "is granted Magento_") == 1, "the ACL resource is not named");
+    long twice_each = 6; /* orders, credit memos, customers: each refused twice */
+    H_WAIT(E, 20000, pred_auth_failures, &twice_each, "the poller did not try again");
+    /* one error line per stream and incident, naming what to fix */
+    H_ASSERT(E, hm_log_count(E, "worker1", REFUSED "orders") == 1, "orders refusal logged %d times",
+             hm_log_count(E, "worker1", REFUSED "orders"));
+    H_ASSERT(E, hm_log_count(E, "worker1", REFUSED "creditmemos") == 1, "memo refusal not logged once");
+    H_ASSERT(E, hm_log_count(E, "worker1", "is granted Magento_Sales::actions_view") == 1,
+             "the orders' ACL resource is not named");
     H_ASSERT(E, h_count_invoices(E, NULL) == 0, "invoiced without Magento?");
     H_ASSERT(E, hm_control(&M, "faults", "{}") == 200, "faults");
     wait_invoices(3, 40000);
     H_WAIT(E, 10000, h_pred_drained, NULL, "queue did not drain");
     check_invoiced_once(1, 3);
-    H_ASSERT(E, hm_log_count(E, "worker1", "magento poll works again") == 1, "recovery not logged");
+    H_ASSERT(E, hm_log_count(E, "worker1", "magento poll works again\" stream=orders") == 1, "recovery not logged");
+}
+END_TEST
+
+/* A resource not granted for one stream does not hold up the others. */
+START_TEST(memo_resource_not_granted_orders_still_polled)
+{
+    env_up("poll_deny", false, NULL);
+    H_ASSERT(E, hm_control(&M, "faults", "{\"deny\":\"Magento_Sales::sales_creditmemo\"}") == 200, "faults");
+    h_workers_start(E, 1);
+    wait_polling();
+    add_orders(1, 2, NULL);
+    wait_invoices(2, 20000);
+    add_orders(3, 1, NULL);
+    wait_invoices(3, 20000);
+    check_invoiced_once(1, 3);
+    H_ASSERT(E, hm_log_count(E, "worker1", "is granted Magento_Sales::sales_creditmemo") == 1,
+             "the missing resource is not named once");
+    H_ASSERT(E, hm_log_count(E, "worker1", REFUSED "orders") == 0, "orders refused?");
 }
 END_TEST
 
@@ -385,6 +406,7 @@ int main(void)
     ADD(s, order_changed_while_paging_is_not_skipped);
     ADD(s, revoked_token_is_reported_once_and_loses_nothing);
     ADD(s, failing_polls_keep_the_cursor);
+    ADD(s, memo_resource_not_granted_orders_still_polled);
     ADD(s, credit_memo_polled_and_credited_once);
     ADD(s, customers_polled_when_synced);
     return h_run_suite(s);
