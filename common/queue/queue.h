@@ -38,6 +38,11 @@
  *   P:jortt:calls:<sec>   counter of Jortt calls in that second (EX 120)
  *   P:rl, P:rl:pause      fleet rate limiter state (Jortt; queue/ratelimit.h)
  *   P:magento:rl, P:magento:rl:pause, P:magento:calls:<sec>  the same for Magento
+ *   P:magento:cursor:<orders|creditmemos|customers>  poller position (worker/poller.h)
+ *   P:lock:magento:poll   the poll lease
+ *   P:magento:writeback   zset: order refs whose Magento comment is due (worker/write_back.h);
+ *                         P:order:<ref> also holds magento_id, comment_at, comment_attempts,
+ *                         comment_failed
  *   P:breaker             circuit breaker state
  *   P:worker:<consumer>   heartbeat (EX 30)
  * The README lists these too.
