@@ -29,6 +29,11 @@ long hm_calls(const hm_magento *m, const char *route);
 
 /* ---- shared by the poll, trigger and write-back tests ---- */
 
+/* Adds test t as its own case (so CK_RUN_CASE=<t> runs it alone), with the
+ * including file's setup and teardown. */
+#define HM_ADD_TEST(suite, t) do { TCase *tc_ = h_tcase(#t); tcase_add_checked_fixture(tc_, setup, teardown); \
+                                   tcase_add_test(tc_, t); suite_add_tcase(suite, tc_); } while (0)
+
 /* The REST order of the integration fixture (grand total H_ORDER_TOTAL) with
  * entity_id and increment_id hm_ref(entity_id); updated_at NULL: the double
  * stamps now. New reference. */

@@ -393,22 +393,18 @@ START_TEST(customers_polled_when_synced)
 }
 END_TEST
 
-/* One case per test, so CK_RUN_CASE=<test name> runs one. */
-#define ADD(s, t) do { TCase *tc = h_tcase(#t); tcase_add_checked_fixture(tc, setup, teardown); \
-                       tcase_add_test(tc, t); suite_add_tcase(s, tc); } while (0)
-
 int main(void)
 {
     Suite *s = suite_create("magento_poll");
-    ADD(s, orders_invoiced_by_polling_alone);
-    ADD(s, push_and_poll_one_invoice_no_jortt_call);
-    ADD(s, killed_poller_is_replaced_without_gaps);
-    ADD(s, burst_in_one_second_larger_than_a_page);
-    ADD(s, order_changed_while_paging_is_not_skipped);
-    ADD(s, revoked_token_is_reported_once_and_loses_nothing);
-    ADD(s, failing_polls_keep_the_cursor);
-    ADD(s, memo_resource_not_granted_orders_still_polled);
-    ADD(s, credit_memo_polled_and_credited_once);
-    ADD(s, customers_polled_when_synced);
+    HM_ADD_TEST(s, orders_invoiced_by_polling_alone);
+    HM_ADD_TEST(s, push_and_poll_one_invoice_no_jortt_call);
+    HM_ADD_TEST(s, killed_poller_is_replaced_without_gaps);
+    HM_ADD_TEST(s, burst_in_one_second_larger_than_a_page);
+    HM_ADD_TEST(s, order_changed_while_paging_is_not_skipped);
+    HM_ADD_TEST(s, revoked_token_is_reported_once_and_loses_nothing);
+    HM_ADD_TEST(s, failing_polls_keep_the_cursor);
+    HM_ADD_TEST(s, memo_resource_not_granted_orders_still_polled);
+    HM_ADD_TEST(s, credit_memo_polled_and_credited_once);
+    HM_ADD_TEST(s, customers_polled_when_synced);
     return h_run_suite(s);
 }

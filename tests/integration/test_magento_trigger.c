@@ -118,15 +118,12 @@ START_TEST(magento_outage_is_a_retry)
 }
 END_TEST
 
-#define ADD(s, t) do { TCase *tc = h_tcase(#t); tcase_add_checked_fixture(tc, setup, teardown); \
-                       tcase_add_test(tc, t); suite_add_tcase(s, tc); } while (0)
-
 int main(void)
 {
     Suite *s = suite_create("magento_trigger");
-    ADD(s, cloudevent_with_only_entity_id);
-    ADD(s, bare_entity_id_and_increment_id);
-    ADD(s, without_rest_url_a_dead_letter_that_says_so);
-    ADD(s, magento_outage_is_a_retry);
+    HM_ADD_TEST(s, cloudevent_with_only_entity_id);
+    HM_ADD_TEST(s, bare_entity_id_and_increment_id);
+    HM_ADD_TEST(s, without_rest_url_a_dead_letter_that_says_so);
+    HM_ADD_TEST(s, magento_outage_is_a_retry);
     return h_run_suite(s);
 }

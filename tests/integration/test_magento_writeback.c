@@ -160,13 +160,10 @@ START_TEST(failing_write_back_is_retried_alone)
 }
 END_TEST
 
-#define ADD(s, t) do { TCase *tc = h_tcase(#t); tcase_add_checked_fixture(tc, setup, teardown); \
-                       tcase_add_test(tc, t); suite_add_tcase(s, tc); } while (0)
-
 int main(void)
 {
     Suite *s = suite_create("magento_writeback");
-    ADD(s, one_comment_also_after_replays_and_a_crash);
-    ADD(s, failing_write_back_is_retried_alone);
+    HM_ADD_TEST(s, one_comment_also_after_replays_and_a_crash);
+    HM_ADD_TEST(s, failing_write_back_is_retried_alone);
     return h_run_suite(s);
 }
