@@ -17,6 +17,7 @@
 #include "base/json_util.h"
 #include "base/log.h"
 #include "worker/heartbeat.h"
+#include "worker/magento_link.h"
 #include "worker/processor.h"
 #include "queue/queue.h"
 #include "queue/redis_cmd.h"
@@ -382,6 +383,11 @@ int main(int argc, char **argv)
         exit_code = 1;
         goto done;
     }
+    if (m2j_magento_link_open(&w, &e) != M2J_OK) {
+        m2j_log(M2J_LOG_ERROR, "cannot create the Magento client", "error", e.msg, NULL);
+        exit_code = 1;
+        goto done;
+    }
     long filled = 0;
     m2j_rc rc = m2j_customer_index_warm(&w, &filled, &e);
     if (rc == M2J_OK && filled > 0) {
@@ -416,6 +422,7 @@ int main(int argc, char **argv)
             redis_ok(&cs);
             last_promote = now;
         }
+        m2j_magento_link_tick(&w, now); /* Magento, not Jortt: runs while the breaker is open */
         /* redis_ok only follows a call that really reached Redis: declaring
          * it back on an idle turn made an outage log up/down ten times a
          * second and kept the back-off from ever growing. */
@@ -451,6 +458,7 @@ int main(int argc, char **argv)
     }
     m2j_worker_clear(&w);
     m2j_buf_free(&hb);
+    m2j_magento_link_close(&w);
     char calls[24];
     snprintf(calls, sizeof calls, "%ld", w.api.calls);
     m2j_log(M2J_LOG_INFO, "worker stopped", "consumer", consumer, "jortt_calls", calls, NULL);

@@ -7,6 +7,8 @@
 #include "worker/customer_sync.h"
 #include "ingest/event.h"
 #include "worker/invoice_sync.h"
+#include "worker/order_complete.h"
+#include "worker/write_back.h"
 #include "base/json_util.h"
 #include "base/log.h"
 #include "queue/redis_cmd.h"
@@ -220,7 +222,22 @@ static void run(m2j_worker *w, m2j_job *job, m2j_event *ev, bool *have_ev, char 
             m2j_step_set(s, M2J_STEP_DEAD, "unparseable event: order event without entity");
             return;
         }
-        m2j_invoice_order(w, ev->event_id, ev->entity, ref, s);
+        {
+            /* a trigger event (an id, no items or totals) is read from Magento first */
+            json_object *order = NULL;
+            m2j_order_complete(w, ev->entity, &order, s);
+            if (!order) {
+                const char *inc = m2j_json_get_id(ev->entity, "increment_id");
+                *ref = inc ? strdup(inc) : NULL;
+                return;
+            }
+            m2j_invoice_order(w, ev->event_id, order, ref, s);
+            m2j_err we;
+            if ((s->kind == M2J_STEP_DONE || s->kind == M2J_STEP_SKIP) &&
+                m2j_write_back_schedule(w, *ref, order, &we) != M2J_OK)
+                m2j_step_from_rc(s, M2J_ERR_IO, &we, "schedule order comment"); /* redelivered: schedules again */
+            json_object_put(order);
+        }
         return;
     }
     m2j_step_set(s, M2J_STEP_DEAD, "unparseable event: unknown kind");

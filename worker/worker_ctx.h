@@ -28,6 +28,7 @@ typedef struct {
         char  token[33];
     } unreleased[M2J_UNRELEASED_MAX];
     int                          n_unreleased;
+    struct m2j_magento_link     *magento; /* owned; NULL without magento.rest_url (magento_link.h) */
 } m2j_worker;
 
 /* Releases lock key if it still holds token. When Redis cannot be reached

@@ -36,6 +36,9 @@
  *  - order: an "items" array with "increment_id" or "grand_total", or
  *    "increment_id" with "customer_email";
  *  - customer: a string "email" with "firstname" or "lastname", no "items";
+ *  - order trigger: "entity_id" or "increment_id" without "order_id",
+ *    "email" or "items" (a sender that names the order instead of sending
+ *    it; the worker reads the order from Magento);
  *  - else M2J_ERR_INVALID ("unknown envelope").
  *
  * Unusable envelopes (M2J_ERR_INVALID, answered 400): malformed JSON, a JSON
@@ -183,6 +186,12 @@ static int detect_rest(json_object *o)
         return M2J_KIND_ORDER;
     if (m2j_json_get_string(o, "email") && (m2j_json_get(o, "firstname") || m2j_json_get(o, "lastname")) && !items)
         return M2J_KIND_CUSTOMER;
+    /* A trigger: senders that cannot send the order (a Mageplaza template
+     * {"entity_id": "{{ item.entity_id }}"}) name it; the worker reads it
+     * from Magento (worker/order_complete.h). */
+    if ((m2j_json_get_id(o, "entity_id") || m2j_json_get_id(o, "increment_id")) && !m2j_json_get(o, "order_id") &&
+        !m2j_json_get(o, "email") && !items)
+        return M2J_KIND_ORDER;
     return NAME_UNKNOWN;
 }
 

@@ -3,7 +3,7 @@
 #include "jortt/breaker.h"
 #include "base/json_util.h"
 #include "base/log.h"
-#include "jortt/ratelimit.h"
+#include "queue/ratelimit.h"
 #include "jortt/token.h"
 #include "queue/redis_cmd.h"
 
@@ -18,7 +18,7 @@ static m2j_rc rl_wait(m2j_jortt_api *a, m2j_err *err)
     long long waited = 0;
     for (;;) {
         long long w = 0;
-        m2j_rc rc = m2j_ratelimit_ask(a->q, a->cfg->jortt.requests_per_second, &w, err);
+        m2j_rc rc = m2j_ratelimit_ask(a->q, &M2J_RL_JORTT, a->cfg->jortt.requests_per_second, &w, err);
         if (rc != M2J_OK)
             return rc;
         if (w == 0)
@@ -99,7 +99,7 @@ m2j_rc m2j_jortt_call(m2j_jortt_api *a, const char *method, const char *path, co
                                    resp->transport_error[0])) {
             *cls = token_failure_class(rc, resp);
             if (resp->status == 429)
-                m2j_ratelimit_pause(a->q, resp->retry_after_s, NULL);
+                m2j_ratelimit_pause(a->q, &M2J_RL_JORTT, resp->retry_after_s, NULL);
             account(a, *cls);
             if (resp->transport == M2J_TRANSPORT_RESPONSE && resp->status >= 400 && resp->status < 500 &&
                 resp->status != 429) {
@@ -141,7 +141,7 @@ m2j_rc m2j_jortt_call(m2j_jortt_api *a, const char *method, const char *path, co
         if (*cls == M2J_CLASS_AUTH)
             *cls = M2J_CLASS_TRANSIENT; /* a fresh token was refused too */
         if (resp->transport == M2J_TRANSPORT_RESPONSE && resp->status == 429)
-            m2j_ratelimit_pause(a->q, resp->retry_after_s, NULL);
+            m2j_ratelimit_pause(a->q, &M2J_RL_JORTT, resp->retry_after_s, NULL);
         /* A transfer we aborted ourselves (shutdown grace) says nothing
          * about Jortt's health: keep it away from the breaker. */
         if (!(resp->transport != M2J_TRANSPORT_RESPONSE && a->grace_over && a->grace_over(a->grace_ud)))

@@ -3,7 +3,7 @@
 #include "base/crypto_util.h"
 #include "base/json_util.h"
 #include "base/log.h"
-#include "jortt/ratelimit.h"
+#include "queue/ratelimit.h"
 #include "queue/redis_cmd.h"
 
 #include <stdio.h>
@@ -60,7 +60,7 @@ static m2j_rc rl_wait(m2j_token_ctx *t, m2j_err *err)
     long long waited = 0;
     for (;;) {
         long long w = 0;
-        m2j_rc rc = m2j_ratelimit_ask(t->q, t->cfg->requests_per_second, &w, err);
+        m2j_rc rc = m2j_ratelimit_ask(t->q, &M2J_RL_JORTT, t->cfg->requests_per_second, &w, err);
         if (rc != M2J_OK)
             return rc;
         if (w == 0)

@@ -43,7 +43,10 @@ m2j_rc m2j_lock_acquire(m2j_queue *q, const char *key, const char *token, long t
     return rc;
 }
 
-m2j_rc m2j_lock_release(m2j_queue *q, const char *key, const char *token, m2j_err *err)
+/* Runs a compare-on-token script over lock key; CONFLICT when it was no
+ * longer ours. */
+static m2j_rc owned_op(m2j_queue *q, const char *script, const char *key, const char *token, const char *arg2,
+                       m2j_err *err)
 {
     if (!key || !*key || !token || !*token)
         return m2j_fail(err, M2J_ERR_INVALID, "lock: key and token are required");
@@ -53,9 +56,9 @@ m2j_rc m2j_lock_release(m2j_queue *q, const char *key, const char *token, m2j_er
         return m2j_fail(err, M2J_ERR_NOMEM, "out of memory");
     }
     const char *keys[] = { k.data };
-    const char *args[] = { token };
+    const char *args[] = { token, arg2 };
     redisReply *r;
-    m2j_rc rc = m2j_q_eval(q, M2J_SCRIPT_UNLOCK, 1, keys, 1, args, &r, err);
+    m2j_rc rc = m2j_q_eval(q, script, 1, keys, arg2 ? 2 : 1, args, &r, err);
     if (rc == M2J_OK) {
         if (!(r->type == REDIS_REPLY_INTEGER && r->integer == 1))
             rc = m2j_fail(err, M2J_ERR_CONFLICT, "lock %.200s was no longer ours", k.data);
@@ -63,4 +66,18 @@ m2j_rc m2j_lock_release(m2j_queue *q, const char *key, const char *token, m2j_er
     }
     m2j_buf_free(&k);
     return rc;
+}
+
+m2j_rc m2j_lock_release(m2j_queue *q, const char *key, const char *token, m2j_err *err)
+{
+    return owned_op(q, M2J_SCRIPT_UNLOCK, key, token, NULL, err);
+}
+
+m2j_rc m2j_lock_extend(m2j_queue *q, const char *key, const char *token, long ttl_ms, m2j_err *err)
+{
+    if (ttl_ms <= 0)
+        return m2j_fail(err, M2J_ERR_INVALID, "lock: a positive ttl is required");
+    char ttl[32];
+    snprintf(ttl, sizeof ttl, "%ld", ttl_ms);
+    return owned_op(q, M2J_SCRIPT_LOCK_EXTEND, key, token, ttl, err);
 }

@@ -36,7 +36,13 @@
  *   P:lock:<what>:<key>   string: owner token, PX ttl (compare-and-delete release)
  *   P:jortt:token         string: access token, PX until shortly before expiry
  *   P:jortt:calls:<sec>   counter of Jortt calls in that second (EX 120)
- *   P:rl, P:rl:pause      fleet rate limiter state
+ *   P:rl, P:rl:pause      fleet rate limiter state (Jortt; queue/ratelimit.h)
+ *   P:magento:rl, P:magento:rl:pause, P:magento:calls:<sec>  the same for Magento
+ *   P:magento:cursor:<orders|creditmemos|customers>  poller position (worker/poller.h)
+ *   P:lock:magento:poll   the poll lease
+ *   P:magento:writeback   zset: order refs whose Magento comment is due (worker/write_back.h);
+ *                         P:order:<ref> also holds magento_id, comment_at, comment_attempts,
+ *                         comment_failed
  *   P:breaker             circuit breaker state
  *   P:worker:<consumer>   heartbeat (EX 30)
  * <ref>, <memo key> and <magento customer id> come from Magento and are
@@ -173,5 +179,8 @@ m2j_rc m2j_lock_acquire(m2j_queue *q, const char *key, const char *token, long t
 m2j_rc m2j_lock_key(const m2j_queue *q, const char *key, m2j_buf *out);
 /* Deletes key only if it still holds token (one script). */
 m2j_rc m2j_lock_release(m2j_queue *q, const char *key, const char *token, m2j_err *err);
+/* Extends the lock to ttl_ms if it still holds token; M2J_ERR_CONFLICT when
+ * it was no longer ours (for leases held across many steps: the poller). */
+m2j_rc m2j_lock_extend(m2j_queue *q, const char *key, const char *token, long ttl_ms, m2j_err *err);
 
 #endif

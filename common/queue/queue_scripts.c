@@ -130,6 +130,14 @@ const char *const M2J_SCRIPT_UNLOCK =
     "end\n"
     "return 0\n";
 
+/* KEYS[1] lock; ARGV[1] owner token, ARGV[2] new ttl in ms. 1 when extended,
+ * 0 when the lock is not ours any more. */
+const char *const M2J_SCRIPT_LOCK_EXTEND =
+    "if redis.call('GET', KEYS[1]) == ARGV[1] then\n"
+    "  return redis.call('PEXPIRE', KEYS[1], ARGV[2])\n"
+    "end\n"
+    "return 0\n";
+
 /* KEYS[1] stream; ARGV[1] group, ARGV[2] stream id, ARGV[3] consumer.
  * Reply 1 when the entry is still pending for that consumer (its idle time
  * then starts again), 0 when another consumer has it or it has left. */

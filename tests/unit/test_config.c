@@ -500,6 +500,10 @@ START_TEST(example_file)
     setenv("M2JORTT_WEBHOOK_SECRET", "whsec_ZXhhbXBsZQ==", 1);
     setenv("JORTT_CLIENT_ID", "client-id", 1);
     setenv("JORTT_CLIENT_SECRET", "client-secret", 1);
+    setenv("MAGENTO_CONSUMER_KEY", "ck", 1);
+    setenv("MAGENTO_CONSUMER_SECRET", "cs", 1);
+    setenv("MAGENTO_ACCESS_TOKEN", "at", 1);
+    setenv("MAGENTO_ACCESS_TOKEN_SECRET", "ats", 1);
     const char *path = "deploy/config.example.json";
     if (access(path, R_OK) != 0)
         path = "../../deploy/config.example.json";
@@ -535,7 +539,10 @@ START_TEST(example_file)
         "receiver.timestamp_tolerance_seconds", "receiver.commerce_public_key_file",
         "receiver.io_events_public_key_files", "receiver.io_events_client_id", "receiver.threads", "jortt.api_url",
         "jortt.token_url", "jortt.client_id", "jortt.client_secret", "jortt.scope",
-        "jortt.requests_per_second", "jortt.timeout_seconds", "worker.visibility_timeout_seconds",
+        "jortt.requests_per_second", "jortt.timeout_seconds", "magento.rest_url", "magento.consumer_key",
+        "magento.consumer_secret", "magento.access_token", "magento.access_token_secret",
+        "magento.poll_interval_seconds", "magento.requests_per_second", "magento.timeout_seconds",
+        "magento.write_back", "worker.visibility_timeout_seconds",
         "worker.max_deliveries", "worker.block_ms", "worker.lock_ttl_seconds", "worker.shutdown_grace_seconds",
         "worker.max_defer_hours", "worker.retry.base_seconds", "worker.retry.max_seconds", "worker.retry.max_attempts",
         "orders.statuses", "orders.invoice_status", "orders.send_method", "orders.default_customer_id",

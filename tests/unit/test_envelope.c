@@ -679,6 +679,30 @@ START_TEST(normalisers_refuse_non_objects)
 }
 END_TEST
 
+/* A sender that names the order instead of sending it (a Mageplaza
+ * template {"entity_id": "..."}): an order event the worker completes from
+ * Magento; a credit memo or a customer is not mistaken for one. */
+START_TEST(bare_id_is_an_order_trigger)
+{
+    m2j_envelope env;
+    m2j_err err;
+    ck_assert_int_eq(parse_text("{\"entity_id\":\"123\"}", "d1", NULL, 10, &env, &err), M2J_OK);
+    ck_assert_uint_eq(env.n_events, 1);
+    ck_assert_int_eq(env.events[0].kind, M2J_KIND_ORDER);
+    ck_assert_str_eq(env.events[0].source, "rest");
+    ck_assert_str_eq(str_at(env.events[0].entity, "entity_id"), "123");
+    m2j_envelope_clear(&env);
+    ck_assert_int_eq(parse_text("{\"increment_id\":\"100000123\"}", "d2", NULL, 10, &env, &err), M2J_OK);
+    ck_assert_int_eq(env.events[0].kind, M2J_KIND_ORDER);
+    m2j_envelope_clear(&env);
+    ck_assert_int_eq(parse_text("{\"entity_id\":7,\"order_id\":\"12\",\"items\":[]}", "d3", NULL, 10, &env, &err),
+                     M2J_OK);
+    ck_assert_int_eq(env.events[0].kind, M2J_KIND_CREDITMEMO);
+    m2j_envelope_clear(&env);
+    ck_assert_int_eq(parse_text("{\"entity_id\":\"\"}", "d4", NULL, 10, &env, &err), M2J_ERR_INVALID);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("envelope");
@@ -715,6 +739,7 @@ int main(void)
     tcase_add_loop_test(t, refused_bodies, 0, (int)(sizeof bad / sizeof bad[0]));
     tcase_add_test(t, batch_over_the_bound);
     tcase_add_test(t, normalisers_refuse_non_objects);
+    tcase_add_test(t, bare_id_is_an_order_trigger);
     suite_add_tcase(s, t);
 
     SRunner *sr = srunner_create(s);

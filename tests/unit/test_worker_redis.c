@@ -7,7 +7,7 @@
 #include "worker/exactly_once.h"
 #include "worker/processor.h"
 #include "queue/queue.h"
-#include "jortt/ratelimit.h"
+#include "queue/ratelimit.h"
 #include "redis_helper.h"
 #include "jortt/token.h"
 #include "queue/redis_cmd.h"
@@ -95,10 +95,10 @@ START_TEST(ratelimit_spaces_calls)
 {
     m2j_err err;
     long long w = -1;
-    ck_assert_int_eq(m2j_ratelimit_ask(q, 10, &w, &err), M2J_OK);
+    ck_assert_int_eq(m2j_ratelimit_ask(q, &M2J_RL_JORTT, 10, &w, &err), M2J_OK);
     ck_assert_int_eq(w, 0); /* idle limiter: go */
     long long t0 = m2j_test_now_ms();
-    ck_assert_int_eq(m2j_ratelimit_ask(q, 10, &w, &err), M2J_OK);
+    ck_assert_int_eq(m2j_ratelimit_ask(q, &M2J_RL_JORTT, 10, &w, &err), M2J_OK);
     long long dt = m2j_test_now_ms() - t0;
     /* The next slot is 101 ms after the first (1 % slack), unless this very
      * machine stalled that long between the two asks. */
@@ -114,16 +114,42 @@ START_TEST(ratelimit_spaces_calls)
 }
 END_TEST
 
+/* Magento's limit is its own: a busy or paused Jortt limit does not slow the
+ * Magento calls, and the reverse. */
+START_TEST(ratelimit_per_api)
+{
+    m2j_err err;
+    long long w = -1;
+    ck_assert_int_eq(m2j_ratelimit_ask(q, &M2J_RL_JORTT, 1, &w, &err), M2J_OK);
+    ck_assert_int_eq(w, 0);
+    ck_assert_int_eq(m2j_ratelimit_pause(q, &M2J_RL_JORTT, 30, &err), M2J_OK);
+    ck_assert_int_eq(m2j_ratelimit_ask(q, &M2J_RL_MAGENTO, 1, &w, &err), M2J_OK);
+    ck_assert_int_eq(w, 0);
+    ck_assert_int_eq(rawint("EXISTS t:magento:rl"), 1);
+    ck_assert_int_eq(m2j_ratelimit_ask(q, &M2J_RL_MAGENTO, 1, &w, &err), M2J_OK);
+    ck_assert_int_gt(w, 500); /* one a second: the next slot is a second away */
+    ck_assert_int_eq(m2j_ratelimit_pause(q, &M2J_RL_MAGENTO, 20, &err), M2J_OK);
+    ck_assert_int_eq(m2j_ratelimit_ask(q, &M2J_RL_MAGENTO, 1, &w, &err), M2J_OK);
+    ck_assert_int_gt(w, 19000);
+    ck_assert_int_le(w, 20000);
+    ck_assert_int_eq(m2j_ratelimit_ask(q, &M2J_RL_JORTT, 1, &w, &err), M2J_OK);
+    ck_assert_int_gt(w, 29000); /* Jortt's own pause, not Magento's */
+    redisReply *r = redisCommand(raw, "KEYS t:magento:calls:*");
+    ck_assert_int_eq(r->elements, 1);
+    freeReplyObject(r);
+}
+END_TEST
+
 START_TEST(ratelimit_pause_stops_the_fleet)
 {
     m2j_err err;
-    ck_assert_int_eq(m2j_ratelimit_pause(q, 0, &err), M2J_OK); /* at least one second */
+    ck_assert_int_eq(m2j_ratelimit_pause(q, &M2J_RL_JORTT, 0, &err), M2J_OK); /* at least one second */
     long long w = 0;
-    ck_assert_int_eq(m2j_ratelimit_ask(q, 10, &w, &err), M2J_OK);
+    ck_assert_int_eq(m2j_ratelimit_ask(q, &M2J_RL_JORTT, 10, &w, &err), M2J_OK);
     ck_assert_int_gt(w, 500);
     ck_assert_int_le(w, 1000);
-    ck_assert_int_eq(m2j_ratelimit_pause(q, 30, &err), M2J_OK); /* Retry-After 30 */
-    ck_assert_int_eq(m2j_ratelimit_ask(q, 10, &w, &err), M2J_OK);
+    ck_assert_int_eq(m2j_ratelimit_pause(q, &M2J_RL_JORTT, 30, &err), M2J_OK); /* Retry-After 30 */
+    ck_assert_int_eq(m2j_ratelimit_ask(q, &M2J_RL_JORTT, 10, &w, &err), M2J_OK);
     ck_assert_int_gt(w, 29000);
     ck_assert_int_eq(rawint("EXISTS t:rl"), 0); /* nothing granted meanwhile */
 }
@@ -456,6 +482,7 @@ int main(void)
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, ratelimit_spaces_calls);
     tcase_add_test(tc, ratelimit_pause_stops_the_fleet);
+    tcase_add_test(tc, ratelimit_per_api);
     tcase_add_test(tc, breaker_opens_at_five_and_backs_off);
     tcase_add_test(tc, breaker_one_prober);
     tcase_add_test(tc, token_drop_only_if_unchanged);

@@ -1,11 +1,14 @@
 /* ratelimit.c: the fleet-wide GCRA; see ratelimit.h for why. */
-#include "jortt/ratelimit.h"
+#include "queue/ratelimit.h"
 #include "queue/redis_cmd.h"
 
 #include <stdio.h>
 
-/* KEYS[1] P:rl (theoretical arrival time, µs), KEYS[2] P:rl:pause,
- * KEYS[3] P:jortt:calls: (prefix of the per-second counters)
+const m2j_ratelimit_keys M2J_RL_JORTT = { "rl", "rl:pause", "jortt:calls:" };
+const m2j_ratelimit_keys M2J_RL_MAGENTO = { "magento:rl", "magento:rl:pause", "magento:calls:" };
+
+/* KEYS[1] the state (theoretical arrival time, µs), KEYS[2] the pause key,
+ * KEYS[3] the prefix of the per-second counters
  * ARGV[1] emission interval in µs, ARGV[2] tolerance in µs.
  * Reply: 0 = go (counted), else ms to wait.
  *
@@ -35,7 +38,7 @@ static const char *const RL_SCRIPT =
     "redis.call('EXPIRE', ck, 120)\n"
     "return 0\n";
 
-m2j_rc m2j_ratelimit_ask(m2j_queue *q, int rps, long long *wait_ms, m2j_err *err)
+m2j_rc m2j_ratelimit_ask(m2j_queue *q, const m2j_ratelimit_keys *k, int rps, long long *wait_ms, m2j_err *err)
 {
     *wait_ms = 0;
     if (rps <= 0)
@@ -52,7 +55,7 @@ m2j_rc m2j_ratelimit_ask(m2j_queue *q, int rps, long long *wait_ms, m2j_err *err
     snprintf(tau, sizeof tau, "%lld", tau_us);
     m2j_buf k1 = {0}, k2 = {0}, k3 = {0};
     m2j_rc rc = M2J_OK;
-    if (m2j_wkey(q, &k1, "rl") || m2j_wkey(q, &k2, "rl:pause") || m2j_wkey(q, &k3, "jortt:calls:")) {
+    if (m2j_wkey(q, &k1, "%s", k->state) || m2j_wkey(q, &k2, "%s", k->pause) || m2j_wkey(q, &k3, "%s", k->counter)) {
         rc = m2j_fail(err, M2J_ERR_NOMEM, "out of memory");
         goto out;
     }
@@ -74,7 +77,7 @@ out:
     return rc;
 }
 
-m2j_rc m2j_ratelimit_pause(m2j_queue *q, long retry_after_s, m2j_err *err)
+m2j_rc m2j_ratelimit_pause(m2j_queue *q, const m2j_ratelimit_keys *rk, long retry_after_s, m2j_err *err)
 {
     long long ms = retry_after_s > 0 ? retry_after_s * 1000LL : 0;
     if (ms < 1000)
@@ -82,7 +85,7 @@ m2j_rc m2j_ratelimit_pause(m2j_queue *q, long retry_after_s, m2j_err *err)
     char px[32];
     snprintf(px, sizeof px, "%lld", ms);
     m2j_buf k = {0};
-    if (m2j_wkey(q, &k, "rl:pause")) {
+    if (m2j_wkey(q, &k, "%s", rk->pause)) {
         m2j_buf_free(&k);
         return m2j_fail(err, M2J_ERR_NOMEM, "out of memory");
     }
