@@ -10,6 +10,7 @@
  * instead of hanging at exit. (A full stream socket could still block one
  * write; regular files and terminals do not wait long.) */
 #include "base/log_queue.h"
+#include "base/clock.h"
 #include "base/buf.h"
 
 #include <errno.h>
@@ -39,17 +40,10 @@ static pthread_t          q_thread;
 /* 0 while running; the monotonic ms after which stop stops waiting */
 static atomic_llong       q_deadline_ms;
 
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static bool past_deadline(void)
 {
     long long d = atomic_load(&q_deadline_ms);
-    return d != 0 && now_ms() >= d;
+    return d != 0 && m2j_mono_ms() >= d;
 }
 
 /* False when the rest cannot be written: the reader is gone, or stop's
@@ -166,7 +160,7 @@ void m2j_logq_stop(long flush_ms)
         return;
     }
     q_stopping = true;
-    atomic_store(&q_deadline_ms, now_ms() + (flush_ms > 0 ? flush_ms : 1));
+    atomic_store(&q_deadline_ms, m2j_mono_ms() + (flush_ms > 0 ? flush_ms : 1));
     pthread_cond_signal(&q_wake);
     pthread_mutex_unlock(&q_lock);
 

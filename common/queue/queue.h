@@ -113,8 +113,12 @@ m2j_rc m2j_queue_take(m2j_queue *q, const char *consumer, long block_ms,
 /* Is the taken entry still consumer's? M2J_OK: yes, and its idle time
  * starts again (no takeover for another visibility timeout);
  * M2J_ERR_CONFLICT: another worker took it over or its outcome is
- * recorded. For a worker that kept a job in hand while Redis was away. */
+ * recorded. For a worker that kept a job in hand while Redis was away. The
+ * script itself is public for the worker's heartbeat, which runs it on its
+ * own connection: KEYS[1] the stream, ARGV group, consumer, entry id;
+ * reply 1 (still ours) or 0. */
 m2j_rc m2j_queue_hold(m2j_queue *q, const m2j_job *j, const char *consumer, m2j_err *err);
+extern const char *const M2J_HOLD_SCRIPT;
 
 /* Final outcomes; each is one atomic script that also XACKs and XDELs. */
 m2j_rc m2j_queue_done(m2j_queue *q, const m2j_job *j, m2j_err *err);                 /* processed++ */
@@ -167,6 +171,10 @@ m2j_rc m2j_queue_replay(m2j_queue *q, const char *event_id, const char *by, m2j_
 /* ---- locks (lock.c) ---- */
 /* SET key token NX PX ttl. M2J_ERR_CONFLICT when held by someone else. */
 m2j_rc m2j_lock_acquire(m2j_queue *q, const char *key, const char *token, long ttl_ms, m2j_err *err);
+/* The Redis key of lock `key` (full, or short -> "<prefix>:lock:<key>") into
+ * out (reset first): for scripts that check a lock themselves (the worker's
+ * fenced intent and heartbeat), so they name the very key acquire used. */
+m2j_rc m2j_lock_key(const m2j_queue *q, const char *key, m2j_buf *out);
 /* Deletes key only if it still holds token (one script). */
 m2j_rc m2j_lock_release(m2j_queue *q, const char *key, const char *token, m2j_err *err);
 

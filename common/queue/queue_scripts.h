@@ -12,6 +12,5 @@ extern const char *const M2J_SCRIPT_RELEASE;
 extern const char *const M2J_SCRIPT_PROMOTE;
 extern const char *const M2J_SCRIPT_REPLAY;
 extern const char *const M2J_SCRIPT_UNLOCK;
-extern const char *const M2J_SCRIPT_HOLD;
 
 #endif
