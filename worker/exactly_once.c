@@ -54,7 +54,8 @@ void m2j_once_run(m2j_worker *w, const char *lock_key, const char *busy, m2j_onc
     m2j_heartbeat_drop(w->hb, o.slot);
     /* Not ours any more: the work outlived the lock, so another worker may
      * have run beside us. The intent records kept that safe as long as we
-     * did not send after losing it, which m2j_once_post checks. */
+     * did not send after losing it, which m2j_once_post checks. A release
+     * that cannot reach Redis is retried once Redis answers (worker_ctx.h). */
     if (m2j_worker_unlock(w, lock_key, o.token) == M2J_ERR_CONFLICT)
         m2j_log(M2J_LOG_WARN, "lock expired before the work ended", "lock", lock_key, NULL);
     m2j_buf_free(&full);

@@ -35,15 +35,6 @@ static const char *const EXTEND_SCRIPT =
     "end\n"
     "return out\n";
 
-/* KEYS[1] stream; ARGV group, consumer, entry id. XCLAIM with min-idle 0
- * would take the entry from whoever holds it, so only while it is still
- * pending for us; JUSTID leaves its delivery count alone. */
-static const char *const CLAIM_SCRIPT =
-    "local p = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[3], ARGV[3], 1, ARGV[2])\n"
-    "if #p == 0 then return 0 end\n"
-    "redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, ARGV[3], 'JUSTID')\n"
-    "return 1\n";
-
 typedef struct {
     bool      used;
     unsigned  gen;      /* changes on every hold, so a late answer for an old holder is ignored */
@@ -181,7 +172,7 @@ static void beat(m2j_heartbeat *hb)
         const char *args[3] = { M2J_GROUP, hb->consumer, claim };
         redisReply *r = NULL;
         m2j_err e;
-        m2j_rc rc = m2j_redis_eval(c, CLAIM_SCRIPT, 1, keys, 3, args, &r, &e);
+        m2j_rc rc = m2j_redis_eval(c, M2J_HOLD_SCRIPT, 1, keys, 3, args, &r, &e);
         if (rc == M2J_OK) {
             if (r->type == REDIS_REPLY_INTEGER)
                 claim_answer = r->integer == 1;

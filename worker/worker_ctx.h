@@ -2,9 +2,9 @@
  * the outcome a processing step hands back to processor.c, which alone turns
  * it into a queue outcome (done/skip/retry/dead/release).
  *
- * Ownership: m2j_worker borrows cfg, q and hb and owns the keys in unreleased
- * (m2j_worker_clear); m2j_step owns its reason, error key, details and
- * result id until m2j_step_clear. */
+ * Ownership: m2j_worker borrows cfg, q and hb and owns the keys in
+ * unreleased (m2j_worker_clear); m2j_step owns its reason, error key,
+ * details and result id until m2j_step_clear. */
 #ifndef M2J_WORKER_CTX_H
 #define M2J_WORKER_CTX_H
 
@@ -12,6 +12,7 @@
 #include <signal.h>
 
 typedef struct m2j_heartbeat m2j_heartbeat;
+
 /* Locks whose release did not reach Redis are kept (at most this many; an
  * older one beyond that is left to its TTL). */
 #define M2J_UNRELEASED_MAX 8

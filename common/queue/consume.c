@@ -246,9 +246,9 @@ m2j_rc m2j_queue_hold(m2j_queue *q, const m2j_job *j, const char *consumer, m2j_
     if (!j || !j->stream_id || !consumer || !*consumer)
         return m2j_fail(err, M2J_ERR_INVALID, "hold: job and consumer are required");
     const char *keys[] = { q->k_stream };
-    const char *args[] = { M2J_GROUP, j->stream_id, consumer };
+    const char *args[] = { M2J_GROUP, consumer, j->stream_id };
     redisReply *r;
-    m2j_rc rc = m2j_q_eval(q, M2J_SCRIPT_HOLD, 1, keys, 3, args, &r, err);
+    m2j_rc rc = m2j_q_eval(q, M2J_HOLD_SCRIPT, 1, keys, 3, args, &r, err);
     if (rc != M2J_OK)
         return rc;
     long long v = r->type == REDIS_REPLY_INTEGER ? r->integer : -1;

@@ -119,8 +119,12 @@ m2j_rc m2j_queue_take(m2j_queue *q, const char *consumer, long block_ms,
 /* Is the taken entry still consumer's? M2J_OK: yes, and its idle time
  * starts again (no takeover for another visibility timeout);
  * M2J_ERR_CONFLICT: another worker took it over or its outcome is
- * recorded. For a worker that kept a job in hand while Redis was away. */
+ * recorded. For a worker that kept a job in hand while Redis was away. The
+ * script itself is public for the worker's heartbeat, which runs it on its
+ * own connection: KEYS[1] the stream, ARGV group, consumer, entry id;
+ * reply 1 (still ours) or 0. */
 m2j_rc m2j_queue_hold(m2j_queue *q, const m2j_job *j, const char *consumer, m2j_err *err);
+extern const char *const M2J_HOLD_SCRIPT;
 
 /* Final outcomes; each is one atomic script that also XACKs and XDELs. */
 m2j_rc m2j_queue_done(m2j_queue *q, const m2j_job *j, m2j_err *err);                 /* processed++ */

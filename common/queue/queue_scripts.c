@@ -138,11 +138,12 @@ const char *const M2J_SCRIPT_LOCK_EXTEND =
     "end\n"
     "return 0\n";
 
-/* KEYS[1] stream; ARGV[1] group, ARGV[2] stream id, ARGV[3] consumer.
- * Reply 1 when the entry is still pending for that consumer (its idle time
- * then starts again), 0 when another consumer has it or it has left. */
-const char *const M2J_SCRIPT_HOLD =
-    "local p = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[2], ARGV[2], 1, ARGV[3])\n"
+/* KEYS[1] stream; ARGV[1] group, ARGV[2] consumer, ARGV[3] entry id. XCLAIM
+ * with min-idle 0 would take the entry from whoever holds it, so only while
+ * it is still pending for us; JUSTID leaves its delivery count alone.
+ * Reply 1: still ours (idle time restarted), 0: not ours any more. */
+const char *const M2J_HOLD_SCRIPT =
+    "local p = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[3], ARGV[3], 1, ARGV[2])\n"
     "if #p == 0 then return 0 end\n"
-    "redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[3], 0, ARGV[2], 'JUSTID')\n"
+    "redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, ARGV[3], 'JUSTID')\n"
     "return 1\n";

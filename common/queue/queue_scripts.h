@@ -13,6 +13,5 @@ extern const char *const M2J_SCRIPT_PROMOTE;
 extern const char *const M2J_SCRIPT_REPLAY;
 extern const char *const M2J_SCRIPT_UNLOCK;
 extern const char *const M2J_SCRIPT_LOCK_EXTEND;
-extern const char *const M2J_SCRIPT_HOLD;
 
 #endif
