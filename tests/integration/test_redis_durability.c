@@ -33,6 +33,24 @@ static char *log_of(const char *name)
     return h_read_file(p, &n);
 }
 
+static bool worker_warned(h_env *e, void *arg)
+{
+    (void)arg;
+    char p[600];
+    snprintf(p, sizeof p, "%s/worker1.log", e->dir);
+    FILE *f = fopen(p, "r");
+    if (!f)
+        return false;
+    char line[1024];
+    bool warned = false, started = false;
+    while (fgets(line, sizeof line, f)) {
+        warned = warned || strstr(line, "redis is not durable");
+        started = started || strstr(line, "worker started");
+    }
+    fclose(f);
+    return warned && started;
+}
+
 /* Starts exe with the test config and waits for it to exit on its own. */
 static char *refused(const char *exe, const char *name)
 {
@@ -72,10 +90,11 @@ START_TEST(allow_volatile_starts_and_warns)
     h_config_write(E, "{\"redis\":{\"allow_volatile\":true}}");
     redis_set("appendonly", "no");
     h_receiver_start(E); /* aborts the test unless it becomes ready */
-    h_worker_start(E);
     char *t = log_of("receiver");
     H_ASSERT(E, strstr(t, "redis is not durable"), "receiver log: %s", t);
     free(t);
+    h_worker_start(E);
+    H_WAIT(E, 10000, worker_warned, NULL, "the worker did not start with a warning on a volatile Redis");
 }
 END_TEST
 
