@@ -63,17 +63,27 @@ m2j_rc m2j_base64_decode(const char *text, size_t len, m2j_buf *out)
     return rc;
 }
 
-m2j_rc m2j_hmac_sha256(const void *key, size_t keylen, const void *data, size_t len, unsigned char mac[32])
+static m2j_rc hmac(const EVP_MD *md, unsigned int want, const void *key, size_t keylen, const void *data,
+                   size_t len, unsigned char *mac)
 {
     /* HMAC() treats a NULL key specially; an empty key must still be a key. */
     static const unsigned char empty[1] = {0};
     if (keylen > (size_t)INT_MAX)
         return M2J_ERR_TOO_LARGE;
     unsigned int maclen = 0;
-    if (!HMAC(EVP_sha256(), keylen ? key : empty, (int)keylen,
-              len ? data : empty, len, mac, &maclen) || maclen != 32)
+    if (!HMAC(md, keylen ? key : empty, (int)keylen, len ? data : empty, len, mac, &maclen) || maclen != want)
         return M2J_ERR_INTERNAL;
     return M2J_OK;
+}
+
+m2j_rc m2j_hmac_sha256(const void *key, size_t keylen, const void *data, size_t len, unsigned char mac[32])
+{
+    return hmac(EVP_sha256(), 32, key, keylen, data, len, mac);
+}
+
+m2j_rc m2j_hmac_sha1(const void *key, size_t keylen, const void *data, size_t len, unsigned char mac[20])
+{
+    return hmac(EVP_sha1(), 20, key, keylen, data, len, mac);
 }
 
 void m2j_sha256_hex(const void *data, size_t len, char hex[65])

@@ -14,6 +14,9 @@ m2j_rc m2j_base64_decode(const char *text, size_t len, m2j_buf *out);
 
 /* HMAC-SHA256; mac must hold 32 bytes. */
 m2j_rc m2j_hmac_sha256(const void *key, size_t keylen, const void *data, size_t len, unsigned char mac[32]);
+/* HMAC-SHA1, for peers that still sign with it (OAuth 1.0a allows both);
+ * mac must hold 20 bytes. */
+m2j_rc m2j_hmac_sha1(const void *key, size_t keylen, const void *data, size_t len, unsigned char mac[20]);
 /* SHA-256 as 64 lowercase hex chars + NUL; hex must hold 65 bytes. */
 void m2j_sha256_hex(const void *data, size_t len, char hex[65]);
 /* Constant-time equality of two byte strings of possibly different lengths. */

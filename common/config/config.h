@@ -1,5 +1,14 @@
 /* config.h: the one JSON configuration file shared by all three binaries.
  *
+ * common/config/ holds reading that file and nothing else, one job a file:
+ * ${...} expansion, the typed readers and value checks, the map walker, the
+ * Redis URL and host:port parsers, the defaults, one section_<name>.c per
+ * top-level section (listed in config_load.c's table), freeing, lookups. It
+ * validates values (types, ranges, UUIDs, templates) but holds no business
+ * logic, and does no I/O beyond reading the file and the environment: no
+ * Redis, no network, no logging. Everything other rooms may use is declared
+ * here; config_read.h and config_section.h are internal to common/config/.
+ *
  * Loading: comments allowed; a string value "${NAME}" (the whole string, or
  * any part of it) is replaced by environment variable NAME, and an unset
  * variable is an error naming it. Unknown keys and wrong types are errors
@@ -57,6 +66,20 @@ typedef struct {
     int    requests_per_second; /* default 10; fleet-wide */
     long   timeout_seconds;     /* per HTTP request, default 30 */
 } m2j_jortt_config;
+
+/* "magento": the shop's REST API, for polling, backfill, reconcile, trigger
+ * events and write-back. rest_url "" (the default) means push only. */
+typedef struct {
+    char *rest_url;             /* "https://shop.example.nl/rest/all" (trailing '/' dropped), "" = none */
+    char *consumer_key;         /* the integration's four credentials; access_token alone = Bearer */
+    char *consumer_secret;
+    char *access_token;
+    char *access_token_secret;
+    long  poll_interval_seconds; /* 0 = no polling; default 60 when rest_url is set */
+    int   requests_per_second;   /* default 4; fleet-wide */
+    long  timeout_seconds;       /* per HTTP request, default 30 */
+    bool  write_back;            /* order comment once the invoice exists; default true */
+} m2j_magento_config;
 
 typedef struct {
     long base_seconds;   /* default 60 */
@@ -132,6 +155,7 @@ typedef struct {
     m2j_redis_config     redis;
     m2j_receiver_config  receiver;
     m2j_jortt_config     jortt;
+    m2j_magento_config   magento;
     m2j_worker_config    worker;
     m2j_orders_config    orders;
     m2j_customers_config customers;

@@ -13,7 +13,6 @@
 #include <string.h>
 #include <strings.h>
 
-#define RETRY_AFTER_CAP_S 86400L
 #define HEADER_VALUE_MAX  128
 
 struct m2j_jortt_client {
@@ -310,31 +309,6 @@ static char *dup_str(const char *s)
     return s ? strdup(s) : NULL;
 }
 
-/* Copies the <title> of an HTML page, printable ASCII only, bounded: enough
- * to tell "502 Bad Gateway" from a maintenance page, never page content. */
-static bool html_title(const char *body, size_t len, char *out, size_t outsz)
-{
-    const char *end = body + len;
-    for (const char *p = body; p + 7 <= end; p++) {
-        if (strncasecmp(p, "<title>", 7) != 0)
-            continue;
-        p += 7;
-        size_t o = 0;
-        while (p < end && *p != '<' && o + 1 < outsz) {
-            unsigned char ch = (unsigned char)*p++;
-            if (ch == '\n' || ch == '\r' || ch == '\t')
-                ch = ' ';
-            if (ch >= 0x20 && ch < 0x7f && !(ch == ' ' && (o == 0 || out[o - 1] == ' ')))
-                out[o++] = (char)ch;
-        }
-        while (o && out[o - 1] == ' ')
-            o--;
-        out[o] = '\0';
-        return o > 0;
-    }
-    return false;
-}
-
 void m2j_jortt_parse_error(const char *body, size_t len, long status, m2j_jortt_error *out)
 {
     memset(out, 0, sizeof *out);
@@ -376,63 +350,13 @@ void m2j_jortt_parse_error(const char *body, size_t len, long status, m2j_jortt_
         return;
     }
     char title[96], msg[160];
-    if (body && len && html_title(body, len, title, sizeof title))
+    if (body && len && m2j_http_html_title(body, len, title, sizeof title))
         snprintf(msg, sizeof msg, "HTTP %ld with a non-JSON body (\"%s\")", status, title);
     else if (body && len)
         snprintf(msg, sizeof msg, "HTTP %ld with a non-JSON body (%zu bytes)", status, len);
     else
         snprintf(msg, sizeof msg, "HTTP %ld with an empty body", status);
     out->message = strdup(msg);
-}
-
-long m2j_retry_after_parse(const char *value, time_t now)
-{
-    if (!value)
-        return -1;
-    while (*value == ' ' || *value == '\t')
-        value++;
-    if (!*value)
-        return -1;
-    if (isdigit((unsigned char)*value)) {
-        long v = 0;
-        const char *p = value;
-        for (; isdigit((unsigned char)*p); p++) {
-            v = v * 10 + (*p - '0');
-            if (v > RETRY_AFTER_CAP_S)
-                v = RETRY_AFTER_CAP_S; /* keeps going without overflowing */
-        }
-        while (*p == ' ' || *p == '\t')
-            p++;
-        return *p ? -1 : v;
-    }
-    /* HTTP-date: IMF-fixdate "Sun, 06 Nov 1994 08:49:37 GMT" (and the two
-     * obsolete forms, via curl_getdate which knows all three). */
-    time_t t = curl_getdate(value, NULL);
-    if (t == (time_t)-1)
-        return -1;
-    if (t <= now)
-        return 0;
-    long d = (long)(t - now);
-    return d > RETRY_AFTER_CAP_S ? RETRY_AFTER_CAP_S : d;
-}
-
-m2j_rc m2j_url_escape(const char *s, m2j_buf *out)
-{
-    static const char hex[] = "0123456789ABCDEF";
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        char enc[3];
-        if (isalnum(*p) || *p == '-' || *p == '.' || *p == '_' || *p == '~') {
-            if (m2j_buf_append(out, p, 1) != M2J_OK)
-                return M2J_ERR_NOMEM;
-            continue;
-        }
-        enc[0] = '%';
-        enc[1] = hex[*p >> 4];
-        enc[2] = hex[*p & 15];
-        if (m2j_buf_append(out, enc, 3) != M2J_OK)
-            return M2J_ERR_NOMEM;
-    }
-    return M2J_OK;
 }
 
 m2j_rc m2j_jortt_url(const char *base, const char *path, const char *query, int page, m2j_buf *out)

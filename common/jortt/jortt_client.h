@@ -13,6 +13,7 @@
 #define M2J_JORTT_CLIENT_H
 
 #include "base/buf.h"
+#include "base/percent.h"
 #include "config/config.h"
 #include "jortt/retry_policy.h"
 #include <json-c/json.h>
@@ -76,17 +77,9 @@ m2j_rc m2j_jortt_token_request(m2j_jortt_client *c, const char *token_url,
  * when there is one; never the body itself). */
 void m2j_jortt_parse_error(const char *body, size_t len, long status, m2j_jortt_error *out);
 
-/* Retry-After: delta-seconds or an HTTP-date (relative to now). Returns the
- * wait in seconds (>= 0, capped at one day), or -1 when value is missing or
- * unparseable. */
-long m2j_retry_after_parse(const char *value, time_t now);
-
 /* Appends base + path + "?query=<escaped>&page=N" to out (reset first). query
  * NULL leaves it out, page <= 0 leaves page out. base's trailing '/' and
  * path's leading '/' are joined with exactly one '/'. */
 m2j_rc m2j_jortt_url(const char *base, const char *path, const char *query, int page, m2j_buf *out);
-
-/* Percent-encodes everything but RFC 3986 unreserved characters. */
-m2j_rc m2j_url_escape(const char *s, m2j_buf *out);
 
 #endif

@@ -14,15 +14,10 @@
 #define M2J_RETRY_POLICY_H
 
 #include "config/config.h"
+#include "http/http_client.h" /* m2j_transport */
 #include <stdbool.h>
 #include <stdint.h>
 
-/* How a Jortt call ended, as far as the HTTP layer can tell. */
-typedef enum {
-    M2J_TRANSPORT_RESPONSE = 0, /* an HTTP status came back */
-    M2J_TRANSPORT_NOT_SENT,     /* connect/DNS/TLS failure: the request never reached Jortt */
-    M2J_TRANSPORT_UNKNOWN       /* timeout or connection dropped after sending: outcome unknown */
-} m2j_transport;
 
 typedef enum {
     M2J_CLASS_SUCCESS = 0, /* 2xx */

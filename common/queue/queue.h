@@ -1,5 +1,13 @@
 /* queue.h: the durable event queue in Redis, and every Redis key m2jortt uses.
  *
+ * The queue room (common/queue/) holds what m2jortt keeps in Redis and how it
+ * gets there: the connection (redis_conn), the queue's keys and Lua scripts,
+ * its operations one job a file (queue.c the handle and connection, enqueue.c
+ * the receiver's side, consume.c the worker's, admin.c the CLI's, lock.c the
+ * locks), and the short command helpers other rooms use for their own keys
+ * (redis_cmd). It must not hold Jortt or Magento logic, mapping, or any
+ * decision about what an event means: callers decide, the queue records.
+ *
  * Delivery is at-least-once: a Redis Stream with one consumer group. An entry
  * leaves the stream only in the same atomic script that records its outcome
  * (processed, skipped, scheduled for retry, dead-lettered), so no event is
@@ -57,7 +65,7 @@ const char   *m2j_queue_prefix(const m2j_queue *q);
 /* Builds "<prefix>:<suffix>" into out (reset first). */
 m2j_rc m2j_queue_key(const m2j_queue *q, m2j_buf *out, const char *suffix);
 
-/* ---- enqueue (receiver). All or nothing for the batch. ---- */
+/* ---- enqueue (receiver; enqueue.c). All or nothing for the batch. ---- */
 
 typedef struct {
     bool  duplicate;     /* event id already accepted: not queued again */
@@ -83,7 +91,7 @@ void   m2j_enqueue_results_clear(m2j_enqueue_result *res, size_t n);
 m2j_rc m2j_queue_enqueue(m2j_queue *q, const m2j_event *evs, size_t n,
                          long dedup_ttl_seconds, m2j_enqueue_result *res, m2j_err *err);
 
-/* ---- consume (worker) ---- */
+/* ---- consume (worker; consume.c) ---- */
 
 typedef struct {
     char        *stream_id;   /* owned */
@@ -122,7 +130,7 @@ m2j_rc m2j_queue_release(m2j_queue *q, const m2j_job *j, m2j_err *err);
  * atomically. *moved gets the count (may be NULL). */
 m2j_rc m2j_queue_promote_due(m2j_queue *q, long long now_ms, long limit, long *moved, m2j_err *err);
 
-/* ---- admin ---- */
+/* ---- admin (CLI; admin.c) ---- */
 
 typedef struct {
     long long queued, in_progress, scheduled_retries, failed, processed, skipped;
@@ -147,7 +155,7 @@ m2j_rc m2j_queue_dead_get(m2j_queue *q, const char *event_id, m2j_dead_entry *ou
  * replays+1, a "replay" history entry). M2J_ERR_NOTFOUND if not dead. */
 m2j_rc m2j_queue_replay(m2j_queue *q, const char *event_id, const char *by, m2j_err *err);
 
-/* ---- locks ---- */
+/* ---- locks (lock.c) ---- */
 /* SET key token NX PX ttl. M2J_ERR_CONFLICT when held by someone else. */
 m2j_rc m2j_lock_acquire(m2j_queue *q, const char *key, const char *token, long ttl_ms, m2j_err *err);
 /* Deletes key only if it still holds token (one script). */

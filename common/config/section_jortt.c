@@ -1,0 +1,39 @@
+/* section_jortt.c: "jortt": the API and OAuth endpoints, the client's
+ * credentials and the fleet-wide request rate. */
+#include "config/config_read.h"
+#include "config/config_section.h"
+
+#include <string.h>
+
+static m2j_rc load_jortt(json_object *s, m2j_buf *path, m2j_config *c, m2j_err *err)
+{
+    m2j_jortt_config *j = &c->jortt;
+    m2j_rc rc;
+    if (!s)
+        return M2J_OK;
+    if ((rc = m2j_cfg_read_str(s, path, "api_url", &j->api_url, err)) != M2J_OK ||
+        (rc = m2j_cfg_read_str(s, path, "token_url", &j->token_url, err)) != M2J_OK ||
+        (rc = m2j_cfg_read_str(s, path, "client_id", &j->client_id, err)) != M2J_OK ||
+        (rc = m2j_cfg_read_str(s, path, "client_secret", &j->client_secret, err)) != M2J_OK ||
+        (rc = m2j_cfg_read_str(s, path, "scope", &j->scope, err)) != M2J_OK ||
+        (rc = m2j_cfg_read_int(s, path, "requests_per_second", 1, 1000, &j->requests_per_second, err)) != M2J_OK ||
+        (rc = m2j_cfg_read_long(s, path, "timeout_seconds", 1, 600, &j->timeout_seconds, err)) != M2J_OK)
+        return rc;
+    /* Request paths are appended as "/v3/...". */
+    size_t n = strlen(j->api_url);
+    while (n > 0 && j->api_url[n - 1] == '/')
+        j->api_url[--n] = '\0';
+    const char *urls[] = {"api_url", j->api_url, "token_url", j->token_url};
+    for (int i = 0; i < 4; i += 2) {
+        if (strncmp(urls[i + 1], "http://", 7) != 0 && strncmp(urls[i + 1], "https://", 8) != 0) {
+            m2j_cfg_path_push(path, urls[i]);
+            return m2j_fail(err, M2J_ERR_INVALID, "%s: must be an http:// or https:// URL", CFG_PATH(path));
+        }
+    }
+    return M2J_OK;
+}
+
+static const char *const keys[] = {"api_url", "token_url", "client_id", "client_secret", "scope",
+                                   "requests_per_second", "timeout_seconds", NULL};
+
+const m2j_cfg_section m2j_cfg_section_jortt = {"jortt", keys, load_jortt};

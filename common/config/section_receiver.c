@@ -1,0 +1,53 @@
+/* section_receiver.c: "receiver": the webhook endpoint, its limits and the
+ * signature keys. Runs without the section too: the default listen address
+ * is parsed here, and the webhook secret is REQUIRED. */
+#include "config/config_read.h"
+#include "config/config_section.h"
+
+#include <string.h>
+
+static m2j_rc load_receiver(json_object *s, m2j_buf *path, m2j_config *c, m2j_err *err)
+{
+    m2j_receiver_config *r = &c->receiver;
+    m2j_rc rc = M2J_OK;
+    if (s) {
+        long v = (long)r->max_body_bytes;
+        if ((rc = m2j_cfg_read_str(s, path, "listen", &r->listen, err)) != M2J_OK ||
+            (rc = m2j_cfg_read_long(s, path, "max_body_bytes", 1024, 64L * 1024 * 1024, &v, err)) != M2J_OK ||
+            (rc = m2j_cfg_read_str(s, path, "webhook_secret", &r->webhook_secret, err)) != M2J_OK ||
+            (rc = m2j_cfg_read_long(s, path, "dedup_ttl_seconds", 86400, M2J_CFG_ONE_YEAR,
+                                    &r->dedup_ttl_seconds, err)) != M2J_OK ||
+            (rc = m2j_cfg_read_size(s, path, "max_batch_events", 1, 10000, &r->max_batch_events, err)) != M2J_OK ||
+            (rc = m2j_cfg_read_long(s, path, "timestamp_tolerance_seconds", 1, 86400,
+                                    &r->timestamp_tolerance_seconds, err)) != M2J_OK ||
+            (rc = m2j_cfg_read_str(s, path, "commerce_public_key_file", &r->commerce_public_key_file,
+                                   err)) != M2J_OK ||
+            (rc = m2j_cfg_read_strv(s, path, "io_events_public_key_files", false, &r->io_events_public_key_files,
+                                    &r->n_io_events_public_key_files, err)) != M2J_OK ||
+            (rc = m2j_cfg_read_str(s, path, "io_events_client_id", &r->io_events_client_id, err)) != M2J_OK ||
+            (rc = m2j_cfg_read_long(s, path, "threads", 0, 64, &r->threads, err)) != M2J_OK)
+            return rc;
+        r->max_body_bytes = (size_t)v;
+    }
+    size_t old = m2j_cfg_path_push(path, "listen");
+    char *host = NULL;
+    int port = 0;
+    if (!m2j_cfg_split_host_port(r->listen, strlen(r->listen), 0, &host, &port))
+        return m2j_fail(err, M2J_ERR_INVALID, "%s: \"%.60s\" is not host:port or [v6addr]:port (port 1-65535)",
+                        CFG_PATH(path), r->listen);
+    m2j_cfg_replace(&r->listen_host, host);
+    r->listen_port = port;
+    m2j_cfg_path_pop(path, old);
+    if (!*r->webhook_secret) {
+        m2j_cfg_path_push(path, "webhook_secret");
+        rc = m2j_fail(err, M2J_ERR_INVALID, "%s is required and must not be empty", CFG_PATH(path));
+    }
+    return rc;
+}
+
+static const char *const keys[] = {
+    "listen", "max_body_bytes", "webhook_secret", "dedup_ttl_seconds", "max_batch_events",
+    "timestamp_tolerance_seconds", "commerce_public_key_file", "io_events_public_key_files",
+    "io_events_client_id", "threads", NULL};
+
+const m2j_cfg_section m2j_cfg_section_receiver = {"receiver", keys, load_receiver};
