@@ -42,12 +42,7 @@
 #define MAX_CHALLENGE  512
 #define MAX_HEADERS    (64 * 1024)
 #define HTTP_TIMEOUT_S 30
-/* Connection limits (conn_guard.h says what each one does). */
-#define MAX_CONNECTIONS        1024
-#define FD_RESERVE             64          /* descriptors kept for Redis, logs, the listener */
-#define HEADER_TIMEOUT_MS      10000
-#define BODY_TIMEOUT_MS        30000
-#define MAX_INFLIGHT_BYTES     ((size_t)64 * 1024 * 1024)
+#define FD_RESERVE     64 /* descriptors kept for Redis, logs, the listener */
 
 struct rcv_server {
     const m2j_config            *cfg;
@@ -646,10 +641,9 @@ static void drain_req_cb(evutil_socket_t fd, short what, void *arg)
 
 /* The connection cap, kept under the descriptor limit: beyond it accept()
  * fails, and shedding a connection is better than refusing the newcomer. */
-static size_t connection_cap(void)
+static size_t connection_cap(size_t cap)
 {
     struct rlimit rl;
-    size_t cap = MAX_CONNECTIONS;
     if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
         size_t room = rl.rlim_cur > 2 * FD_RESERVE ? (size_t)rl.rlim_cur - FD_RESERVE : (size_t)rl.rlim_cur / 2;
         if (room < cap)
@@ -689,10 +683,10 @@ static m2j_rc server_create(const m2j_config *cfg, struct event_base *base, evut
     evhttp_set_timeout(s->http, HTTP_TIMEOUT_S);
     evhttp_set_gencb(s->http, on_request, s);
     rcv_guard_limits lim = {
-        .max_connections = connection_cap(),
-        .header_timeout_ms = HEADER_TIMEOUT_MS,
-        .body_timeout_ms = BODY_TIMEOUT_MS,
-        .max_inflight_bytes = MAX_INFLIGHT_BYTES,
+        .max_connections = connection_cap(cfg->receiver.max_connections),
+        .header_timeout_ms = cfg->receiver.header_timeout_seconds * 1000,
+        .body_timeout_ms = cfg->receiver.body_timeout_seconds * 1000,
+        .max_inflight_bytes = cfg->receiver.max_inflight_body_bytes,
         .max_head_bytes = MAX_HEADERS,
         .max_body_bytes = cfg->receiver.max_body_bytes,
     };

@@ -72,6 +72,21 @@ static int fd_count(pid_t pid)
     return n;
 }
 
+static long status_kb(pid_t pid, const char *field)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+    FILE *f = fopen(path, "r");
+    long v = -1;
+    size_t fl = strlen(field);
+    while (f && fgets(line, sizeof line, f))
+        if (strncmp(line, field, fl) == 0 && line[fl] == ':')
+            v = atol(line + fl + 1);
+    if (f)
+        fclose(f);
+    return v;
+}
+
 /* CPU seconds (user + system) the process has used. */
 static double cpu_seconds(pid_t pid)
 {
@@ -213,6 +228,19 @@ static void read_resp(int fd, long ms, raw_resp *r)
     m2j_buf_free(&in);
 }
 
+/* True when the peer has closed (EOF or reset); false while it is open. */
+static bool peer_closed(int fd)
+{
+    struct pollfd p = { fd, POLLIN, 0 };
+    if (poll(&p, 1, 0) <= 0)
+        return false;
+    char buf[4096];
+    ssize_t n;
+    while ((n = recv(fd, buf, sizeof buf, MSG_DONTWAIT)) > 0)
+        ;
+    return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
+}
+
 /* The JSON error body check: {"error":"<error>",...} with our Content-Type,
  * and the message naming the cause (says, NULL: any). */
 static void assert_refused(const raw_resp *r, int status, const char *error, const char *says, const char *what)
@@ -293,6 +321,92 @@ static void wait_fds_back(pid_t pid, int base, const char *what)
 
 /* ---- item 1: slow clients ---- */
 
+/* 40 clients send a request line, then one header byte every 400 ms: the
+ * head has a total deadline (not evhttp's per-byte restarting timeout), so
+ * all are closed well before the trickle would ever end. */
+START_TEST(slow_headers_are_cut_at_a_total_deadline)
+{
+    E = h_env_up("hostile-slowhead", "{\"receiver\":{\"header_timeout_seconds\":2}}", 0);
+    pid_t pid = rcv_pid();
+    int base = fd_count(pid);
+    enum { N = 40 };
+    int fds[N];
+    bool closed[N] = { false };
+    for (int i = 0; i < N; i++) {
+        fds[i] = tcp_open();
+        send_str(fds[i], "POST /webhooks/magento HTTP/1.1\r\nX-Slow: ");
+    }
+    long long t0 = now_ms(), until = t0 + h_ms(8000);
+    int n_closed = 0;
+    bool legit_done = false;
+    while (n_closed < N && now_ms() < until) {
+        for (int i = 0; i < N; i++) {
+            if (closed[i])
+                continue;
+            if (peer_closed(fds[i]) || !send_str(fds[i], "a")) {
+                closed[i] = true;
+                n_closed++;
+            }
+        }
+        if (!legit_done && now_ms() - t0 > 500) {
+            legit_order("evt-slowhead-legit", "300000001");
+            legit_done = true;
+        }
+        pause_ms(400);
+    }
+    long long took = now_ms() - t0;
+    for (int i = 0; i < N; i++)
+        close(fds[i]);
+    H_ASSERT(E, n_closed == N, "only %d of %d trickling clients were closed in %lld ms", n_closed, N, took);
+    H_ASSERT(E, legit_done, "the legitimate order was not sent");
+    wait_fds_back(pid, base, "after the slow heads");
+}
+END_TEST
+
+/* A complete signed-looking head and then one body byte every 400 ms. */
+START_TEST(slow_bodies_are_cut_at_a_total_deadline)
+{
+    E = h_env_up("hostile-slowbody", "{\"receiver\":{\"body_timeout_seconds\":2}}", 0);
+    pid_t pid = rcv_pid();
+    int base = fd_count(pid);
+    enum { N = 20 };
+    int fds[N];
+    bool closed[N] = { false };
+    for (int i = 0; i < N; i++) {
+        char id[32];
+        snprintf(id, sizeof id, "evt-slowbody-%d", i);
+        char *head = signed_head(id, "{}", 2, 0);
+        fds[i] = tcp_open();
+        send_str(fds[i], head);
+        send_str(fds[i], "Content-Length: 5000\r\n\r\n{");
+        free(head);
+    }
+    long long t0 = now_ms(), until = t0 + h_ms(8000);
+    int n_closed = 0;
+    bool legit_done = false;
+    while (n_closed < N && now_ms() < until) {
+        for (int i = 0; i < N; i++) {
+            if (closed[i])
+                continue;
+            if (peer_closed(fds[i]) || !send_str(fds[i], " ")) {
+                closed[i] = true;
+                n_closed++;
+            }
+        }
+        if (!legit_done && now_ms() - t0 > 500) {
+            legit_order("evt-slowbody-legit", "300000002");
+            legit_done = true;
+        }
+        pause_ms(400);
+    }
+    long long took = now_ms() - t0;
+    for (int i = 0; i < N; i++)
+        close(fds[i]);
+    H_ASSERT(E, n_closed == N, "only %d of %d trickling bodies were closed in %lld ms", n_closed, N, took);
+    wait_fds_back(pid, base, "after the slow bodies");
+}
+END_TEST
+
 /* The receiver's descriptor limit is lowered under it (as a unit without
  * LimitNOFILE would have it), then 300 idle connections arrive. accept()
  * fails with EMFILE: the receiver must not spin on it (CPU, log lines), and
@@ -334,6 +448,67 @@ START_TEST(descriptor_exhaustion_backs_off_and_sheds)
 END_TEST
 
 /* ---- item 2: memory without the secret ---- */
+
+/* 200 connections, each with signature headers (a wrong signature: nobody
+ * can check it before the body) declaring a 1 MiB body and sending most of
+ * it, then stalling: the bodies in flight are bounded in total. */
+START_TEST(bodies_in_flight_are_bounded_in_total)
+{
+    E = h_env_up("hostile-memory",
+                 "{\"receiver\":{\"max_body_bytes\":1048576,\"max_inflight_body_bytes\":33554432}}", 0);
+    pid_t pid = rcv_pid();
+    int base = fd_count(pid);
+    long rss0 = status_kb(pid, "VmRSS");
+    enum { N = 200, BODY = 1048576, SENT = 1000000 };
+    char *chunk = malloc(SENT);
+    memset(chunk, ' ', SENT);
+    chunk[0] = '{';
+    int fds[N];
+    size_t sent[N];
+    for (int i = 0; i < N; i++) {
+        char id[32];
+        snprintf(id, sizeof id, "evt-mem-%d", i);
+        char *head = signed_head(id, "{}", 2, 0);
+        fds[i] = tcp_open();
+        send_str(fds[i], head);
+        char cl[64];
+        snprintf(cl, sizeof cl, "Content-Length: %d\r\n\r\n", BODY);
+        send_str(fds[i], cl);
+        free(head);
+        fcntl(fds[i], F_SETFL, O_NONBLOCK);
+        sent[i] = 0;
+    }
+    /* push the bodies for at most 6 s, as far as the receiver reads them */
+    long long until = now_ms() + h_ms(6000);
+    bool progress = true;
+    while (progress && now_ms() < until) {
+        progress = false;
+        for (int i = 0; i < N; i++) {
+            if (sent[i] >= SENT)
+                continue;
+            ssize_t w = send(fds[i], chunk + sent[i], SENT - sent[i], MSG_NOSIGNAL | MSG_DONTWAIT);
+            if (w > 0) {
+                sent[i] += (size_t)w;
+                progress = true;
+            } else if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+                sent[i] = SENT; /* refused or shed */
+            }
+        }
+        if (!progress)
+            pause_ms(50), progress = now_ms() < until;
+    }
+    long peak = status_kb(pid, "VmRSS");
+    legit_order("evt-mem-legit", "300000005");
+    for (int i = 0; i < N; i++)
+        close(fds[i]);
+    free(chunk);
+    H_ASSERT(E, peak - rss0 < 96 * 1024, "RSS grew by %ld KiB (from %ld KiB) under 200 stalled 1 MiB bodies",
+             peak - rss0, rss0);
+    wait_fds_back(pid, base, "after the stalled bodies");
+    long rss1 = status_kb(pid, "VmRSS");
+    H_ASSERT(E, rss1 - rss0 < 96 * 1024, "RSS stayed %ld KiB above where it was", rss1 - rss0);
+}
+END_TEST
 
 /* What the head alone shows is refused before the body is read: the answer
  * comes while the body (declared, never sent) is still awaited. */
@@ -589,7 +764,10 @@ static Suite *suite(void)
     tcase_add_checked_fixture(tc, setup, teardown); \
     tcase_add_test(tc, fn); \
     suite_add_tcase(s, tc)
+    ADD("slow_headers", slow_headers_are_cut_at_a_total_deadline);
+    ADD("slow_bodies", slow_bodies_are_cut_at_a_total_deadline);
     ADD("emfile", descriptor_exhaustion_backs_off_and_sheds);
+    ADD("memory", bodies_in_flight_are_bounded_in_total);
     ADD("early_checks", heads_are_checked_before_the_body);
     ADD("http_edges", http_edge_cases_are_refused_in_json);
     ADD("reset_shutdown", reset_with_unread_answers_does_not_delay_shutdown);
