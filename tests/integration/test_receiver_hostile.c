@@ -346,6 +346,37 @@ static bool pred_server_read_all(h_env *e, void *arg)
 
 /* ---- item 1: slow clients ---- */
 
+/* Sends byte to every open connection every 400 ms, for at most 8 s or
+ * until the receiver has closed them all; a legitimate order goes through
+ * meanwhile. Closes them; returns how many the receiver closed and the time
+ * that took. */
+static int trickle(int *fds, int n, const char *byte, const char *legit_id, const char *legit_ref, long long *took)
+{
+    bool *closed = calloc((size_t)n, sizeof *closed);
+    long long t0 = now_ms(), until = t0 + h_ms(8000);
+    int n_closed = 0;
+    bool legit_done = false;
+    while (n_closed < n && now_ms() < until) {
+        for (int i = 0; i < n; i++) {
+            if (!closed[i] && (peer_closed(fds[i]) || !send_str(fds[i], byte))) {
+                closed[i] = true;
+                n_closed++;
+            }
+        }
+        if (!legit_done && now_ms() - t0 > 500) {
+            legit_order(legit_id, legit_ref);
+            legit_done = true;
+        }
+        pause_ms(400);
+    }
+    *took = now_ms() - t0;
+    for (int i = 0; i < n; i++)
+        close(fds[i]);
+    free(closed);
+    H_ASSERT(E, legit_done, "the legitimate order was not sent");
+    return n_closed;
+}
+
 /* 40 clients send a request line, then one header byte every 400 ms: the
  * head has a total deadline (not evhttp's per-byte restarting timeout), so
  * all are closed well before the trickle would ever end. */
@@ -356,34 +387,13 @@ START_TEST(slow_headers_are_cut_at_a_total_deadline)
     int base = fd_count(pid);
     enum { N = 40 };
     int fds[N];
-    bool closed[N] = { false };
     for (int i = 0; i < N; i++) {
         fds[i] = tcp_open();
         send_str(fds[i], "POST /webhooks/magento HTTP/1.1\r\nX-Slow: ");
     }
-    long long t0 = now_ms(), until = t0 + h_ms(8000);
-    int n_closed = 0;
-    bool legit_done = false;
-    while (n_closed < N && now_ms() < until) {
-        for (int i = 0; i < N; i++) {
-            if (closed[i])
-                continue;
-            if (peer_closed(fds[i]) || !send_str(fds[i], "a")) {
-                closed[i] = true;
-                n_closed++;
-            }
-        }
-        if (!legit_done && now_ms() - t0 > 500) {
-            legit_order("evt-slowhead-legit", "300000001");
-            legit_done = true;
-        }
-        pause_ms(400);
-    }
-    long long took = now_ms() - t0;
-    for (int i = 0; i < N; i++)
-        close(fds[i]);
+    long long took;
+    int n_closed = trickle(fds, N, "a", "evt-slowhead-legit", "300000001", &took);
     H_ASSERT(E, n_closed == N, "only %d of %d trickling clients were closed in %lld ms", n_closed, N, took);
-    H_ASSERT(E, legit_done, "the legitimate order was not sent");
     wait_fds_back(pid, base, "after the slow heads");
 }
 END_TEST
@@ -396,7 +406,6 @@ START_TEST(slow_bodies_are_cut_at_a_total_deadline)
     int base = fd_count(pid);
     enum { N = 20 };
     int fds[N];
-    bool closed[N] = { false };
     for (int i = 0; i < N; i++) {
         char id[32];
         snprintf(id, sizeof id, "evt-slowbody-%d", i);
@@ -406,27 +415,8 @@ START_TEST(slow_bodies_are_cut_at_a_total_deadline)
         send_str(fds[i], "Content-Length: 5000\r\n\r\n{");
         free(head);
     }
-    long long t0 = now_ms(), until = t0 + h_ms(8000);
-    int n_closed = 0;
-    bool legit_done = false;
-    while (n_closed < N && now_ms() < until) {
-        for (int i = 0; i < N; i++) {
-            if (closed[i])
-                continue;
-            if (peer_closed(fds[i]) || !send_str(fds[i], " ")) {
-                closed[i] = true;
-                n_closed++;
-            }
-        }
-        if (!legit_done && now_ms() - t0 > 500) {
-            legit_order("evt-slowbody-legit", "300000002");
-            legit_done = true;
-        }
-        pause_ms(400);
-    }
-    long long took = now_ms() - t0;
-    for (int i = 0; i < N; i++)
-        close(fds[i]);
+    long long took;
+    int n_closed = trickle(fds, N, " ", "evt-slowbody-legit", "300000002", &took);
     H_ASSERT(E, n_closed == N, "only %d of %d trickling bodies were closed in %lld ms", n_closed, N, took);
     wait_fds_back(pid, base, "after the slow bodies");
 }
