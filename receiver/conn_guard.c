@@ -28,7 +28,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/uio.h>
 #include <time.h>
 
 #define SHED_MIN_AGE_MS   1000  /* a request younger than this is never "slow" */
