@@ -8,6 +8,7 @@
 #                            the other files go into a per-binary library that
 #                            unit tests can link)
 #   tests/jortt_double/*.c -> the Jortt test double
+#   tests/magento_double/*.c -> the Magento REST test double
 #   tests/unit/test_*.c   -> one Check executable per file
 #   tests/integration/test_*.c + harness.c -> one Check executable per file
 
@@ -39,6 +40,7 @@ RECEIVER_SRC := $(sort $(filter-out receiver/main.c,$(wildcard receiver/*.c)))
 WORKER_SRC   := $(sort $(filter-out worker/main.c,$(wildcard worker/*.c)))
 CLI_SRC      := $(sort $(filter-out cli/main.c,$(wildcard cli/*.c)))
 DOUBLE_SRC   := $(sort $(wildcard tests/jortt_double/*.c))
+MDOUBLE_SRC  := $(sort $(wildcard tests/magento_double/*.c))
 UNIT_SRC     := $(sort $(wildcard tests/unit/test_*.c))
 INTEG_SRC    := $(sort $(wildcard tests/integration/test_*.c))
 HARNESS_SRC  := $(sort $(filter-out $(INTEG_SRC),$(wildcard tests/integration/*.c)))
@@ -51,7 +53,8 @@ LIB_WORKER   := $(BUILD)/libm2jworker.a
 LIB_CLI      := $(BUILD)/libm2jcli.a
 ALL_LIBS     := $(LIB_RECEIVER) $(LIB_WORKER) $(LIB_CLI) $(LIB_COMMON)
 
-BINS := $(BINDIR)/m2jortt-receiver $(BINDIR)/m2jortt-worker $(BINDIR)/m2jortt $(BINDIR)/jortt-double
+BINS := $(BINDIR)/m2jortt-receiver $(BINDIR)/m2jortt-worker $(BINDIR)/m2jortt $(BINDIR)/jortt-double \
+        $(BINDIR)/magento-double
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 INTEG_BINS := $(patsubst tests/integration/%.c,$(BUILD)/tests/%,$(INTEG_SRC))
 
@@ -89,6 +92,9 @@ $(BINDIR)/m2jortt: $(call obj,cli/main.c) $(LIB_CLI) $(LIB_COMMON)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 $(BINDIR)/jortt-double: $(call obj,$(DOUBLE_SRC)) $(LIB_COMMON)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(BINDIR)/magento-double: $(call obj,$(MDOUBLE_SRC)) $(LIB_COMMON)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 

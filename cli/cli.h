@@ -73,8 +73,6 @@ char *cli_format_age(long long ms, char *buf, size_t n);
 /* A rate as a percentage: 210000 -> "21%", 55000 -> "5.5%". buf >= 32. */
 char *cli_format_rate(m2j_rate r, char *buf, size_t n);
 
-long long cli_now_ms(void);
-
 /* Reads a whole file (at most max bytes) into out. */
 m2j_rc cli_read_file(const char *path, size_t max, m2j_buf *out, m2j_err *err);
 

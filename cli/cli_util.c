@@ -10,13 +10,6 @@
 #include <sys/stat.h>
 #include <time.h>
 
-long long cli_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 const char *cli_config_error(const char *path, m2j_err *err)
 {
     size_t n = strlen(path);

@@ -1,6 +1,7 @@
 /* cmd_failed.c: `m2jortt failed` (list the dead-letter queue) and
  * `m2jortt show ID` (one dead event, personal data masked). */
 #include "cli/cli.h"
+#include "base/clock.h"
 #include "base/json_util.h"
 #include "cli/mask.h"
 
@@ -86,7 +87,7 @@ int cli_cmd_failed(cli_ctx *c, int argc, char **argv)
             bad = true;
         }
     }
-    long long now = cli_now_ms(), since_ms = 0, limit = 0;
+    long long now = m2j_now_ms(), since_ms = 0, limit = 0;
     m2j_err err;
     if (!bad && since && cli_parse_since(since, now, &since_ms, &err) != M2J_OK) {
         fprintf(c->err, "m2jortt failed: --since: %s\n", err.msg);
@@ -229,7 +230,7 @@ int cli_cmd_show(cli_ctx *c, int argc, char **argv)
         } else if (json) {
             fprintf(c->out, "%s\n", cli_json_pretty(rec));
         } else {
-            print_record(c->out, id, rec, cli_now_ms());
+            print_record(c->out, id, rec, m2j_now_ms());
             json_object *payload = m2j_json_path(rec, "job.event");
             if (!payload)
                 payload = m2j_json_path(rec, "job");

@@ -3,6 +3,7 @@
  * same pure code as the receiver and the worker (envelope.h, order_mapping.h),
  * so a preview that passes is exactly what will be invoiced. */
 #include "cli/cli.h"
+#include "base/clock.h"
 #include "ingest/envelope.h"
 #include "base/json_util.h"
 #include "mapping/order_mapping.h"
@@ -186,7 +187,7 @@ int cli_cmd_preview(cli_ctx *c, int argc, char **argv)
     }
     rc = m2j_envelope_parse(m2j_buf_str(&body), body.len, NULL, type,
                             cfg->receiver.max_batch_events ? cfg->receiver.max_batch_events : 100,
-                            cli_now_ms(), &env, &err);
+                            m2j_now_ms(), &env, &err);
     if (rc != M2J_OK) {
         fprintf(c->err, "m2jortt preview: %s: %s\n", file, err.msg);
         code = CLI_FAIL;

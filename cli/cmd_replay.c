@@ -5,6 +5,7 @@
  * only with --yes, because replaying a whole dead-letter queue by accident
  * can mean thousands of Jortt calls. */
 #include "cli/cli.h"
+#include "base/clock.h"
 
 #include <string.h>
 #include <unistd.h>
@@ -53,7 +54,7 @@ int cli_cmd_replay(cli_ctx *c, int argc, char **argv)
     }
     long long since_ms = 0;
     m2j_err err;
-    if (!bad && since && cli_parse_since(since, cli_now_ms(), &since_ms, &err) != M2J_OK) {
+    if (!bad && since && cli_parse_since(since, m2j_now_ms(), &since_ms, &err) != M2J_OK) {
         fprintf(c->err, "m2jortt replay: --since: %s\n", err.msg);
         bad = true;
     }

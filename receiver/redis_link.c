@@ -15,6 +15,7 @@
  * the callback ignores a context that is no longer ours. */
 #include "receiver/redis_link.h"
 #include "queue/redis_conn.h"
+#include "base/clock.h"
 #include "base/log.h"
 
 #include <hiredis/async.h>
@@ -24,7 +25,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #define BACKOFF_MIN_MS      100
 #define BACKOFF_MAX_MS      5000
@@ -64,13 +64,6 @@ struct rlink {
     op                      *head, *tail;
     size_t                   n_pending;
 };
-
-static long long mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static struct timeval tv_ms(long ms)
 {
@@ -248,7 +241,7 @@ static void watchdog_cb(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     rlink *l = arg;
-    if (l->head && l->ac && mono_ms() - l->head->sent_ms > STALL_MS)
+    if (l->head && l->ac && m2j_mono_ms() - l->head->sent_ms > STALL_MS)
         drop(l, "replies stalled");
 }
 
@@ -337,7 +330,7 @@ static void op_cb(redisAsyncContext *ac, void *reply, void *priv)
          * again; later requests hit EVALSHA. */
         o->resent = true;
         list_del(l, o);
-        o->sent_ms = mono_ms();
+        o->sent_ms = m2j_mono_ms();
         list_add(l, o);
         if (redisAsyncCommandArgv(ac, op_cb, o, o->argc, o->argv, o->lens) == REDIS_OK)
             return;
@@ -358,7 +351,7 @@ static m2j_rc send_op(rlink *l, int argc, const char **argv, const size_t *lens,
     o->l = l;
     o->cb = cb;
     o->arg = arg;
-    o->sent_ms = mono_ms();
+    o->sent_ms = m2j_mono_ms();
     list_add(l, o);
     if (redisAsyncCommandArgv(l->ac, op_cb, o, argc, argv, lens) != REDIS_OK) {
         list_del(l, o);

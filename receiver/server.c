@@ -14,11 +14,13 @@
  * "duplicate"). */
 #include "receiver/server.h"
 #include "ingest/envelope.h"
+#include "base/clock.h"
 #include "base/log.h"
 #include "queue/queue.h"
 #include "receiver/conn_guard.h"
 #include "receiver/json_error.h"
 #include "receiver/redis_link.h"
+#include "ingest/replay.h"
 #include "ingest/signature.h"
 
 #include <event2/buffer.h>
@@ -75,20 +77,6 @@ typedef struct {
     long long                   t0_us;
 } pend;
 
-static long long mono_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-static long long wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* ---- answers ---- */
 
 static const char *method_name(enum evhttp_cmd_type c)
@@ -139,7 +127,7 @@ static void outcome_log(outcome *o, bool delivered)
     if (!o)
         return;
     char st[8], ms[32], ns[24], ds[24];
-    long long us = mono_us() - o->t0_us;
+    long long us = m2j_mono_us() - o->t0_us;
     snprintf(st, sizeof st, "%d", o->code);
     snprintf(ms, sizeof ms, "%lld.%03lld", us / 1000, us % 1000);
     snprintf(ns, sizeof ns, "%zu", o->n);
@@ -217,7 +205,7 @@ static void drain_check(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     rcv_server *s = arg;
-    if ((s->awaiting == 0 && rcv_guard_unflushed(s->guard) == 0) || mono_us() / 1000 >= s->drain_deadline)
+    if ((s->awaiting == 0 && rcv_guard_unflushed(s->guard) == 0) || m2j_mono_us() / 1000 >= s->drain_deadline)
         event_base_loopexit(s->base, NULL);
 }
 
@@ -231,7 +219,7 @@ void rcv_server_drain(rcv_server *s, long grace_ms)
         evhttp_del_accept_socket(s->http, s->sock);
         s->sock = NULL;
     }
-    s->drain_deadline = mono_us() / 1000 + grace_ms;
+    s->drain_deadline = m2j_mono_us() / 1000 + grace_ms;
     s->drain_ev = event_new(s->base, -1, EV_PERSIST, drain_check, s);
     struct timeval tv = { 0, 10 * 1000 };
     if (!s->drain_ev || event_add(s->drain_ev, &tv) != 0)
@@ -404,7 +392,8 @@ static void handle_post(rcv_server *s, struct evhttp_request *req, const struct 
         return;
     }
     m2j_err err = {0};
-    if (m2j_sigcheck_verify(s->sig, hdr_fn, in, body, len, (long long)time(NULL), &err) != M2J_OK) {
+    m2j_sig_scheme scheme;
+    if (m2j_sigcheck_verify_scheme(s->sig, hdr_fn, in, body, len, (long long)time(NULL), &scheme, &err) != M2J_OK) {
         refuse(s, req, PATH_WEBHOOK, t0, 401, "unauthorized", err.msg);
         return;
     }
@@ -418,9 +407,8 @@ static void handle_post(rcv_server *s, struct evhttp_request *req, const struct 
         return;
     }
     type = evhttp_find_header(&q, "type");
-    const char *delivery = evhttp_find_header(in, "webhook-id");
-    if (!delivery || !*delivery)
-        delivery = evhttp_find_header(in, "x-adobe-commerce-request-id");
+    /* only an id the signature covers (replay.h) */
+    const char *delivery = m2j_replay_delivery_id(scheme, hdr_fn, in);
 
     pend *p = calloc(1, sizeof *p);
     if (!p) {
@@ -430,7 +418,7 @@ static void handle_post(rcv_server *s, struct evhttp_request *req, const struct 
     }
     p->s = s;
     p->t0_us = t0;
-    m2j_rc r = m2j_envelope_parse(body, len, delivery, type, rc->max_batch_events, wall_ms(), &p->env, &err);
+    m2j_rc r = m2j_envelope_parse(body, len, delivery, type, rc->max_batch_events, m2j_now_ms(), &p->env, &err);
     evhttp_clear_headers(&q);
     if (r != M2J_OK) {
         pend_free(p);
@@ -440,6 +428,12 @@ static void handle_post(rcv_server *s, struct evhttp_request *req, const struct 
             refuse(s, req, PATH_WEBHOOK, t0, 400, "bad_request", err.msg);
         else
             refuse(s, req, PATH_WEBHOOK, t0, 503, "internal", err.msg);
+        return;
+    }
+    if (m2j_replay_check(&p->env, scheme, (long long)time(NULL), rc->dedup_ttl_seconds,
+                         rc->timestamp_tolerance_seconds, &err) != M2J_OK) {
+        pend_free(p);
+        refuse(s, req, PATH_WEBHOOK, t0, 401, "unauthorized", err.msg);
         return;
     }
     /* I/O Events: an event addressed to another client id was not meant for
@@ -591,7 +585,7 @@ static int check_head(void *arg, const rf_head *h, const char **error, const cha
 static void on_request(struct evhttp_request *req, void *arg)
 {
     rcv_server *s = arg;
-    long long t0 = mono_us();
+    long long t0 = m2j_mono_us();
     const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
     const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
     if (!path || !*path)

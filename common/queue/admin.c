@@ -3,6 +3,7 @@
 #include "queue/queue.h"
 #include "queue/queue_internal.h"
 #include "queue/queue_scripts.h"
+#include "base/clock.h"
 #include "base/json_util.h"
 
 #include <errno.h>
@@ -261,7 +262,7 @@ static m2j_rc replay_job(const char *text, size_t len, const char *by, char **ou
         replays = 0;
     if (json_object_object_add(job, "attempts", json_object_new_int(0)) ||
         json_object_object_add(job, "replays", json_object_new_int64(replays + 1)) ||
-        m2j_job_add_history(job, m2j_q_now_ms(), by, "replay", "replayed from the dead-letter queue") != M2J_OK) {
+        m2j_job_add_history(job, m2j_now_ms(), by, "replay", "replayed from the dead-letter queue") != M2J_OK) {
         json_object_put(job);
         return m2j_fail(err, M2J_ERR_NOMEM, "out of memory");
     }

@@ -16,6 +16,7 @@
 #include "queue/queue.h"
 #include "queue/queue_internal.h"
 #include "queue/queue_scripts.h"
+#include "base/clock.h"
 #include "base/json_util.h"
 #include "queue/redis_conn.h"
 
@@ -341,7 +342,7 @@ m2j_rc m2j_queue_dead(m2j_queue *q, const m2j_job *j, const m2j_dead_info *info,
     const char *details = info->error_details ? m2j_q_job_text(info->error_details) : "";
     const char *kind = m2j_json_str(j->job, "event.kind");
     snprintf(http, sizeof http, "%ld", info->http_status);
-    snprintf(at, sizeof at, "%lld", m2j_q_now_ms());
+    snprintf(at, sizeof at, "%lld", m2j_now_ms());
     if (!text || !details || job_event_id(j, &id) != M2J_OK ||
         m2j_buf_printf(&key, "%s:dead:%s", q->prefix, id.data) != M2J_OK) {
         rc = m2j_fail(err, M2J_ERR_NOMEM, "out of memory");

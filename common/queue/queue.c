@@ -21,18 +21,10 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 /* Connect and per-command timeout. Bounded so that a Redis that vanished
  * costs a worker or the CLI a few seconds, not forever. */
 #define Q_TIMEOUT_MS 5000
-
-long long m2j_q_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static char *xstrdup(const char *s)
 {

@@ -22,9 +22,6 @@ struct m2j_queue {
     char *k_stream, *k_stats, *k_retry, *k_dead_index, *k_skipped;
 };
 
-/* Wall-clock milliseconds: the values are stored in Redis and read on other
- * hosts. */
-long long m2j_q_now_ms(void);
 /* "<prefix>:<suffix>", malloc'd (caller frees); NULL when out of memory. */
 char *m2j_q_key_dup(const char *prefix, const char *suffix);
 /* The job as stored in Redis; borrowed from job (valid until it changes). */

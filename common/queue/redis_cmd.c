@@ -1,12 +1,10 @@
-/* wredis.c: see wredis.h. */
+/* redis_cmd.c: see redis_cmd.h. */
 #include "queue/redis_cmd.h"
 #include "queue/redis_conn.h"
 
-#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #define WCMD_MAX_ARGS 32
 
@@ -93,24 +91,6 @@ m2j_rc m2j_wlock_refresh(m2j_queue *q, const char *short_key, const char *token,
         rc = m2j_fail(err, M2J_ERR_CONFLICT, "lock %s was lost", short_key);
     freeReplyObject(r);
     return rc;
-}
-
-long long m2j_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-void m2j_sleep_ms(long long ms, const volatile sig_atomic_t *stop)
-{
-    if (ms <= 0)
-        return;
-    struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000 };
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-        if (stop && *stop)
-            return;
-    }
 }
 
 const char *m2j_reply_field(const redisReply *r, const char *field)

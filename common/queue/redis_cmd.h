@@ -1,15 +1,16 @@
-/* wredis.h: short Redis commands for the worker's own keys (cache, token,
+/* redis_cmd.h: short Redis commands for the worker's own keys (cache, token,
  * rate limit, breaker), over the queue's connection so a lost connection is
  * noticed and repaired in one place (m2j_queue_redis reconnects).
  *
  * Arguments are NUL-terminated strings ending with a NULL sentinel. On
  * success *reply (when reply is not NULL) is owned by the caller
  * (freeReplyObject). Connection trouble is M2J_ERR_IO. */
-#ifndef M2J_WREDIS_H
-#define M2J_WREDIS_H
+#ifndef M2J_REDIS_CMD_H
+#define M2J_REDIS_CMD_H
 
 #include "queue/queue.h"
-#include <signal.h>
+/* m2j_now_ms and m2j_sleep_ms lived here; their callers still find them. */
+#include "base/clock.h"
 
 m2j_rc m2j_wcmd(m2j_queue *q, redisReply **reply, m2j_err *err, const char *arg0, ...)
     __attribute__((sentinel));
@@ -25,12 +26,6 @@ m2j_rc m2j_wkey(m2j_queue *q, m2j_buf *out, const char *fmt, ...) __attribute__(
  * each POST, so a job slowed down by rate-limit waits cannot lose its lock
  * in the middle of the exactly-once protocol. */
 m2j_rc m2j_wlock_refresh(m2j_queue *q, const char *short_key, const char *token, long ttl_ms, m2j_err *err);
-
-/* Milliseconds since the epoch (wall clock: shared with other hosts). */
-long long m2j_now_ms(void);
-/* Sleeps ms milliseconds (restarts after signals unless *stop becomes set;
- * stop may be NULL). */
-void m2j_sleep_ms(long long ms, const volatile sig_atomic_t *stop);
 
 /* Finds field in a flat HGETALL reply; NULL if absent. Borrowed. */
 const char *m2j_reply_field(const redisReply *r, const char *field);

@@ -95,7 +95,7 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("magento_client");
+    Suite *s = suite_create("magento_pure");
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, search_criteria_query);
     tcase_add_test(tc, error_placeholders);
