@@ -32,7 +32,6 @@
 
 #define SHED_MIN_AGE_MS   1000  /* a request younger than this is never "slow" */
 #define LINGER_MS         2000  /* after a refusal: time for the client to read it */
-#define MAX_PIPELINE      32    /* framed requests waiting for their answers, per connection */
 #define BACKOFF_FIRST_MS  50
 #define BACKOFF_MAX_MS    1000
 #define ACCEPT_LOG_MS     10000 /* one "accept failing" line per this */
@@ -49,8 +48,8 @@ struct rcv_conn {
     rf_frame                 *fr;
     long long                 t_idle, t_req, t_body; /* ms, monotonic */
     size_t                    cur;        /* bytes of the request being framed */
-    size_t                   *done;       /* bytes of each framed request not yet answered */
-    size_t                    n_done;
+    size_t                   *done;       /* bytes of each framed request not yet answered (FIFO) */
+    size_t                    n_done, cap_done;
     bool                      in_input;   /* inside on_input: the input must not be drained yet */
     bool                      reject;     /* over the cap with nothing to shed: close on adoption */
     bool                      closing;
@@ -351,13 +350,17 @@ static bool feed(rcv_conn *c, const char *p, size_t n)
             }
             break;
         case RF_END: {
-            if (c->n_done >= MAX_PIPELINE) {
-                conn_close(c, 0, NULL, NULL, false, "pipeline_too_deep");
-                return false;
-            }
-            if (!c->done && !(c->done = calloc(MAX_PIPELINE, sizeof *c->done))) {
-                conn_close(c, 0, NULL, NULL, false, "out_of_memory");
-                return false;
+            /* Pipelined requests wait here for their answers; their bytes
+             * count in flight, which is what bounds how many there can be. */
+            if (c->n_done == c->cap_done) {
+                size_t cap = c->cap_done ? 2 * c->cap_done : 4;
+                size_t *d = realloc(c->done, cap * sizeof *d);
+                if (!d) {
+                    conn_close(c, 0, NULL, NULL, false, "out_of_memory");
+                    return false;
+                }
+                c->done = d;
+                c->cap_done = cap;
             }
             c->done[c->n_done++] = c->cur;
             c->cur = 0;
