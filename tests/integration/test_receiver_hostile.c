@@ -647,6 +647,18 @@ END_TEST
 
 /* ---- issue item 5 (receiver part): memory per request ---- */
 
+static bool pred_ready(h_env *e, void *arg)
+{
+    (void)arg;
+    char url[128];
+    snprintf(url, sizeof url, "%s/readyz", e->receiver_url);
+    h_resp r;
+    h_http("GET", url, NULL, NULL, 0, &r);
+    bool ok = r.status == 200;
+    h_resp_clear(&r);
+    return ok;
+}
+
 /* Ten signed batches of 2,000 small events each (about 250 KB of body),
  * all waiting on a paused Redis at once: what the receiver holds for each
  * must follow what it received, not a fixed 8 KiB per event reserved up
@@ -701,6 +713,8 @@ START_TEST(batch_memory_follows_what_was_received)
     }
     H_ASSERT(E, vm - vm0 < 64 * 1024, "virtual size grew by %ld KiB for %d batches of %d events waiting on Redis",
              vm - vm0, BATCHES, EVENTS);
+    /* a slow build may have outlasted the link's stall watchdog: it reconnects */
+    H_WAIT(E, 15000, pred_ready, NULL, "/readyz did not come back after Redis resumed");
     legit_order("evt-batch-legit", "300000013");
 }
 END_TEST
