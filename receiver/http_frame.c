@@ -139,9 +139,10 @@ static rf_step request_line(rf_frame *f, const char *s, size_t n)
         return bad(f, 505, "http_version_not_supported", "only HTTP/1.0 and HTTP/1.1 are supported");
     else
         return bad(f, 400, "bad_request", "malformed request line");
-    /* origin-form only: we are not a proxy */
+    /* origin-form only: we are not a proxy ("//host..." would be read by
+     * evhttp as an authority, and refused by it in HTML when malformed) */
     size_t tl = (size_t)(sp2 - tgt);
-    if (tgt[0] != '/')
+    if (tgt[0] != '/' || (tl > 1 && tgt[1] == '/'))
         return bad(f, 400, "bad_request", "the request target must be a path");
     size_t pl = strcspn(tgt, "? ");
     if (pl > tl)

@@ -635,6 +635,7 @@ START_TEST(http_edge_cases_are_refused_in_json)
         { "GET /healthz HTTP/1.1\r\nExpect: tea\r\n\r\n", 417, "expectation_failed" },
         { "POST /healthz HTTP/1.1\r\nContent-Length: 99999999\r\n\r\n", 413, "payload_too_large" },
         { "GET /healthz HTTP/1.1\r\nContent-Length: -1\r\n\r\n", 400, "bad_request" },
+        { "GET //[::1/x HTTP/1.1\r\nHost: x\r\n\r\n", 400, "bad_request" },
     };
     for (size_t i = 0; i < sizeof raw / sizeof raw[0]; i++) {
         exchange(raw[i].req, strlen(raw[i].req), &r);

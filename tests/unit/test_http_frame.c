@@ -110,6 +110,7 @@ static const struct { const char *text; int status; } BAD[] = {
     { "GET / HTTP/1.1\r\nX: a\rb\r\n\r\n", 400 },
     { "GET /  HTTP/1.1\r\n\r\n", 400 },
     { "GET http://example.com/ HTTP/1.1\r\n\r\n", 400 },
+    { "GET //[::1/x HTTP/1.1\r\n\r\n", 400 },
     { "\r\nGET / HTTP/1.1\r\n\r\n", 400 },
     { "BREW / HTTP/1.1\r\n\r\n", 501 },
     { "CONNECT example.com:443 HTTP/1.1\r\n\r\n", 501 },
