@@ -422,6 +422,33 @@ START_TEST(slow_bodies_are_cut_at_a_total_deadline)
 }
 END_TEST
 
+/* 60 idle connections against a cap of 20: the oldest idle ones are shed
+ * as newcomers arrive, so the receiver never holds more than the cap, and a
+ * legitimate order still gets in. */
+START_TEST(connection_cap_sheds_the_oldest_idle)
+{
+    E = h_env_up("hostile-cap", "{\"receiver\":{\"max_connections\":20}}", 0);
+    pid_t pid = rcv_pid();
+    int base = fd_count(pid);
+    enum { N = 60 };
+    int fds[N];
+    for (int i = 0; i < N; i++)
+        fds[i] = tcp_open();
+    fd_arg capped = { pid, base + 20 };
+    bool held = h_wait_until(E, 5000, pred_fds_back, &capped);
+    int seen = fd_count(pid);
+    legit_order("evt-cap-legit", "300000014");
+    int shed = 0;
+    for (int i = 0; i < N; i++) {
+        shed += peer_closed(fds[i]);
+        close(fds[i]);
+    }
+    H_ASSERT(E, held, "the receiver holds %d connections with a cap of 20", seen - base);
+    H_ASSERT(E, shed >= N - 20, "only %d of %d idle connections were shed", shed, N);
+    wait_fds_back(pid, base, "after the idle connections");
+}
+END_TEST
+
 /* The receiver's descriptor limit is lowered under it (as a unit without
  * LimitNOFILE would have it), then 300 idle connections arrive. accept()
  * fails with EMFILE: the receiver must not spin on it (CPU, log lines), and
@@ -839,6 +866,7 @@ static Suite *suite(void)
     suite_add_tcase(s, tc)
     ADD("slow_headers", slow_headers_are_cut_at_a_total_deadline);
     ADD("slow_bodies", slow_bodies_are_cut_at_a_total_deadline);
+    ADD("connection_cap", connection_cap_sheds_the_oldest_idle);
     ADD("emfile", descriptor_exhaustion_backs_off_and_sheds);
     ADD("memory", bodies_in_flight_are_bounded_in_total);
     ADD("early_checks", heads_are_checked_before_the_body);
