@@ -12,8 +12,8 @@
  *     Checks, in order, each with a JSON error {"error","message"}:
  *       415 Content-Type present and not application/json or application/…+json
  *           (a missing Content-Type is accepted: the parser decides);
- *       413 body over receiver.max_body_bytes (for a declared Content-Length
- *           libevent answers this one itself, with its own HTML body);
+ *       413 body over receiver.max_body_bytes (a declared Content-Length is
+ *           refused from the head, before the body is read);
  *       401 signature (Standard Webhooks, or the Adobe RSA schemes when
  *           keys are configured; common/signature.c) or, with
  *           receiver.io_events_client_id set, a CloudEvent recipient_client_id
@@ -46,9 +46,16 @@
  * requests on open connections 503, waits (at most 10 s) until every request
  * waiting on Redis has been answered and written; then exit 0. A second signal exits at once.
  *
- * Logs: logfmt on stderr, one line per request outcome (status, event id,
- * kind, duration); no personal data. Written by a thread through a bounded
- * queue (base/log.h), so a slow log reader never holds up a loop. */
+ * Before evhttp parses a byte, receiver/conn_guard.c frames it: malformed or
+ * ambiguous HTTP, slow heads and bodies, too many connections or too many
+ * bytes in flight are refused there, in the same JSON (README: "Receiver
+ * limits"); a webhook POST's head is checked (signature headers present,
+ * timestamp in its window) before its body is read.
+ *
+ * Logs: logfmt on stderr, one line per request outcome (status, whether the
+ * answer was written, event id, kind, duration); no personal data. Written
+ * by a thread through a bounded queue (base/log.h), so a slow log reader
+ * never holds up a loop. */
 #include "config/config.h"
 #include "base/log.h"
 #include "receiver/server.h"

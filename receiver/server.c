@@ -17,6 +17,8 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "queue/queue.h"
+#include "receiver/conn_guard.h"
+#include "receiver/json_error.h"
 #include "receiver/redis_link.h"
 #include "ingest/replay.h"
 #include "ingest/signature.h"
@@ -32,6 +34,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/queue.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <time.h>
@@ -41,7 +44,7 @@
 #define MAX_CHALLENGE  512
 #define MAX_HEADERS    (64 * 1024)
 #define HTTP_TIMEOUT_S 30
-#define RETRY_AFTER    "5"
+#define FD_RESERVE     64 /* descriptors kept for Redis, logs, the listener */
 
 struct rcv_server {
     const m2j_config            *cfg;
@@ -52,8 +55,8 @@ struct rcv_server {
     m2j_sigcheck                *sig;
     rlink                       *redis;
     char                         sha[41];
+    rcv_guard                   *guard;
     size_t                       awaiting;  /* requests waiting on Redis */
-    size_t                       unflushed; /* replies not yet fully written */
     bool                         draining;
     long long                    drain_deadline;
     struct event                *drain_ev;
@@ -67,50 +70,14 @@ struct rcv_server {
 typedef struct {
     rcv_server                 *s;
     struct evhttp_request      *req;   /* NULL once the client went away */
-    struct evhttp_connection   *conn;
+    rcv_conn                   *watch;
+    struct evhttp_connection   *conn;  /* watched without the guard (unguarded connection) */
     m2j_envelope                env;
     m2j_enqueue_args            args;
     long long                   t0_us;
 } pend;
 
 /* ---- answers ---- */
-
-static void on_complete(struct evhttp_request *req, void *arg)
-{
-    (void)req;
-    rcv_server *s = arg;
-    if (s->unflushed)
-        s->unflushed--;
-}
-
-static void send_json(rcv_server *s, struct evhttp_request *req, int code, const char *json, size_t len)
-{
-    struct evkeyvalq *h = evhttp_request_get_output_headers(req);
-    evhttp_add_header(h, "Content-Type", "application/json");
-    if (code == 503)
-        evhttp_add_header(h, "Retry-After", RETRY_AFTER);
-    if (s->draining)
-        evhttp_add_header(h, "Connection", "close");
-    evbuffer_add(evhttp_request_get_output_buffer(req), json, len);
-    s->unflushed++;
-    evhttp_request_set_on_complete_cb(req, on_complete, s);
-    evhttp_send_reply(req, code, NULL, NULL);
-}
-
-static void send_error(rcv_server *s, struct evhttp_request *req, int code, const char *error, const char *message)
-{
-    json_object *o = json_object_new_object();
-    const char *txt = NULL;
-    if (o) {
-        json_object_object_add(o, "error", json_object_new_string(error));
-        json_object_object_add(o, "message", json_object_new_string(message ? message : error));
-        txt = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-    }
-    if (!txt)
-        txt = "{\"error\":\"internal\",\"message\":\"out of memory\"}";
-    send_json(s, req, code, txt, strlen(txt));
-    json_object_put(o);
-}
 
 static const char *method_name(enum evhttp_cmd_type c)
 {
@@ -128,30 +95,107 @@ static const char *method_name(enum evhttp_cmd_type c)
     return "?";
 }
 
-/* One line per request outcome; ids are sanitised (no personal data). */
-static void log_outcome(m2j_log_level lvl, const char *method, const char *path, int code, long long t0_us,
-                        const char *id, const char *kind, size_t n, size_t dups, const char *why)
+/* One request's log line, written once we know whether the answer reached
+ * the client: a 202 that a reset connection never received is logged as
+ * such (the events are stored all the same). */
+typedef struct {
+    m2j_log_level lvl;
+    const char   *method;  /* static */
+    const char   *path;    /* static */
+    int           code;
+    long long     t0_us;
+    char         *id;      /* sanitised event id, or NULL */
+    const char   *kind;    /* static, or NULL */
+    size_t        n, dups;
+    char         *why;
+} outcome;
+
+static outcome *outcome_new(m2j_log_level lvl, const char *method, const char *path, int code, long long t0_us,
+                            const char *id, const char *kind, size_t n, size_t dups, const char *why)
 {
+    outcome *o = calloc(1, sizeof *o);
+    if (!o)
+        return NULL;
+    *o = (outcome){ lvl, method, path, code, t0_us, id ? strdup(id) : NULL, kind, n, dups,
+                    why ? strdup(why) : NULL };
+    return o;
+}
+
+/* One line per request outcome; ids are sanitised (no personal data). */
+static void outcome_log(outcome *o, bool delivered)
+{
+    if (!o)
+        return;
     char st[8], ms[32], ns[24], ds[24];
-    long long us = m2j_mono_us() - t0_us;
-    snprintf(st, sizeof st, "%d", code);
+    long long us = m2j_mono_us() - o->t0_us;
+    snprintf(st, sizeof st, "%d", o->code);
     snprintf(ms, sizeof ms, "%lld.%03lld", us / 1000, us % 1000);
-    snprintf(ns, sizeof ns, "%zu", n);
-    snprintf(ds, sizeof ds, "%zu", dups);
-    if (id)
-        m2j_log(lvl, "request", "method", method, "path", path, "status", st, "id", id, "kind", kind ? kind : "-",
-                "events", ns, "duplicates", ds, "ms", ms, why ? "reason" : NULL, why, NULL);
+    snprintf(ns, sizeof ns, "%zu", o->n);
+    snprintf(ds, sizeof ds, "%zu", o->dups);
+    const char *why = o->why;
+    m2j_log_level lvl = o->lvl;
+    if (!delivered) {
+        why = why ? why : "client went away before the answer was written";
+        lvl = lvl < M2J_LOG_INFO ? M2J_LOG_INFO : lvl;
+    }
+    const char *dl = delivered ? "yes" : "no";
+    if (o->id)
+        m2j_log(lvl, "request", "method", o->method, "path", o->path, "status", st, "written", dl, "id", o->id,
+                "kind", o->kind ? o->kind : "-", "events", ns, "duplicates", ds, "ms", ms, why ? "reason" : NULL,
+                why, NULL);
     else
-        m2j_log(lvl, "request", "method", method, "path", path, "status", st, "ms", ms,
+        m2j_log(lvl, "request", "method", o->method, "path", o->path, "status", st, "written", dl, "ms", ms,
                 why ? "reason" : NULL, why, NULL);
+    free(o->id);
+    free(o->why);
+    free(o);
+}
+
+static void on_reply_done(void *arg, bool delivered)
+{
+    outcome_log(arg, delivered);
+}
+
+/* Sends the answer; o (may be NULL) is logged once it is written or lost.
+ * HEAD gets the headers GET would get, Content-Length included, and no
+ * body (evhttp would send the body and no length). */
+static void send_json(rcv_server *s, struct evhttp_request *req, int code, const char *json, size_t len, outcome *o)
+{
+    struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+    evhttp_add_header(h, "Content-Type", "application/json");
+    if (code == 503)
+        evhttp_add_header(h, "Retry-After", RCV_RETRY_AFTER);
+    if (s->draining)
+        evhttp_add_header(h, "Connection", "close");
+    if (evhttp_request_get_command(req) == EVHTTP_REQ_HEAD) {
+        char cl[24];
+        snprintf(cl, sizeof cl, "%zu", len);
+        evhttp_add_header(h, "Content-Length", cl);
+    } else {
+        evbuffer_add(evhttp_request_get_output_buffer(req), json, len);
+    }
+    rcv_guard_reply(s->guard, req, on_reply_done, o);
+    evhttp_send_reply(req, code, NULL, NULL);
+}
+
+static void send_error(rcv_server *s, struct evhttp_request *req, int code, const char *error, const char *message,
+                       outcome *o)
+{
+    m2j_buf b = {0};
+    if (rcv_json_error(&b, error, message) != M2J_OK) {
+        m2j_buf_reset(&b);
+        m2j_buf_puts(&b, "{\"error\":\"internal\",\"message\":\"out of memory\"}");
+    }
+    send_json(s, req, code, m2j_buf_str(&b), b.len, o);
+    m2j_buf_free(&b);
 }
 
 static void refuse(rcv_server *s, struct evhttp_request *req, const char *path, long long t0, int code,
                    const char *error, const char *message)
 {
-    send_error(s, req, code, error, message);
-    log_outcome(code >= 500 ? M2J_LOG_WARN : M2J_LOG_INFO, method_name(evhttp_request_get_command(req)), path,
-                code, t0, NULL, NULL, 0, 0, message);
+    outcome *o = outcome_new(code >= 500 ? M2J_LOG_WARN : M2J_LOG_INFO,
+                             method_name(evhttp_request_get_command(req)), path, code, t0, NULL, NULL, 0, 0, message);
+    send_error(s, req, code, error, message, o);
 }
 
 /* ---- drain ---- */
@@ -161,7 +205,7 @@ static void drain_check(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     rcv_server *s = arg;
-    if ((s->awaiting == 0 && s->unflushed == 0) || m2j_mono_us() / 1000 >= s->drain_deadline)
+    if ((s->awaiting == 0 && rcv_guard_unflushed(s->guard) == 0) || m2j_mono_us() / 1000 >= s->drain_deadline)
         event_base_loopexit(s->base, NULL);
 }
 
@@ -172,6 +216,7 @@ void rcv_server_drain(rcv_server *s, long grace_ms)
     s->draining = true;
     rlink_stop_connecting(s->redis);
     if (s->sock) {
+        rcv_guard_listener(s->guard, NULL);
         evhttp_del_accept_socket(s->http, s->sock);
         s->sock = NULL;
     }
@@ -184,12 +229,18 @@ void rcv_server_drain(rcv_server *s, long grace_ms)
 
 /* ---- pending requests ---- */
 
+static void pend_gone(void *arg)
+{
+    pend *p = arg;
+    p->req = NULL;
+    p->watch = NULL;
+    p->conn = NULL;
+}
+
 static void on_conn_close(struct evhttp_connection *conn, void *arg)
 {
     (void)conn;
-    pend *p = arg;
-    p->req = NULL;
-    p->conn = NULL;
+    pend_gone(arg);
 }
 
 static void pend_free(pend *p)
@@ -204,9 +255,11 @@ static void pend_free(pend *p)
 static struct evhttp_request *pend_take_req(pend *p)
 {
     struct evhttp_request *req = p->req;
+    rcv_conn_unwatch(p->watch);
     if (p->conn)
         evhttp_connection_set_closecb(p->conn, NULL, NULL);
     p->req = NULL;
+    p->watch = NULL;
     p->conn = NULL;
     return req;
 }
@@ -214,8 +267,10 @@ static struct evhttp_request *pend_take_req(pend *p)
 static void pend_attach(pend *p, struct evhttp_request *req)
 {
     p->req = req;
-    p->conn = evhttp_request_get_connection(req);
-    if (p->conn)
+    /* The guard owns the connection's close callback; a connection it does
+     * not know (it ran out of memory at accept) is watched directly. */
+    p->watch = rcv_guard_watch(p->s->guard, req, pend_gone, p);
+    if (!p->watch && (p->conn = evhttp_request_get_connection(req)))
         evhttp_connection_set_closecb(p->conn, on_conn_close, p);
     p->s->awaiting++;
 }
@@ -239,38 +294,35 @@ static void enqueue_done(redisReply *r, void *arg)
     size_t dups = 0;
     for (size_t i = 0; rc == M2J_OK && i < n; i++)
         dups += res[i].duplicate;
-    struct evhttp_request *req = pend_take_req(p);
-    int code = 0;
-    if (req) {
-        if (rc != M2J_OK) {
-            code = 503;
-            send_error(s, req, code, "redis_unavailable", "the event could not be stored now; retry later");
-        } else {
-            m2j_buf b = {0};
-            bool all_dup = dups == n;
-            code = p->env.commerce_webhook ? 200 : all_dup ? 200 : 202;
-            if (p->env.commerce_webhook) {
-                m2j_buf_puts(&b, "{\"op\":\"success\"}");
-            } else if (!p->env.batch) {
-                m2j_buf_printf(&b, "{\"status\":\"%s\",\"id\":\"%s\"}", all_dup ? "duplicate" : "queued",
-                               ev[0].event_id);
-            } else {
-                /* ids are sanitised to [A-Za-z0-9._:-]: no escaping needed */
-                m2j_buf_printf(&b, "{\"status\":\"%s\",\"ids\":[", all_dup ? "duplicate" : "queued");
-                for (size_t i = 0; i < n; i++)
-                    m2j_buf_printf(&b, "%s\"%s\"", i ? "," : "", ev[i].event_id);
-                m2j_buf_printf(&b, "],\"duplicates\":%zu}", dups);
-            }
-            if (b.data)
-                send_json(s, req, code, b.data, b.len);
-            else
-                send_error(s, req, code = 503, "internal", "out of memory");
-            m2j_buf_free(&b);
-        }
+    bool all_dup = rc == M2J_OK && dups == n;
+    int code = rc != M2J_OK ? 503 : p->env.commerce_webhook ? 200 : all_dup ? 200 : 202;
+    m2j_buf b = {0};
+    if (rc != M2J_OK) {
+        rcv_json_error(&b, "redis_unavailable", "the event could not be stored now; retry later");
+    } else if (p->env.commerce_webhook) {
+        m2j_buf_puts(&b, "{\"op\":\"success\"}");
+    } else if (!p->env.batch) {
+        m2j_buf_printf(&b, "{\"status\":\"%s\",\"id\":\"%s\"}", all_dup ? "duplicate" : "queued",
+                       ev[0].event_id);
+    } else {
+        /* ids are sanitised to [A-Za-z0-9._:-]: no escaping needed */
+        m2j_buf_printf(&b, "{\"status\":\"%s\",\"ids\":[", all_dup ? "duplicate" : "queued");
+        for (size_t i = 0; i < n; i++)
+            m2j_buf_printf(&b, "%s\"%s\"", i ? "," : "", ev[i].event_id);
+        m2j_buf_printf(&b, "],\"duplicates\":%zu}", dups);
     }
-    const char *why = rc != M2J_OK ? err.msg : req ? NULL : "client went away before the answer";
-    log_outcome(rc != M2J_OK ? M2J_LOG_WARN : M2J_LOG_INFO, "POST", PATH_WEBHOOK, code, p->t0_us,
-                ev[0].event_id, m2j_kind_name(ev[0].kind), n, dups, why);
+    if (!b.data) {
+        code = 503;
+        rcv_json_error(&b, "internal", "out of memory");
+    }
+    outcome *o = outcome_new(code >= 500 ? M2J_LOG_WARN : M2J_LOG_INFO, "POST", PATH_WEBHOOK, code, p->t0_us,
+                             ev[0].event_id, m2j_kind_name(ev[0].kind), n, dups, rc != M2J_OK ? err.msg : NULL);
+    struct evhttp_request *req = pend_take_req(p);
+    if (req)
+        send_json(s, req, code, m2j_buf_str(&b), b.len, o);
+    else /* stored (or not) all the same: the log says which, and that no one heard it */
+        outcome_log(o, false);
+    m2j_buf_free(&b);
     if (res)
         m2j_enqueue_results_clear(res, n);
     free(res);
@@ -285,15 +337,15 @@ static void ping_done(redisReply *r, void *arg)
     struct evhttp_request *req = pend_take_req(p);
     bool ok = r && (r->type == REDIS_REPLY_STATUS || r->type == REDIS_REPLY_STRING) && r->str &&
               strcmp(r->str, "PONG") == 0;
-    if (req) {
-        if (ok) {
-            static const char body[] = "{\"status\":\"ready\"}";
-            send_json(s, req, 200, body, sizeof body - 1);
-        } else {
-            send_error(s, req, 503, "redis_unavailable", "redis did not answer PING");
-        }
+    outcome *o = outcome_new(M2J_LOG_DEBUG, "GET", "/readyz", ok ? 200 : 503, p->t0_us, NULL, NULL, 0, 0, NULL);
+    if (!req) {
+        outcome_log(o, false);
+    } else if (ok) {
+        static const char body[] = "{\"status\":\"ready\"}";
+        send_json(s, req, 200, body, sizeof body - 1, o);
+    } else {
+        send_error(s, req, 503, "redis_unavailable", "redis did not answer PING", o);
     }
-    log_outcome(M2J_LOG_DEBUG, "GET", "/readyz", ok ? 200 : 503, p->t0_us, NULL, NULL, 0, 0, NULL);
     free(p);
 }
 
@@ -443,10 +495,11 @@ static void handle_challenge(rcv_server *s, struct evhttp_request *req, const st
     json_object *o = json_object_new_object();
     json_object_object_add(o, "challenge", json_object_new_string(ch));
     const char *txt = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-    send_json(s, req, 200, txt, strlen(txt));
+    send_json(s, req, 200, txt, strlen(txt),
+              outcome_new(M2J_LOG_INFO, method_name(evhttp_request_get_command(req)), PATH_WEBHOOK, 200, t0, NULL,
+                          NULL, 0, 0, "challenge"));
     json_object_put(o);
     evhttp_clear_headers(&q);
-    log_outcome(M2J_LOG_INFO, "GET", PATH_WEBHOOK, 200, t0, NULL, NULL, 0, 0, "challenge");
 }
 
 /* Ready means every event loop can take an event now: a sender's next
@@ -462,21 +515,21 @@ static bool group_ready(const rcv_server *s)
 static void handle_readyz(rcv_server *s, struct evhttp_request *req, long long t0)
 {
     if (!group_ready(s)) {
-        send_error(s, req, 503, "redis_unavailable", "redis is not reachable");
-        log_outcome(M2J_LOG_DEBUG, "GET", "/readyz", 503, t0, NULL, NULL, 0, 0, NULL);
+        send_error(s, req, 503, "redis_unavailable", "redis is not reachable",
+                   outcome_new(M2J_LOG_DEBUG, "GET", "/readyz", 503, t0, NULL, NULL, 0, 0, NULL));
         return;
     }
     pend *p = calloc(1, sizeof *p);
     static const char *ping[] = { "PING" };
     if (!p) {
-        send_error(s, req, 503, "internal", "out of memory");
+        refuse(s, req, "/readyz", t0, 503, "internal", "out of memory");
         return;
     }
     p->s = s;
     p->t0_us = t0;
     if (rlink_command(s->redis, 1, ping, NULL, ping_done, p) != M2J_OK) {
         free(p);
-        send_error(s, req, 503, "redis_unavailable", "redis is not reachable");
+        refuse(s, req, "/readyz", t0, 503, "redis_unavailable", "redis is not reachable");
         return;
     }
     pend_attach(p, req);
@@ -487,6 +540,47 @@ static void method_not_allowed(rcv_server *s, struct evhttp_request *req, const 
 {
     evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", allow);
     refuse(s, req, path, t0, 405, "method_not_allowed", "method not allowed on this path");
+}
+
+/* What a webhook POST's head alone can refuse, before its body is read
+ * (and buffered): a declared non-JSON type, and signature headers that no
+ * configured scheme could verify, the Standard Webhooks timestamp window
+ * included. The full check (signature.c) runs on the body later. */
+static int check_head(void *arg, const rf_head *h, const char **error, const char **message)
+{
+    rcv_server *s = arg;
+    const m2j_receiver_config *rc = &s->cfg->receiver;
+    if (!h->webhook || h->method != RFM_POST || s->draining)
+        return 0;
+    if (h->content_type && !is_json_type(h->content_type)) {
+        *error = "unsupported_media_type";
+        *message = "Content-Type must be application/json";
+        return 415;
+    }
+    bool adobe = (rc->commerce_public_key_file && *rc->commerce_public_key_file && h->commerce_signature) ||
+                 (rc->n_io_events_public_key_files && h->io_signature);
+    if (adobe)
+        return 0;
+    if (!h->webhook_id || !h->webhook_timestamp || !h->webhook_signature) {
+        *error = "unauthorized";
+        *message = "missing signature headers";
+        return 401;
+    }
+    const char *ts = h->webhook_timestamp;
+    size_t n = strspn(ts, "0123456789");
+    long tol = rc->timestamp_tolerance_seconds > 0 ? rc->timestamp_tolerance_seconds : 300;
+    if (n == 0 || n > 20 || ts[n]) {
+        *error = "unauthorized";
+        *message = "webhook-timestamp is not a number of seconds";
+        return 401;
+    }
+    long long t = strtoll(ts, NULL, 10), now = (long long)time(NULL);
+    if (t > now + tol || t < now - tol) {
+        *error = "unauthorized";
+        *message = "webhook-timestamp outside tolerance";
+        return 401;
+    }
+    return 0;
 }
 
 static void on_request(struct evhttp_request *req, void *arg)
@@ -500,7 +594,8 @@ static void on_request(struct evhttp_request *req, void *arg)
     enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
     bool get = cmd == EVHTTP_REQ_GET || cmd == EVHTTP_REQ_HEAD;
     if (s->draining) {
-        refuse(s, req, path, t0, 503, "shutting_down", "the receiver is shutting down; retry later");
+        refuse(s, req, strcmp(path, PATH_WEBHOOK) == 0 ? PATH_WEBHOOK : "-", t0, 503, "shutting_down",
+               "the receiver is shutting down; retry later");
         return;
     }
     if (strcmp(path, PATH_WEBHOOK) == 0) {
@@ -513,8 +608,8 @@ static void on_request(struct evhttp_request *req, void *arg)
     } else if (strcmp(path, "/healthz") == 0) {
         if (get) {
             static const char body[] = "{\"status\":\"ok\"}";
-            send_json(s, req, 200, body, sizeof body - 1);
-            log_outcome(M2J_LOG_DEBUG, method_name(cmd), "/healthz", 200, t0, NULL, NULL, 0, 0, NULL);
+            send_json(s, req, 200, body, sizeof body - 1,
+                      outcome_new(M2J_LOG_DEBUG, method_name(cmd), "/healthz", 200, t0, NULL, NULL, 0, 0, NULL));
         } else {
             method_not_allowed(s, req, "/healthz", t0, "GET, HEAD");
         }
@@ -539,6 +634,19 @@ static void drain_req_cb(evutil_socket_t fd, short what, void *arg)
     rcv_server_drain(s, s->drain_req_grace_ms);
 }
 
+/* The connection cap, kept under the descriptor limit: beyond it accept()
+ * fails, and shedding a connection is better than refusing the newcomer. */
+static size_t connection_cap(size_t cap)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
+        size_t room = rl.rlim_cur > 2 * FD_RESERVE ? (size_t)rl.rlim_cur - FD_RESERVE : (size_t)rl.rlim_cur / 2;
+        if (room < cap)
+            cap = room;
+    }
+    return cap ? cap : 1;
+}
+
 /* listen_fd < 0: bind cfg's address; else accept on a duplicate of that
  * already listening socket (another event loop of the same process). */
 static m2j_rc server_create(const m2j_config *cfg, struct event_base *base, evutil_socket_t listen_fd,
@@ -561,12 +669,24 @@ static m2j_rc server_create(const m2j_config *cfg, struct event_base *base, evut
     evhttp_set_allowed_methods(s->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT |
                                             EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS | EVHTTP_REQ_TRACE |
                                             EVHTTP_REQ_CONNECT | EVHTTP_REQ_PATCH);
-    /* evhttp refuses a larger body itself (413, its own HTML body) before
-     * buffering it; handle_post checks again for chunked bodies. */
-    evhttp_set_max_body_size(s->http, (ev_ssize_t)cfg->receiver.max_body_bytes);
-    evhttp_set_max_headers_size(s->http, MAX_HEADERS);
+    /* The guard frames every request before evhttp and refuses (in JSON)
+     * what is too large; evhttp's own limits, a little wider, are only a
+     * backstop that never answers first. Its per-byte timeout stays for
+     * idle keep-alive connections and slow readers of our answers. */
+    evhttp_set_max_body_size(s->http, (ev_ssize_t)cfg->receiver.max_body_bytes + 1);
+    evhttp_set_max_headers_size(s->http, 2 * MAX_HEADERS);
     evhttp_set_timeout(s->http, HTTP_TIMEOUT_S);
     evhttp_set_gencb(s->http, on_request, s);
+    rcv_guard_limits lim = {
+        .max_connections = connection_cap(cfg->receiver.max_connections),
+        .header_timeout_ms = cfg->receiver.header_timeout_seconds * 1000,
+        .body_timeout_ms = cfg->receiver.body_timeout_seconds * 1000,
+        .max_inflight_bytes = cfg->receiver.max_inflight_body_bytes,
+        .max_head_bytes = MAX_HEADERS,
+        .max_body_bytes = cfg->receiver.max_body_bytes,
+    };
+    if ((rc = rcv_guard_new(base, s->http, &lim, check_head, s, &s->guard, err)) != M2J_OK)
+        goto fail;
     if (!(s->drain_req = event_new(base, -1, 0, drain_req_cb, s))) {
         rc = m2j_fail(err, M2J_ERR_NOMEM, "out of memory");
         goto fail;
@@ -599,6 +719,7 @@ static m2j_rc server_create(const m2j_config *cfg, struct event_base *base, evut
                       e == EADDRINUSE ? "address in use" : strerror(e));
         goto fail;
     }
+    rcv_guard_listener(s->guard, s->sock);
     s->port = cfg->receiver.listen_port;
     struct sockaddr_storage ss;
     socklen_t sl = sizeof ss;
@@ -636,8 +757,10 @@ void rcv_server_set_group(rcv_server *s, rcv_server *const *all, size_t n)
     s->group = all;
     s->n_group = n;
     /* The in-flight bound is a memory budget for the whole process. */
-    if (n > 1)
+    if (n > 1) {
         rlink_set_max_pending(s->redis, 4096 / n > 256 ? 4096 / n : 256);
+        rcv_guard_share(s->guard, n);
+    }
 }
 
 void rcv_server_drain_async(rcv_server *s, long grace_ms)
@@ -661,6 +784,7 @@ void rcv_server_free(rcv_server *s)
     s->redis = NULL;
     if (s->http)
         evhttp_free(s->http);
+    rcv_guard_free(s->guard);
     if (s->drain_ev)
         event_free(s->drain_ev);
     if (s->drain_req)

@@ -45,7 +45,7 @@ typedef struct {
     char  *listen;            /* "127.0.0.1:8080" */
     char  *listen_host;       /* parsed */
     int    listen_port;       /* parsed */
-    size_t max_body_bytes;    /* default 1048576; 1 KiB .. 64 MiB */
+    size_t max_body_bytes;    /* default 4 MiB; 1 KiB .. 16 MiB (parsed and checked on the event loop) */
     char  *webhook_secret;    /* Standard Webhooks secret "whsec_<base64>" (or raw); REQUIRED non-empty */
     long   dedup_ttl_seconds; /* default 604800 (7 days); at least 86400 */
     size_t max_batch_events;  /* default 100 */
@@ -56,6 +56,11 @@ typedef struct {
     size_t n_io_events_public_key_files;
     char  *io_events_client_id;       /* expected recipient_client_id, "" = not checked */
     long   threads;           /* receiver event loops (threads), 0 .. 64; default 1; 0 = one per CPU */
+    /* Against clients holding the receiver (receiver/conn_guard.h). */
+    size_t max_connections;          /* default 1024; 1 .. 1000000 (kept under RLIMIT_NOFILE) */
+    long   header_timeout_seconds;   /* request head complete within; default 10; 1 .. 300 */
+    long   body_timeout_seconds;     /* body complete within, after the head; default 30; 1 .. 3600 */
+    size_t max_inflight_body_bytes;  /* requests received, not yet answered; default 64 MiB; >= max_body_bytes */
 } m2j_receiver_config;
 
 typedef struct {

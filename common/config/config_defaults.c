@@ -23,7 +23,11 @@ m2j_rc m2j_cfg_set_defaults(m2j_config *c)
     D(c->redis.url, "redis://127.0.0.1:6379/0");
     D(c->redis.key_prefix, "m2jortt");
     D(c->receiver.listen, "127.0.0.1:8080");
-    c->receiver.max_body_bytes = 1048576;
+    c->receiver.max_body_bytes = 4 * 1024 * 1024;
+    c->receiver.max_connections = 1024;
+    c->receiver.header_timeout_seconds = 10;
+    c->receiver.body_timeout_seconds = 30;
+    c->receiver.max_inflight_body_bytes = 64 * 1024 * 1024;
     D(c->receiver.webhook_secret, "");
     c->receiver.dedup_ttl_seconds = 604800;
     c->receiver.max_batch_events = 100;

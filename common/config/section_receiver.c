@@ -13,7 +13,7 @@ static m2j_rc load_receiver(json_object *s, m2j_buf *path, m2j_config *c, m2j_er
     if (s) {
         long v = (long)r->max_body_bytes;
         if ((rc = m2j_cfg_read_str(s, path, "listen", &r->listen, err)) != M2J_OK ||
-            (rc = m2j_cfg_read_long(s, path, "max_body_bytes", 1024, 64L * 1024 * 1024, &v, err)) != M2J_OK ||
+            (rc = m2j_cfg_read_long(s, path, "max_body_bytes", 1024, 16L * 1024 * 1024, &v, err)) != M2J_OK ||
             (rc = m2j_cfg_read_str(s, path, "webhook_secret", &r->webhook_secret, err)) != M2J_OK ||
             (rc = m2j_cfg_read_long(s, path, "dedup_ttl_seconds", 86400, M2J_CFG_ONE_YEAR,
                                     &r->dedup_ttl_seconds, err)) != M2J_OK ||
@@ -25,9 +25,23 @@ static m2j_rc load_receiver(json_object *s, m2j_buf *path, m2j_config *c, m2j_er
             (rc = m2j_cfg_read_strv(s, path, "io_events_public_key_files", false, &r->io_events_public_key_files,
                                     &r->n_io_events_public_key_files, err)) != M2J_OK ||
             (rc = m2j_cfg_read_str(s, path, "io_events_client_id", &r->io_events_client_id, err)) != M2J_OK ||
-            (rc = m2j_cfg_read_long(s, path, "threads", 0, 64, &r->threads, err)) != M2J_OK)
+            (rc = m2j_cfg_read_long(s, path, "threads", 0, 64, &r->threads, err)) != M2J_OK ||
+            (rc = m2j_cfg_read_size(s, path, "max_connections", 1, 1000000, &r->max_connections, err)) != M2J_OK ||
+            (rc = m2j_cfg_read_long(s, path, "header_timeout_seconds", 1, 300, &r->header_timeout_seconds,
+                                    err)) != M2J_OK ||
+            (rc = m2j_cfg_read_long(s, path, "body_timeout_seconds", 1, 3600, &r->body_timeout_seconds, err)) !=
+                M2J_OK ||
+            (rc = m2j_cfg_read_size(s, path, "max_inflight_body_bytes", 1024, 16L * 1024 * 1024 * 1024,
+                                    &r->max_inflight_body_bytes, err)) != M2J_OK)
             return rc;
         r->max_body_bytes = (size_t)v;
+    }
+    /* One largest body must fit in the bytes in flight, or it could never be
+     * accepted. */
+    if (r->max_inflight_body_bytes < r->max_body_bytes) {
+        m2j_cfg_path_push(path, "max_inflight_body_bytes");
+        return m2j_fail(err, M2J_ERR_INVALID, "%s (%zu) must be at least max_body_bytes (%zu)", CFG_PATH(path),
+                        r->max_inflight_body_bytes, r->max_body_bytes);
     }
     size_t old = m2j_cfg_path_push(path, "listen");
     char *host = NULL;
@@ -48,6 +62,7 @@ static m2j_rc load_receiver(json_object *s, m2j_buf *path, m2j_config *c, m2j_er
 static const char *const keys[] = {
     "listen", "max_body_bytes", "webhook_secret", "dedup_ttl_seconds", "max_batch_events",
     "timestamp_tolerance_seconds", "commerce_public_key_file", "io_events_public_key_files",
-    "io_events_client_id", "threads", NULL};
+    "io_events_client_id", "threads", "max_connections", "header_timeout_seconds", "body_timeout_seconds",
+    "max_inflight_body_bytes", NULL};
 
 const m2j_cfg_section m2j_cfg_section_receiver = {"receiver", keys, load_receiver};

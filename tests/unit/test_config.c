@@ -54,7 +54,11 @@ START_TEST(defaults)
     ck_assert_str_eq(c->receiver.listen, "127.0.0.1:8080");
     ck_assert_str_eq(c->receiver.listen_host, "127.0.0.1");
     ck_assert_int_eq(c->receiver.listen_port, 8080);
-    ck_assert_uint_eq(c->receiver.max_body_bytes, 1048576);
+    ck_assert_uint_eq(c->receiver.max_body_bytes, 4 * 1024 * 1024);
+    ck_assert_uint_eq(c->receiver.max_connections, 1024);
+    ck_assert_int_eq(c->receiver.header_timeout_seconds, 10);
+    ck_assert_int_eq(c->receiver.body_timeout_seconds, 30);
+    ck_assert_uint_eq(c->receiver.max_inflight_body_bytes, 64 * 1024 * 1024);
     ck_assert_str_eq(c->receiver.webhook_secret, "whsec_dGVzdA==");
     ck_assert_int_eq(c->receiver.dedup_ttl_seconds, 604800);
     ck_assert_uint_eq(c->receiver.max_batch_events, 100);
@@ -321,7 +325,14 @@ static const struct {
     {"{\"receiver\":{\"webhook_secret\":\"s\",\"listen\":\"::1:8080\"}}", "receiver.listen", NULL},
     {"{\"receiver\":{\"webhook_secret\":\"s\",\"listen\":\":8080\"}}", "receiver.listen", NULL},
     {"{\"receiver\":{\"webhook_secret\":\"s\",\"max_body_bytes\":1023}}", "receiver.max_body_bytes", "range"},
-    {"{\"receiver\":{\"webhook_secret\":\"s\",\"max_body_bytes\":67108865}}", "receiver.max_body_bytes", "range"},
+    {"{\"receiver\":{\"webhook_secret\":\"s\",\"max_body_bytes\":16777217}}", "receiver.max_body_bytes", "range"},
+    {"{\"receiver\":{\"webhook_secret\":\"s\",\"max_connections\":0}}", "receiver.max_connections", "range"},
+    {"{\"receiver\":{\"webhook_secret\":\"s\",\"header_timeout_seconds\":0}}", "receiver.header_timeout_seconds",
+     "range"},
+    {"{\"receiver\":{\"webhook_secret\":\"s\",\"body_timeout_seconds\":3601}}", "receiver.body_timeout_seconds",
+     "range"},
+    {"{\"receiver\":{\"webhook_secret\":\"s\",\"max_body_bytes\":2097152,\"max_inflight_body_bytes\":1048576}}",
+     "receiver.max_inflight_body_bytes", "max_body_bytes"},
     {"{\"receiver\":{\"webhook_secret\":\"s\",\"max_body_bytes\":1.5}}", "receiver.max_body_bytes", "integer"},
     {"{\"receiver\":{\"webhook_secret\":\"s\",\"dedup_ttl_seconds\":86399}}", "receiver.dedup_ttl_seconds", NULL},
     {"{\"receiver\":{\"webhook_secret\":\"s\",\"threads\":-1}}", "receiver.threads", "range"},
