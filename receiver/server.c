@@ -340,6 +340,10 @@ static void handle_post(rcv_server *s, struct evhttp_request *req, const struct 
     }
     m2j_err err = {0};
     if (m2j_sigcheck_verify(s->sig, hdr_fn, in, body, len, (long long)time(NULL), &err) != M2J_OK) {
+        /* RFC 7235: a 401 names the scheme it wants; only Basic has one */
+        if (*rc->basic_auth_username)
+            evhttp_add_header(evhttp_request_get_output_headers(req), "WWW-Authenticate",
+                              "Basic realm=\"m2jortt\", charset=\"UTF-8\"");
         refuse(s, req, PATH_WEBHOOK, t0, 401, "unauthorized", err.msg);
         return;
     }

@@ -45,7 +45,8 @@ typedef struct {
     char  *listen_host;       /* parsed */
     int    listen_port;       /* parsed */
     size_t max_body_bytes;    /* default 1048576; 1 KiB .. 64 MiB */
-    char  *webhook_secret;    /* Standard Webhooks secret "whsec_<base64>" (or raw); REQUIRED non-empty */
+    char  *webhook_secret;    /* Standard Webhooks secret "whsec_<base64>" (or raw); "" = scheme off.
+                                 At least one scheme (this, basic_auth, an Adobe key) is REQUIRED */
     long   dedup_ttl_seconds; /* default 604800 (7 days); at least 86400 */
     size_t max_batch_events;  /* default 100 */
     long   timestamp_tolerance_seconds; /* default 300 */
@@ -54,6 +55,10 @@ typedef struct {
     char **io_events_public_key_files;/* PEM files, verify x-adobe-digital-signature-1/2 */
     size_t n_io_events_public_key_files;
     char  *io_events_client_id;       /* expected recipient_client_id, "" = not checked */
+    /* HTTP Basic, for senders that cannot sign (Mageplaza-style webhook
+     * modules); both "" = off, both non-empty when on. */
+    char  *basic_auth_username;
+    char  *basic_auth_password;
     long   threads;           /* receiver event loops (threads), 0 .. 64; default 1; 0 = one per CPU */
 } m2j_receiver_config;
 
