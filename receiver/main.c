@@ -51,6 +51,8 @@
 #include "config/config.h"
 #include "base/log.h"
 #include "receiver/server.h"
+#include "queue/durability.h"
+#include "queue/redis_conn.h"
 
 #include <event2/event.h>
 #include <event2/thread.h>
@@ -126,6 +128,32 @@ static size_t loop_count(const m2j_config *cfg)
     return n > MAX_LOOPS ? MAX_LOOPS : (size_t)n;
 }
 
+/* A 202 promises the event is kept, so a Redis that would lose it is refused
+ * at start (durability.h). Redis away at start: the receiver still starts
+ * (it answers 503 until Redis is back) and says the check was not made. */
+static bool redis_durable_enough(const m2j_config *cfg)
+{
+    redisContext *c = NULL;
+    m2j_err e = {0};
+    m2j_durability d = M2J_UNCHECKED;
+    m2j_buf why = {0};
+    if (m2j_redis_connect(&cfg->redis, 2000, &c, &e) != M2J_OK ||
+        m2j_durability_check(c, &d, &why, &e) != M2J_OK) {
+        m2j_log(M2J_LOG_WARN, "redis durability not checked: redis did not answer at start", "error", e.msg, NULL);
+        if (c)
+            redisFree(c);
+        m2j_buf_free(&why);
+        return true;
+    }
+    redisFree(c);
+    bool ok = d != M2J_VOLATILE || cfg->redis.allow_volatile;
+    if (d != M2J_DURABLE)
+        m2j_log(ok ? M2J_LOG_WARN : M2J_LOG_ERROR, ok ? "redis is not durable" : "refusing a volatile redis",
+                "reason", m2j_buf_str(&why), "allow_volatile", cfg->redis.allow_volatile ? "true" : "false", NULL);
+    m2j_buf_free(&why);
+    return ok;
+}
+
 int main(int argc, char **argv)
 {
     const char *path = M2J_CONFIG_DEFAULT_PATH;
@@ -156,6 +184,11 @@ int main(int argc, char **argv)
     if (lvl >= 0)
         m2j_log_set_level((m2j_log_level)lvl);
     m2j_log_set_pseudonym_key(cfg->redis.key_prefix);
+
+    if (!redis_durable_enough(cfg)) {
+        m2j_config_free(cfg);
+        return 1;
+    }
 
     int code = 1;
     size_t n = loop_count(cfg);

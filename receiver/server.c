@@ -18,6 +18,7 @@
 #include "base/log.h"
 #include "queue/queue.h"
 #include "receiver/redis_link.h"
+#include "ingest/replay.h"
 #include "ingest/signature.h"
 
 #include <event2/buffer.h>
@@ -339,7 +340,8 @@ static void handle_post(rcv_server *s, struct evhttp_request *req, const struct 
         return;
     }
     m2j_err err = {0};
-    if (m2j_sigcheck_verify(s->sig, hdr_fn, in, body, len, (long long)time(NULL), &err) != M2J_OK) {
+    m2j_sig_scheme scheme;
+    if (m2j_sigcheck_verify_scheme(s->sig, hdr_fn, in, body, len, (long long)time(NULL), &scheme, &err) != M2J_OK) {
         /* RFC 7235: a 401 names the scheme it wants; only Basic has one */
         if (*rc->basic_auth_username)
             evhttp_add_header(evhttp_request_get_output_headers(req), "WWW-Authenticate",
@@ -357,9 +359,8 @@ static void handle_post(rcv_server *s, struct evhttp_request *req, const struct 
         return;
     }
     type = evhttp_find_header(&q, "type");
-    const char *delivery = evhttp_find_header(in, "webhook-id");
-    if (!delivery || !*delivery)
-        delivery = evhttp_find_header(in, "x-adobe-commerce-request-id");
+    /* only an id the signature covers (replay.h) */
+    const char *delivery = m2j_replay_delivery_id(scheme, hdr_fn, in);
 
     pend *p = calloc(1, sizeof *p);
     if (!p) {
@@ -379,6 +380,12 @@ static void handle_post(rcv_server *s, struct evhttp_request *req, const struct 
             refuse(s, req, PATH_WEBHOOK, t0, 400, "bad_request", err.msg);
         else
             refuse(s, req, PATH_WEBHOOK, t0, 503, "internal", err.msg);
+        return;
+    }
+    if (m2j_replay_check(&p->env, scheme, (long long)time(NULL), rc->dedup_ttl_seconds,
+                         rc->timestamp_tolerance_seconds, &err) != M2J_OK) {
+        pend_free(p);
+        refuse(s, req, PATH_WEBHOOK, t0, 401, "unauthorized", err.msg);
         return;
     }
     /* I/O Events: an event addressed to another client id was not meant for

@@ -19,6 +19,7 @@
 #include "worker/processor.h"
 #include "queue/queue.h"
 #include "queue/redis_cmd.h"
+#include "queue/durability.h"
 
 #include <curl/curl.h>
 #include <signal.h>
@@ -88,18 +89,22 @@ static void redis_ok(conn_state *cs)
     cs->backoff_ms = RECONNECT_MIN_MS;
 }
 
-/* noeviction is what "no event is ever lost" assumes: under memory
- * pressure any other policy may silently drop queued events or locks. */
-static void check_eviction_policy(m2j_queue *q)
+/* A Redis that would lose acknowledged events is refused (durability.h). */
+static bool redis_durable_enough(m2j_queue *q, const m2j_config *cfg)
 {
-    redisReply *r = NULL;
-    if (m2j_wcmd(q, &r, NULL, "CONFIG", "GET", "maxmemory-policy", NULL) != M2J_OK)
-        return; /* CONFIG is often disabled on managed Redis */
-    if (r->type == REDIS_REPLY_ARRAY && r->elements == 2 && r->element[1]->type == REDIS_REPLY_STRING &&
-        strcmp(r->element[1]->str, "noeviction") != 0)
-        m2j_log(M2J_LOG_WARN, "redis maxmemory-policy is not noeviction: events may be lost under memory pressure",
-                "maxmemory_policy", r->element[1]->str, NULL);
-    freeReplyObject(r);
+    m2j_durability d = M2J_UNCHECKED;
+    m2j_buf why = {0};
+    m2j_err e = {0};
+    if (m2j_durability_check(m2j_queue_redis(q), &d, &why, &e) != M2J_OK) {
+        m2j_buf_free(&why);
+        return true; /* connection trouble: the loop reconnects and reports it */
+    }
+    bool ok = d != M2J_VOLATILE || cfg->redis.allow_volatile;
+    if (d != M2J_DURABLE)
+        m2j_log(ok ? M2J_LOG_WARN : M2J_LOG_ERROR, ok ? "redis is not durable" : "refusing a volatile redis",
+                "reason", m2j_buf_str(&why), "allow_volatile", cfg->redis.allow_volatile ? "true" : "false", NULL);
+    m2j_buf_free(&why);
+    return ok;
 }
 
 typedef struct {
@@ -292,7 +297,10 @@ int main(int argc, char **argv)
         goto done;
     redis_ok(&cs);
     m2j_log(M2J_LOG_INFO, "worker started", "consumer", consumer, "once", once ? "true" : "false", NULL);
-    check_eviction_policy(q);
+    if (!redis_durable_enough(q, cfg)) {
+        exit_code = 1;
+        goto done;
+    }
 
     m2j_worker w = { .cfg = cfg, .q = q, .consumer = consumer, .stop = &g_stop };
     w.api.cfg = cfg;

@@ -31,6 +31,7 @@
 typedef struct {
     char *url;        /* "redis://[user:password@]host:port/db" | "unix:///path.sock"; default redis://127.0.0.1:6379/0 */
     char *key_prefix; /* default "m2jortt"; every key is "<prefix>:..." */
+    bool  allow_volatile; /* default false: refuse a Redis without appendonly/noeviction (tests, demos only) */
     /* parsed from url: */
     char *host;       /* NULL for unix */
     int   port;

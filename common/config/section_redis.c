@@ -9,7 +9,8 @@ static m2j_rc load_redis(json_object *s, m2j_buf *path, m2j_config *c, m2j_err *
 {
     m2j_rc rc;
     if (s && ((rc = m2j_cfg_read_str(s, path, "url", &c->redis.url, err)) != M2J_OK ||
-              (rc = m2j_cfg_read_str(s, path, "key_prefix", &c->redis.key_prefix, err)) != M2J_OK))
+              (rc = m2j_cfg_read_str(s, path, "key_prefix", &c->redis.key_prefix, err)) != M2J_OK ||
+              (rc = m2j_cfg_read_bool(s, path, "allow_volatile", &c->redis.allow_volatile, err)) != M2J_OK))
         return rc;
     if ((rc = m2j_config_parse_redis_url(c->redis.url, &c->redis, err)) != M2J_OK)
         return rc;
@@ -26,6 +27,6 @@ static m2j_rc load_redis(json_object *s, m2j_buf *path, m2j_config *c, m2j_err *
     return rc;
 }
 
-static const char *const keys[] = {"url", "key_prefix", NULL};
+static const char *const keys[] = {"url", "key_prefix", "allow_volatile", NULL};
 
 const m2j_cfg_section m2j_cfg_section_redis = {"redis", keys, load_redis};

@@ -58,6 +58,8 @@
 #include "ingest/envelope.h"
 #include "base/crypto_util.h"
 #include "base/json_util.h"
+#include "base/rfc3339.h"
+#include "ingest/json_strict.h"
 #include "ingest/normalise.h"
 
 #include <ctype.h>
@@ -69,6 +71,11 @@
  * configured bound, this stops a hostile array from costing a huge
  * allocation before the bound check. */
 #define HARD_MAX_EVENTS 100000
+
+/* Webhook bodies nest about ten levels (CloudEvent, data, value, order,
+ * items, extension attributes); a bound well above that keeps hostile
+ * nesting cheap to refuse. */
+#define STRICT_MAX_DEPTH 32
 
 #define NAME_UNKNOWN (-1)
 
@@ -200,6 +207,45 @@ typedef struct {
     long long   now_ms;
 } parse_ctx;
 
+/* An id from outside (see M2J_OUTSIDE_ID_MAX): C0 controls (NUL included),
+ * DEL and the C1 controls (U+0080-U+009F, C2 80-C2 9F in UTF-8). The id is
+ * not repeated in the reason: it is the sender's text. */
+static m2j_rc check_id(const char *what, const char *s, size_t len, m2j_err *err)
+{
+    if (len > M2J_OUTSIDE_ID_MAX)
+        return m2j_fail(err, M2J_ERR_INVALID, "%s longer than %d bytes", what, M2J_OUTSIDE_ID_MAX);
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x20 || c == 0x7f || (c == 0xc2 && i + 1 < len && (unsigned char)s[i + 1] < 0xa0))
+            return m2j_fail(err, M2J_ERR_INVALID, "%s contains a control character (byte %zu)", what, i);
+    }
+    return M2J_OK;
+}
+
+/* The same for a string member; json-c's length, not strlen, so a NUL
+ * inside the string is seen. */
+static m2j_rc check_id_member(json_object *o, const char *key, m2j_err *err)
+{
+    json_object *v = m2j_json_get(o, key);
+    if (!v || !json_object_is_type(v, json_type_string))
+        return M2J_OK;
+    return check_id(key, json_object_get_string(v), (size_t)json_object_get_string_len(v), err);
+}
+
+/* The business ids the worker uses as references and key parts. */
+static m2j_rc check_entity_ids(json_object *entity, m2j_err *err)
+{
+    static const char *const keys[] = { "increment_id", "order_increment_id", "entity_id", NULL };
+    m2j_rc rc = M2J_OK;
+    for (size_t i = 0; keys[i] && rc == M2J_OK; i++)
+        rc = check_id_member(entity, keys[i], err);
+    /* a credit memo may carry its order */
+    json_object *order = m2j_json_get_obj(entity, "order");
+    if (rc == M2J_OK && order)
+        rc = check_id_member(order, "increment_id", err);
+    return rc;
+}
+
 /* Fills ev->event_id from body_id, else the transport id, else a hash. */
 static m2j_rc set_id(m2j_event *ev, const char *body_id, json_object *elem, const parse_ctx *pc, m2j_err *err)
 {
@@ -244,7 +290,9 @@ static m2j_rc fill(m2j_event *ev, m2j_kind kind, const char *source, const char 
     m2j_rc rc = set_id(ev, body_id, elem, pc, err);
     if (rc != M2J_OK)
         return rc;
-    return normalise(kind, entity_raw, &ev->entity, err);
+    if ((rc = normalise(kind, entity_raw, &ev->entity, err)) != M2J_OK)
+        return rc;
+    return ev->entity ? check_entity_ids(ev->entity, err) : M2J_OK;
 }
 
 static bool is_cloudevent(json_object *o)
@@ -259,6 +307,11 @@ static m2j_rc parse_cloudevent(json_object *o, const parse_ctx *pc, m2j_event *e
     const char *type = m2j_json_get_string(o, "type");
     if (!type || !*type)
         return m2j_fail(err, M2J_ERR_INVALID, "CloudEvent without a \"type\"");
+    m2j_rc rc = check_id_member(o, "event_id", err);
+    if (rc == M2J_OK)
+        rc = check_id_member(o, "id", err);
+    if (rc != M2J_OK)
+        return rc;
     int k = kind_from_name(type);
     m2j_kind kind = k == NAME_UNKNOWN ? M2J_KIND_IGNORED : (m2j_kind)k;
     json_object *value = NULL, *empty = NULL;
@@ -274,7 +327,7 @@ static m2j_rc parse_cloudevent(json_object *o, const parse_ctx *pc, m2j_event *e
     const char *id = m2j_json_get_id(o, "event_id");
     if (!id)
         id = m2j_json_get_id(o, "id");
-    m2j_rc rc = fill(ev, kind, "io_events", type, value, id, o, pc, err);
+    rc = fill(ev, kind, "io_events", type, value, id, o, pc, err);
     json_object_put(empty);
     return rc;
 }
@@ -403,6 +456,26 @@ static m2j_rc note_recipient(m2j_envelope *env, json_object *elem, m2j_err *err)
     return M2J_OK;
 }
 
+/* Records a CloudEvent's "time" (see envelope.h). */
+static void note_time(m2j_envelope *env, json_object *elem)
+{
+    if (!json_object_is_type(elem, json_type_object) || !is_cloudevent(elem))
+        return;
+    json_object *t = m2j_json_get(elem, "time");
+    if (!t)
+        return;
+    long long at;
+    if (!json_object_is_type(t, json_type_string) ||
+        m2j_rfc3339_parse(json_object_get_string(t), (size_t)json_object_get_string_len(t), &at) != M2J_OK) {
+        env->time_invalid = true;
+        return;
+    }
+    if (!env->n_timed++ || at < env->oldest_time)
+        env->oldest_time = at;
+    if (env->n_timed == 1 || at > env->newest_time)
+        env->newest_time = at;
+}
+
 m2j_rc m2j_envelope_parse(const char *body, size_t len, const char *delivery_id,
                           const char *type_hint, size_t max_events, long long now_ms,
                           m2j_envelope *out, m2j_err *err)
@@ -410,6 +483,19 @@ m2j_rc m2j_envelope_parse(const char *body, size_t len, const char *delivery_id,
     memset(out, 0, sizeof *out);
     json_object *root = NULL;
     m2j_err perr = {0};
+    if (delivery_id && check_id("delivery id", delivery_id, strlen(delivery_id), err) != M2J_OK)
+        return M2J_ERR_INVALID;
+    /* json-c is lenient and clamps integers it cannot hold: only RFC 8259
+     * JSON reaches it, and a batch over the bound is refused while it is
+     * being counted, before any tree is built */
+    size_t bound = max_events < HARD_MAX_EVENTS ? max_events : (size_t)HARD_MAX_EVENTS;
+    m2j_json_strict_limits lim = { STRICT_MAX_DEPTH, bound ? bound : 1 };
+    m2j_rc src = m2j_json_strict_check(body, len, &lim, &perr);
+    if (src == M2J_ERR_TOO_LARGE)
+        return m2j_fail(err, src, "more than %zu events in one body (at most %zu)", lim.max_top_elements,
+                        lim.max_top_elements);
+    if (src != M2J_OK)
+        return m2j_fail(err, src, "malformed JSON: %s", perr.msg);
     if (m2j_json_parse(body, len, &root, &perr) != M2J_OK)
         return m2j_fail(err, M2J_ERR_INVALID, "malformed JSON: %s", perr.msg);
     m2j_rc rc = M2J_OK;
@@ -455,6 +541,7 @@ m2j_rc m2j_envelope_parse(const char *body, size_t len, const char *delivery_id,
         rc = parse_one(elem, &pc, &out->events[i], &wh, err);
         if (rc == M2J_OK)
             rc = note_recipient(out, elem, err);
+        note_time(out, elem);
         if (rc != M2J_OK) {
             if (out->batch && err && rc == M2J_ERR_INVALID) {
                 char msg[sizeof err->msg];

@@ -21,6 +21,12 @@
 #include "ingest/event.h"
 #include <stdbool.h>
 
+/* Ids from outside (the transport's delivery id, a CloudEvent's id, an
+ * entity's increment_id / order_increment_id / entity_id) longer than this,
+ * or holding any control character (a NUL would truncate the id and make it
+ * another event's), are refused: M2J_ERR_INVALID. */
+#define M2J_OUTSIDE_ID_MAX 256
+
 typedef struct {
     m2j_event *events;      /* owned array */
     size_t     n_events;
@@ -33,17 +39,28 @@ typedef struct {
     size_t     n_cloudevents;
     char      *recipient_client_id;
     bool       recipient_client_id_mixed;
+    /* For the replay window of body-only signatures (replay.h): how many
+     * CloudEvents carry a "time", the oldest and newest of those (seconds
+     * since the epoch), and whether any "time" is not RFC 3339. */
+    size_t     n_timed;
+    long long  oldest_time;
+    long long  newest_time;
+    bool       time_invalid;
 } m2j_envelope;
 
 /* Parses a raw body.
- *  delivery_id: the transport's id (webhook-id, x-adobe-commerce-request-id),
- *               or NULL. Used as the event id where the body carries none; in
- *               a batch, element i without its own id gets "<delivery_id>.<i>".
+ *  delivery_id: the transport's id when the signature covers it (the
+ *               Standard Webhooks webhook-id, see replay.h), or NULL. Used
+ *               as the event id where the body carries none; in a batch,
+ *               element i without its own id gets "<delivery_id>.<i>".
  *  type_hint:   the ?type= query value or NULL.
  *  max_events:  bound on a batch (M2J_ERR_TOO_LARGE beyond it).
  *  now_ms:      stored as received_at.
- * Errors: M2J_ERR_INVALID for malformed JSON or an unknown envelope (err says
- * which), M2J_ERR_TOO_LARGE. An event with no id from the body nor the
+ * Errors: M2J_ERR_INVALID for an id refused by M2J_OUTSIDE_ID_MAX's rule,
+ * for malformed JSON (anything but strict RFC 8259
+ * JSON, see json_strict.h: the reason names the field or byte) or an unknown
+ * envelope (err says which), M2J_ERR_TOO_LARGE (counted while the body is
+ * checked, before any tree is built). An event with no id from the body nor the
  * transport gets "sha256:<hex of the element's compact JSON>". */
 m2j_rc m2j_envelope_parse(const char *body, size_t len, const char *delivery_id,
                           const char *type_hint, size_t max_events, long long now_ms,

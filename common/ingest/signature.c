@@ -324,6 +324,14 @@ static m2j_rc verify_io(const m2j_sigcheck *sc, const char *s1, const char *s2, 
 m2j_rc m2j_sigcheck_verify(const m2j_sigcheck *sc, m2j_header_fn hdr, void *hdr_ctx,
                            const char *body, size_t len, long long now, m2j_err *err)
 {
+    m2j_sig_scheme scheme;
+    return m2j_sigcheck_verify_scheme(sc, hdr, hdr_ctx, body, len, now, &scheme, err);
+}
+
+m2j_rc m2j_sigcheck_verify_scheme(const m2j_sigcheck *sc, m2j_header_fn hdr, void *hdr_ctx, const char *body,
+                                  size_t len, long long now, m2j_sig_scheme *scheme, m2j_err *err)
+{
+    *scheme = M2J_SIG_NONE;
     if (!body)
         body = "";
     const char *cw = sc->commerce_key ? hdr(hdr_ctx, "x-adobe-commerce-webhook-signature") : NULL;
@@ -349,30 +357,38 @@ m2j_rc m2j_sigcheck_verify(const m2j_sigcheck *sc, m2j_header_fn hdr, void *hdr_
                                              : "x-adobe-digital-signature-1/-2");
     }
     if (sw) {
-        if (verify_standard(sc, hdr, hdr_ctx, body, len, now, &first) == M2J_OK)
+        if (verify_standard(sc, hdr, hdr_ctx, body, len, now, &first) == M2J_OK) {
+            *scheme = M2J_SIG_STANDARD;
             return M2J_OK;
+        }
         failed = true;
     }
     if (cw) {
         m2j_err e = {0};
-        if (verify_commerce(sc, cw, body, len, &e) == M2J_OK)
+        if (verify_commerce(sc, cw, body, len, &e) == M2J_OK) {
+            *scheme = M2J_SIG_COMMERCE;
             return M2J_OK;
+        }
         if (!failed)
             first = e;
         failed = true;
     }
     if (io) {
         m2j_err e = {0};
-        if (verify_io(sc, io1, io2, body, len, &e) == M2J_OK)
+        if (verify_io(sc, io1, io2, body, len, &e) == M2J_OK) {
+            *scheme = M2J_SIG_IO_EVENTS;
             return M2J_OK;
+        }
         if (!failed)
             first = e;
         failed = true;
     }
     if (basic) {
         m2j_err e = {0};
-        if (m2j_basic_auth_verify(auth, sc->basic_user, sc->basic_password, &e) == M2J_OK)
+        if (m2j_basic_auth_verify(auth, sc->basic_user, sc->basic_password, &e) == M2J_OK) {
+            *scheme = M2J_SIG_BASIC;
             return M2J_OK;
+        }
         if (!failed)
             first = e;
     }

@@ -32,11 +32,27 @@ typedef const char *(*m2j_header_fn)(void *ctx, const char *name);
 m2j_rc m2j_sigcheck_new(const m2j_receiver_config *rc, m2j_sigcheck **out, m2j_err *err);
 void   m2j_sigcheck_free(m2j_sigcheck *sc);
 
+/* Which scheme authenticated a request. What it covers differs, and the
+ * receiver's replay defence follows from it (replay.h): Standard Webhooks
+ * signs its id and a timestamp with the body; both Adobe schemes sign the
+ * body only, so any header beside them is the sender's word. */
+typedef enum {
+    M2J_SIG_NONE = 0,
+    M2J_SIG_STANDARD,
+    M2J_SIG_COMMERCE,
+    M2J_SIG_IO_EVENTS,
+    M2J_SIG_BASIC       /* authenticates the sender, covers nothing of the request */
+} m2j_sig_scheme;
+
 /* M2J_OK when authentic; M2J_ERR_AUTH otherwise, with err saying why
  * ("missing webhook-signature", "timestamp outside tolerance", ...; never the
  * secret). now is seconds since epoch. */
 m2j_rc m2j_sigcheck_verify(const m2j_sigcheck *sc, m2j_header_fn hdr, void *hdr_ctx,
                            const char *body, size_t len, long long now, m2j_err *err);
+/* The same; on M2J_OK *scheme is the scheme that verified (M2J_SIG_NONE
+ * otherwise). */
+m2j_rc m2j_sigcheck_verify_scheme(const m2j_sigcheck *sc, m2j_header_fn hdr, void *hdr_ctx, const char *body,
+                                  size_t len, long long now, m2j_sig_scheme *scheme, m2j_err *err);
 
 /* Computes a Standard Webhooks signature header value "v1,<base64>" for the
  * given secret (as in config), id, timestamp and body (used by `m2jortt sign`,

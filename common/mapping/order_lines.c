@@ -316,6 +316,50 @@ static m2j_rc emit_item(builder *bd, json_object *item, size_t index, m2j_err *e
     return M2J_OK;
 }
 
+/* Magento nests order items one level deep (a configurable or bundle and
+ * its children), each item_id once. Anything else would make one row
+ * count twice (and overrun a selection sized one slot per item), or leave
+ * rows out unseen: refuse it here, with the row that breaks the shape, so
+ * the event is dead-lettered with a reason. A child whose parent is not in
+ * the order is sold on its own (its parent field is cleared). Ids are not
+ * quoted in reasons: they are outside text. */
+static m2j_rc check_item_tree(item_ref *refs, size_t n, m2j_err *err)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (!*refs[i].id)
+            continue;
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(refs[j].id, refs[i].id) == 0)
+                return m2j_fail(err, M2J_ERR_INVALID, "items.%zu: item_id repeats that of items.%zu", i, j);
+        if (strcmp(refs[i].parent, refs[i].id) == 0)
+            return m2j_fail(err, M2J_ERR_INVALID, "items.%zu: item is its own parent", i);
+    }
+    /* parents are resolved on the original fields before any is cleared,
+     * so a cycle cannot hide behind an order of evaluation */
+    size_t *parent_of = malloc(n * sizeof *parent_of);
+    if (!parent_of)
+        return m2j_fail(err, M2J_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        parent_of[i] = SIZE_MAX;
+        for (size_t j = 0; *refs[i].parent && j < n && parent_of[i] == SIZE_MAX; j++)
+            if (*refs[j].id && strcmp(refs[j].id, refs[i].parent) == 0)
+                parent_of[i] = j;
+    }
+    for (size_t i = 0; i < n; i++) {
+        size_t p = parent_of[i];
+        if (p != SIZE_MAX && parent_of[p] != SIZE_MAX) {
+            free(parent_of);
+            return m2j_fail(err, M2J_ERR_INVALID, "items.%zu: a child of a child (of items.%zu); items nest one level",
+                          i, p);
+        }
+    }
+    for (size_t i = 0; i < n; i++)
+        if (parent_of[i] == SIZE_MAX)
+            refs[i].parent = "";
+    free(parent_of);
+    return M2J_OK;
+}
+
 /* Rows to invoice: a configurable's parent (its child only names the
  * variant, price 0); a bundle's children when they carry the row totals and
  * Magento taxed them (dynamic price: tax and discount per child, the parent
@@ -348,15 +392,11 @@ m2j_rc m2j_order_invoiced_items(const m2j_order_ctx *ctx, size_t **out, size_t *
         refs[i].id = m2j_json_scalar(refs[i].obj, "item_id");
         refs[i].parent = m2j_json_scalar(refs[i].obj, "parent_item_id");
     }
-    /* a child whose parent is not in the order is sold on its own */
-    for (size_t i = 0; i < n; i++) {
-        if (!*refs[i].parent)
-            continue;
-        bool found = false;
-        for (size_t j = 0; j < n && !found; j++)
-            found = j != i && *refs[j].id && strcmp(refs[j].id, refs[i].parent) == 0;
-        if (!found)
-            refs[i].parent = "";
+    m2j_rc rc = check_item_tree(refs, n, err);
+    if (rc != M2J_OK) {
+        free(refs);
+        free(sel);
+        return rc;
     }
     for (size_t i = 0; i < n; i++) {
         if (*refs[i].parent)

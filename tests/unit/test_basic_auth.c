@@ -126,7 +126,10 @@ START_TEST(sigcheck_takes_basic)
     /* Basic only: no Standard Webhooks headers needed; missing ones say so */
     m2j_sigcheck *sc = checker("", "shop", "s3cret");
     hdrs ok = { {"Authorization"}, {"Basic " GOOD_B64}, 1 };
-    ck_assert_int_eq(m2j_sigcheck_verify(sc, hdr_get, &ok, body, strlen(body), 1700000000, &err), M2J_OK);
+    m2j_sig_scheme scheme = M2J_SIG_NONE;
+    ck_assert_int_eq(m2j_sigcheck_verify_scheme(sc, hdr_get, &ok, body, strlen(body), 1700000000, &scheme, &err),
+                     M2J_OK);
+    ck_assert_int_eq(scheme, M2J_SIG_BASIC); /* so no header is taken as a delivery id (replay.h) */
     hdrs wrong = { {"Authorization"}, {"Basic " WRONG_PW_B64}, 1 };
     ck_assert_int_eq(m2j_sigcheck_verify(sc, hdr_get, &wrong, body, strlen(body), 1700000000, &err), M2J_ERR_AUTH);
     ck_assert_str_eq(err.msg, "wrong Basic credentials");

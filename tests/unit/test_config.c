@@ -498,7 +498,19 @@ START_TEST(example_file)
     ck_assert_str_eq(c->jortt.client_id, "client-id");
     ck_assert_str_eq(c->jortt.client_secret, "client-secret");
     ck_assert_ptr_nonnull(m2j_config_payment(c, "checkmo"));
-    ck_assert_ptr_nonnull(m2j_config_revenue_account(c, "FR"));
+    /* Safe to run against a real administration: no placeholder ledger
+     * accounts (a worker refuses ids Jortt does not know), and nothing
+     * unknown, a bank transfer or cash on delivery is marked as paid. */
+    ck_assert_ptr_null(m2j_config_revenue_account(c, "FR"));
+    ck_assert_uint_eq(c->orders.n_revenue_account_by_country, 0);
+    for (size_t i = 0; i < c->orders.n_shipping_methods; i++)
+        ck_assert_ptr_null(c->orders.shipping_methods[i].v.ledger_account_id);
+    for (size_t i = 0; i < c->customers.n_groups; i++)
+        ck_assert_ptr_null(c->customers.groups[i].v.ledger_account_id);
+    static const char *const unpaid[] = {"*", "banktransfer", "checkmo", "cashondelivery", "some_new_method", NULL};
+    for (const char *const *m = unpaid; *m; m++)
+        ck_assert_msg(strcmp(m2j_config_payment(c, *m)->payment_method, "pay_later") == 0, "%s is not pay_later", *m);
+    ck_assert_str_eq(m2j_config_payment(c, "mollie_methods_ideal")->payment_method, "already_paid");
     ck_assert_uint_ge(c->orders.n_field_map, 1);
     ck_assert_uint_ge(c->customers.n_groups, 1);
     m2j_config_free(c);

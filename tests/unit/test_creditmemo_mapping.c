@@ -337,6 +337,38 @@ START_TEST(guards)
 }
 END_TEST
 
+/* issue 10 item 1: the memo's order goes through the same selection of
+ * sold rows; a malformed item structure is refused, not overrun */
+START_TEST(malformed_order_items)
+{
+    m2j_config *cfg = config_text(ORDERS "}");
+    m2j_credit_plan p = {0};
+    m2j_err err = {0};
+    json_object *o = parse(ORDER);
+    json_object *items = json_object_object_get(o, "items");
+    /* a second row 1 and children of it: more rows adopted than exist */
+    for (int i = 0; i < 3; i++) {
+        json_object *c = parse("{\"item_id\":\"1\",\"sku\":\"S\",\"name\":\"N\",\"qty_ordered\":1,\"row_total\":0}");
+        json_object_array_add(items, c);
+    }
+    for (int i = 2; i < 6; i++) {
+        char row[256];
+        snprintf(row, sizeof row,
+                 "{\"item_id\":\"%d\",\"parent_item_id\":\"1\",\"name\":\"C\",\"qty_ordered\":1,\"row_total\":5,"
+                 "\"row_total_incl_tax\":5,\"tax_amount\":0,\"tax_percent\":0}",
+                 i);
+        json_object_array_add(items, parse(row));
+    }
+    json_object *m = memo_json(NULL);
+    ck_assert_int_eq(m2j_creditmemo_plan(cfg, m, o, NULL, &p, &err), M2J_ERR_INVALID);
+    ck_assert_msg(strstr(err.msg, "item_id repeats"), "%s", err.msg);
+    ck_assert_ptr_null(p.invoice);
+    json_object_put(m);
+    json_object_put(o);
+    m2j_config_free(cfg);
+}
+END_TEST
+
 START_TEST(net_adjustment_and_settings)
 {
     m2j_config *cfg = config_text(ORDERS ",\"invoice_date\":\"today\",\"invoice_status\":\"sent\","
@@ -380,6 +412,7 @@ static Suite *suite(void)
     tcase_add_test(t, embedded_order_and_full);
     tcase_add_test(t, shipping_compensation_listed_apart);
     tcase_add_test(t, guards);
+    tcase_add_test(t, malformed_order_items);
     tcase_add_test(t, net_adjustment_and_settings);
     suite_add_tcase(s, t);
     return s;

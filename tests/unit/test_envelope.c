@@ -483,10 +483,77 @@ START_TEST(unsafe_ids_are_hashed)
     ck_assert(strncmp(env.events[0].event_id, "sha256:", 7) == 0);
     ck_assert_uint_eq(strlen(env.events[0].event_id), 71);
     m2j_envelope_clear(&env);
-    /* a transport id with a newline is hashed too */
-    ck_assert_int_eq(parse_text("{\"email\":\"a@example.com\",\"firstname\":\"A\"}", "bad\nid", NULL, 10, &env, &err),
+    /* so is a transport id longer than an event id may be */
+    char longid[M2J_OUTSIDE_ID_MAX + 1];
+    memset(longid, 'a', M2J_OUTSIDE_ID_MAX);
+    longid[M2J_OUTSIDE_ID_MAX] = '\0';
+    ck_assert_int_eq(parse_text("{\"email\":\"a@example.com\",\"firstname\":\"A\"}", longid, NULL, 10, &env, &err),
                      M2J_OK);
     ck_assert(strncmp(env.events[0].event_id, "sha256:", 7) == 0);
+    m2j_envelope_clear(&env);
+}
+END_TEST
+
+#define CUSTOMER_BODY "{\"email\":\"a@example.com\",\"firstname\":\"A\"}"
+
+static void assert_refused(const char *body, const char *delivery, const char *why)
+{
+    m2j_envelope env;
+    m2j_err err = {0};
+    m2j_rc rc = parse_text(body, delivery, NULL, 10, &env, &err);
+    ck_assert_msg(rc == M2J_ERR_INVALID, "%s: %s (%s)", body, m2j_rc_name(rc), err.msg);
+    ck_assert_msg(strstr(err.msg, why) != NULL, "\"%s\" lacks \"%s\"", err.msg, why);
+    ck_assert_ptr_null(env.events);
+}
+
+/* Issue 10, hostile item 4: a NUL inside an event id truncated it, so an
+ * event "evt-1\u0000x" was answered duplicate of "evt-1" and dropped. Ids
+ * with any control character, or too long, are refused (400). */
+START_TEST(ids_with_control_characters_refused)
+{
+    m2j_envelope env;
+    m2j_err err = {0};
+    const char *ok = "{\"specversion\":\"1.0\",\"id\":\"evt-1\",\"type\":\"x.customer_login\",\"data\":{}}";
+    ck_assert_int_eq(parse_text(ok, NULL, NULL, 10, &env, &err), M2J_OK);
+    ck_assert_str_eq(env.events[0].event_id, "evt-1");
+    m2j_envelope_clear(&env);
+    assert_refused("{\"specversion\":\"1.0\",\"id\":\"evt-1\\u0000x\",\"type\":\"x.customer_login\",\"data\":{}}",
+                   NULL, "id contains a control character (byte 5)");
+    assert_refused("{\"specversion\":\"1.0\",\"event_id\":\"e\\u0007\",\"type\":\"x.customer_login\",\"data\":{}}",
+                   NULL, "event_id contains a control character");
+    /* DEL, and a C1 control (U+0085) */
+    assert_refused("{\"specversion\":\"1.0\",\"id\":\"e\\u007f\",\"type\":\"x.customer_login\",\"data\":{}}", NULL,
+                   "control character");
+    assert_refused("{\"specversion\":\"1.0\",\"id\":\"e\\u0085\",\"type\":\"x.customer_login\",\"data\":{}}", NULL,
+                   "control character");
+    /* in a batch, the reason says which event */
+    assert_refused("[{\"specversion\":\"1.0\",\"id\":\"a\",\"type\":\"x.customer_login\",\"data\":{}},"
+                   "{\"specversion\":\"1.0\",\"id\":\"a\\tb\",\"type\":\"x.customer_login\",\"data\":{}}]",
+                   NULL, "event 1: id contains a control character");
+    /* transport ids (webhook-id, x-adobe-commerce-request-id) */
+    assert_refused(CUSTOMER_BODY, "bad\nid", "delivery id contains a control character");
+    assert_refused(CUSTOMER_BODY, "bad\x01id", "delivery id contains a control character");
+    char longid[M2J_OUTSIDE_ID_MAX + 2];
+    memset(longid, 'a', M2J_OUTSIDE_ID_MAX + 1);
+    longid[M2J_OUTSIDE_ID_MAX + 1] = '\0';
+    assert_refused(CUSTOMER_BODY, longid, "delivery id longer than 256 bytes");
+    /* a body id over the bound */
+    m2j_buf b = {0};
+    m2j_buf_printf(&b, "{\"specversion\":\"1.0\",\"id\":\"%s\",\"type\":\"x.customer_login\",\"data\":{}}", longid);
+    assert_refused(m2j_buf_str(&b), NULL, "id longer than 256 bytes");
+    m2j_buf_free(&b);
+    /* business ids the worker keys on */
+    assert_refused("{\"increment_id\":\"1000\\u0000123\",\"customer_email\":\"a@example.com\"}", "d",
+                   "increment_id contains a control character");
+    assert_refused("{\"entity_id\":\"9\",\"order_increment_id\":\"O1\\u001f\",\"order_id\":1,\"items\":[]}", "d",
+                   "order_increment_id contains a control character");
+    assert_refused("{\"eventName\":\"sales_order_creditmemo_save_after\",\"data\":{\"creditmemo\":{\"entity_id\":"
+                   "\"9\",\"order_id\":1,\"items\":[],\"order\":{\"increment_id\":\"O\\r1\",\"items\":[]}}}}",
+                   "d", "increment_id contains a control character");
+    /* printable odd ids are still hashed, not refused */
+    ck_assert_int_eq(parse_text("{\"increment_id\":\"1000 123/x\",\"customer_email\":\"a@example.com\"}", "d", NULL,
+                                10, &env, &err),
+                     M2J_OK);
     m2j_envelope_clear(&env);
 }
 END_TEST
@@ -547,6 +614,18 @@ static const struct {
     { "{\"specversion\":\"1.0\",\"id\":\"a\"}", M2J_ERR_INVALID, "without a \"type\"" },
     { "{\"eventName\":\"sales_order_save_after\",\"data\":{\"invoice\":{}}}", M2J_ERR_INVALID, "data.order" },
     { "{\"a\":1} {\"b\":2}", M2J_ERR_INVALID, "malformed JSON" },
+    /* issue 10, hostile items 3 and 5: json-c alone took these, and queued
+     * them changed or as they were (not JSON, not UTF-8) */
+    { "{\"increment_id\":\"1\",\"grand_total\":123456789012345678901234567890,\"items\":[]}", M2J_ERR_INVALID,
+      "integer outside the signed 64-bit range at grand_total" },
+    { "{\"increment_id\":\"1\",\"grand_total\":-9223372036854775809,\"items\":[]}", M2J_ERR_INVALID,
+      "integer outside the signed 64-bit range" },
+    { "{\"increment_id\":\"1\",\"grand_total\":0012,\"items\":[]}", M2J_ERR_INVALID, "leading zero" },
+    { "{'email':\"a@example.com\",\"firstname\":\"A\"}", M2J_ERR_INVALID, "single quotes" },
+    { "{\"email\":\"a@example.com\", /* c */ \"firstname\":\"A\"}", M2J_ERR_INVALID, "comments" },
+    { "{\"increment_id\":\"1\",\"grand_total\":NaN,\"items\":[]}", M2J_ERR_INVALID, "NaN" },
+    { "{\"email\":\"a@example.com\",\"firstname\":\"\xc0\xaf\"}", M2J_ERR_INVALID, "invalid UTF-8 at firstname" },
+    { "[{\"email\":\"a@example.com\",\"firstname\":\"A\"},]", M2J_ERR_INVALID, "trailing comma" },
 };
 
 START_TEST(refused_bodies)
@@ -577,6 +656,12 @@ START_TEST(batch_over_the_bound)
     ck_assert_uint_eq(env.n_events, 6);
     ck_assert_str_eq(env.events[5].event_id, "e5");
     m2j_envelope_clear(&env);
+    /* counted while the body is checked (hostile item 8): with garbage after
+     * the sixth event, the answer is still "too many", not "malformed" */
+    b.len--;
+    m2j_buf_puts(&b, ", /* the rest is never read */");
+    ck_assert_int_eq(m2j_envelope_parse(b.data, b.len, NULL, NULL, 5, NOW, &env, &err), M2J_ERR_TOO_LARGE);
+    ck_assert_ptr_null(env.events);
     m2j_buf_free(&b);
 }
 END_TEST
@@ -624,6 +709,7 @@ int main(void)
     tcase_add_loop_test(t, kind_from_type, 0, (int)(sizeof names / sizeof names[0]));
     tcase_add_test(t, batch_ids_from_delivery_id);
     tcase_add_test(t, unsafe_ids_are_hashed);
+    tcase_add_test(t, ids_with_control_characters_refused);
     tcase_add_test(t, type_hint_wins_over_detection);
     tcase_add_test(t, order_without_business_fields_is_still_an_order);
     tcase_add_loop_test(t, refused_bodies, 0, (int)(sizeof bad / sizeof bad[0]));

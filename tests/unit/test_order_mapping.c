@@ -587,6 +587,68 @@ START_TEST(bundle_choice)
 }
 END_TEST
 
+/* An order around the given items; its totals do not matter: malformed
+ * structures must be refused before any row is priced. */
+static json_object *order_with_items(const char *items)
+{
+    char buf[4096];
+    snprintf(buf, sizeof buf,
+             "{\"increment_id\":\"M1\",\"status\":\"processing\",\"created_at\":\"2025-06-01 12:00:00\","
+             "\"order_currency_code\":\"EUR\",\"customer_email\":\"a@example.com\",\"subtotal\":100,"
+             "\"tax_amount\":21,\"grand_total\":121,\"billing_address\":{\"firstname\":\"A\",\"country_id\":\"NL\"},"
+             "\"items\":[%s]}",
+             items);
+    return parse(buf);
+}
+
+#define ROW(id, parent, amount)                                                                               \
+    "{\"item_id\":" id ",\"parent_item_id\":" parent ",\"name\":\"N\",\"qty_ordered\":1,\"row_total\":" amount \
+    ",\"row_total_incl_tax\":" amount ",\"tax_amount\":0,\"tax_percent\":0}"
+
+static void refused(m2j_config *cfg, const char *items, const char *why)
+{
+    json_object *o = order_with_items(items);
+    m2j_invoice_plan p = {0};
+    m2j_err err = {0};
+    m2j_rc rc = plan_of(cfg, o, &p, &err);
+    ck_assert_msg(rc == M2J_ERR_INVALID, "%s: rc %s (%s)", why, m2j_rc_name(rc), err.msg);
+    ck_assert_msg(strstr(err.msg, why), "error \"%s\" lacks \"%s\"", err.msg, why);
+    ck_assert_ptr_null(p.invoice);
+    json_object_put(o);
+}
+
+/* issue 10 item 1: a repeated item_id made two parents adopt the same
+ * children, writing past the selection (5 items, 6 writes); every other
+ * malformed structure must be refused with a reason as well */
+START_TEST(malformed_item_structures)
+{
+    m2j_config *cfg = base_config(NULL, NULL);
+    /* two rows share item_id 1, both priceless parents of three children */
+    refused(cfg,
+            ROW("\"1\"", "null", "0") "," ROW("\"1\"", "null", "0") "," ROW("\"2\"", "\"1\"", "40") "," ROW(
+                "\"3\"", "\"1\"", "40") "," ROW("\"4\"", "\"1\"", "41"),
+            "item_id repeats");
+    /* the same id as a number and as text is still the same row */
+    refused(cfg, ROW("7", "null", "100") "," ROW("\"7\"", "null", "21"), "item_id repeats");
+    refused(cfg, ROW("\"1\"", "\"1\"", "121"), "its own parent");
+    /* a cycle: each row the other's parent */
+    refused(cfg, ROW("\"1\"", "\"2\"", "60") "," ROW("\"2\"", "\"1\"", "61"), "child of a child");
+    /* children of children: Magento nests one level only */
+    refused(cfg, ROW("\"1\"", "null", "0") "," ROW("\"2\"", "\"1\"", "0") "," ROW("\"3\"", "\"2\"", "121"),
+            "child of a child");
+    /* what stays valid: a child whose parent is absent is sold on its own,
+     * and rows without an item_id do not clash with each other */
+    json_object *o = order_with_items(ROW("\"5\"", "\"99\"", "100") "," ROW("null", "null", "21"));
+    m2j_invoice_plan p = {0};
+    m2j_err err = {0};
+    ck_assert_msg(plan_of(cfg, o, &p, &err) == M2J_OK, "%s", err.msg);
+    ck_assert_uint_eq(n_lines(&p), 2);
+    m2j_invoice_plan_clear(&p);
+    json_object_put(o);
+    m2j_config_free(cfg);
+}
+END_TEST
+
 START_TEST(customer_from_order_shapes)
 {
     m2j_config *cfg = base_config(NULL, NULL);
@@ -730,6 +792,7 @@ static Suite *suite(void)
     tcase_add_test(t, customer_from_magento_samples);
     tcase_add_test(t, customer_from_order_shapes);
     tcase_add_test(t, bundle_choice);
+    tcase_add_test(t, malformed_item_structures);
     tcase_add_test(t, fingerprint);
     tcase_add_test(t, payment_state);
     suite_add_tcase(s, t);

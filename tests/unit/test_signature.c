@@ -68,6 +68,17 @@ static m2j_rc verify(m2j_sigcheck *sc, hdrs *h, const char *body, long long now,
     return m2j_sigcheck_verify(sc, hdr_get, h, body, strlen(body), now, err);
 }
 
+/* The scheme that verified (M2J_SIG_NONE when none did): what the receiver
+ * may then trust as a delivery id depends on it. */
+static m2j_sig_scheme scheme_of(m2j_sigcheck *sc, hdrs *h, const char *body, long long now)
+{
+    m2j_sig_scheme s = M2J_SIG_IO_EVENTS + 1;
+    m2j_err err = {0};
+    m2j_rc rc = m2j_sigcheck_verify_scheme(sc, hdr_get, h, body, strlen(body), now, &s, &err);
+    ck_assert((rc == M2J_OK) == (s != M2J_SIG_NONE));
+    return s;
+}
+
 /* ---- Standard Webhooks ---- */
 
 START_TEST(spec_vector_signs_and_verifies)
@@ -299,6 +310,8 @@ START_TEST(commerce_signature_over_base64_body)
     hdrs h = {0};
     hdr_set(&h, "x-adobe-commerce-webhook-signature", good);
     ck_assert_msg(verify(sc, &h, body, 0, &err) == M2J_OK, "%s", err.msg);
+    ck_assert_int_eq(scheme_of(sc, &h, body, 0), M2J_SIG_COMMERCE);
+    ck_assert_int_eq(scheme_of(sc, &h, "{}", 0), M2J_SIG_NONE);
     ck_assert_int_eq(verify(sc, &h, "{\"eventName\":\"x\"}", 0, &err), M2J_ERR_AUTH);
     ck_assert_ptr_nonnull(strstr(err.msg, "x-adobe-commerce-webhook-signature"));
     hdr_set(&h, "x-adobe-commerce-webhook-signature", over_raw);
@@ -338,6 +351,7 @@ START_TEST(io_events_signatures_over_raw_body)
     hdrs h = {0};
     hdr_set(&h, "x-adobe-digital-signature-1", s1);
     ck_assert_msg(verify(sc, &h, body, 0, &err) == M2J_OK, "%s", err.msg);
+    ck_assert_int_eq(scheme_of(sc, &h, body, 0), M2J_SIG_IO_EVENTS);
     /* key rotation: only the second signature (second key) is valid */
     hdrs r = {0};
     hdr_set(&r, "x-adobe-digital-signature-1", bad);
@@ -356,10 +370,13 @@ START_TEST(io_events_signatures_over_raw_body)
     hdr_set(&sw, "webhook-timestamp", "1614265330");
     hdr_set(&sw, "webhook-signature", SPEC_SIG);
     ck_assert_int_eq(verify(sc, &sw, SPEC_BODY, SPEC_TS, &err), M2J_OK);
-    /* a bad Standard Webhooks attempt with a good Adobe signature: any scheme passes */
+    ck_assert_int_eq(scheme_of(sc, &sw, SPEC_BODY, SPEC_TS), M2J_SIG_STANDARD);
+    /* a bad Standard Webhooks attempt with a good Adobe signature: any scheme
+     * passes, and it is the Adobe one, so its webhook-id is not signed */
     hdr_set(&sw, "webhook-signature", "v1,bad");
     hdr_set(&sw, "x-adobe-digital-signature-1", s1);
     ck_assert_int_eq(verify(sc, &sw, body, SPEC_TS, &err), M2J_OK);
+    ck_assert_int_eq(scheme_of(sc, &sw, body, SPEC_TS), M2J_SIG_IO_EVENTS);
     m2j_sigcheck_free(sc);
     for (int i = 0; i < 2; i++) {
         unlink(pems[i]);
