@@ -33,6 +33,9 @@ void cli_usage(FILE *f)
         "                                 Magento orders created those days (UTC, --to inclusive,\n"
         "                                 default today) and how many are in orders.statuses;\n"
         "                                 --yes queues those (needs magento.rest_url)\n"
+        "  reconcile --from DAY [--to DAY] [--json] [--enqueue]\n"
+        "                                 per Magento order in orders.statuses: invoiced, skipped,\n"
+        "                                 failed, pending or missing; --enqueue queues the missing\n"
         "\n"
         "DURATION is e.g. 90s, 30m, 2h, 7d, 1w or 1h30m (back from now); DATE is ISO 8601\n"
         "(2026-11-29, 2026-11-29T04:00:00Z; UTC when no zone is given). DAY is YYYY-MM-DD.\n"
@@ -52,6 +55,7 @@ static const struct {
     { "sign", cli_cmd_sign },
     { "preview", cli_cmd_preview },
     { "backfill", cli_cmd_backfill },
+    { "reconcile", cli_cmd_reconcile },
 };
 
 int main(int argc, char **argv)

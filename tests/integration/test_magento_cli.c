@@ -13,6 +13,7 @@
 #include "base/json_util.h"
 
 #include <hiredis/hiredis.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -265,6 +266,158 @@ START_TEST(backfill_errors_are_clear)
 }
 END_TEST
 
+/* Pushes a REST order JSON to the receiver as a bare order, signed. */
+static void push(const char *order, const char *webhook_id)
+{
+    h_resp r = {0};
+    h_post(E, "/webhooks/magento?type=order", webhook_id, order, strlen(order), H_SIGNED, &r);
+    H_ASSERT(E, r.status == 202, "push %s: %ld %s", webhook_id, r.status, r.body ? r.body : "");
+    h_resp_clear(&r);
+}
+
+static void push_order(int entity_id, const char *status, const char *currency)
+{
+    char *o = order_json(entity_id, "2026-11-10 10:00:00", status, currency);
+    H_ASSERT(E, hm_control(&M, "orders", o) == 200, "double refused order %d", entity_id);
+    char id[32];
+    snprintf(id, sizeof id, "push-%d-%s", entity_id, status);
+    push(o, id);
+    free(o);
+}
+
+static json_object *row_of(json_object *rep, const char *inc)
+{
+    json_object *rows = m2j_json_get_arr(rep, "orders");
+    for (size_t i = 0; rows && i < json_object_array_length(rows); i++) {
+        json_object *r = json_object_array_get_idx(rows, i);
+        if (strcmp(m2j_json_scalar(r, "increment_id"), inc) == 0)
+            return r;
+    }
+    return NULL;
+}
+
+static void expect(json_object *rep, const char *inc, const char *state, const char *reason_part)
+{
+    json_object *r = row_of(rep, inc);
+    H_ASSERT(E, r, "order %s not reported", inc);
+    H_ASSERT(E, strcmp(m2j_json_scalar(r, "state"), state) == 0, "order %s: %s, expected %s (%s)", inc,
+             m2j_json_scalar(r, "state"), state, m2j_json_scalar(r, "reason"));
+    if (reason_part)
+        H_ASSERT(E, strstr(m2j_json_scalar(r, "reason"), reason_part), "order %s: reason \"%s\" lacks \"%s\"",
+                 inc, m2j_json_scalar(r, "reason"), reason_part);
+}
+
+static json_object *reconcile(const char *extra)
+{
+    int st = -1;
+    json_object *o = extra ? h_cli_json(E, &st, "reconcile", "--from", "2026-11-10", "--to", "2026-11-10", "--json",
+                                        extra, NULL)
+                           : h_cli_json(E, &st, "reconcile", "--from", "2026-11-10", "--to", "2026-11-10", "--json",
+                                        NULL);
+    H_ASSERT(E, st == 0 && o, "reconcile exit %d", st);
+    return o;
+}
+
+static long long redis_int(const char *fmt, const char *arg)
+{
+    redisReply *r = h_redis_cmd(E, fmt, arg);
+    long long v = r && r->type == REDIS_REPLY_INTEGER ? r->integer : -1;
+    if (r)
+        freeReplyObject(r);
+    return v;
+}
+
+START_TEST(reconcile_tells_invoiced_failed_pending_skipped_and_missing_apart)
+{
+    up(NULL);
+    h_receiver_start(E);
+    pid_t w = h_worker_start(E);
+    push_order(21, "processing", NULL);
+    push_order(22, "processing", NULL);
+    push_order(23, "complete", NULL);
+    push_order(24, "processing", "USD");  /* no EUR amounts: a dead letter */
+    push_order(30, "pending", NULL);      /* skipped for its status ... */
+    add_order(30, "2026-11-10 10:00:00", "complete"); /* ... then completed, with no push: missing */
+    long long one_dead = 1;
+    H_WAIT(E, 20000, h_pred_drained, NULL, "the worker did not finish");
+    H_WAIT(E, 20000, h_pred_dead, &one_dead, "no dead letter");
+    h_stop_pid(E, w, SIGTERM, h_ms(10000));
+    ck_assert_int_eq(h_count_invoices(E, NULL), 3);
+
+    add_order(25, "2026-11-10 10:00:00", "processing"); /* the worker found it cancelled before invoicing */
+    redisReply *hr = h_redis_cmd(E, "HSET %s:order:200000025 state cancelled", E->prefix);
+    freeReplyObject(hr);
+    add_order(26, "2026-11-10 10:00:00", "processing"); /* never pushed */
+    add_order(27, "2026-11-10 23:59:59", "complete");   /* never pushed */
+    add_order(28, "2026-11-10 10:00:00", "pending");    /* not in an invoicing status: not reported */
+    add_order(31, "2026-11-11 00:00:00", "processing"); /* the next day: not in the range */
+    push_order(29, "processing", NULL);                 /* queued while no worker runs: pending */
+    /* Magento's total of an invoiced order changed afterwards */
+    char *was = order_json(22, "2026-11-10 10:00:00", "processing", NULL);
+    char *changed = h_json_with(was, "grand_total", "\"99.99\"", NULL);
+    free(was);
+    H_ASSERT(E, hm_control(&M, "orders", changed) == 200, "change");
+    free(changed);
+
+    long long keys = redis_int("DBSIZE", NULL), xlen = redis_int("XLEN %s:events", E->prefix);
+    json_object *rep = reconcile(NULL);
+    expect(rep, "200000021", "invoiced", NULL);
+    expect(rep, "200000022", "invoiced", NULL);
+    expect(rep, "200000023", "invoiced", NULL);
+    expect(rep, "200000024", "failed", "currency not supported");
+    expect(rep, "200000025", "skipped", "order was cancelled before it was invoiced");
+    expect(rep, "200000026", "missing", NULL);
+    expect(rep, "200000027", "missing", NULL);
+    expect(rep, "200000029", "pending", "in the queue");
+    expect(rep, "200000030", "missing", "its last event was skipped: status pending not in orders.statuses");
+    ck_assert_ptr_null(row_of(rep, "200000028"));
+    ck_assert_ptr_null(row_of(rep, "200000031"));
+    json_object *r22 = row_of(rep, "200000022"), *r21 = row_of(rep, "200000021");
+    H_ASSERT(E, m2j_json_get(r22, "total_differs") && strcmp(m2j_json_scalar(r22, "magento_total"), "99.99") == 0 &&
+                    strcmp(m2j_json_scalar(r22, "invoiced_total"), H_ORDER_TOTAL) == 0,
+             "order 22: %s", json_object_to_json_string(r22));
+    ck_assert_ptr_null(m2j_json_get(r21, "total_differs"));
+    ck_assert(*m2j_json_scalar(r21, "invoice_id"));
+    ck_assert_int_eq(jint(rep, "counts.invoiced"), 3);
+    ck_assert_int_eq(jint(rep, "counts.failed"), 1);
+    ck_assert_int_eq(jint(rep, "counts.skipped"), 1);
+    ck_assert_int_eq(jint(rep, "counts.pending"), 1);
+    ck_assert_int_eq(jint(rep, "counts.missing"), 3);
+    ck_assert_int_eq(jint(rep, "counts.total_differs"), 1);
+    ck_assert_int_eq(json_object_array_length(m2j_json_get_arr(rep, "orders")), 9);
+    json_object_put(rep);
+    /* reading changed nothing */
+    ck_assert_int_eq(redis_int("DBSIZE", NULL), keys);
+    ck_assert_int_eq(redis_int("XLEN %s:events", E->prefix), xlen);
+
+    /* --enqueue queues exactly the three missing ones */
+    rep = reconcile("--enqueue");
+    ck_assert_int_eq(jint(rep, "enqueued.queued"), 3);
+    ck_assert_int_eq(jint(rep, "counts.missing"), 3);
+    json_object_put(rep);
+    ck_assert_int_eq(redis_int("XLEN %s:events", E->prefix), xlen + 3);
+    rep = reconcile(NULL);
+    ck_assert_int_eq(jint(rep, "counts.missing"), 0);
+    ck_assert_int_eq(jint(rep, "counts.pending"), 4);
+    expect(rep, "200000026", "pending", "in the queue");
+    json_object_put(rep);
+
+    /* and a worker invoices them, each once */
+    h_worker_start(E);
+    H_WAIT(E, 20000, h_pred_drained, NULL, "the worker did not finish");
+    json_object *state = h_double_state(E);
+    char why[256] = "";
+    H_ASSERT(E, h_state_no_duplicates(state, why, sizeof why), "%s", why);
+    ck_assert_int_eq(h_state_invoices(state, NULL), 7);
+    json_object_put(state);
+    rep = reconcile(NULL);
+    ck_assert_int_eq(jint(rep, "counts.invoiced"), 7);
+    ck_assert_int_eq(jint(rep, "counts.missing"), 0);
+    ck_assert_int_eq(jint(rep, "counts.pending"), 0);
+    json_object_put(rep);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("magento_cli");
@@ -273,6 +426,10 @@ int main(void)
     tcase_add_test(t, backfill_counts_then_queues_in_status_orders_once);
     tcase_add_test(t, backfill_pages_by_total_count);
     tcase_add_test(t, backfill_errors_are_clear);
+    suite_add_tcase(s, t);
+    t = h_tcase("reconcile");
+    tcase_add_checked_fixture(t, setup, teardown);
+    tcase_add_test(t, reconcile_tells_invoiced_failed_pending_skipped_and_missing_apart);
     suite_add_tcase(s, t);
     return h_run_suite(s);
 }
