@@ -46,6 +46,11 @@ m2j_rc cli_dead_select(m2j_queue *q, long long since_ms, const char *reason_sub,
                        m2j_dead_entry **out, size_t *n, m2j_err *err);
 void cli_dead_free(m2j_dead_entry *arr, size_t n);
 
+/* What a loaded configuration does about sender authentication and
+ * Magento (push only / polling every N s / signed or Bearer), in lines for
+ * check-config. Appends to out. Pure. */
+m2j_rc cli_config_summary(const m2j_config *cfg, m2j_buf *out);
+
 /* Prints the usage text. */
 void cli_usage(FILE *f);
 
