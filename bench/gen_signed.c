@@ -10,7 +10,7 @@
  * run can use hundreds of thousands of unique ids: the receiver deduplicates
  * on the event id, so a repeated id would measure the duplicate path instead.
  *
- * It signs with libcrypto directly, not with common/signature.c, on purpose:
+ * It signs with libcrypto directly, not with common/ingest/signature.c, on purpose:
  * the benchmark then also checks that the receiver accepts signatures made by
  * an independent implementation of the scheme.
  *

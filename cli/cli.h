@@ -1,5 +1,11 @@
 /* cli.h: the admin CLI's commands and the helpers they share.
  *
+ * cli/ holds the `m2jortt` admin program: its commands and the helpers only
+ * they share (argument parsing, the config-and-queue opening, time and file
+ * helpers, masking for `show`). Anything the receiver or the worker could also
+ * need goes in a common/ room: queue operations in queue/, mapping in
+ * mapping/, Jortt calls in jortt/.
+ *
  * Each command is a function over (ctx, argc, argv) that writes to ctx->out
  * and ctx->err and returns the process exit code, so tests can run a command
  * in-process with memory streams. argv[0] is the command name.
@@ -56,15 +62,38 @@ void cli_usage(FILE *f);
 
 /* ---- shared helpers (cli_util.c) ---- */
 
-/* Loads the config; on failure prints "m2jortt: <path>: <why>" to ctx->err.
- * Also sets the log pseudonym key so masked values match the logs. */
-m2j_rc cli_load_config(cli_ctx *c, m2j_config **cfg);
+/* What a command works on. Filled by cli_start; the command owns both and
+ * gives them back with cli_close. */
+typedef struct {
+    m2j_config *cfg;
+    m2j_queue  *q;   /* NULL unless started with CLI_NEEDS_QUEUE */
+} cli_session;
+
+typedef enum {
+    CLI_NEEDS_CONFIG,  /* the config only (sign, preview) */
+    CLI_NEEDS_QUEUE    /* the config and an open queue */
+} cli_needs;
+
+/* The opening every command shares once it has read its arguments.
+ *  bad: prints usage (whole lines) to ctx->err, returns CLI_USAGE.
+ *  else loads the config (and sets the log pseudonym key, so masked values
+ *  match the logs) and opens the queue if needed. On failure prints why to
+ *  ctx->err ("m2jortt: <path>: <why>", or "m2jortt: cannot reach Redis at
+ *  <where>: <why>": never the password), frees what it had and returns
+ *  CLI_FAIL; otherwise CLI_OK.
+ * s is always filled, so cli_close(s) is safe whatever this returned. */
+int cli_start(cli_ctx *c, bool bad, const char *usage, cli_needs needs, cli_session *s);
+void cli_close(cli_session *s);
+
+/* For a command's argument loop: arg is the command's one positional
+ * argument if it does not look like an option and *positional is still
+ * unset; anything else is "m2jortt <cmd>: unexpected argument <arg>" on
+ * ctx->err and sets *bad. */
+void cli_positional(cli_ctx *c, const char *cmd, const char *arg, const char **positional, bool *bad);
+
 /* "<path>: <why>" for a config load error (the loader's message may
  * already start with the path). Rewrites err->msg; returns it. */
 const char *cli_config_error(const char *path, m2j_err *err);
-/* Opens the queue; on failure prints "cannot reach Redis at <where>" (never
- * the password). */
-m2j_rc cli_open_queue(cli_ctx *c, const m2j_config *cfg, m2j_queue **q);
 
 /* "--since" values: a duration back from now ("90s", "30m", "2h", "7d",
  * "1w", or a sum like "1h30m"), or an ISO 8601 date/time ("2026-11-29",

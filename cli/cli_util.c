@@ -21,7 +21,7 @@ const char *cli_config_error(const char *path, m2j_err *err)
     return err->msg;
 }
 
-m2j_rc cli_load_config(cli_ctx *c, m2j_config **cfg)
+static m2j_rc load_config(cli_ctx *c, m2j_config **cfg)
 {
     m2j_err err;
     m2j_rc rc = m2j_config_load(c->config_path, cfg, &err);
@@ -33,7 +33,7 @@ m2j_rc cli_load_config(cli_ctx *c, m2j_config **cfg)
     return M2J_OK;
 }
 
-m2j_rc cli_open_queue(cli_ctx *c, const m2j_config *cfg, m2j_queue **q)
+static m2j_rc open_queue(cli_ctx *c, const m2j_config *cfg, m2j_queue **q)
 {
     m2j_err err;
     m2j_rc rc = m2j_queue_open(cfg, q, &err);
@@ -47,6 +47,43 @@ m2j_rc cli_open_queue(cli_ctx *c, const m2j_config *cfg, m2j_queue **q)
                     r->host ? r->host : "127.0.0.1", r->port, r->db, err.msg);
     }
     return rc;
+}
+
+int cli_start(cli_ctx *c, bool bad, const char *usage, cli_needs needs, cli_session *s)
+{
+    s->cfg = NULL;
+    s->q = NULL;
+    if (bad) {
+        fputs(usage, c->err);
+        return CLI_USAGE;
+    }
+    if (load_config(c, &s->cfg) != M2J_OK)
+        return CLI_FAIL;
+    if (needs == CLI_NEEDS_QUEUE && open_queue(c, s->cfg, &s->q) != M2J_OK) {
+        cli_close(s);
+        return CLI_FAIL;
+    }
+    return CLI_OK;
+}
+
+void cli_close(cli_session *s)
+{
+    if (s->q)
+        m2j_queue_close(s->q);
+    if (s->cfg)
+        m2j_config_free(s->cfg);
+    s->q = NULL;
+    s->cfg = NULL;
+}
+
+void cli_positional(cli_ctx *c, const char *cmd, const char *arg, const char **positional, bool *bad)
+{
+    if (arg[0] != '-' && !*positional) {
+        *positional = arg;
+        return;
+    }
+    fprintf(c->err, "m2jortt %s: unexpected argument %s\n", cmd, arg);
+    *bad = true;
 }
 
 bool cli_parse_count(const char *s, long long *out)
@@ -76,25 +113,25 @@ static bool digits(const char **p, int n, int *out)
     return true;
 }
 
-static m2j_rc parse_iso(const char *s, long long *ms, m2j_err *err)
+static bool parse_iso(const char *s, long long *ms)
 {
     const char *p = s;
     int y, mo, d, h = 0, mi = 0, sec = 0, frac = 0;
     if (!digits(&p, 4, &y) || *p++ != '-' || !digits(&p, 2, &mo) || *p++ != '-' || !digits(&p, 2, &d))
-        goto bad;
+        return false;
     if (*p == 'T' || *p == 't' || *p == ' ') {
         p++;
         if (!digits(&p, 2, &h) || *p++ != ':' || !digits(&p, 2, &mi))
-            goto bad;
+            return false;
         if (*p == ':') {
             p++;
             if (!digits(&p, 2, &sec))
-                goto bad;
+                return false;
             if (*p == '.') {
                 p++;
                 int scale = 100;
                 if (!isdigit((unsigned char)*p))
-                    goto bad;
+                    return false;
                 while (isdigit((unsigned char)*p)) {
                     frac += (*p - '0') * scale;
                     scale /= 10;
@@ -109,42 +146,36 @@ static m2j_rc parse_iso(const char *s, long long *ms, m2j_err *err)
     } else if (*p == '+' || *p == '-') {
         int sign = *p++ == '-' ? -1 : 1, oh, om = 0;
         if (!digits(&p, 2, &oh))
-            goto bad;
+            return false;
         if (*p == ':')
             p++;
         if (*p && !digits(&p, 2, &om))
-            goto bad;
+            return false;
         offset_min = sign * (oh * 60 + om);
     }
     if (*p || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
-        goto bad;
+        return false;
     struct tm tm = { .tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d, .tm_hour = h, .tm_min = mi, .tm_sec = sec };
     time_t t = timegm(&tm);
     if (t == (time_t)-1)
-        goto bad;
+        return false;
     *ms = ((long long)t - offset_min * 60) * 1000 + frac;
-    return M2J_OK;
-bad:
-    return m2j_fail(err, M2J_ERR_INVALID, "not a duration (30m, 2h, 7d) or ISO 8601 date: %.100s", s);
+    return true;
 }
 
-m2j_rc cli_parse_since(const char *s, long long now_ms, long long *since_ms, m2j_err *err)
+/* "1h30m": the sum of number-unit pairs, as ms back from now_ms. */
+static bool parse_duration(const char *s, long long now_ms, long long *since_ms)
 {
-    if (!s || !*s)
-        return m2j_fail(err, M2J_ERR_INVALID, "empty --since value");
-    /* A date starts with four digits and a dash; a duration never does. */
-    if (strlen(s) >= 5 && isdigit((unsigned char)s[0]) && isdigit((unsigned char)s[3]) && s[4] == '-')
-        return parse_iso(s, since_ms, err);
     long long total = 0;
     const char *p = s;
     while (*p) {
         if (!isdigit((unsigned char)*p))
-            goto bad;
+            return false;
         long long v = 0;
         while (isdigit((unsigned char)*p)) {
             v = v * 10 + (*p - '0');
             if (v > 100000000LL)
-                goto bad;
+                return false;
             p++;
         }
         long long unit;
@@ -154,16 +185,25 @@ m2j_rc cli_parse_since(const char *s, long long now_ms, long long *since_ms, m2j
         case 'h': unit = 3600 * 1000LL; break;
         case 'd': unit = 86400 * 1000LL; break;
         case 'w': unit = 7 * 86400 * 1000LL; break;
-        default: goto bad;
+        default: return false;
         }
         p++;
         total += v * unit;
         if (total > 100LL * 365 * 86400 * 1000)
-            goto bad;
+            return false;
     }
     *since_ms = now_ms - total;
-    return M2J_OK;
-bad:
+    return true;
+}
+
+m2j_rc cli_parse_since(const char *s, long long now_ms, long long *since_ms, m2j_err *err)
+{
+    if (!s || !*s)
+        return m2j_fail(err, M2J_ERR_INVALID, "empty --since value");
+    /* A date starts with four digits and a dash; a duration never does. */
+    bool date = strlen(s) >= 5 && isdigit((unsigned char)s[0]) && isdigit((unsigned char)s[3]) && s[4] == '-';
+    if (date ? parse_iso(s, since_ms) : parse_duration(s, now_ms, since_ms))
+        return M2J_OK;
     return m2j_fail(err, M2J_ERR_INVALID, "not a duration (30m, 2h, 7d) or ISO 8601 date: %.100s", s);
 }
 

@@ -7,16 +7,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-
-static bool contains_ci(const char *hay, const char *needle)
-{
-    size_t n = strlen(needle);
-    for (; *hay; hay++)
-        if (strncasecmp(hay, needle, n) == 0)
-            return true;
-    return n == 0;
-}
 
 void cli_dead_free(m2j_dead_entry *arr, size_t n)
 {
@@ -36,7 +26,7 @@ m2j_rc cli_dead_select(m2j_queue *q, long long since_ms, const char *reason_sub,
     size_t k = 0;
     for (size_t i = 0; i < *n; i++) {
         const char *reason = m2j_json_str((*out)[i].record, "reason");
-        if (contains_ci(reason ? reason : "", reason_sub) && (limit == 0 || k < limit))
+        if (strcasestr(reason ? reason : "", reason_sub) && (limit == 0 || k < limit))
             (*out)[k++] = (*out)[i];
         else
             m2j_dead_entry_clear(&(*out)[i]);
@@ -97,23 +87,15 @@ int cli_cmd_failed(cli_ctx *c, int argc, char **argv)
         fprintf(c->err, "m2jortt failed: --limit wants a number, not %s\n", limit_s);
         bad = true;
     }
-    if (bad) {
-        fprintf(c->err, "usage: m2jortt failed [--json] [--reason TEXT] [--since DURATION|DATE] [--limit N]\n");
-        return CLI_USAGE;
-    }
-
-    m2j_config *cfg;
-    if (cli_load_config(c, &cfg) != M2J_OK)
-        return CLI_FAIL;
-    m2j_queue *q;
-    if (cli_open_queue(c, cfg, &q) != M2J_OK) {
-        m2j_config_free(cfg);
-        return CLI_FAIL;
-    }
+    cli_session sess;
+    int code = cli_start(c, bad,
+                         "usage: m2jortt failed [--json] [--reason TEXT] [--since DURATION|DATE] [--limit N]\n",
+                         CLI_NEEDS_QUEUE, &sess);
+    if (code != CLI_OK)
+        return code;
     m2j_dead_entry *list = NULL;
     size_t n = 0;
-    int code = CLI_OK;
-    if (cli_dead_select(q, since_ms, reason, (size_t)limit, &list, &n, &err) != M2J_OK) {
+    if (cli_dead_select(sess.q, since_ms, reason, (size_t)limit, &list, &n, &err) != M2J_OK) {
         fprintf(c->err, "m2jortt failed: %s\n", err.msg);
         code = CLI_FAIL;
     } else if (json) {
@@ -139,8 +121,7 @@ int cli_cmd_failed(cli_ctx *c, int argc, char **argv)
         }
     }
     cli_dead_free(list, n);
-    m2j_queue_close(q);
-    m2j_config_free(cfg);
+    cli_close(&sess);
     return code;
 }
 
@@ -196,29 +177,16 @@ int cli_cmd_show(cli_ctx *c, int argc, char **argv)
             json = true;
         else if (!strcmp(argv[i], "--reveal"))
             reveal = true;
-        else if (argv[i][0] != '-' && !id)
-            id = argv[i];
-        else {
-            fprintf(c->err, "m2jortt show: unexpected argument %s\n", argv[i]);
-            bad = true;
-        }
+        else
+            cli_positional(c, "show", argv[i], &id, &bad);
     }
-    if (bad || !id) {
-        fprintf(c->err, "usage: m2jortt show ID [--reveal] [--json]\n");
-        return CLI_USAGE;
-    }
-    m2j_config *cfg;
-    if (cli_load_config(c, &cfg) != M2J_OK)
-        return CLI_FAIL;
-    m2j_queue *q;
-    if (cli_open_queue(c, cfg, &q) != M2J_OK) {
-        m2j_config_free(cfg);
-        return CLI_FAIL;
-    }
+    cli_session sess;
+    int code = cli_start(c, bad || !id, "usage: m2jortt show ID [--reveal] [--json]\n", CLI_NEEDS_QUEUE, &sess);
+    if (code != CLI_OK)
+        return code;
     m2j_dead_entry e;
     m2j_err err;
-    int code = CLI_OK;
-    m2j_rc rc = m2j_queue_dead_get(q, id, &e, &err);
+    m2j_rc rc = m2j_queue_dead_get(sess.q, id, &e, &err);
     if (rc != M2J_OK) {
         fprintf(c->err, "m2jortt show: %s\n", err.msg);
         code = CLI_FAIL;
@@ -241,7 +209,6 @@ int cli_cmd_show(cli_ctx *c, int argc, char **argv)
         json_object_put(rec);
         m2j_dead_entry_clear(&e);
     }
-    m2j_queue_close(q);
-    m2j_config_free(cfg);
+    cli_close(&sess);
     return code;
 }

@@ -60,6 +60,20 @@ static void print_plan(FILE *f, const m2j_invoice_plan *p)
                 p->report.data[p->report.len - 1] == '\n' ? "" : "\n");
 }
 
+static void put_str(json_object *o, const char *key, const char *val)
+{
+    json_object_object_add(o, key, json_object_new_string(val));
+}
+
+/* Notes in obj why the event could not be mapped; returns false, the
+ * preview's verdict for an event that would become a dead letter. */
+static bool mapping_failed(json_object *obj, const char *why)
+{
+    put_str(obj, "action", "error");
+    put_str(obj, "error", why);
+    return false;
+}
+
 /* Previews one event; fills obj (for --json) and prints (otherwise).
  * Returns false when the event could not be mapped (a future dead letter). */
 static bool preview_event(cli_ctx *c, const m2j_config *cfg, const m2j_event *ev, bool json, json_object *obj)
@@ -68,9 +82,9 @@ static bool preview_event(cli_ctx *c, const m2j_config *cfg, const m2j_event *ev
     m2j_err err;
     bool ok = true;
     const char *kind = m2j_kind_name(ev->kind);
-    json_object_object_add(obj, "event_id", json_object_new_string(ev->event_id));
-    json_object_object_add(obj, "kind", json_object_new_string(kind));
-    json_object_object_add(obj, "event_type", json_object_new_string(ev->event_type ? ev->event_type : ""));
+    put_str(obj, "event_id", ev->event_id);
+    put_str(obj, "kind", kind);
+    put_str(obj, "event_type", ev->event_type ? ev->event_type : "");
     if (!json)
         fprintf(f, "== event %s: %s%s%s\n", ev->event_id, kind, ev->event_type && *ev->event_type ? " " : "",
                 ev->event_type ? ev->event_type : "");
@@ -81,27 +95,25 @@ static bool preview_event(cli_ctx *c, const m2j_config *cfg, const m2j_event *ev
         m2j_invoice_plan plan;
         memset(&plan, 0, sizeof plan);
         const char *ref = m2j_json_str0(ev->entity, "increment_id");
-        json_object_object_add(obj, "ref", json_object_new_string(ref));
+        put_str(obj, "ref", ref);
         m2j_rc rc = m2j_order_plan(cfg, ev->entity, &action, &skip, &plan, &err);
         if (rc != M2J_OK) {
-            ok = false;
-            json_object_object_add(obj, "action", json_object_new_string("error"));
-            json_object_object_add(obj, "error", json_object_new_string(err.msg));
+            ok = mapping_failed(obj, err.msg);
             if (!json)
                 fprintf(f, "order %s: MAPPING FAILED (%s): %s\n", *ref ? ref : "-", m2j_rc_name(rc), err.msg);
         } else if (action == M2J_ORDER_SKIP) {
-            json_object_object_add(obj, "action", json_object_new_string("skip"));
-            json_object_object_add(obj, "skip_reason", json_object_new_string(m2j_buf_str(&skip)));
+            put_str(obj, "action", "skip");
+            put_str(obj, "skip_reason", m2j_buf_str(&skip));
             if (!json)
                 fprintf(f, "order %s: skipped: %s\n", *ref ? ref : "-", m2j_buf_str(&skip));
         } else {
-            json_object_object_add(obj, "action", json_object_new_string("invoice"));
+            put_str(obj, "action", "invoice");
             if (plan.fixed_customer_id)
-                json_object_object_add(obj, "fixed_customer_id", json_object_new_string(plan.fixed_customer_id));
+                put_str(obj, "fixed_customer_id", plan.fixed_customer_id);
             json_object_object_add(obj, "customer", plan.customer ? json_object_get(plan.customer) : NULL);
             json_object_object_add(obj, "invoice", json_object_get(plan.invoice));
             json_object_object_add(obj, "totals", totals_json(&plan));
-            json_object_object_add(obj, "checks", json_object_new_string(m2j_buf_str(&plan.report)));
+            put_str(obj, "checks", m2j_buf_str(&plan.report));
             if (!json) {
                 fprintf(f, "order %s: invoice\n", *ref ? ref : "-");
                 print_plan(f, &plan);
@@ -112,18 +124,16 @@ static bool preview_event(cli_ctx *c, const m2j_config *cfg, const m2j_event *ev
     } else if (ev->kind == M2J_KIND_CUSTOMER) {
         json_object *body = NULL;
         if (!cfg->customers.sync) {
-            json_object_object_add(obj, "action", json_object_new_string("skip"));
-            json_object_object_add(obj, "skip_reason", json_object_new_string("customers.sync is off"));
+            put_str(obj, "action", "skip");
+            put_str(obj, "skip_reason", "customers.sync is off");
             if (!json)
                 fprintf(f, "customer: skipped: customers.sync is off\n");
         } else if (m2j_customer_from_magento(cfg, ev->entity, &body, &err) != M2J_OK) {
-            ok = false;
-            json_object_object_add(obj, "action", json_object_new_string("error"));
-            json_object_object_add(obj, "error", json_object_new_string(err.msg));
+            ok = mapping_failed(obj, err.msg);
             if (!json)
                 fprintf(f, "customer: MAPPING FAILED: %s\n", err.msg);
         } else {
-            json_object_object_add(obj, "action", json_object_new_string("customer"));
+            put_str(obj, "action", "customer");
             json_object_object_add(obj, "customer", json_object_get(body));
             if (!json)
                 fprintf(f, "customer request (create, or update the customer found by e-mail):\n%s\n",
@@ -132,13 +142,13 @@ static bool preview_event(cli_ctx *c, const m2j_config *cfg, const m2j_event *ev
         }
     } else if (ev->kind == M2J_KIND_CREDITMEMO) {
         const char *ref = m2j_json_str0(ev->entity, "order_increment_id");
-        json_object_object_add(obj, "action", json_object_new_string("creditmemo"));
-        json_object_object_add(obj, "ref", json_object_new_string(ref));
+        put_str(obj, "action", "creditmemo");
+        put_str(obj, "ref", ref);
         if (!json)
             fprintf(f, "credit memo for order %s: the worker credits the order's invoice in Jortt "
                        "(no preview of that request)\n", *ref ? ref : "(unknown)");
     } else {
-        json_object_object_add(obj, "action", json_object_new_string("ignored"));
+        put_str(obj, "action", "ignored");
         if (!json)
             fprintf(f, "ignored: accepted and recorded, nothing is sent to Jortt\n");
     }
@@ -154,25 +164,20 @@ int cli_cmd_preview(cli_ctx *c, int argc, char **argv)
             json = true;
         else if (cli_opt_value(c, argc, argv, &i, "--type", &type, &bad))
             continue;
-        else if (argv[i][0] != '-' && !file)
-            file = argv[i];
-        else {
-            fprintf(c->err, "m2jortt preview: unexpected argument %s\n", argv[i]);
-            bad = true;
-        }
+        else
+            cli_positional(c, "preview", argv[i], &file, &bad);
     }
     if (!bad && type && strcmp(type, "order") && strcmp(type, "customer") && strcmp(type, "creditmemo")) {
         fprintf(c->err, "m2jortt preview: --type is order, customer or creditmemo\n");
         bad = true;
     }
-    if (bad || !file) {
-        fprintf(c->err, "usage: m2jortt preview FILE [--json] [--type order|customer|creditmemo]\n");
-        return CLI_USAGE;
-    }
-    m2j_config *cfg;
-    if (cli_load_config(c, &cfg) != M2J_OK)
-        return CLI_FAIL;
-    int code = CLI_OK;
+    cli_session sess;
+    int code = cli_start(c, bad || !file,
+                         "usage: m2jortt preview FILE [--json] [--type order|customer|creditmemo]\n",
+                         CLI_NEEDS_CONFIG, &sess);
+    if (code != CLI_OK)
+        return code;
+    const m2j_config *cfg = sess.cfg;
     m2j_buf body = {0};
     m2j_envelope env;
     memset(&env, 0, sizeof env);
@@ -208,6 +213,6 @@ int cli_cmd_preview(cli_ctx *c, int argc, char **argv)
 out:
     m2j_envelope_clear(&env);
     m2j_buf_free(&body);
-    m2j_config_free(cfg);
+    cli_close(&sess);
     return code;
 }

@@ -18,11 +18,8 @@ static void who(char *buf, size_t n)
     snprintf(buf, n, "cli@%s:%d", host, (int)getpid());
 }
 
-static void usage(cli_ctx *c)
-{
-    fprintf(c->err, "usage: m2jortt replay ID\n"
-                    "       m2jortt replay (--all | --reason TEXT | --since DURATION|DATE) [--yes]\n");
-}
+static const char usage[] = "usage: m2jortt replay ID\n"
+                            "       m2jortt replay (--all | --reason TEXT | --since DURATION|DATE) [--yes]\n";
 
 int cli_cmd_replay(cli_ctx *c, int argc, char **argv)
 {
@@ -36,12 +33,8 @@ int cli_cmd_replay(cli_ctx *c, int argc, char **argv)
         else if (cli_opt_value(c, argc, argv, &i, "--reason", &reason, &bad) ||
                  cli_opt_value(c, argc, argv, &i, "--since", &since, &bad))
             continue;
-        else if (argv[i][0] != '-' && !id)
-            id = argv[i];
-        else {
-            fprintf(c->err, "m2jortt replay: unexpected argument %s\n", argv[i]);
-            bad = true;
-        }
+        else
+            cli_positional(c, "replay", argv[i], &id, &bad);
     }
     bool filter = all || reason || since;
     if (!bad && id && filter) {
@@ -58,25 +51,15 @@ int cli_cmd_replay(cli_ctx *c, int argc, char **argv)
         fprintf(c->err, "m2jortt replay: --since: %s\n", err.msg);
         bad = true;
     }
-    if (bad) {
-        usage(c);
-        return CLI_USAGE;
-    }
-
-    m2j_config *cfg;
-    if (cli_load_config(c, &cfg) != M2J_OK)
-        return CLI_FAIL;
-    m2j_queue *q;
-    if (cli_open_queue(c, cfg, &q) != M2J_OK) {
-        m2j_config_free(cfg);
-        return CLI_FAIL;
-    }
+    cli_session sess;
+    int code = cli_start(c, bad, usage, CLI_NEEDS_QUEUE, &sess);
+    if (code != CLI_OK)
+        return code;
     char by[200];
     who(by, sizeof by);
-    int code = CLI_OK;
 
     if (id) {
-        if (m2j_queue_replay(q, id, by, &err) == M2J_OK) {
+        if (m2j_queue_replay(sess.q, id, by, &err) == M2J_OK) {
             fprintf(c->out, "replayed %s\n", id);
         } else {
             fprintf(c->err, "m2jortt replay: %s\n", err.msg);
@@ -87,7 +70,7 @@ int cli_cmd_replay(cli_ctx *c, int argc, char **argv)
 
     m2j_dead_entry *list = NULL;
     size_t n = 0;
-    if (cli_dead_select(q, since_ms, reason, 0, &list, &n, &err) != M2J_OK) {
+    if (cli_dead_select(sess.q, since_ms, reason, 0, &list, &n, &err) != M2J_OK) {
         fprintf(c->err, "m2jortt replay: %s\n", err.msg);
         code = CLI_FAIL;
         goto out;
@@ -99,7 +82,7 @@ int cli_cmd_replay(cli_ctx *c, int argc, char **argv)
     }
     size_t done = 0, gone = 0, failed = 0;
     for (size_t i = 0; i < n; i++) {
-        m2j_rc rc = m2j_queue_replay(q, list[i].event_id, by, &err);
+        m2j_rc rc = m2j_queue_replay(sess.q, list[i].event_id, by, &err);
         if (rc == M2J_OK) {
             done++;
         } else if (rc == M2J_ERR_NOTFOUND) {
@@ -119,7 +102,6 @@ int cli_cmd_replay(cli_ctx *c, int argc, char **argv)
         code = CLI_FAIL;
     cli_dead_free(list, n);
 out:
-    m2j_queue_close(q);
-    m2j_config_free(cfg);
+    cli_close(&sess);
     return code;
 }

@@ -18,12 +18,7 @@ int cli_cmd_sign(cli_ctx *c, int argc, char **argv)
         if (cli_opt_value(c, argc, argv, &i, "--id", &id, &bad) ||
             cli_opt_value(c, argc, argv, &i, "--timestamp", &ts_s, &bad))
             continue;
-        if (argv[i][0] != '-' && !file) {
-            file = argv[i];
-        } else {
-            fprintf(c->err, "m2jortt sign: unexpected argument %s\n", argv[i]);
-            bad = true;
-        }
+        cli_positional(c, "sign", argv[i], &file, &bad);
     }
     long long ts = (long long)time(NULL);
     if (!bad && ts_s && !cli_parse_count(ts_s, &ts)) {
@@ -41,15 +36,12 @@ int cli_cmd_sign(cli_ctx *c, int argc, char **argv)
         fprintf(c->err, "m2jortt sign: --id must not be empty\n");
         bad = true;
     }
-    if (bad || !file) {
-        fprintf(c->err, "usage: m2jortt sign FILE [--id ID] [--timestamp SECONDS]\n");
-        return CLI_USAGE;
-    }
-
-    m2j_config *cfg;
-    if (cli_load_config(c, &cfg) != M2J_OK)
-        return CLI_FAIL;
-    int code = CLI_FAIL;
+    cli_session sess;
+    int code = cli_start(c, bad || !file, "usage: m2jortt sign FILE [--id ID] [--timestamp SECONDS]\n",
+                         CLI_NEEDS_CONFIG, &sess);
+    if (code != CLI_OK)
+        return code;
+    code = CLI_FAIL;
     m2j_buf body = {0}, sig = {0};
     m2j_err err;
     char idbuf[40];
@@ -66,7 +58,7 @@ int cli_cmd_sign(cli_ctx *c, int argc, char **argv)
         fprintf(c->err, "m2jortt sign: %s\n", err.msg);
         goto out;
     }
-    if (m2j_standard_webhooks_sign(cfg->receiver.webhook_secret, id, ts, m2j_buf_str(&body), body.len,
+    if (m2j_standard_webhooks_sign(sess.cfg->receiver.webhook_secret, id, ts, m2j_buf_str(&body), body.len,
                                    &sig, &err) != M2J_OK) {
         fprintf(c->err, "m2jortt sign: %s\n", err.msg);
         goto out;
@@ -80,6 +72,6 @@ int cli_cmd_sign(cli_ctx *c, int argc, char **argv)
 out:
     m2j_buf_free(&body);
     m2j_buf_free(&sig);
-    m2j_config_free(cfg);
+    cli_close(&sess);
     return code;
 }

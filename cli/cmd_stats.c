@@ -1,21 +1,39 @@
 /* cmd_stats.c: `m2jortt stats [--json]`: where every event is right now. */
 #include "cli/cli.h"
 
+#include <stddef.h>
 #include <string.h>
+
+/* The counters, in the order both views show them: one list, so the JSON
+ * and the table cannot drift apart. */
+static const struct {
+    const char *key, *label;
+    size_t      off;
+} counters[] = {
+    { "queued", "queued", offsetof(m2j_queue_stats, queued) },
+    { "in_progress", "in progress", offsetof(m2j_queue_stats, in_progress) },
+    { "scheduled_retries", "scheduled retries", offsetof(m2j_queue_stats, scheduled_retries) },
+    { "failed", "failed", offsetof(m2j_queue_stats, failed) },
+    { "processed", "processed", offsetof(m2j_queue_stats, processed) },
+    { "skipped", "skipped", offsetof(m2j_queue_stats, skipped) },
+    { "received", "received", offsetof(m2j_queue_stats, received) },
+    { "duplicates", "duplicates", offsetof(m2j_queue_stats, duplicates) },
+    { "retried", "retried", offsetof(m2j_queue_stats, retried) },
+    { "replayed", "replayed", offsetof(m2j_queue_stats, replayed) },
+};
+#define N_COUNTERS (sizeof counters / sizeof counters[0])
+
+/* The listed fields are all long long (queue.h): the offset is enough. */
+static long long counter(const m2j_queue_stats *s, size_t i)
+{
+    return *(const long long *)((const char *)s + counters[i].off);
+}
 
 static void print_json(FILE *f, const m2j_queue_stats *s)
 {
     json_object *o = json_object_new_object();
-    json_object_object_add(o, "queued", json_object_new_int64(s->queued));
-    json_object_object_add(o, "in_progress", json_object_new_int64(s->in_progress));
-    json_object_object_add(o, "scheduled_retries", json_object_new_int64(s->scheduled_retries));
-    json_object_object_add(o, "failed", json_object_new_int64(s->failed));
-    json_object_object_add(o, "processed", json_object_new_int64(s->processed));
-    json_object_object_add(o, "skipped", json_object_new_int64(s->skipped));
-    json_object_object_add(o, "received", json_object_new_int64(s->received));
-    json_object_object_add(o, "duplicates", json_object_new_int64(s->duplicates));
-    json_object_object_add(o, "retried", json_object_new_int64(s->retried));
-    json_object_object_add(o, "replayed", json_object_new_int64(s->replayed));
+    for (size_t i = 0; i < N_COUNTERS; i++)
+        json_object_object_add(o, counters[i].key, json_object_new_int64(counter(s, i)));
     /* Display figures, not money. Written with a fixed number of decimals
      * so the JSON reads "12.345", not "12.345000000000001". */
     char age[40], rate[40];
@@ -30,43 +48,31 @@ static void print_json(FILE *f, const m2j_queue_stats *s)
 static void print_table(FILE *f, const m2j_queue_stats *s)
 {
     char age[32];
-    fprintf(f, "queued              %lld\n", s->queued);
-    fprintf(f, "in progress         %lld\n", s->in_progress);
-    fprintf(f, "scheduled retries   %lld\n", s->scheduled_retries);
-    fprintf(f, "failed              %lld\n", s->failed);
-    fprintf(f, "processed           %lld\n", s->processed);
-    fprintf(f, "skipped             %lld\n", s->skipped);
-    fprintf(f, "received            %lld\n", s->received);
-    fprintf(f, "duplicates          %lld\n", s->duplicates);
-    fprintf(f, "retried             %lld\n", s->retried);
-    fprintf(f, "replayed            %lld\n", s->replayed);
-    fprintf(f, "oldest waiting      %s\n", s->oldest_age_ms > 0 ? cli_format_age(s->oldest_age_ms, age, sizeof age) : "-");
-    fprintf(f, "jortt calls/s       %.1f\n", s->jortt_calls_per_second);
+    for (size_t i = 0; i < N_COUNTERS; i++)
+        fprintf(f, "%-20s%lld\n", counters[i].label, counter(s, i));
+    fprintf(f, "%-20s%s\n", "oldest waiting",
+            s->oldest_age_ms > 0 ? cli_format_age(s->oldest_age_ms, age, sizeof age) : "-");
+    fprintf(f, "%-20s%.1f\n", "jortt calls/s", s->jortt_calls_per_second);
 }
 
 int cli_cmd_stats(cli_ctx *c, int argc, char **argv)
 {
-    bool json = false;
-    for (int i = 1; i < argc; i++) {
+    bool json = false, bad = false;
+    for (int i = 1; i < argc && !bad; i++) {
         if (!strcmp(argv[i], "--json")) {
             json = true;
         } else {
-            fprintf(c->err, "m2jortt stats: unknown argument %s\nusage: m2jortt stats [--json]\n", argv[i]);
-            return CLI_USAGE;
+            fprintf(c->err, "m2jortt stats: unknown argument %s\n", argv[i]);
+            bad = true;
         }
     }
-    m2j_config *cfg;
-    if (cli_load_config(c, &cfg) != M2J_OK)
-        return CLI_FAIL;
-    m2j_queue *q;
-    if (cli_open_queue(c, cfg, &q) != M2J_OK) {
-        m2j_config_free(cfg);
-        return CLI_FAIL;
-    }
+    cli_session sess;
+    int code = cli_start(c, bad, "usage: m2jortt stats [--json]\n", CLI_NEEDS_QUEUE, &sess);
+    if (code != CLI_OK)
+        return code;
     m2j_queue_stats s;
     m2j_err err;
-    int code = CLI_OK;
-    if (m2j_queue_stats_get(q, &s, &err) != M2J_OK) {
+    if (m2j_queue_stats_get(sess.q, &s, &err) != M2J_OK) {
         fprintf(c->err, "m2jortt stats: %s\n", err.msg);
         code = CLI_FAIL;
     } else if (json) {
@@ -74,7 +80,6 @@ int cli_cmd_stats(cli_ctx *c, int argc, char **argv)
     } else {
         print_table(c->out, &s);
     }
-    m2j_queue_close(q);
-    m2j_config_free(cfg);
+    cli_close(&sess);
     return code;
 }

@@ -15,7 +15,7 @@ static const char *const personal_exact[] = {
     "cc_ss_owner", "additional_information", "additional_data", "echeck_account_name",
     "ip", "ip_address", "x_forwarded_for", "customer_name", "attn", "address_city",
     "address_extra_information", "rp_token", "account_holder", "contact_person",
-    /* the text of a job that did not parse (queue.c): it may hold anything */
+    /* the text of a job that did not parse (queue/): it may hold anything */
     "raw",
     NULL
 };
@@ -42,15 +42,6 @@ static bool in_list(const char *const *list, const char *key)
     return false;
 }
 
-static bool contains_ci(const char *hay, const char *needle)
-{
-    size_t n = strlen(needle);
-    for (; *hay; hay++)
-        if (strncasecmp(hay, needle, n) == 0)
-            return true;
-    return false;
-}
-
 bool m2j_mask_key_is_personal(const char *key)
 {
     if (!key || in_list(not_personal, key))
@@ -58,7 +49,7 @@ bool m2j_mask_key_is_personal(const char *key)
     if (in_list(personal_exact, key))
         return true;
     for (int i = 0; personal_part[i]; i++)
-        if (contains_ci(key, personal_part[i]))
+        if (strcasestr(key, personal_part[i]))
             return true;
     return false;
 }
@@ -83,6 +74,17 @@ static json_object *masked_leaf(json_object *v)
     }
 }
 
+/* Abandons a copy on OOM: drops the child that was not added (a failed add
+ * leaves it ours) and the container built so far, and marks the whole copy
+ * failed. Returns NULL for the caller to return. */
+static json_object *give_up(json_object *child, json_object *partial, bool *oom)
+{
+    json_object_put(child);
+    json_object_put(partial);
+    *oom = true;
+    return NULL;
+}
+
 /* Copies v; under a personal key (inside) every leaf is masked. */
 static json_object *mask_rec(json_object *v, bool inside, bool *oom)
 {
@@ -91,37 +93,25 @@ static json_object *mask_rec(json_object *v, bool inside, bool *oom)
     json_type t = json_object_get_type(v);
     if (t == json_type_object) {
         json_object *o = json_object_new_object();
-        if (!o) {
-            *oom = true;
-            return NULL;
-        }
+        if (!o)
+            return give_up(NULL, NULL, oom);
         json_object_object_foreach(v, key, child) {
             bool in = inside || m2j_mask_key_is_personal(key);
             json_object *c = mask_rec(child, in, oom);
-            if (*oom || json_object_object_add(o, key, c) != 0) {
-                json_object_put(c);
-                json_object_put(o);
-                *oom = true;
-                return NULL;
-            }
+            if (*oom || json_object_object_add(o, key, c) != 0)
+                return give_up(c, o, oom);
         }
         return o;
     }
     if (t == json_type_array) {
         size_t n = json_object_array_length(v);
         json_object *a = json_object_new_array_ext((int)n);
-        if (!a) {
-            *oom = true;
-            return NULL;
-        }
+        if (!a)
+            return give_up(NULL, NULL, oom);
         for (size_t i = 0; i < n; i++) {
             json_object *c = mask_rec(json_object_array_get_idx(v, i), inside, oom);
-            if (*oom || json_object_array_add(a, c) != 0) {
-                json_object_put(c);
-                json_object_put(a);
-                *oom = true;
-                return NULL;
-            }
+            if (*oom || json_object_array_add(a, c) != 0)
+                return give_up(c, a, oom);
         }
         return a;
     }

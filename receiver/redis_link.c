@@ -1,6 +1,9 @@
 /* redis_link.c: see redis_link.h.
  *
- * States: no context (waiting for the reconnect timer) -> connecting (TCP
+ * States: no context (waiting for the reconnect timer) -> resolving (a host
+ * name only: looked up by receiver/resolve.c, bounded by RESOLVE_TIMEOUT_MS,
+ * because hiredis 0.14 would resolve it with a blocking getaddrinfo on the
+ * loop; a failed lookup counts as a failed connect) -> connecting (TCP
  * connect in progress, bounded by CONNECT_TIMEOUT_MS because hiredis's async
  * connect has no timeout of its own) -> connected (AUTH/SELECT queued by
  * m2j_redis_async_connect, then our PING) -> ready (the PING answered, so
@@ -14,6 +17,7 @@
  * Dropping uses redisAsyncFree, which also calls our disconnect callback;
  * the callback ignores a context that is no longer ours. */
 #include "receiver/redis_link.h"
+#include "receiver/resolve.h"
 #include "queue/redis_conn.h"
 #include "base/clock.h"
 #include "base/log.h"
@@ -29,6 +33,7 @@
 #define BACKOFF_MIN_MS      100
 #define BACKOFF_MAX_MS      5000
 #define CONNECT_TIMEOUT_MS  2000
+#define RESOLVE_TIMEOUT_MS  5000  /* a resolver slower than this is treated as down */
 #define STALL_MS            5000
 #define WATCHDOG_MS         500
 #define MAX_PENDING         4096  /* default back-pressure: beyond this, answer 503 at once (each
@@ -52,11 +57,16 @@ struct rlink {
     const m2j_redis_config  *rc;
     const char              *preload;
     redisAsyncContext       *ac;
+    rcv_resolver            *resolver;  /* NULL when the host needs no lookup */
+    bool                     resolving;
+    int                      lookup_failures; /* in a row: the first is a warning */
+    char                     ip[64];    /* numeric address handed to hiredis */
     bool                     connected;
     bool                     ready;
     atomic_bool              ready_seen; /* copy of ready for other threads */
     size_t                   max_pending;
     bool                     closing;
+    bool                     stopped;  /* rlink_stop_connecting: no new connects */
     long                     backoff_ms;
     struct event            *reconnect_ev;
     struct event            *connect_to_ev;
@@ -111,7 +121,7 @@ static void start_connect(rlink *l);
 
 static void schedule_reconnect(rlink *l)
 {
-    if (l->closing || l->ac || evtimer_pending(l->reconnect_ev, NULL))
+    if (l->closing || l->stopped || l->ac || evtimer_pending(l->reconnect_ev, NULL))
         return;
     struct timeval tv = tv_ms(l->backoff_ms);
     evtimer_add(l->reconnect_ev, &tv);
@@ -201,13 +211,16 @@ static void on_disconnect(const redisAsyncContext *ac, int status)
     schedule_reconnect(l);
 }
 
-static void start_connect(rlink *l)
+/* resolved: connect to l->ip (the looked-up address of the configured
+ * name), else to the configured host as it is (numeric, or a unix socket). */
+static void connect_to(rlink *l, bool resolved)
 {
-    if (l->closing || l->ac)
-        return;
     m2j_err err = {0};
     redisAsyncContext *ac = NULL;
-    if (m2j_redis_async_connect(l->rc, l->base, &ac, &err) != M2J_OK) {
+    m2j_redis_config rc = *l->rc; /* shallow: only read during the call */
+    if (resolved)
+        rc.host = l->ip;
+    if (m2j_redis_async_connect(&rc, l->base, &ac, &err) != M2J_OK) {
         m2j_log(M2J_LOG_DEBUG, "redis connect failed", "error", err.msg, NULL);
         schedule_reconnect(l);
         return;
@@ -218,6 +231,40 @@ static void start_connect(rlink *l)
     redisAsyncSetDisconnectCallback(ac, on_disconnect);
     struct timeval tv = tv_ms(CONNECT_TIMEOUT_MS);
     evtimer_add(l->connect_to_ev, &tv);
+}
+
+static void on_resolved(const char *ip, const char *why, void *arg)
+{
+    rlink *l = arg;
+    l->resolving = false;
+    if (l->closing || l->stopped)
+        return;
+    if (!ip) {
+        m2j_log(l->lookup_failures++ ? M2J_LOG_DEBUG : M2J_LOG_WARN, "redis host lookup failed",
+                "host", l->rc->host, "error", why, NULL);
+        schedule_reconnect(l);
+        return;
+    }
+    l->lookup_failures = 0;
+    snprintf(l->ip, sizeof l->ip, "%s", ip);
+    connect_to(l, true);
+}
+
+static void start_connect(rlink *l)
+{
+    if (l->closing || l->stopped || l->ac || l->resolving)
+        return;
+    if (!l->resolver) {
+        connect_to(l, false);
+        return;
+    }
+    m2j_err err = {0};
+    if (rcv_resolver_start(l->resolver, l->rc->host, RESOLVE_TIMEOUT_MS, &err) != M2J_OK) {
+        m2j_log(M2J_LOG_WARN, "redis host lookup failed", "host", l->rc->host, "error", err.msg, NULL);
+        schedule_reconnect(l);
+        return;
+    }
+    l->resolving = true;
 }
 
 static void reconnect_cb(evutil_socket_t fd, short what, void *arg)
@@ -265,6 +312,13 @@ m2j_rc rlink_new(struct event_base *base, const m2j_redis_config *rc, const char
         rlink_free(l);
         return m2j_fail(err, M2J_ERR_NOMEM, "out of memory");
     }
+    if (!rc->unix_path && rc->host && !rcv_host_is_numeric(rc->host)) {
+        m2j_rc r = rcv_resolver_new(base, on_resolved, l, &l->resolver, err);
+        if (r != M2J_OK) {
+            rlink_free(l);
+            return r;
+        }
+    }
     struct timeval tv = tv_ms(WATCHDOG_MS);
     event_add(l->watchdog_ev, &tv);
     start_connect(l);
@@ -277,6 +331,7 @@ void rlink_free(rlink *l)
     if (!l)
         return;
     l->closing = true;
+    rcv_resolver_free(l->resolver);
     if (l->ac) {
         redisAsyncContext *ac = l->ac;
         l->ac = NULL;
@@ -297,6 +352,17 @@ void rlink_free(rlink *l)
     if (l->watchdog_ev)
         event_free(l->watchdog_ev);
     free(l);
+}
+
+void rlink_stop_connecting(rlink *l)
+{
+    if (!l)
+        return;
+    l->stopped = true;
+    rcv_resolver_cancel(l->resolver);
+    l->resolving = false;
+    evtimer_del(l->reconnect_ev);
+    evtimer_del(l->connect_to_ev);
 }
 
 bool rlink_ready_seen(const rlink *l)

@@ -11,6 +11,10 @@
  * Threads: a link belongs to the thread running its event loop; only
  * rlink_ready_seen may be called from others.
  *
+ * A Redis host given by name is looked up without blocking the loop
+ * (receiver/resolve.h) before each connect; numeric hosts and unix sockets
+ * connect at once.
+ *
  * Ownership: the link owns its redisAsyncContext. argv/lens given to
  * rlink_eval must stay valid until its callback has run (a NOSCRIPT reply
  * makes the link send them again as EVAL). */
@@ -33,6 +37,11 @@ m2j_rc rlink_new(struct event_base *base, const m2j_redis_config *rc, const char
                  rlink **out, m2j_err *err);
 /* Frees the link; pending callbacks run with NULL first. */
 void   rlink_free(rlink *l);
+/* For a draining server, while its loop still runs: no more connecting (the
+ * reconnect timer stops, a host name lookup in flight is cancelled, which
+ * evdns completes on a later loop turn); an open connection and the commands
+ * in flight on it are left to finish. */
+void   rlink_stop_connecting(rlink *l);
 
 /* True when connected and a PING since the connect has answered. */
 bool   rlink_ready(const rlink *l);

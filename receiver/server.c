@@ -170,6 +170,7 @@ void rcv_server_drain(rcv_server *s, long grace_ms)
     if (s->draining)
         return;
     s->draining = true;
+    rlink_stop_connecting(s->redis);
     if (s->sock) {
         evhttp_del_accept_socket(s->http, s->sock);
         s->sock = NULL;

@@ -2,6 +2,12 @@
  * routes, authentication, envelope parsing, and the answer once Redis has
  * the events. main.c owns the loop and the signals.
  *
+ * receiver/ holds the `m2jortt-receiver` program: its HTTP server and event
+ * loops (this header), its asynchronous Redis link (redis_link.h) and main.c.
+ * Only the receiving loop lives here: checking signatures and reading
+ * envelopes is ingest/'s and the enqueue script queue/'s, so `m2jortt sign`,
+ * `m2jortt preview` and the tests run the same code.
+ *
  * Ownership: the server keeps a pointer to cfg (which must outlive it) and
  * owns everything else it creates. */
 #ifndef M2J_RECEIVER_SERVER_H

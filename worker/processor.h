@@ -1,5 +1,11 @@
 /* processor.h: one job from the moment it is taken to its recorded outcome
- * (done, skip, retry, dead, or released), plus its one log line. */
+ * (done, skip, retry, dead, or released), plus its one log line.
+ *
+ * worker/ holds the `m2jortt-worker` program: its loop (main.c), one job from
+ * take to recorded outcome (this header, worker_ctx.h) and the exactly-once
+ * sequences for invoices, credit invoices and customers (*_sync.h). Only the
+ * worker's own loop and steps live here: mapping is mapping/'s, talking to
+ * Jortt jortt/'s, the queue queue/'s; common/ never includes worker/. */
 #ifndef M2J_PROCESSOR_H
 #define M2J_PROCESSOR_H
 

@@ -1,11 +1,14 @@
 /* log.c: logfmt lines to stderr (see log.h).
  *
- * Each line is assembled in memory and written with one fwrite so lines from
- * several threads never interleave (stdio locks the stream per call). */
+ * Each line is assembled in memory, then either handed whole to the writer
+ * thread (base/log_queue.c, once m2j_log_start_writer ran) or written with
+ * one fwrite, so lines from several threads never interleave (stdio locks
+ * the stream per call). */
 #include "base/log.h"
 
 #include "base/buf.h"
 #include "base/crypto_util.h"
+#include "base/log_queue.h"
 
 #include <pthread.h>
 #include <stdarg.h>
@@ -121,50 +124,105 @@ static int append_key(m2j_buf *b, const char *k)
     return bad;
 }
 
-void m2j_log(m2j_log_level lvl, const char *msg, ...)
+/* Builds one whole line (with its '\n') into b. Non-zero when an append
+ * failed (out of memory: the line is then incomplete). */
+static int build_line(m2j_buf *b, m2j_log_level lvl, const char *msg, va_list ap)
 {
-    if ((int)lvl < atomic_load(&g_level))
-        return;
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     struct tm tm;
     gmtime_r(&ts.tv_sec, &tm);
 
-    m2j_buf b = {0};
-    int bad = m2j_buf_printf(&b, "ts=%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ level=%s",
+    int bad = m2j_buf_printf(b, "ts=%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ level=%s",
                    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
                    tm.tm_sec, ts.tv_nsec / 1000000L, level_name(lvl)) != M2J_OK;
     pthread_mutex_lock(&g_lock);
     if (g_component) {
-        bad |= m2j_buf_puts(&b, " comp=") != M2J_OK;
-        bad |= append_value(&b, g_component);
+        bad |= m2j_buf_puts(b, " comp=") != M2J_OK;
+        bad |= append_value(b, g_component);
     }
     pthread_mutex_unlock(&g_lock);
-    bad |= m2j_buf_puts(&b, " msg=") != M2J_OK;
-    bad |= append_value(&b, msg);
+    bad |= m2j_buf_puts(b, " msg=") != M2J_OK;
+    bad |= append_value(b, msg);
 
-    va_list ap;
-    va_start(ap, msg);
     const char *k;
     while ((k = va_arg(ap, const char *)) != NULL) {
         const char *v = va_arg(ap, const char *);
-        bad |= m2j_buf_append(&b, " ", 1) != M2J_OK;
-        bad |= append_key(&b, k);
-        bad |= m2j_buf_append(&b, "=", 1) != M2J_OK;
-        bad |= append_value(&b, v);
+        bad |= m2j_buf_append(b, " ", 1) != M2J_OK;
+        bad |= append_key(b, k);
+        bad |= m2j_buf_append(b, "=", 1) != M2J_OK;
+        bad |= append_value(b, v);
     }
-    va_end(ap);
-    bad |= m2j_buf_append(&b, "\n", 1) != M2J_OK;
+    bad |= m2j_buf_append(b, "\n", 1) != M2J_OK;
+    return bad;
+}
 
-    if (!bad) {
-        fwrite(b.data, 1, b.len, stderr);
-    } else {
-        /* Out of memory part-way: say so rather than emit a torn line. */
-        static const char oom[] = "level=error msg=\"log line dropped: out of memory\"\n";
-        fwrite(oom, 1, sizeof oom - 1, stderr);
+void m2j_log(m2j_log_level lvl, const char *msg, ...)
+{
+    if ((int)lvl < atomic_load(&g_level))
+        return;
+    m2j_buf b = {0};
+    va_list ap;
+    va_start(ap, msg);
+    int bad = build_line(&b, lvl, msg, ap);
+    va_end(ap);
+    /* Out of memory part-way: say so rather than emit a torn line. */
+    static const char oom[] = "level=error msg=\"log line dropped: out of memory\"\n";
+    const char *line = bad ? oom : b.data;
+    size_t len = bad ? sizeof oom - 1 : b.len;
+    if (!m2j_logq_push(line, len)) {
+        fwrite(line, 1, len, stderr);
+        fflush(stderr);
     }
-    fflush(stderr);
     m2j_buf_free(&b);
+}
+
+static char *line_of(size_t *len, m2j_log_level lvl, const char *msg, ...)
+{
+    m2j_buf b = {0};
+    va_list ap;
+    va_start(ap, msg);
+    int bad = build_line(&b, lvl, msg, ap);
+    va_end(ap);
+    if (bad) {
+        m2j_buf_free(&b);
+        return NULL;
+    }
+    *len = b.len;
+    return m2j_buf_detach(&b);
+}
+
+/* Runs on the writer thread once the lines before a gap are written. */
+static char *dropped_notice(unsigned long long dropped, size_t *len)
+{
+    char msg[64], n[24];
+    snprintf(msg, sizeof msg, "log: %llu lines dropped", dropped);
+    snprintf(n, sizeof n, "%llu", dropped);
+    return line_of(len, M2J_LOG_WARN, msg, "dropped", n, NULL);
+}
+
+static void stop_writer_at_exit(void)
+{
+    m2j_logq_stop(M2J_LOG_FLUSH_MS);
+}
+
+static void register_exit_flush(void)
+{
+    atexit(stop_writer_at_exit);
+}
+
+int m2j_log_start_writer(size_t max_queued_bytes)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    int rc = m2j_logq_start(fileno(stderr), max_queued_bytes, dropped_notice);
+    if (rc == 0)
+        pthread_once(&once, register_exit_flush);
+    return rc;
+}
+
+void m2j_log_stop_writer(void)
+{
+    m2j_logq_stop(M2J_LOG_FLUSH_MS);
 }
 
 char *m2j_log_pseudonym(const char *s, char *out)

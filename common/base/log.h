@@ -10,6 +10,8 @@
 #ifndef M2J_LOG_H
 #define M2J_LOG_H
 
+#include <stddef.h>
+
 typedef enum { M2J_LOG_DEBUG, M2J_LOG_INFO, M2J_LOG_WARN, M2J_LOG_ERROR } m2j_log_level;
 
 void m2j_log_set_level(m2j_log_level lvl);
@@ -18,6 +20,20 @@ int  m2j_log_level_parse(const char *s);
 /* Sets a component name printed as comp=NAME on every line (e.g. "worker"). */
 void m2j_log_set_component(const char *name);
 void m2j_log(m2j_log_level lvl, const char *msg, ...) __attribute__((sentinel));
+
+/* By default a line is written to stderr before m2j_log returns, waiting for
+ * the reader if it is slow (fine for the worker and the CLI). A process
+ * whose threads must never wait for the log reader (the receiver's event
+ * loops) calls m2j_log_start_writer first: lines then go through a queue of
+ * at most max_queued_bytes to a writer thread; lines past the bound are
+ * dropped and counted, and "log: N lines dropped" is logged once the reader
+ * catches up (base/log_queue.h). What is queued is written at exit (an atexit
+ * handler) or by m2j_log_stop_writer, waiting at most M2J_LOG_FLUSH_MS for a
+ * reader that does not read. Returns 0, or an errno when the thread cannot
+ * start (writing then stays as by default). Not after fork. */
+#define M2J_LOG_FLUSH_MS 2000
+int  m2j_log_start_writer(size_t max_queued_bytes);
+void m2j_log_stop_writer(void);
 
 /* Writes "h:" + first 12 hex chars of HMAC-SHA256(process-wide log key, s)
  * into out (at least 16 bytes). The log key is random per installation unless

@@ -1,5 +1,11 @@
 /* m2j.h: the result-code convention every m2jortt module follows.
  *
+ * The base room (common/base/) holds what every other room builds on: result
+ * codes (this header), buffers, logging, JSON and crypto helpers, money, and
+ * any small helper more than one room needs. No Redis, HTTP, Magento or Jortt
+ * client code, and no include of another room, so every room and every test
+ * can use it.
+ *
  * Every fallible function returns an m2j_rc. M2J_OK is 0. On failure it may
  * also fill a caller-supplied m2j_err with a human-readable message (the
  * caller decides whether and how to log it; library code never prints).

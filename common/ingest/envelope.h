@@ -2,6 +2,12 @@
  * events, and normalising each entity into the canonical shape (event.h).
  * Pure functions: no I/O. Used by the receiver and by `m2jortt preview`.
  *
+ * The ingest room (common/ingest/) holds the way from a webhook request to the
+ * internal event: signature schemes (signature.h), envelope detection (this
+ * header), normalisation (normalise.h) and the event itself (event.h). Pure:
+ * no Redis, no network, no files; the receiver and `m2jortt preview` do the
+ * I/O around it, and putting events in the queue is queue/'s job.
+ *
  * Envelopes:
  *  1. Adobe I/O Events CloudEvent ("specversion", "type", "event_id" or "id",
  *     entity in data.value), an object or an array of them. Kind from type:

@@ -3,6 +3,13 @@
  * with 429 pausing the fleet, and with every outcome fed to the circuit
  * breaker. Also paging through list endpoints.
  *
+ * The jortt room (common/jortt/) holds the Jortt client: HTTP
+ * (jortt_client.h), API calls (this header), the OAuth token, the fleet rate
+ * limit and the circuit breaker. What it keeps in Redis it reaches through
+ * queue/ (the m2j_queue connection and queue/redis_cmd.h), never through
+ * worker/, so the CLI can call Jortt without linking the worker. No mapping:
+ * callers hand it finished request bodies.
+ *
  * Ownership: m2j_jortt_api borrows everything it points to. */
 #ifndef M2J_JORTT_API_H
 #define M2J_JORTT_API_H

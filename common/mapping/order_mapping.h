@@ -3,6 +3,13 @@
  * that the invoice totals equal the order to the cent. Pure: no I/O, so the
  * worker, `m2jortt preview` and the unit tests run exactly the same code.
  *
+ * The mapping room (common/mapping/) turns Magento orders, credit memos and
+ * customers into Jortt request bodies, with VAT, order lines and totals,
+ * templates and field maps (this header for orders and customers,
+ * creditmemo_mapping.h for credit memos). Pure logic, no I/O: no Redis, no
+ * HTTP, no clock of its own. Sending is jortt/'s job; deciding what to send
+ * and when is the worker's.
+ *
  * Pricing model (why: see README "Totals"): every line is priced INCLUDING
  * VAT and the invoice is sent with "net_amounts": true. Jortt (v3,
  * invoice_level_vat) then computes:

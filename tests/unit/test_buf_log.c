@@ -1,5 +1,7 @@
 /* Unit tests for common/buf.c, common/log.c, common/crypto_util.c and m2j.c. */
 #include <check.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +11,7 @@
 #include "base/buf.h"
 #include "base/crypto_util.h"
 #include "base/log.h"
+#include "base/log_queue.h"
 #include "base/m2j.h"
 
 START_TEST(buf_growth)
@@ -227,9 +230,10 @@ static void log_threads(void)
         pthread_join(th[i], NULL);
 }
 
-START_TEST(log_no_interleave)
+/* Every line of what log_threads wrote is whole, and none is missing. */
+static void assert_thread_lines(void (*fn)(void))
 {
-    char *out = capture_stderr(log_threads);
+    char *out = capture_stderr(fn);
     int lines = 0;
     for (char *save = NULL, *line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
         const char *v = strstr(line, " v=");
@@ -241,6 +245,109 @@ START_TEST(log_no_interleave)
     }
     ck_assert_int_eq(lines, LOG_THREADS * LOG_LINES);
     free(out);
+}
+
+START_TEST(log_no_interleave)
+{
+    assert_thread_lines(log_threads);
+}
+END_TEST
+
+/* The same through the writer thread: whole lines, none lost (the reader,
+ * a file, keeps up), all written by the time stop returns. */
+static void log_threads_via_writer(void)
+{
+    ck_assert_int_eq(m2j_log_start_writer(1 << 20), 0);
+    log_threads();
+    m2j_log_stop_writer();
+}
+
+START_TEST(log_writer_no_interleave)
+{
+    assert_thread_lines(log_threads_via_writer);
+}
+END_TEST
+
+static char *test_notice(unsigned long long dropped, size_t *len)
+{
+    char *s = malloc(64);
+    if (s)
+        *len = (size_t)snprintf(s, 64, "dropped %llu\n", dropped);
+    return s;
+}
+
+/* Reads what the pipe holds into b, waiting up to ms for more. */
+static void drain_pipe(int fd, m2j_buf *b, int ms)
+{
+    char chunk[4096];
+    struct pollfd p = { .fd = fd, .events = POLLIN };
+    while (poll(&p, 1, ms) > 0) {
+        ssize_t n = read(fd, chunk, sizeof chunk);
+        if (n <= 0)
+            break;
+        m2j_buf_append(b, chunk, (size_t)n);
+    }
+}
+
+/* Nobody reads: pushing never waits; what does not fit is counted, and
+ * written + dropped adds up to what was pushed, in order, lines whole. */
+START_TEST(log_queue_bounded)
+{
+    int p[2];
+    ck_assert_int_eq(pipe(p), 0);
+    ck_assert_int_eq(m2j_logq_start(p[1], 4096, test_notice), 0);
+    enum { N = 20000 };
+    char line[64];
+    for (int i = 0; i < N; i++) {
+        int n = snprintf(line, sizeof line, "line %06d %040d\n", i, 0);
+        ck_assert(m2j_logq_push(line, (size_t)n));
+    }
+    m2j_buf got = {0};
+    for (int round = 0; round < 200 && !strstr(m2j_buf_str(&got), "dropped "); round++)
+        drain_pipe(p[0], &got, 50);
+    ck_assert_msg(strstr(m2j_buf_str(&got), "dropped ") != NULL, "no dropped notice");
+    m2j_logq_stop(2000);
+    drain_pipe(p[0], &got, 0);
+    ck_assert(!m2j_logq_push("after\n", 6)); /* stopped: the caller writes */
+
+    long written = 0, last = -1;
+    unsigned long long dropped = 0;
+    for (char *save = NULL, *l = strtok_r(got.data, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+        unsigned long long d;
+        int i;
+        if (sscanf(l, "dropped %llu", &d) == 1) {
+            dropped += d;
+            continue;
+        }
+        ck_assert_msg(sscanf(l, "line %d", &i) == 1 && strlen(l) == 52, "torn line: %s", l);
+        ck_assert_int_gt(i, last);
+        last = i;
+        written++;
+    }
+    ck_assert_int_eq(written + (long)dropped, N);
+    ck_assert_int_gt(dropped, 0);
+    m2j_buf_free(&got);
+    close(p[0]);
+    close(p[1]);
+}
+END_TEST
+
+/* A reader that never reads cannot hold stop (and so exit) for longer than
+ * its flush time: the test's timeout is the deadline. */
+START_TEST(log_queue_stop_gives_up)
+{
+    int p[2];
+    ck_assert_int_eq(pipe(p), 0);
+    ck_assert_int_eq(m2j_logq_start(p[1], 1 << 20, test_notice), 0);
+    char line[256];
+    memset(line, 'x', sizeof line - 1);
+    line[sizeof line - 1] = '\n';
+    for (int i = 0; i < 2000; i++) /* 512 KB: several times the pipe */
+        ck_assert(m2j_logq_push(line, sizeof line));
+    m2j_logq_stop(200);
+    ck_assert(!m2j_logq_push(line, sizeof line));
+    close(p[0]);
+    close(p[1]);
 }
 END_TEST
 
@@ -320,6 +427,9 @@ int main(void)
     tcase_add_test(tc, log_level_filter);
     tcase_add_test(tc, pseudonym);
     tcase_add_test(tc, log_no_interleave);
+    tcase_add_test(tc, log_writer_no_interleave);
+    tcase_add_test(tc, log_queue_bounded);
+    tcase_add_test(tc, log_queue_stop_gives_up);
     tcase_add_test(tc, crypto);
     tcase_add_test(tc, base64);
     suite_add_tcase(s, tc);
