@@ -20,10 +20,7 @@
 #define PAGE_SIZE     100
 #define PAGE_RETRIES  4
 
-static void usage(cli_ctx *c)
-{
-    fprintf(c->err, "usage: m2jortt backfill --from YYYY-MM-DD [--to YYYY-MM-DD] [--yes] [--json]\n");
-}
+static const char usage[] = "usage: m2jortt backfill --from YYYY-MM-DD [--to YYYY-MM-DD] [--yes] [--json]\n";
 
 typedef struct {
     m2j_queue         *q;
@@ -113,27 +110,19 @@ int cli_cmd_backfill(cli_ctx *c, int argc, char **argv)
         fprintf(c->err, "m2jortt backfill: %s\n", err.msg);
         bad = true;
     }
-    if (bad) {
-        usage(c);
-        return CLI_USAGE;
-    }
-
-    m2j_config *cfg;
-    if (cli_load_config(c, &cfg) != M2J_OK)
-        return CLI_FAIL;
+    /* Redis first with --yes: finding it down after paging through Magento
+     * would have spent the shop's rate for nothing. */
+    cli_session sess;
+    int code = cli_start(c, bad, usage, yes ? CLI_NEEDS_QUEUE : CLI_NEEDS_CONFIG, &sess);
+    if (code != CLI_OK)
+        return code;
+    const m2j_config *cfg = sess.cfg;
     cli_magento m;
     if (cli_magento_open(c, "backfill", cfg, &m) != M2J_OK) {
-        m2j_config_free(cfg);
+        cli_close(&sess);
         return CLI_FAIL;
     }
-    fill f = { .cfg = cfg };
-    int code = CLI_OK;
-    /* Redis first: finding it down after paging through Magento would have
-     * spent the shop's rate for nothing. */
-    if (yes && cli_open_queue(c, cfg, &f.q) != M2J_OK) {
-        code = CLI_FAIL;
-        goto out;
-    }
+    fill f = { .q = sess.q, .cfg = cfg };
     m2j_magento_response resp = {0};
     long all = 0, in_status = 0;
     m2j_rc rc = m2j_order_range_count(m.client, &range, NULL, 0, &all, &resp, &err);
@@ -164,10 +153,7 @@ int cli_cmd_backfill(cli_ctx *c, int argc, char **argv)
                 f.counts.queued, f.counts.queued == 1 ? " was" : "s were");
     }
     m2j_magento_response_clear(&resp);
-out:
-    if (f.q)
-        m2j_queue_close(f.q);
     cli_magento_close(&m);
-    m2j_config_free(cfg);
+    cli_close(&sess);
     return code;
 }

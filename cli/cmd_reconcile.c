@@ -29,10 +29,7 @@
 #define PAGE_SIZE    100
 #define PAGE_RETRIES 4
 
-static void usage(cli_ctx *c)
-{
-    fprintf(c->err, "usage: m2jortt reconcile --from YYYY-MM-DD [--to YYYY-MM-DD] [--json] [--enqueue]\n");
-}
+static const char usage[] = "usage: m2jortt reconcile --from YYYY-MM-DD [--to YYYY-MM-DD] [--json] [--enqueue]\n";
 
 typedef struct {
     m2j_queue        *q;
@@ -219,23 +216,19 @@ int cli_cmd_reconcile(cli_ctx *c, int argc, char **argv)
         fprintf(c->err, "m2jortt reconcile: %s\n", err.msg);
         bad = true;
     }
-    if (bad) {
-        usage(c);
-        return CLI_USAGE;
-    }
-    m2j_config *cfg;
-    if (cli_load_config(c, &cfg) != M2J_OK)
-        return CLI_FAIL;
+    cli_session sess;
+    int code = cli_start(c, bad, usage, CLI_NEEDS_QUEUE, &sess);
+    if (code != CLI_OK)
+        return code;
+    const m2j_config *cfg = sess.cfg;
     cli_magento m;
     if (cli_magento_open(c, "reconcile", cfg, &m) != M2J_OK) {
-        m2j_config_free(cfg);
+        cli_close(&sess);
         return CLI_FAIL;
     }
-    recon r = { .cfg = cfg };
+    recon r = { .q = sess.q, .cfg = cfg };
     cli_enqueue_counts eq = {0};
-    int code = CLI_FAIL;
-    if (cli_open_queue(c, cfg, &r.q) != M2J_OK)
-        goto out;
+    code = CLI_FAIL;
     /* What Redis holds is read before Magento is: an order invoiced while
      * the walk runs then shows as pending or missing (and --enqueue queues
      * an event the worker skips as already invoiced), never the reverse. */
@@ -280,9 +273,7 @@ out:
     json_object_put(r.rows);
     json_object_put(r.missing);
     cli_held_free(&r.held);
-    if (r.q)
-        m2j_queue_close(r.q);
     cli_magento_close(&m);
-    m2j_config_free(cfg);
+    cli_close(&sess);
     return code;
 }
