@@ -10,6 +10,7 @@
 #include <time.h>
 
 #define MAX_BACKOFF_MS 60000
+#define COUNT_RETRIES  4
 
 /* "YYYY-MM-DD" naming a real day: the date survives a round trip through
  * timegm (2026-02-30 would come back as March 2nd). */
@@ -89,33 +90,6 @@ m2j_rc m2j_order_range_query(const m2j_day_range *r, char *const *statuses, size
     return rc;
 }
 
-m2j_rc m2j_order_range_count(m2j_magento_client *c, const m2j_day_range *r, char *const *statuses,
-                             size_t n_statuses, long *count, m2j_magento_response *resp, m2j_err *err)
-{
-    m2j_buf q = {0};
-    memset(resp, 0, sizeof *resp);
-    resp->retry_after_s = -1;
-    m2j_rc rc = m2j_order_range_query(r, statuses, n_statuses, NULL, &q);
-    if (rc == M2J_OK)
-        rc = m2j_sc_page(&q, 1, 1);
-    if (rc != M2J_OK) {
-        m2j_buf_free(&q);
-        return m2j_fail(err, M2J_ERR_NOMEM, "out of memory");
-    }
-    rc = m2j_magento_request(c, "GET", "/V1/orders", q.data, NULL, resp, err);
-    m2j_buf_free(&q);
-    int64_t tc = 0;
-    if (rc == M2J_OK && resp->cls == M2J_MAGENTO_OK) {
-        if (m2j_json_int(resp->json, "total_count", &tc) != M2J_OK || tc < 0) {
-            resp->cls = M2J_MAGENTO_PERMANENT;
-            m2j_buf_puts(&resp->reason, "Magento /V1/orders answered without a total_count");
-        } else {
-            *count = (long)tc;
-        }
-    }
-    return rc;
-}
-
 /* One page, asked again after 429/5xx/timeouts. */
 static m2j_rc page(m2j_magento_client *c, const char *query, int retries, m2j_magento_response *resp,
                    m2j_err *err)
@@ -131,6 +105,33 @@ static m2j_rc page(m2j_magento_client *c, const char *query, int retries, m2j_ma
         m2j_sleep_ms(w < MAX_BACKOFF_MS ? w : MAX_BACKOFF_MS, NULL);
         wait_ms *= 2;
     }
+}
+
+m2j_rc m2j_order_range_count(m2j_magento_client *c, const m2j_day_range *r, char *const *statuses,
+                             size_t n_statuses, long *count, m2j_magento_response *resp, m2j_err *err)
+{
+    m2j_buf q = {0};
+    memset(resp, 0, sizeof *resp);
+    resp->retry_after_s = -1;
+    m2j_rc rc = m2j_order_range_query(r, statuses, n_statuses, NULL, &q);
+    if (rc == M2J_OK)
+        rc = m2j_sc_page(&q, 1, 1);
+    if (rc != M2J_OK) {
+        m2j_buf_free(&q);
+        return m2j_fail(err, M2J_ERR_NOMEM, "out of memory");
+    }
+    rc = page(c, q.data, COUNT_RETRIES, resp, err);
+    m2j_buf_free(&q);
+    int64_t tc = 0;
+    if (rc == M2J_OK && resp->cls == M2J_MAGENTO_OK) {
+        if (m2j_json_int(resp->json, "total_count", &tc) != M2J_OK || tc < 0) {
+            resp->cls = M2J_MAGENTO_PERMANENT;
+            m2j_buf_puts(&resp->reason, "Magento /V1/orders answered without a total_count");
+        } else {
+            *count = (long)tc;
+        }
+    }
+    return rc;
 }
 
 m2j_rc m2j_order_range_walk(m2j_magento_client *c, const m2j_day_range *r, char *const *statuses,

@@ -41,8 +41,8 @@ m2j_rc m2j_order_range_query(const m2j_day_range *r, char *const *statuses, size
                              const char *after_id, m2j_buf *q);
 
 /* How many orders the range holds (with the status filter as above): one
- * request. M2J_OK whenever *resp says what happened (cls != OK: *count not
- * set). */
+ * request, asked again after 429/5xx/timeouts like a page of the walk.
+ * M2J_OK whenever *resp says what happened (cls != OK: *count not set). */
 m2j_rc m2j_order_range_count(m2j_magento_client *c, const m2j_day_range *r, char *const *statuses,
                              size_t n_statuses, long *count, m2j_magento_response *resp, m2j_err *err);
 

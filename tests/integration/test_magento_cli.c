@@ -266,6 +266,27 @@ START_TEST(backfill_errors_are_clear)
 }
 END_TEST
 
+/* Magento answering 503 (with Retry-After) now and then: the count and
+ * the pages are asked again, and every order is queued once. */
+START_TEST(backfill_rides_out_magento_5xx)
+{
+    up(NULL);
+    add_order(1, "2026-11-01 10:00:00", "processing");
+    add_order(2, "2026-11-01 11:00:00", "complete");
+    H_ASSERT(E, hm_control(&M, "faults", "{\"fail_next\":2,\"status\":503,\"retry_after\":1}") == 200, "faults");
+    int st = -1;
+    json_object *o = h_cli_json(E, &st, "backfill", "--from", "2026-11-01", "--to", "2026-11-01", "--yes", "--json",
+                                NULL);
+    H_ASSERT(E, st == 0 && o, "backfill exit %d", st);
+    ck_assert_int_eq(jint(o, "queued"), 2);
+    ck_assert_int_eq(jint(o, "magento_calls"), 4); /* two refused, then the count and one page */
+    json_object_put(o);
+    char *refs = queued_refs();
+    ck_assert_str_eq(refs, "200000001,200000002");
+    free(refs);
+}
+END_TEST
+
 /* Pushes a REST order JSON to the receiver as a bare order, signed. */
 static void push(const char *order, const char *webhook_id)
 {
@@ -426,6 +447,7 @@ int main(void)
     tcase_add_test(t, backfill_counts_then_queues_in_status_orders_once);
     tcase_add_test(t, backfill_pages_by_total_count);
     tcase_add_test(t, backfill_errors_are_clear);
+    tcase_add_test(t, backfill_rides_out_magento_5xx);
     suite_add_tcase(s, t);
     t = h_tcase("reconcile");
     tcase_add_checked_fixture(t, setup, teardown);
