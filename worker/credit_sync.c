@@ -1,5 +1,6 @@
 /* credit_sync.c: see credit_sync.h. */
 #include "worker/credit_sync.h"
+#include "worker/exactly_once.h"
 #include "mapping/creditmemo_mapping.h"
 #include "base/json_util.h"
 #include "queue/redis_cmd.h"
@@ -20,10 +21,12 @@
  * writes the credit record and the ledger together, so a crash cannot leave
  * one without the other. */
 
-/* KEYS: credit record, order record; ARGV: now, then field/value pairs. */
+/* Fenced by the order lock (exactly_once.h: KEYS[1], ARGV[1..2]); then
+ * KEYS: credit record, order record; ARGV: now, then field/value pairs. */
 static const char *const PENDING_SCRIPT =
-    "redis.call('HSET', KEYS[1], 'state', 'pending', 'at', ARGV[1], unpack(ARGV, 2))\n"
-    "redis.call('HSET', KEYS[2], 'credit_pending', KEYS[1])\n"
+    M2J_ONCE_FENCE_LUA
+    "redis.call('HSET', KEYS[2], 'state', 'pending', 'at', ARGV[3], unpack(ARGV, 4))\n"
+    "redis.call('HSET', KEYS[3], 'credit_pending', KEYS[2])\n"
     "return 1\n";
 
 /* KEYS: credit record, order record; ARGV: credit id, now, amount, full. */
@@ -63,13 +66,21 @@ static m2j_rc ledger_eval(m2j_worker *w, const char *script, const credit_target
     return rc;
 }
 
-static m2j_rc mark_pending(m2j_worker *w, const credit_target *t, const char *invoice_id, const char *reference,
-                           m2j_err *e)
+/* The intent of one credit POST (m2j_intent_fn). */
+typedef struct {
+    const credit_target *t;
+    const char          *invoice_id;
+    const char          *reference;  /* partial credits only */
+} credit_intent;
+
+static m2j_rc mark_pending(m2j_once *o, void *ud, m2j_err *e)
 {
+    const credit_intent *ci = ud;
     char now[32];
     snprintf(now, sizeof now, "%lld", m2j_now_ms());
-    const char *args[5] = { now, "invoice_id", invoice_id, "reference", reference };
-    return ledger_eval(w, PENDING_SCRIPT, t, reference ? 5 : 3, args, e);
+    const char *keys[2] = { ci->t->ck, ci->t->ok };
+    const char *args[5] = { now, "invoice_id", ci->invoice_id, "reference", ci->reference };
+    return m2j_once_fenced_eval(o, PENDING_SCRIPT, 2, keys, ci->reference ? 5 : 3, args, e);
 }
 
 static m2j_rc record_credit(m2j_worker *w, const credit_target *t, const char *id, m2j_err *e)
@@ -172,16 +183,16 @@ static bool credit_allowed(m2j_worker *w, const order_rec *o, const credit_targe
  * after the cause is fixed posts again instead of searching forever for a
  * credit Jortt refused. Clears *pr. */
 static void finish_credit_post(m2j_worker *w, const credit_target *t, const char *what, const char *done_reason,
-                               m2j_rc rc, m2j_err *e, m2j_jortt_response *pr, m2j_call_class cls, m2j_step *s)
+                               m2j_jortt_response *pr, m2j_call_class cls, m2j_step *s)
 {
-    if (rc != M2J_OK) {
-        m2j_step_from_rc(s, rc, e, what);
-    } else if (cls == M2J_CLASS_SUCCESS) {
+    m2j_err e;
+    m2j_rc rc;
+    if (cls == M2J_CLASS_SUCCESS) {
         const char *id = pr->json ? m2j_json_str(pr->json, "data.id") : NULL;
         if (!id || !*id)
             m2j_step_set(s, M2J_STEP_RETRY, "%s: HTTP %ld without data.id", what, pr->status);
-        else if ((rc = record_credit(w, t, id, e)) != M2J_OK)
-            m2j_step_from_rc(s, rc, e, "record credit");
+        else if ((rc = record_credit(w, t, id, &e)) != M2J_OK)
+            m2j_step_from_rc(s, rc, &e, "record credit");
         else {
             m2j_step_set(s, M2J_STEP_DONE, "%s", done_reason);
             s->result_id = strdup(id);
@@ -245,9 +256,9 @@ static void find_existing(m2j_worker *w, const char *invoice_id, char **found, m
 /* POST /invoices/{invoice_id}/credit exactly once under record t->ck (the
  * caller holds the order lock and has read the record: pending = unknown
  * outcome). */
-static void credit_full(m2j_worker *w, const credit_target *t, const char *invoice_id, bool pending,
-                        const char *lock, const char *token, m2j_step *s)
+static void credit_full(m2j_once *o, const credit_target *t, const char *invoice_id, bool pending, m2j_step *s)
 {
+    m2j_worker *w = o->w;
     m2j_err e;
     m2j_rc rc;
     if (pending) {
@@ -267,27 +278,16 @@ static void credit_full(m2j_worker *w, const credit_target *t, const char *invoi
         }
     }
 
-    rc = m2j_wlock_refresh(w->q, lock, token, w->cfg->worker.lock_ttl_seconds * 1000, &e);
-    if (rc != M2J_OK) {
-        if (rc == M2J_ERR_CONFLICT)
-            m2j_step_set(s, M2J_STEP_LOCKED, "credit lock expired before the credit POST; trying again");
-        else
-            m2j_step_from_rc(s, rc, &e, "credit lock");
-        return;
-    }
-    if ((rc = mark_pending(w, t, invoice_id, NULL, &e)) != M2J_OK) {
-        m2j_step_from_rc(s, rc, &e, "mark credit pending");
-        return;
-    }
     m2j_buf path = {0};
     m2j_buf_printf(&path, "%s/%s/credit", M2J_PATH_INVOICES_LIST, invoice_id);
     json_object *body = json_object_new_object();
     m2j_jortt_response pr;
     m2j_call_class cls;
-    rc = m2j_jortt_call(&w->api, "POST", m2j_buf_str(&path), NULL, 0, body, &pr, &cls, &e);
+    credit_intent ci = { t, invoice_id, NULL };
+    if (m2j_once_post(o, "credit invoice", mark_pending, &ci, m2j_buf_str(&path), body, &pr, &cls, s))
+        finish_credit_post(w, t, "credit invoice", "credited", &pr, cls, s);
     json_object_put(body);
     m2j_buf_free(&path);
-    finish_credit_post(w, t, "credit invoice", "credited", rc, &e, &pr, cls, s);
 }
 
 
@@ -334,34 +334,23 @@ static char *original_customer(m2j_worker *w, const char *ok, const char *record
 /* A partial refund: POST /v3/invoices with the plan's negative lines and the
  * original invoice's customer, exactly once like order invoices (a pending
  * record is resolved by an exact reference search). */
-static void credit_partial(m2j_worker *w, const credit_target *t, const char *invoice_id,
-                           const char *recorded_customer, m2j_credit_plan *plan, bool pending, const char *lock,
-                           const char *token, m2j_step *s)
+static void credit_partial(m2j_once *o, const credit_target *t, const char *invoice_id,
+                           const char *recorded_customer, m2j_credit_plan *plan, bool pending, m2j_step *s)
 {
+    m2j_worker *w = o->w;
     m2j_err e;
     m2j_rc rc;
     if (pending) {
-        m2j_ref_match fc = { plan->reference, NULL };
-        m2j_jortt_response lr;
-        m2j_call_class cls;
-        rc = m2j_jortt_list(&w->api, M2J_PATH_INVOICES_LIST, plan->reference, m2j_ref_match_cb, &fc, &lr, &cls, &e);
-        if (rc != M2J_OK || cls != M2J_CLASS_SUCCESS) {
-            if (rc != M2J_OK)
-                m2j_step_from_rc(s, rc, &e, "search credit invoice");
-            else
-                m2j_step_from_call(s, w, "search credit invoice", &lr, cls);
-            m2j_jortt_response_clear(&lr);
-            free(fc.id);
+        char *found = NULL;
+        if (!m2j_once_search(o, M2J_PATH_INVOICES_LIST, plan->reference, "search credit invoice", &found, s))
             return;
-        }
-        m2j_jortt_response_clear(&lr);
-        if (fc.id) {
-            if ((rc = record_credit(w, t, fc.id, &e)) != M2J_OK) {
+        if (found) {
+            if ((rc = record_credit(w, t, found, &e)) != M2J_OK) {
                 m2j_step_from_rc(s, rc, &e, "record credit");
-                free(fc.id);
+                free(found);
             } else {
-                m2j_step_set(s, M2J_STEP_DONE, "adopted credit invoice %s from an earlier attempt", fc.id);
-                s->result_id = fc.id;
+                m2j_step_set(s, M2J_STEP_DONE, "adopted credit invoice %s from an earlier attempt", found);
+                s->result_id = found;
             }
             return;
         }
@@ -370,20 +359,6 @@ static void credit_partial(m2j_worker *w, const credit_target *t, const char *in
     if (!customer_id)
         return;
 
-    rc = m2j_wlock_refresh(w->q, lock, token, w->cfg->worker.lock_ttl_seconds * 1000, &e);
-    if (rc != M2J_OK) {
-        if (rc == M2J_ERR_CONFLICT)
-            m2j_step_set(s, M2J_STEP_LOCKED, "credit lock expired before the credit POST; trying again");
-        else
-            m2j_step_from_rc(s, rc, &e, "credit lock");
-        free(customer_id);
-        return;
-    }
-    if ((rc = mark_pending(w, t, invoice_id, plan->reference, &e)) != M2J_OK) {
-        m2j_step_from_rc(s, rc, &e, "mark credit pending");
-        free(customer_id);
-        return;
-    }
     json_object *body = NULL;
     if (json_object_deep_copy(plan->invoice, &body, NULL) != 0 ||
         m2j_json_set_str(body, "customer_id", customer_id) != M2J_OK) {
@@ -396,9 +371,10 @@ static void credit_partial(m2j_worker *w, const credit_target *t, const char *in
     free(customer_id);
     m2j_jortt_response pr;
     m2j_call_class cls;
-    rc = m2j_jortt_call(&w->api, "POST", M2J_PATH_INVOICES_CREATE, NULL, 0, body, &pr, &cls, &e);
+    credit_intent ci = { t, invoice_id, plan->reference };
+    if (m2j_once_post(o, "create credit invoice", mark_pending, &ci, M2J_PATH_INVOICES_CREATE, body, &pr, &cls, s))
+        finish_credit_post(w, t, "create credit invoice", "credited partially", &pr, cls, s);
     json_object_put(body);
-    finish_credit_post(w, t, "create credit invoice", "credited partially", rc, &e, &pr, cls, s);
 }
 
 /* Reads the credit record: done -> SKIP set; else *pending. false = stop. */
@@ -489,9 +465,10 @@ static bool has_invoice(m2j_worker *w, const order_rec *o, const char *ok, const
     return false;
 }
 
-static void credit_locked(m2j_worker *w, json_object *memo, const char *ref, const char *ck, const char *memo_key,
-                          const char *lock, const char *token, m2j_step *s)
+static void credit_locked(m2j_once *lk, json_object *memo, const char *ref, const char *ck, const char *memo_key,
+                          m2j_step *s)
 {
+    m2j_worker *w = lk->w;
     m2j_err e;
     bool pending;
     m2j_buf ok = {0};
@@ -524,18 +501,18 @@ static void credit_locked(m2j_worker *w, json_object *memo, const char *ref, con
          * order on its totals still has an exact credit: the whole invoice. */
         if (legacy_full == 1 && rc != M2J_ERR_NOMEM) {
             if (pending || credit_allowed(w, &o, &t, what, s))
-                credit_full(w, &t, o.invoice_id, pending, lock, token, s);
+                credit_full(lk, &t, o.invoice_id, pending, s);
         } else {
             m2j_step_set(s, rc == M2J_ERR_NOMEM ? M2J_STEP_RETRY : M2J_STEP_DEAD, "%s: %s", what, e.msg);
         }
     } else if (plan.full_refund || legacy_full == 1) {
         if (pending || credit_allowed(w, &o, &t, what, s))
-            credit_full(w, &t, o.invoice_id, pending, lock, token, s);
+            credit_full(lk, &t, o.invoice_id, pending, s);
     } else {
         t.amount = plan.grand_total;
         t.full = false;
         if (pending || credit_allowed(w, &o, &t, what, s))
-            credit_partial(w, &t, o.invoice_id, o.customer_id, &plan, pending, lock, token, s);
+            credit_partial(lk, &t, o.invoice_id, o.customer_id, &plan, pending, s);
         if (s->kind == M2J_STEP_DONE) {
             m2j_money_format(plan.grand_total, s->totals[0]);
             m2j_money_format(plan.total_incl, s->totals[1]);
@@ -549,9 +526,9 @@ out:
 
 /* Under the order lock, so an invoice being created for the same order
  * cannot slip past: either it is recorded done already or not at all. */
-static void cancel_locked(m2j_worker *w, const char *ref, const char *ck, const char *lock, const char *token,
-                          m2j_step *s)
+static void cancel_locked(m2j_once *lk, const char *ref, const char *ck, m2j_step *s)
 {
+    m2j_worker *w = lk->w;
     bool pending;
     m2j_buf ok = {0};
     order_rec o;
@@ -560,7 +537,7 @@ static void cancel_locked(m2j_worker *w, const char *ref, const char *ck, const 
     credit_target t = { ck, m2j_buf_str(&ok), o.invoiced, true };
     if (has_invoice(w, &o, t.ok, "cancelled", "cancelled", s) &&
         (pending || credit_allowed(w, &o, &t, "cancelled", s))) {
-        credit_full(w, &t, o.invoice_id, pending, lock, token, s);
+        credit_full(lk, &t, o.invoice_id, pending, s);
         if (s->kind == M2J_STEP_DONE)
             m2j_step_set(s, M2J_STEP_DONE, "cancelled; credited the invoice");
     }
@@ -573,9 +550,9 @@ static void cancel_locked(m2j_worker *w, const char *ref, const char *ck, const 
  * credited when everything was refunded and nothing booked yet, and
  * otherwise retried (the memos may be on their way) until, after the last
  * attempt, it is dead with what is missing. */
-static void closed_locked(m2j_worker *w, json_object *order, const char *ref, const char *ck, const char *lock,
-                          const char *token, m2j_step *s)
+static void closed_locked(m2j_once *lk, json_object *order, const char *ref, const char *ck, m2j_step *s)
 {
+    m2j_worker *w = lk->w;
     bool pending;
     m2j_buf ok = {0};
     order_rec o;
@@ -589,7 +566,7 @@ static void closed_locked(m2j_worker *w, json_object *order, const char *ref, co
     if (!has_invoice(w, &o, t.ok, "closed", "closed after a refund", s)) {
         /* s says why */
     } else if (pending) {
-        credit_full(w, &t, o.invoice_id, pending, lock, token, s);
+        credit_full(lk, &t, o.invoice_id, pending, s);
     } else if (o.credited_full && *o.credited_full) {
         m2j_step_set(s, M2J_STEP_SKIP, "closed; the invoice was already credited in full as %s", o.credited_full);
     } else if (o.credited > 0 && (!known || o.credited >= m2j_money_round_cents(refunded))) {
@@ -597,7 +574,7 @@ static void closed_locked(m2j_worker *w, json_object *order, const char *ref, co
                      m2j_money_format(o.credited, a));
     } else if (known && o.credited == 0 && m2j_money_round_cents(refunded) == o.invoiced) {
         if (credit_allowed(w, &o, &t, "closed", s)) {
-            credit_full(w, &t, o.invoice_id, false, lock, token, s);
+            credit_full(lk, &t, o.invoice_id, false, s);
             if (s->kind == M2J_STEP_DONE)
                 m2j_step_set(s, M2J_STEP_DONE, "closed after a full refund; credited the invoice");
         }
@@ -619,22 +596,22 @@ typedef struct {
     const char  *memo_key; /* memos only */
 } credit_ud;
 
-static void memo_locked_cb(m2j_worker *w, const char *lock, const char *token, void *ud, m2j_step *s)
+static void memo_locked_cb(m2j_once *lk, void *ud, m2j_step *s)
 {
     credit_ud *u = ud;
-    credit_locked(w, u->entity, u->ref, u->ck, u->memo_key, lock, token, s);
+    credit_locked(lk, u->entity, u->ref, u->ck, u->memo_key, s);
 }
 
-static void cancel_locked_cb(m2j_worker *w, const char *lock, const char *token, void *ud, m2j_step *s)
+static void cancel_locked_cb(m2j_once *lk, void *ud, m2j_step *s)
 {
     credit_ud *u = ud;
-    cancel_locked(w, u->ref, u->ck, lock, token, s);
+    cancel_locked(lk, u->ref, u->ck, s);
 }
 
-static void closed_locked_cb(m2j_worker *w, const char *lock, const char *token, void *ud, m2j_step *s)
+static void closed_locked_cb(m2j_once *lk, void *ud, m2j_step *s)
 {
     credit_ud *u = ud;
-    closed_locked(w, u->entity, u->ref, u->ck, lock, token, s);
+    closed_locked(lk, u->entity, u->ref, u->ck, s);
 }
 
 /* Every credit of an order runs under the order's lock (P:lock:order:<ref>),
@@ -642,7 +619,7 @@ static void closed_locked_cb(m2j_worker *w, const char *lock, const char *token,
  * read and written by one worker at a time. The credit's own record is
  * P:credit:<kind><id>: kind "" for a memo (id: its key), "cancel:" or
  * "closed:" (id: the order's ref). */
-static void with_order_lock(m2j_worker *w, const char *ref, const char *kind, const char *id, m2j_locked_fn fn,
+static void with_order_lock(m2j_worker *w, const char *ref, const char *kind, const char *id, m2j_once_fn fn,
                             json_object *entity, const char *memo_key, m2j_step *s)
 {
     m2j_buf ck = {0}, lock = {0};
@@ -650,7 +627,7 @@ static void with_order_lock(m2j_worker *w, const char *ref, const char *kind, co
         m2j_step_set(s, M2J_STEP_RETRY, "out of memory");
     } else {
         credit_ud ud = { ref, ck.data, entity, memo_key };
-        m2j_with_lock(w, lock.data, "order is being handled by another worker", fn, &ud, s);
+        m2j_once_run(w, lock.data, "order is being handled by another worker", fn, &ud, s);
     }
     m2j_buf_free(&ck);
     m2j_buf_free(&lock);

@@ -13,6 +13,7 @@
  * in state "pending" (a create whose outcome we never learnt) always search
  * first, warm or not, so our own creates are never duplicated. */
 #include "worker/customer_sync.h"
+#include "worker/exactly_once.h"
 #include "base/crypto_util.h"
 #include "base/json_util.h"
 #include "base/log.h"
@@ -71,7 +72,7 @@ typedef struct {
     m2j_buf     ck;   /* P:cust:<h> */
     m2j_buf     rk;   /* P:custref:<magento id>, empty for guests */
     const char *email;
-    const char *lock, *token;  /* our lock, refreshed before the create */
+    m2j_once   *once;          /* our lock, confirmed before the create */
     bool        tolerant;      /* an order: a refused update must not stop the invoice */
     char       *cid, *cfp, *cstate, *rid;
 } resolve_ctx;
@@ -214,30 +215,25 @@ static int update(resolve_ctx *c, const char *id, json_object *body)
     return out;
 }
 
+static m2j_rc mark_pending(m2j_once *o, void *ud, m2j_err *e)
+{
+    resolve_ctx *c = ud;
+    return m2j_once_fenced_hset(o, c->ck.data, e, "state", "pending", NULL);
+}
+
 /* Creates the customer; the pending mark first, so an unknown outcome is
  * searched for next time instead of created twice. */
 static char *create(resolve_ctx *c, json_object *body)
 {
     m2j_worker *w = c->w;
     m2j_err e;
+    m2j_rc rc;
     char *id = NULL;
-    m2j_rc rc = m2j_wlock_refresh(w->q, c->lock, c->token, w->cfg->worker.lock_ttl_seconds * 1000, &e);
-    if (rc == M2J_ERR_CONFLICT) {
-        m2j_step_set(c->s, M2J_STEP_LOCKED, "customer lock expired before the customer POST; trying again");
-        return NULL;
-    }
-    if (rc == M2J_OK)
-        rc = m2j_wcmd(w->q, NULL, &e, "HSET", c->ck.data, "state", "pending", NULL);
-    if (rc != M2J_OK) {
-        m2j_step_from_rc(c->s, rc, &e, "mark customer pending");
-        return NULL;
-    }
     m2j_jortt_response r;
     m2j_call_class cls;
-    rc = m2j_jortt_call(&w->api, "POST", M2J_PATH_CUSTOMERS, NULL, 0, body, &r, &cls, &e);
-    if (rc != M2J_OK) {
-        m2j_step_from_rc(c->s, rc, &e, "create customer");
-    } else if (cls == M2J_CLASS_SUCCESS) {
+    if (!m2j_once_post(c->once, "create customer", mark_pending, c, M2J_PATH_CUSTOMERS, body, &r, &cls, c->s))
+        return NULL;
+    if (cls == M2J_CLASS_SUCCESS) {
         const char *nid = r.json ? m2j_json_str(r.json, "data.id") : NULL;
         if (!nid || !*nid) {
             /* Created, probably, but we cannot tell which: stay pending so
@@ -368,6 +364,26 @@ static void resolve_locked(resolve_ctx *c, json_object *body, bool prefer_custre
     *id_out = create(c, body);
 }
 
+typedef struct {
+    resolve_ctx *c;
+    json_object *body;
+    bool         prefer_custref;
+    const char  *avoid_id;
+    char       **id_out;
+} resolve_ud;
+
+static void resolve_locked_cb(m2j_once *o, void *ud, m2j_step *s)
+{
+    resolve_ud *u = ud;
+    u->c->once = o;
+    resolve_locked(u->c, u->body, u->prefer_custref, u->avoid_id, u->id_out);
+    u->c->once = NULL;
+    if (*u->id_out)
+        s->kind = M2J_STEP_CONTINUE;
+    else if (s->kind == M2J_STEP_CONTINUE)
+        m2j_step_set(s, M2J_STEP_RETRY, "customer not resolved");
+}
+
 void m2j_customer_resolve(m2j_worker *w, const char *email, const char *magento_id, json_object *body,
                           bool prefer_custref, const char *avoid_id, char **id_out, m2j_step *s)
 {
@@ -376,7 +392,7 @@ void m2j_customer_resolve(m2j_worker *w, const char *email, const char *magento_
         m2j_step_set(s, M2J_STEP_DEAD, "buyer has no e-mail address: cannot identify the Jortt customer");
         return;
     }
-    resolve_ctx c = { .w = w, .s = s, .email = email };
+    resolve_ctx c = { .w = w, .s = s, .email = email, .tolerant = !prefer_custref };
     m2j_email_hash(email, c.hash);
     m2j_customer_fingerprint(body, c.fp);
     m2j_buf lock = {0};
@@ -386,31 +402,8 @@ void m2j_customer_resolve(m2j_worker *w, const char *email, const char *magento_
         m2j_step_set(s, M2J_STEP_RETRY, "out of memory");
         goto out;
     }
-    char token[33];
-    m2j_err e;
-    if (m2j_random_hex(token) != M2J_OK) {
-        m2j_step_set(s, M2J_STEP_RETRY, "no randomness for a lock token");
-        goto out;
-    }
-    m2j_rc rc = m2j_lock_acquire(w->q, lock.data, token, w->cfg->worker.lock_ttl_seconds * 1000, &e);
-    if (rc == M2J_ERR_CONFLICT) {
-        m2j_step_set(s, M2J_STEP_LOCKED, "customer is being handled by another worker");
-        goto out;
-    }
-    if (rc != M2J_OK) {
-        m2j_step_from_rc(s, rc, &e, "customer lock");
-        goto out;
-    }
-    s->kind = M2J_STEP_CONTINUE;
-    c.lock = lock.data;
-    c.token = token;
-    c.tolerant = !prefer_custref;
-    resolve_locked(&c, body, prefer_custref, avoid_id, id_out);
-    if (*id_out)
-        s->kind = M2J_STEP_CONTINUE;
-    else if (s->kind == M2J_STEP_CONTINUE)
-        m2j_step_set(s, M2J_STEP_RETRY, "customer not resolved");
-    m2j_lock_release(w->q, lock.data, token, NULL);
+    resolve_ud ud = { &c, body, prefer_custref, avoid_id, id_out };
+    m2j_once_run(w, lock.data, "customer is being handled by another worker", resolve_locked_cb, &ud, s);
 out:
     free(c.cid); free(c.cfp); free(c.cstate); free(c.rid);
     m2j_buf_free(&c.ck);

@@ -1,5 +1,6 @@
 /* invoice_sync.c: see invoice_sync.h. */
 #include "worker/invoice_sync.h"
+#include "worker/exactly_once.h"
 #include "worker/credit_sync.h"
 #include "mapping/creditmemo_mapping.h"
 #include "worker/customer_sync.h"
@@ -50,10 +51,27 @@ static bool customer_rejected(const m2j_jortt_response *r, m2j_call_class cls)
     return false;
 }
 
-/* Under the order lock. */
-static void invoice_locked(m2j_worker *w, const char *event_id, m2j_invoice_plan *plan,
-                           const char *ok, const char *lock, const char *token, m2j_step *s)
+typedef struct {
+    const char       *event_id;
+    m2j_invoice_plan *plan;
+    const char       *ok;   /* P:order:<ref> */
+} invoice_ud;
+
+static m2j_rc mark_pending(m2j_once *o, void *ud, m2j_err *e)
 {
+    invoice_ud *u = ud;
+    char now[32];
+    snprintf(now, sizeof now, "%lld", m2j_now_ms());
+    return m2j_once_fenced_hset(o, u->ok, e, "state", "pending", "event_id", u->event_id, "at", now, NULL);
+}
+
+/* Under the order lock. */
+static void invoice_locked(m2j_once *o, void *ud, m2j_step *s)
+{
+    invoice_ud *u = ud;
+    m2j_worker *w = o->w;
+    const char *event_id = u->event_id, *ok = u->ok;
+    m2j_invoice_plan *plan = u->plan;
     m2j_err e;
     redisReply *r = NULL;
     m2j_rc rc = m2j_wcmd(w->q, &r, &e, "HGETALL", ok, NULL);
@@ -99,56 +117,29 @@ static void invoice_locked(m2j_worker *w, const char *event_id, m2j_invoice_plan
     }
 
     if (pending) {
+        char *found = NULL;
         if (strlen(plan->reference) < MIN_QUERY_LEN) {
             m2j_log(M2J_LOG_WARN, "earlier invoice attempt had an unknown outcome and the reference is too short "
                     "to search: posting again may duplicate it", "ref", plan->reference, NULL);
-        } else {
-            m2j_ref_match fc = { plan->reference, NULL };
-            m2j_jortt_response lr;
-            m2j_call_class cls;
-            rc = m2j_jortt_list(&w->api, M2J_PATH_INVOICES_LIST, plan->reference, m2j_ref_match_cb, &fc, &lr, &cls, &e);
-            if (rc != M2J_OK || cls != M2J_CLASS_SUCCESS) {
-                if (rc != M2J_OK)
-                    m2j_step_from_rc(s, rc, &e, "search invoice");
-                else
-                    m2j_step_from_call(s, w, "search invoice", &lr, cls);
-                m2j_jortt_response_clear(&lr);
-                free(customer_id);
-                return;
+        } else if (!m2j_once_search(o, M2J_PATH_INVOICES_LIST, plan->reference, "search invoice", &found, s)) {
+            free(customer_id);
+            return;
+        }
+        if (found) {
+            rc = record_done(w, ok, event_id, found, plan->grand_total, customer_id, &e);
+            if (rc != M2J_OK) {
+                m2j_step_from_rc(s, rc, &e, "record invoice");
+                free(found);
+            } else {
+                m2j_step_set(s, M2J_STEP_DONE, "adopted invoice %s from an earlier attempt", found);
+                s->result_id = found;
             }
-            m2j_jortt_response_clear(&lr);
-            if (fc.id) {
-                rc = record_done(w, ok, event_id, fc.id, plan->grand_total, customer_id, &e);
-                if (rc != M2J_OK) {
-                    m2j_step_from_rc(s, rc, &e, "record invoice");
-                    free(fc.id);
-                } else {
-                    m2j_step_set(s, M2J_STEP_DONE, "adopted invoice %s from an earlier attempt", fc.id);
-                    s->result_id = fc.id;
-                }
-                free(customer_id);
-                return;
-            }
+            free(customer_id);
+            return;
         }
     }
 
     for (int round = 0; round < 2; round++) {
-        rc = m2j_wlock_refresh(w->q, lock, token, w->cfg->worker.lock_ttl_seconds * 1000, &e);
-        if (rc == M2J_ERR_CONFLICT) {
-            m2j_step_set(s, M2J_STEP_LOCKED, "order lock expired before the invoice POST; trying again");
-            break;
-        }
-        if (rc != M2J_OK) {
-            m2j_step_from_rc(s, rc, &e, "order lock");
-            break;
-        }
-        char now[32];
-        snprintf(now, sizeof now, "%lld", m2j_now_ms());
-        rc = m2j_wcmd(w->q, NULL, &e, "HSET", ok, "state", "pending", "event_id", event_id, "at", now, NULL);
-        if (rc != M2J_OK) {
-            m2j_step_from_rc(s, rc, &e, "mark order pending");
-            break;
-        }
         json_object *body = NULL;
         if (json_object_deep_copy(plan->invoice, &body, NULL) != 0 ||
             m2j_json_set_str(body, "customer_id", customer_id) != M2J_OK) {
@@ -159,13 +150,10 @@ static void invoice_locked(m2j_worker *w, const char *event_id, m2j_invoice_plan
         }
         m2j_jortt_response pr;
         m2j_call_class cls;
-        rc = m2j_jortt_call(&w->api, "POST", M2J_PATH_INVOICES_CREATE, NULL, 0, body, &pr, &cls, &e);
+        bool sent = m2j_once_post(o, "create invoice", mark_pending, u, M2J_PATH_INVOICES_CREATE, body, &pr, &cls, s);
         json_object_put(body);
-        if (rc != M2J_OK) {
-            m2j_step_from_rc(s, rc, &e, "create invoice");
-            m2j_jortt_response_clear(&pr);
+        if (!sent)
             break;
-        }
         if (cls == M2J_CLASS_SUCCESS) {
             const char *id = pr.json ? m2j_json_str(pr.json, "data.id") : NULL;
             if (!id || !*id) {
@@ -203,18 +191,6 @@ static void invoice_locked(m2j_worker *w, const char *event_id, m2j_invoice_plan
         break;
     }
     free(customer_id);
-}
-
-typedef struct {
-    const char       *event_id;
-    m2j_invoice_plan *plan;
-    const char       *ok;   /* P:order:<ref> */
-} invoice_ud;
-
-static void invoice_locked_cb(m2j_worker *w, const char *lock, const char *token, void *ud, m2j_step *s)
-{
-    invoice_ud *u = ud;
-    invoice_locked(w, u->event_id, u->plan, u->ok, lock, token, s);
 }
 
 void m2j_invoice_order(m2j_worker *w, const char *event_id, json_object *order, char **ref_out, m2j_step *s)
@@ -262,7 +238,7 @@ void m2j_invoice_order(m2j_worker *w, const char *event_id, json_object *order, 
         goto out;
     }
     invoice_ud ud = { event_id, &plan, ok.data };
-    m2j_with_lock(w, lock.data, "order is being handled by another worker", invoice_locked_cb, &ud, s);
+    m2j_once_run(w, lock.data, "order is being handled by another worker", invoice_locked, &ud, s);
     if (s->kind == M2J_STEP_DONE) {
         m2j_money_format(plan.grand_total, s->totals[0]);
         m2j_money_format(plan.total_incl, s->totals[1]);

@@ -16,6 +16,7 @@
 #include "jortt/jortt_api.h"
 #include "base/json_util.h"
 #include "base/log.h"
+#include "worker/heartbeat.h"
 #include "worker/processor.h"
 #include "queue/queue.h"
 #include "queue/redis_cmd.h"
@@ -281,6 +282,7 @@ int main(int argc, char **argv)
     int exit_code = 0;
     m2j_jortt_client *http = NULL;
     m2j_queue *q = NULL;
+    m2j_heartbeat *leases = NULL;
     if (m2j_jortt_client_new(cfg->jortt.timeout_seconds, &http, &e) != M2J_OK) {
         m2j_log(M2J_LOG_ERROR, "cannot create the HTTP client", "error", e.msg, NULL);
         exit_code = 1;
@@ -303,6 +305,13 @@ int main(int argc, char **argv)
     }
 
     m2j_worker w = { .cfg = cfg, .q = q, .consumer = consumer, .stop = &g_stop };
+    if (m2j_heartbeat_start(cfg, q, consumer, &leases, &e) != M2J_OK) {
+        m2j_log(M2J_LOG_ERROR, "cannot start the heartbeat", "error", e.msg, NULL);
+        exit_code = 1;
+        goto done;
+    }
+    w.hb = leases;
+    m2j_jortt_client_set_gate(http, m2j_heartbeat_may_send, leases);
     w.api.cfg = cfg;
     w.api.q = q;
     w.api.http = http;
@@ -389,6 +398,7 @@ int main(int argc, char **argv)
     m2j_log(M2J_LOG_INFO, "worker stopped", "consumer", consumer, "jortt_calls", calls, NULL);
 
 done:
+    m2j_heartbeat_stop(leases);
     m2j_queue_close(q);
     m2j_jortt_client_free(http);
     curl_global_cleanup();

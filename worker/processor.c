@@ -1,6 +1,7 @@
 /* processor.c: see processor.h. Every path ends in exactly one queue
  * outcome; the step modules only describe what happened (worker_ctx.h). */
 #include "worker/processor.h"
+#include "worker/heartbeat.h"
 #include "worker/credit_sync.h"
 #include "base/crypto_util.h"
 #include "worker/customer_sync.h"
@@ -195,6 +196,10 @@ m2j_rc m2j_process_job(m2j_worker *w, m2j_job *job, m2j_err *err)
     m2j_step_init(&s);
     s.kind = M2J_STEP_CONTINUE;
 
+    /* Kept alive while we work on it, so a slow Jortt never lets another
+     * worker start the same event; a dead worker's entry idles and is taken
+     * over after the visibility timeout. */
+    m2j_heartbeat_claim(w->hb, job->stream_id);
     run(w, job, &ev, &have_ev, &ref, &s);
     if (s.kind == M2J_STEP_CONTINUE)
         m2j_step_set(&s, M2J_STEP_DONE, "done");
@@ -218,6 +223,7 @@ m2j_rc m2j_process_job(m2j_worker *w, m2j_job *job, m2j_err *err)
     long long attempts = 0;
     m2j_err e;
     m2j_rc rc = record(w, job, &s, ref, &attempts, &e);
+    m2j_heartbeat_claim(w->hb, NULL);
     const char *note = NULL;
     if (rc == M2J_ERR_CONFLICT) {
         note = "outcome already recorded by another worker";

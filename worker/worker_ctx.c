@@ -1,8 +1,6 @@
 /* worker_ctx.c: see worker_ctx.h. */
 #include "worker/worker_ctx.h"
 #include "queue/redis_cmd.h"
-#include "base/crypto_util.h"
-#include "base/log.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
@@ -75,32 +73,4 @@ void m2j_step_from_rc(m2j_step *s, m2j_rc rc, const m2j_err *e, const char *what
     } else {
         m2j_step_set(s, M2J_STEP_RETRY, "%s: %s", what, msg);
     }
-}
-
-void m2j_with_lock(m2j_worker *w, const char *lock_key, const char *busy, m2j_locked_fn fn, void *ud,
-                   m2j_step *s)
-{
-    char token[33];
-    m2j_err e;
-    if (m2j_random_hex(token) != M2J_OK) {
-        m2j_step_set(s, M2J_STEP_RETRY, "no random token for the lock");
-        return;
-    }
-    m2j_rc rc = m2j_lock_acquire(w->q, lock_key, token, w->cfg->worker.lock_ttl_seconds * 1000, &e);
-    if (rc == M2J_ERR_CONFLICT) {
-        m2j_step_set(s, M2J_STEP_LOCKED, "%s", busy);
-        return;
-    }
-    if (rc != M2J_OK) {
-        m2j_step_from_rc(s, rc, &e, "lock");
-        return;
-    }
-    s->kind = M2J_STEP_CONTINUE;
-    fn(w, lock_key, token, ud, s);
-    /* Not ours any more: the work outlived the lock's expiry, so another
-     * worker may have run beside us; the intent records kept that safe, but
-     * the TTL is too short for this Jortt's pace. */
-    if (m2j_lock_release(w->q, lock_key, token, &e) == M2J_ERR_CONFLICT)
-        m2j_log(M2J_LOG_WARN, "lock expired before the work ended (worker.lock_ttl_seconds too short?)",
-                "lock", lock_key, NULL);
 }

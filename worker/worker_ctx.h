@@ -2,7 +2,7 @@
  * the outcome a processing step hands back to processor.c, which alone turns
  * it into a queue outcome (done/skip/retry/dead/release).
  *
- * Ownership: m2j_worker borrows cfg and q; m2j_step owns its reason, error
+ * Ownership: m2j_worker borrows cfg, q and hb; m2j_step owns its reason, error
  * key, details and result id until m2j_step_clear. */
 #ifndef M2J_WORKER_CTX_H
 #define M2J_WORKER_CTX_H
@@ -10,12 +10,15 @@
 #include "jortt/jortt_api.h"
 #include <signal.h>
 
+typedef struct m2j_heartbeat m2j_heartbeat;
+
 typedef struct {
     const m2j_config            *cfg;
     m2j_queue                   *q;
     m2j_jortt_api                api;
     const char                  *consumer;
     const volatile sig_atomic_t *stop;
+    m2j_heartbeat               *hb;   /* keeps locks and the claim alive (heartbeat.h); NULL: none */
 } m2j_worker;
 
 typedef enum {
@@ -54,16 +57,6 @@ void m2j_step_set(m2j_step *s, m2j_step_kind kind, const char *fmt, ...) __attri
  * ("create invoice"). */
 void m2j_step_from_call(m2j_step *s, const m2j_worker *w, const char *what,
                         const m2j_jortt_response *r, m2j_call_class cls);
-
-/* The frame every exactly-once step runs in: takes the Redis lock
- * lock_key ("order:<ref>" for an order's invoice and all its credits, see
- * queue.h) with a fresh owner token, runs fn under it (fn gets the lock key
- * and token to refresh the lock before a POST), and releases the lock only
- * if it is still ours. A lock held
- * elsewhere makes the step LOCKED with reason `busy`. */
-typedef void (*m2j_locked_fn)(m2j_worker *w, const char *lock, const char *token, void *ud, m2j_step *s);
-void m2j_with_lock(m2j_worker *w, const char *lock_key, const char *busy, m2j_locked_fn fn, void *ud,
-                   m2j_step *s);
 
 /* For m2j_jortt_call/list return codes other than M2J_OK. */
 void m2j_step_from_rc(m2j_step *s, m2j_rc rc, const m2j_err *e, const char *what);

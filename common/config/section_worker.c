@@ -1,6 +1,7 @@
 /* section_worker.c: "worker": how events are taken from the stream, locked
  * and retried. */
 #include "config/config_read.h"
+#include "base/lease.h"
 #include "config/config_section.h"
 
 static m2j_rc load_worker(json_object *s, m2j_buf *path, m2j_config *c, m2j_err *err)
@@ -19,6 +20,15 @@ static m2j_rc load_worker(json_object *s, m2j_buf *path, m2j_config *c, m2j_err 
         (rc = m2j_cfg_read_long(s, path, "shutdown_grace_seconds", 0, 3600, &w->shutdown_grace_seconds, err)) ||
         (rc = m2j_cfg_read_section(s, path, "retry", rkeys, &r, err)))
         return rc;
+    if (!m2j_lease_ttl_ok(w->lock_ttl_seconds)) {
+        size_t old = m2j_cfg_path_push(path, "lock_ttl_seconds");
+        rc = m2j_fail(err, M2J_ERR_INVALID, "%s: %ld is too short: at least %ld, since the heartbeat renews a lock "
+                      "every third of its TTL and a lock must outlive one lost renewal (%ld ms) with %ld ms to spare",
+                      CFG_PATH(path), w->lock_ttl_seconds, M2J_LEASE_MIN_TTL_S, M2J_LEASE_RENEW_TIMEOUT_MS,
+                      M2J_LEASE_MARGIN_MS);
+        m2j_cfg_path_pop(path, old);
+        return rc;
+    }
     if (r) {
         size_t old = m2j_cfg_path_push(path, "retry");
         if ((rc = m2j_cfg_read_long(r, path, "base_seconds", 1, M2J_CFG_ONE_YEAR, &w->retry.base_seconds, err)) ||

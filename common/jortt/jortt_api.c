@@ -126,6 +126,8 @@ m2j_rc m2j_jortt_call(m2j_jortt_api *a, const char *method, const char *path, co
         if (rc != M2J_OK)
             goto out;
         rc = m2j_jortt_request(a->http, method, url.data, tok.data, body, resp, err);
+        if (rc == M2J_ERR_CONFLICT)
+            goto out; /* the gate refused: nothing went out, nothing to tell the breaker */
         a->calls++;
         if (rc != M2J_OK)
             goto out;

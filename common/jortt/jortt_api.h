@@ -47,7 +47,8 @@ typedef struct {
  * (<= 0: none) are appended. body is borrowed.
  *  M2J_OK: *resp and *cls describe the outcome (success or failure).
  *  M2J_ERR_CONFLICT: no request was made (shutdown while waiting for the
- *    rate limit, or the wait was too long); nothing to report to Jortt.
+ *    rate limit, the wait was too long, or the client's gate refused it
+ *    because a lock it needs is no longer ours); nothing to report to Jortt.
  *  M2J_ERR_IO: Redis trouble (no call made, or the call's result unknown to
  *    the caller only if resp says so).
  * resp must be cleared by the caller in every case. */

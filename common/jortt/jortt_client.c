@@ -21,12 +21,16 @@ struct m2j_jortt_client {
     long   calls;
     bool (*abort_fn)(void *ud);
     void  *abort_ud;
+    bool (*gate_fn)(void *ud);
+    void  *gate_ud;
 };
 
 typedef struct {
     m2j_buf body;
     bool    too_large;
     char    retry_after[HEADER_VALUE_MAX];
+    m2j_jortt_client *gated;   /* ask its gate before sending; NULL: no gate */
+    bool    refused;           /* the gate said no: nothing was sent */
 } transfer;
 
 void m2j_jortt_error_clear(m2j_jortt_error *e)
@@ -80,6 +84,25 @@ void m2j_jortt_client_set_abort(m2j_jortt_client *c, bool (*fn)(void *ud), void 
 {
     c->abort_fn = fn;
     c->abort_ud = ud;
+}
+
+void m2j_jortt_client_set_gate(m2j_jortt_client *c, bool (*fn)(void *ud), void *ud)
+{
+    c->gate_fn = fn;
+    c->gate_ud = ud;
+}
+
+/* CURLOPT_PREREQFUNCTION: the connection is up and the request is about to
+ * be written. Asking here, not before curl_easy_perform, leaves no wait
+ * (connect, TLS) between the last check and the bytes going out. */
+static int on_prereq(void *ud, char *primary_ip, char *local_ip, int primary_port, int local_port)
+{
+    (void)primary_ip, (void)local_ip, (void)primary_port, (void)local_port;
+    transfer *t = ud;
+    if (t->gated->gate_fn(t->gated->gate_ud))
+        return CURL_PREREQFUNC_OK;
+    t->refused = true;
+    return CURL_PREREQFUNC_ABORT;
 }
 
 static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
@@ -166,7 +189,6 @@ static void finish_response(transfer *t, long status, m2j_jortt_response *resp)
 static m2j_rc perform(m2j_jortt_client *c, transfer *t, struct curl_slist *hdrs,
                       m2j_jortt_response *resp, m2j_err *err)
 {
-    (void)err;
     CURL *h = c->curl;
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
@@ -182,11 +204,21 @@ static m2j_rc perform(m2j_jortt_client *c, transfer *t, struct curl_slist *hdrs,
     curl_easy_setopt(h, CURLOPT_NOPROGRESS, c->abort_fn ? 0L : 1L);
     curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
     curl_easy_setopt(h, CURLOPT_XFERINFODATA, c);
+    if (t->gated && t->gated->gate_fn) {
+        curl_easy_setopt(h, CURLOPT_PREREQFUNCTION, on_prereq);
+        curl_easy_setopt(h, CURLOPT_PREREQDATA, t);
+    }
 
     c->calls++;
     CURLcode cc = curl_easy_perform(h);
     long status = 0;
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+    if (t->refused) {
+        resp->transport = M2J_TRANSPORT_NOT_SENT;
+        snprintf(resp->transport_error, sizeof resp->transport_error, "not sent: a lock it needs is not ours");
+        curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
+        return m2j_fail(err, M2J_ERR_CONFLICT, "a lock the request needs is no longer confirmed ours");
+    }
     if (cc == CURLE_OK) {
         finish_response(t, status, resp);
     } else if (t->too_large) {
@@ -254,7 +286,7 @@ m2j_rc m2j_jortt_request(m2j_jortt_client *c, const char *method, const char *ur
             curl_easy_setopt(h, CURLOPT_COPYPOSTFIELDS, p);
         }
     }
-    transfer t = {0};
+    transfer t = { .gated = c };
     rc = perform(c, &t, hdrs, resp, err);
     m2j_buf_free(&t.body);
 out:

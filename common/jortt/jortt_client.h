@@ -53,11 +53,19 @@ long   m2j_jortt_client_calls(const m2j_jortt_client *c);
  * exactly-once protocol already resolves. fn NULL: never abort. */
 void   m2j_jortt_client_set_abort(m2j_jortt_client *c, bool (*fn)(void *ud), void *ud);
 
+/* fn(ud) is asked right before each API request (not the token request)
+ * is written to the connection (CURLOPT_PREREQFUNCTION); false: it is not
+ * sent (m2j_jortt_request returns M2J_ERR_CONFLICT). The worker's
+ * heartbeat uses it so that a holder that lost its lock never sends.
+ * fn NULL: no gate. */
+void   m2j_jortt_client_set_gate(m2j_jortt_client *c, bool (*fn)(void *ud), void *ud);
+
 /* One request. method "GET"|"POST"|"PUT"|"DELETE"; bearer may be NULL;
  * json_body (borrowed) is sent as application/json when not NULL.
  * Returns M2J_OK whenever the outcome is described in *resp (including
- * transport failures: see resp->transport); errors only for NOMEM and the
- * like. */
+ * transport failures: see resp->transport); M2J_ERR_CONFLICT when the gate
+ * refused it (nothing was sent; resp->transport NOT_SENT); other errors
+ * only for NOMEM and the like. */
 m2j_rc m2j_jortt_request(m2j_jortt_client *c, const char *method, const char *url,
                          const char *bearer, json_object *json_body,
                          m2j_jortt_response *resp, m2j_err *err);

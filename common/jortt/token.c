@@ -2,17 +2,26 @@
 #include "jortt/token.h"
 #include "base/crypto_util.h"
 #include "base/json_util.h"
+#include "base/log.h"
 #include "jortt/ratelimit.h"
 #include "queue/redis_cmd.h"
 
 #include <stdio.h>
 #include <string.h>
 
-#define TOKEN_LOCK_MS      10000
 #define TOKEN_WAIT_MS      15000   /* how long a worker waits for someone else's fetch */
 #define TOKEN_POLL_MS      100
 #define TOKEN_MAX_LEN      4096
 #define RL_WAIT_BOUND_MS   30000
+/* Beyond the rate-limit wait and the request: Redis round trips around them. */
+#define TOKEN_LOCK_SPARE_MS 5000
+
+long long m2j_token_lock_ms(long timeout_seconds)
+{
+    /* The lock must outlast the longest fetch, or a second worker takes it
+     * while the first is still fetching and both ask Jortt for a token. */
+    return RL_WAIT_BOUND_MS + timeout_seconds * 1000LL + TOKEN_LOCK_SPARE_MS;
+}
 
 long long m2j_token_cache_ms(long expires_in_s)
 {
@@ -112,13 +121,23 @@ m2j_rc m2j_token_get(m2j_token_ctx *t, m2j_buf *out, m2j_jortt_response *resp, m
             rc = m2j_fail(err, M2J_ERR_INTERNAL, "no randomness for a lock token");
             break;
         }
-        rc = m2j_lock_acquire(t->q, "token", owner, TOKEN_LOCK_MS, err);
+        rc = m2j_lock_acquire(t->q, "token", owner, m2j_token_lock_ms(t->cfg->timeout_seconds), err);
         if (rc == M2J_OK) {
             /* Someone may have stored a token between our GET and the lock. */
             rc = read_token(t->q, key.data, out, err);
             if (rc == M2J_ERR_NOTFOUND)
                 rc = fetch(t, key.data, out, resp, err);
-            m2j_lock_release(t->q, "token", owner, NULL);
+            m2j_err re;
+            m2j_rc rrc = m2j_lock_release(t->q, "token", owner, &re);
+            /* The token we hold is good either way; what is worth knowing is
+             * that the lock did not cover the fetch (the process was paused)
+             * so another worker may have fetched one too. A release Redis
+             * did not answer lets the lock run out by itself. */
+            if (rrc == M2J_ERR_CONFLICT)
+                m2j_log(M2J_LOG_WARN, "token lock expired during the token fetch; another worker may have "
+                        "fetched one too", NULL);
+            else if (rrc != M2J_OK)
+                m2j_log(M2J_LOG_WARN, "token lock not released; it expires by itself", "error", re.msg, NULL);
             break;
         }
         if (rc != M2J_ERR_CONFLICT)

@@ -2,7 +2,8 @@
  *
  * P:jortt:token holds the token with PX = lifetime - 300 s, so nobody uses a
  * token in its last five minutes. When it is missing one worker fetches a new
- * one under P:lock:token (NX PX 10 s) while the others poll the key briefly:
+ * one under P:lock:token (NX, PX m2j_token_lock_ms: longer than the fetch can
+ * take) while the others poll the key briefly:
  * one token request per expiry for the whole fleet, not one per worker.
  * The token request goes through the fleet rate limit too (Jortt counts it). */
 #ifndef M2J_TOKEN_H
@@ -36,6 +37,10 @@ m2j_rc m2j_token_get(m2j_token_ctx *t, m2j_buf *out, m2j_jortt_response *resp, m
  * after a 401 we must not throw away a fresh token another worker just
  * fetched. */
 m2j_rc m2j_token_drop(m2j_queue *q, const char *used, m2j_err *err);
+
+/* PX of P:lock:token: the longest fetch (the rate-limit wait bound plus a
+ * request of timeout_seconds) and a few seconds of Redis round trips. */
+long long m2j_token_lock_ms(long timeout_seconds);
 
 /* PX for a token with this lifetime: lifetime - 300 s, or half the lifetime
  * when that is shorter (test doubles issue short tokens), at least 1 s. */

@@ -11,7 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
-static m2j_rc lock_key(const m2j_queue *q, const char *key, m2j_buf *out)
+m2j_rc m2j_lock_key(const m2j_queue *q, const char *key, m2j_buf *out)
 {
     size_t pl = strlen(q->prefix);
     m2j_buf_reset(out);
@@ -25,7 +25,7 @@ m2j_rc m2j_lock_acquire(m2j_queue *q, const char *key, const char *token, long t
     if (!key || !*key || !token || !*token || ttl_ms <= 0)
         return m2j_fail(err, M2J_ERR_INVALID, "lock: key, token and a positive ttl are required");
     m2j_buf k = {0};
-    if (lock_key(q, key, &k) != M2J_OK) {
+    if (m2j_lock_key(q, key, &k) != M2J_OK) {
         m2j_buf_free(&k);
         return m2j_fail(err, M2J_ERR_NOMEM, "out of memory");
     }
@@ -48,7 +48,7 @@ m2j_rc m2j_lock_release(m2j_queue *q, const char *key, const char *token, m2j_er
     if (!key || !*key || !token || !*token)
         return m2j_fail(err, M2J_ERR_INVALID, "lock: key and token are required");
     m2j_buf k = {0};
-    if (lock_key(q, key, &k) != M2J_OK) {
+    if (m2j_lock_key(q, key, &k) != M2J_OK) {
         m2j_buf_free(&k);
         return m2j_fail(err, M2J_ERR_NOMEM, "out of memory");
     }

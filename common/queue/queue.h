@@ -158,6 +158,10 @@ m2j_rc m2j_queue_replay(m2j_queue *q, const char *event_id, const char *by, m2j_
 /* ---- locks (lock.c) ---- */
 /* SET key token NX PX ttl. M2J_ERR_CONFLICT when held by someone else. */
 m2j_rc m2j_lock_acquire(m2j_queue *q, const char *key, const char *token, long ttl_ms, m2j_err *err);
+/* The Redis key of lock `key` (full, or short -> "<prefix>:lock:<key>") into
+ * out (reset first): for scripts that check a lock themselves (the worker's
+ * fenced intent and heartbeat), so they name the very key acquire used. */
+m2j_rc m2j_lock_key(const m2j_queue *q, const char *key, m2j_buf *out);
 /* Deletes key only if it still holds token (one script). */
 m2j_rc m2j_lock_release(m2j_queue *q, const char *key, const char *token, m2j_err *err);
 

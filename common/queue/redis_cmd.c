@@ -65,34 +65,6 @@ m2j_rc m2j_wkey(m2j_queue *q, m2j_buf *out, const char *fmt, ...)
     return rc;
 }
 
-static const char *const REFRESH_SCRIPT =
-    "if redis.call('GET', KEYS[1]) == ARGV[1] then\n"
-    "  return redis.call('PEXPIRE', KEYS[1], ARGV[2])\n"
-    "end\n"
-    "return 0\n";
-
-m2j_rc m2j_wlock_refresh(m2j_queue *q, const char *short_key, const char *token, long ttl_ms, m2j_err *err)
-{
-    m2j_buf k = {0};
-    if (m2j_wkey(q, &k, "lock:%s", short_key) != M2J_OK) {
-        m2j_buf_free(&k);
-        return m2j_fail(err, M2J_ERR_NOMEM, "out of memory");
-    }
-    char ttl[32];
-    snprintf(ttl, sizeof ttl, "%ld", ttl_ms);
-    const char *keys[1] = { k.data };
-    const char *args[2] = { token, ttl };
-    redisReply *r = NULL;
-    m2j_rc rc = m2j_weval(q, REFRESH_SCRIPT, 1, keys, 2, args, &r, err);
-    m2j_buf_free(&k);
-    if (rc != M2J_OK)
-        return rc;
-    if (!(r->type == REDIS_REPLY_INTEGER && r->integer == 1))
-        rc = m2j_fail(err, M2J_ERR_CONFLICT, "lock %s was lost", short_key);
-    freeReplyObject(r);
-    return rc;
-}
-
 const char *m2j_reply_field(const redisReply *r, const char *field)
 {
     if (!r || r->type != REDIS_REPLY_ARRAY)

@@ -20,13 +20,6 @@ m2j_rc m2j_weval(m2j_queue *q, const char *script, int nkeys, const char **keys,
 /* "<prefix>:<fmt...>" into out (reset first). */
 m2j_rc m2j_wkey(m2j_queue *q, m2j_buf *out, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
-/* Extends lock <prefix>:lock:<short_key> to ttl_ms only if it still holds
- * token. M2J_ERR_CONFLICT when the lock was lost (expired, maybe taken):
- * the caller must not start a non-idempotent step then. Called right before
- * each POST, so a job slowed down by rate-limit waits cannot lose its lock
- * in the middle of the exactly-once protocol. */
-m2j_rc m2j_wlock_refresh(m2j_queue *q, const char *short_key, const char *token, long ttl_ms, m2j_err *err);
-
 /* Finds field in a flat HGETALL reply; NULL if absent. Borrowed. */
 const char *m2j_reply_field(const redisReply *r, const char *field);
 

@@ -186,11 +186,12 @@ END_TEST
 
 START_TEST(taken_over_mid_post_still_counts_as_processed)
 {
-    /* A job held longer than the visibility timeout (a slow Jortt) is
-     * handed to a second worker while the first still waits for the
-     * invoice POST. Jortt must get one invoice per order, and the event
-     * that made it must end up recorded as processed, not as "skipped:
-     * already invoiced" by its own redelivery. */
+    /* A job held longer than the visibility timeout (a slow Jortt). The
+     * heartbeat keeps its claim, so no second worker starts it
+     * (test_worker_lease checks that directly); were it taken over, Jortt
+     * must still get one invoice per order, and the event that made it
+     * must end up recorded as processed, not as "skipped: already
+     * invoiced" by its own redelivery. */
     E = f_env_up("fc-takeover", "{\"worker\":{\"visibility_timeout_seconds\":1}}", 0, 2);
     f_spec sp = { .orders = 6, .dups = 1, .pending = 1, .foreign = 0, .rejects = 0,
                   .customer_events = 1, .customers = 3 };

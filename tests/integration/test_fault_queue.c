@@ -74,9 +74,10 @@ static bool pred_delivered_or_dead(h_env *e, void *arg)
 START_TEST(poison_events_are_bounded_and_do_not_block)
 {
     /* At most 3 deliveries of one stream entry; a lock expires before the
-     * entry is taken over (1 s < visibility 2 s), so each new delivery gets
-     * as far as the previous one. */
-    E = f_env_up("fq-poison", "{\"worker\":{\"max_deliveries\":3,\"lock_ttl_seconds\":1}}", 0, 1);
+     * entry is taken over (3 s, the shortest TTL config allows, < visibility
+     * 4 s), so each new delivery gets as far as the previous one. */
+    E = f_env_up("fq-poison", "{\"worker\":{\"max_deliveries\":3,\"lock_ttl_seconds\":3,"
+                 "\"visibility_timeout_seconds\":4}}", 0, 1);
     f_spec sp = { .orders = 80, .dups = 10, .pending = 6, .foreign = 3, .rejects = 0,
                   .customer_events = 10, .customers = 24 };
     M = f_mix_new("qpois", 710000000, &sp, 51);

@@ -341,6 +341,9 @@ static const struct {
     {"{" SECRET ",\"worker\":{\"block_ms\":-1}}", "worker.block_ms", NULL},
     {"{" SECRET ",\"worker\":{\"visibility_timeout_seconds\":0}}", "worker.visibility_timeout_seconds", NULL},
     {"{" SECRET ",\"worker\":{\"lock_ttl_seconds\":\"10\"}}", "worker.lock_ttl_seconds", "integer"},
+    /* shorter than the lock heartbeat can keep alive: the error says the rule */
+    {"{" SECRET ",\"worker\":{\"lock_ttl_seconds\":2}}", "worker.lock_ttl_seconds", "every third of its TTL"},
+    {"{" SECRET ",\"worker\":{\"lock_ttl_seconds\":1}}", "worker.lock_ttl_seconds", "at least 3"},
     {"{" SECRET ",\"redis\":{\"url\":\"http://localhost\"}}", "redis.url", NULL},
     {"{" SECRET ",\"redis\":{\"key_prefix\":\"\"}}", "redis.key_prefix", NULL},
     {"{" SECRET ",\"redis\":{\"key_prefix\":\"a b\"}}", "redis.key_prefix", NULL},
@@ -352,6 +355,14 @@ static const struct {
 START_TEST(validation_errors)
 {
     load_fails(BAD[_i].json, BAD[_i].frag, BAD[_i].frag2);
+}
+END_TEST
+
+START_TEST(shortest_lock_ttl_is_accepted)
+{
+    m2j_config *c = load_ok("{" SECRET ",\"worker\":{\"lock_ttl_seconds\":3}}");
+    ck_assert_int_eq(c->worker.lock_ttl_seconds, 3);
+    m2j_config_free(c);
 }
 END_TEST
 
@@ -556,6 +567,7 @@ int main(void)
     tcase_add_test(tc, full_values_and_lookups);
     tcase_add_test(tc, null_means_default);
     tcase_add_loop_test(tc, validation_errors, 0, (int)(sizeof BAD / sizeof BAD[0]));
+    tcase_add_test(tc, shortest_lock_ttl_is_accepted);
     tcase_add_test(tc, env_substitution);
     tcase_add_test(tc, redis_urls);
     tcase_add_test(tc, eu_countries);

@@ -4,6 +4,7 @@
  * without invoice, already invoiced), against a private redis-server. */
 #include "jortt/breaker.h"
 #include "base/json_util.h"
+#include "worker/exactly_once.h"
 #include "worker/processor.h"
 #include "queue/queue.h"
 #include "jortt/ratelimit.h"
@@ -188,20 +189,6 @@ START_TEST(token_drop_only_if_unchanged)
 }
 END_TEST
 
-START_TEST(lock_refresh_only_while_ours)
-{
-    m2j_err err;
-    ck_assert_int_eq(m2j_lock_acquire(q, "order:1", "mine", 1000, &err), M2J_OK);
-    ck_assert_int_eq(m2j_wlock_refresh(q, "order:1", "theirs", 60000, &err), M2J_ERR_CONFLICT);
-    ck_assert_int_le(rawint("PTTL t:lock:order:1"), 1000);
-    ck_assert_int_eq(m2j_wlock_refresh(q, "order:1", "mine", 60000, &err), M2J_OK);
-    ck_assert_int_gt(rawint("PTTL t:lock:order:1"), 50000);
-    freeReplyObject(redisCommand(raw, "DEL t:lock:order:1"));
-    ck_assert_int_eq(m2j_wlock_refresh(q, "order:1", "mine", 60000, &err), M2J_ERR_CONFLICT);
-    ck_assert_int_eq(rawint("EXISTS t:lock:order:1"), 0);
-}
-END_TEST
-
 /* ---- processor outcomes that need no Jortt call ---- */
 
 static volatile sig_atomic_t no_stop = 0;
@@ -217,6 +204,35 @@ static void worker_init(m2j_worker *w)
     w->api.q = q;
     w->api.stop = &no_stop; /* http stays NULL: any Jortt call would crash the test */
 }
+
+/* The intent record is written only by the lock's holder, in one script
+ * with the check: a worker resumed after losing its lock must not
+ * overwrite the record of the one that took it over. */
+START_TEST(intent_is_fenced_by_the_lock)
+{
+    m2j_worker w;
+    worker_init(&w);
+    m2j_once o = { .w = &w, .lock = "order:77", .lock_key = "t:lock:order:77", .token = "mine", .slot = -1 };
+    m2j_err err;
+    freeReplyObject(redisCommand(raw, "SET t:lock:order:77 theirs PX 60000"));
+    freeReplyObject(redisCommand(raw, "HSET t:order:77 state done invoice_id inv-theirs"));
+    ck_assert_int_eq(m2j_once_fenced_hset(&o, "t:order:77", &err, "state", "pending", NULL), M2J_ERR_CONFLICT);
+    redisReply *r = redisCommand(raw, "HGET t:order:77 state");
+    ck_assert_str_eq(r->str, "done");
+    freeReplyObject(r);
+    /* expired: nobody's, and still not ours */
+    freeReplyObject(redisCommand(raw, "DEL t:lock:order:77"));
+    ck_assert_int_eq(m2j_once_fenced_hset(&o, "t:order:77", &err, "state", "pending", NULL), M2J_ERR_CONFLICT);
+    ck_assert_int_eq(rawint("EXISTS t:lock:order:77"), 0);
+    /* ours: written, and the lock extended to its full TTL */
+    freeReplyObject(redisCommand(raw, "SET t:lock:order:77 mine PX 1000"));
+    ck_assert_int_eq(m2j_once_fenced_hset(&o, "t:order:78", &err, "state", "pending", "at", "1", NULL), M2J_OK);
+    r = redisCommand(raw, "HGET t:order:78 state");
+    ck_assert_str_eq(r->str, "pending");
+    freeReplyObject(r);
+    ck_assert_int_gt(rawint("PTTL t:lock:order:77"), 1000);
+}
+END_TEST
 
 static void enqueue(const char *kind, const char *id, json_object *entity)
 {
@@ -377,7 +393,7 @@ int main(void)
     tcase_add_test(tc, breaker_opens_at_five_and_backs_off);
     tcase_add_test(tc, breaker_one_prober);
     tcase_add_test(tc, token_drop_only_if_unchanged);
-    tcase_add_test(tc, lock_refresh_only_while_ours);
+    tcase_add_test(tc, intent_is_fenced_by_the_lock);
     tcase_add_test(tc, ignored_event_is_skipped);
     tcase_add_test(tc, unparseable_job_is_dead);
     tcase_add_test(tc, poison_is_dead);
