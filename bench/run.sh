@@ -4,7 +4,8 @@
 #
 #   bench/run.sh            full run: 3 rounds, 10 s per wrk point, 10,000 orders (~25-30 min)
 #   bench/run.sh --quick    development run: 1 round, 3 s points, few orders (~3 min)
-#   bench/run.sh --only ingest|e2e   one part (development)
+#   bench/run.sh --only ingest|e2e|backfill   one part (development)
+#   (the backfill part is bench/backfill.sh, run last: Magento calls per order)
 #
 # Environment: M2JORTT_BIN_DIR (default bin/ of this tree, as `make all`
 # builds it), BENCH_OUT (default bench/RESULTS.md), BENCH_KEEP=1 keeps the
@@ -32,6 +33,10 @@ done
 BIN=${M2JORTT_BIN_DIR:-$ROOT/bin}
 OUT=${BENCH_OUT:-$BENCH/RESULTS.md}
 RAW="${OUT%.md}.jsonl"
+if [ "$ONLY" = backfill ]; then
+  # needs none of the rest; writes only its own section of RESULTS.md
+  BENCH_OUT="$OUT" M2JORTT_BIN_DIR="$BIN" exec "$BENCH/backfill.sh" "$([ "$QUICK" = 1 ] && echo 2000 || echo 10000)"
+fi
 
 # ---- sizes ----------------------------------------------------------------
 if [ "$QUICK" = 1 ]; then
@@ -635,4 +640,7 @@ log "writing $OUT"
 cp "$WORK/results.jsonl" "$RAW"
 node "$BENCH/report.js" "$WORK/results.jsonl" "$WORK/machine.txt" "$WORK/commands.txt" > "$OUT.tmp"
 mv "$OUT.tmp" "$OUT"
+if [ -z "$ONLY" ]; then
+  BENCH_OUT="$OUT" M2JORTT_BIN_DIR="$BIN" "$BENCH/backfill.sh" "$([ "$QUICK" = 1 ] && echo 2000 || echo 10000)"
+fi
 log "done in $(( $(date +%s) - T_START )) s: $OUT"

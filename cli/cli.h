@@ -17,6 +17,7 @@
 
 #include "config/config.h"
 #include "queue/queue.h"
+#include "magento/magento_client.h"
 #include "base/buf.h"
 #include <stdbool.h>
 #include <stdio.h>
@@ -41,6 +42,8 @@ int cli_cmd_replay(cli_ctx *c, int argc, char **argv);
 int cli_cmd_check_config(cli_ctx *c, int argc, char **argv);
 int cli_cmd_sign(cli_ctx *c, int argc, char **argv);
 int cli_cmd_preview(cli_ctx *c, int argc, char **argv);
+int cli_cmd_backfill(cli_ctx *c, int argc, char **argv);
+int cli_cmd_reconcile(cli_ctx *c, int argc, char **argv);
 
 /* Dead events newest first with dead_at >= since_ms (0 = all), whose reason
  * contains reason_sub (case-insensitive; NULL = any), at most limit (0 =
@@ -48,6 +51,11 @@ int cli_cmd_preview(cli_ctx *c, int argc, char **argv);
 m2j_rc cli_dead_select(m2j_queue *q, long long since_ms, const char *reason_sub, size_t limit,
                        m2j_dead_entry **out, size_t *n, m2j_err *err);
 void cli_dead_free(m2j_dead_entry *arr, size_t n);
+
+/* What a loaded configuration does about sender authentication and
+ * Magento (push only / polling every N s / signed or Bearer), in lines for
+ * check-config. Appends to out. Pure. */
+m2j_rc cli_config_summary(const m2j_config *cfg, m2j_buf *out);
 
 /* Prints the usage text. */
 void cli_usage(FILE *f);
@@ -112,5 +120,34 @@ const char *cli_json_pretty(json_object *o);
  * and advances *i. Prints a usage error and sets *bad when the value is
  * missing. Also accepts "--name=value". */
 bool cli_opt_value(cli_ctx *c, int argc, char **argv, int *i, const char *name, const char **val, bool *bad);
+
+/* ---- Magento's REST API (cli_magento.c) ---- */
+
+typedef struct {
+    m2j_magento_client *client;      /* owned */
+    long long           interval_ms; /* per-process pace: 1 / magento.requests_per_second */
+    long long           next_ms;     /* monotonic time the next request may go */
+} cli_magento;
+
+/* A paced client from cfg->magento; on failure (no magento.rest_url, no
+ * token) prints "m2jortt <cmd>: <why>" to ctx->err. */
+m2j_rc cli_magento_open(cli_ctx *c, const char *cmd, const m2j_config *cfg, cli_magento *m);
+void   cli_magento_close(cli_magento *m);
+/* Requests sent so far. */
+long   cli_magento_calls(const cli_magento *m);
+
+typedef struct {
+    long queued;      /* new events in the stream */
+    long duplicates;  /* already accepted under the same event id */
+    long unusable;    /* no entity_id, or the order could not be normalised */
+} cli_enqueue_counts;
+
+/* Queues REST orders (borrowed) as the ordinary order events the poller
+ * queues (magento/order_event.h): same ids, so each is deduplicated against
+ * every other path. One enqueue script for the whole batch. Adds to
+ * *counts; M2J_ERR_IO when Redis cannot take them (nothing of the batch
+ * was queued then). */
+m2j_rc cli_enqueue_orders(m2j_queue *q, const m2j_config *cfg, json_object *const *orders, size_t n,
+                          cli_enqueue_counts *counts, m2j_err *err);
 
 #endif

@@ -1,5 +1,6 @@
 /* cmd_config.c: `m2jortt check-config [FILE]`: load and validate a config
- * without starting anything (for deploy scripts and CI). */
+ * without starting anything (for deploy scripts and CI), and say what it
+ * sets up (config_summary.c). */
 #include "cli/cli.h"
 
 #include <string.h>
@@ -19,7 +20,10 @@ int cli_cmd_check_config(cli_ctx *c, int argc, char **argv)
         fprintf(c->err, "config error: %s\n", cli_config_error(path, &err));
         return CLI_FAIL;
     }
+    m2j_buf sum = {0};
+    cli_config_summary(cfg, &sum);
     m2j_config_free(cfg);
-    fprintf(c->out, "config OK: %s\n", path);
+    fprintf(c->out, "config OK: %s\n%s", path, m2j_buf_str(&sum));
+    m2j_buf_free(&sum);
     return CLI_OK;
 }

@@ -29,9 +29,16 @@ void cli_usage(FILE *f)
         "                                 Standard Webhooks headers for FILE (curl -H @file)\n"
         "  preview FILE [--json] [--type order|customer|creditmemo]\n"
         "                                 what would be sent to Jortt for a webhook body (no network)\n"
+        "  backfill --from DAY [--to DAY] [--yes] [--json]\n"
+        "                                 Magento orders created those days (UTC, --to inclusive,\n"
+        "                                 default today) and how many are in orders.statuses;\n"
+        "                                 --yes queues those (needs magento.rest_url)\n"
+        "  reconcile --from DAY [--to DAY] [--json] [--enqueue]\n"
+        "                                 per Magento order in orders.statuses: invoiced, skipped,\n"
+        "                                 failed, pending or missing; --enqueue queues the missing\n"
         "\n"
         "DURATION is e.g. 90s, 30m, 2h, 7d, 1w or 1h30m (back from now); DATE is ISO 8601\n"
-        "(2026-11-29, 2026-11-29T04:00:00Z; UTC when no zone is given).\n"
+        "(2026-11-29, 2026-11-29T04:00:00Z; UTC when no zone is given). DAY is YYYY-MM-DD.\n"
         "\n"
         "exit status: 0 ok, 1 failed (config, Redis unreachable, not found, bad input), 2 usage error\n");
 }
@@ -47,6 +54,8 @@ static const struct {
     { "check-config", cli_cmd_check_config },
     { "sign", cli_cmd_sign },
     { "preview", cli_cmd_preview },
+    { "backfill", cli_cmd_backfill },
+    { "reconcile", cli_cmd_reconcile },
 };
 
 int main(int argc, char **argv)

@@ -395,6 +395,10 @@ static void handle_post(rcv_server *s, struct evhttp_request *req, const struct 
     m2j_err err = {0};
     m2j_sig_scheme scheme;
     if (m2j_sigcheck_verify_scheme(s->sig, hdr_fn, in, body, len, (long long)time(NULL), &scheme, &err) != M2J_OK) {
+        /* RFC 7235: a 401 names the scheme it wants; only Basic has one */
+        if (*rc->basic_auth_username)
+            evhttp_add_header(evhttp_request_get_output_headers(req), "WWW-Authenticate",
+                              "Basic realm=\"m2jortt\", charset=\"UTF-8\"");
         refuse(s, req, PATH_WEBHOOK, t0, 401, "unauthorized", err.msg);
         return;
     }
@@ -559,9 +563,16 @@ static int check_head(void *arg, const rf_head *h, const char **error, const cha
     }
     bool adobe = (rc->commerce_public_key_file && *rc->commerce_public_key_file && h->commerce_signature) ||
                  (rc->n_io_events_public_key_files && h->io_signature);
+    bool basic = rc->basic_auth_username && *rc->basic_auth_username;
     if (adobe)
+        return 0; /* verified on the body's path (signature.c); nothing to check from the head */
+    bool sw_headers = h->webhook_id && h->webhook_timestamp && h->webhook_signature;
+    /* With HTTP Basic configured, a request without Standard Webhooks headers
+     * is judged on the body's path, which names what is wrong with its
+     * credentials; the in-flight byte budget still bounds what it may send. */
+    if (basic && !sw_headers)
         return 0;
-    if (!h->webhook_id || !h->webhook_timestamp || !h->webhook_signature) {
+    if (!sw_headers) {
         *error = "unauthorized";
         *message = "missing signature headers";
         return 401;

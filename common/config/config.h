@@ -46,7 +46,8 @@ typedef struct {
     char  *listen_host;       /* parsed */
     int    listen_port;       /* parsed */
     size_t max_body_bytes;    /* default 4 MiB; 1 KiB .. 16 MiB (parsed and checked on the event loop) */
-    char  *webhook_secret;    /* Standard Webhooks secret "whsec_<base64>" (or raw); REQUIRED non-empty */
+    char  *webhook_secret;    /* Standard Webhooks secret "whsec_<base64>" (or raw); "" = scheme off.
+                                 At least one scheme (this, basic_auth, an Adobe key) is REQUIRED */
     long   dedup_ttl_seconds; /* default 604800 (7 days); at least 86400 */
     size_t max_batch_events;  /* default 100 */
     long   timestamp_tolerance_seconds; /* default 300 */
@@ -55,6 +56,10 @@ typedef struct {
     char **io_events_public_key_files;/* PEM files, verify x-adobe-digital-signature-1/2 */
     size_t n_io_events_public_key_files;
     char  *io_events_client_id;       /* expected recipient_client_id, "" = not checked */
+    /* HTTP Basic, for senders that cannot sign (Mageplaza-style webhook
+     * modules); both "" = off, both non-empty when on. */
+    char  *basic_auth_username;
+    char  *basic_auth_password;
     long   threads;           /* receiver event loops (threads), 0 .. 64; default 1; 0 = one per CPU */
     /* Against clients holding the receiver (receiver/conn_guard.h). */
     size_t max_connections;          /* default 1024; 1 .. 1000000 (kept under RLIMIT_NOFILE) */

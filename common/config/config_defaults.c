@@ -37,6 +37,8 @@ m2j_rc m2j_cfg_set_defaults(m2j_config *c)
     c->receiver.timestamp_tolerance_seconds = 300;
     D(c->receiver.commerce_public_key_file, "");
     D(c->receiver.io_events_client_id, "");
+    D(c->receiver.basic_auth_username, "");
+    D(c->receiver.basic_auth_password, "");
     D(c->jortt.api_url, "https://api.jortt.nl");
     D(c->jortt.token_url, "https://app.jortt.nl/oauth-provider/oauth/token");
     D(c->jortt.client_id, "");

@@ -4,6 +4,7 @@
 #include "config/config_read.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 void m2j_cfg_free_rate_entries(m2j_rate_entry *e, size_t n)
 {
@@ -40,6 +41,10 @@ void m2j_config_free(m2j_config *c)
     free(r->commerce_public_key_file);
     m2j_cfg_free_strv(r->io_events_public_key_files, r->n_io_events_public_key_files);
     free(r->io_events_client_id);
+    free(r->basic_auth_username);
+    if (r->basic_auth_password)
+        memset(r->basic_auth_password, 0, strlen(r->basic_auth_password));
+    free(r->basic_auth_password);
 
     free(c->jortt.api_url);
     free(c->jortt.token_url);

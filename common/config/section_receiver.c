@@ -1,10 +1,42 @@
 /* section_receiver.c: "receiver": the webhook endpoint, its limits and the
  * signature keys. Runs without the section too: the default listen address
- * is parsed here, and the webhook secret is REQUIRED. */
+ * is parsed here, and at least one way to authenticate a sender (webhook
+ * secret, basic_auth, an Adobe public key) is REQUIRED: a receiver that
+ * accepts anyone would queue forged orders. */
 #include "config/config_read.h"
 #include "config/config_section.h"
 
 #include <string.h>
+
+static const char *const basic_keys[] = {"username", "password", NULL};
+
+/* "basic_auth": {"username": …, "password": …}; both "" is off, and a
+ * half-filled one is an error rather than "off": a merchant who set a
+ * password meant the scheme to be on. */
+static m2j_rc load_basic_auth(json_object *s, m2j_buf *path, m2j_receiver_config *r, m2j_err *err)
+{
+    json_object *b = NULL;
+    m2j_rc rc = m2j_cfg_read_section(s, path, "basic_auth", basic_keys, &b, err);
+    if (rc != M2J_OK || !b)
+        return rc;
+    size_t old = m2j_cfg_path_push(path, "basic_auth");
+    if ((rc = m2j_cfg_read_str(b, path, "username", &r->basic_auth_username, err)) == M2J_OK &&
+        (rc = m2j_cfg_read_str(b, path, "password", &r->basic_auth_password, err)) == M2J_OK) {
+        bool u = *r->basic_auth_username, p = *r->basic_auth_password;
+        const char *bad = u == p ? NULL : !u ? "username" : "password";
+        if (bad) {
+            m2j_cfg_path_push(path, bad);
+            rc = m2j_fail(err, M2J_ERR_INVALID, "%s must not be empty when the %s is set", CFG_PATH(path),
+                          !u ? "password" : "username");
+        } else if (strchr(r->basic_auth_username, ':')) {
+            /* "user:pass" is split at the first ':' (RFC 7617) */
+            m2j_cfg_path_push(path, "username");
+            rc = m2j_fail(err, M2J_ERR_INVALID, "%s must not contain ':'", CFG_PATH(path));
+        }
+    }
+    m2j_cfg_path_pop(path, old);
+    return rc;
+}
 
 static m2j_rc load_receiver(json_object *s, m2j_buf *path, m2j_config *c, m2j_err *err)
 {
@@ -32,7 +64,8 @@ static m2j_rc load_receiver(json_object *s, m2j_buf *path, m2j_config *c, m2j_er
             (rc = m2j_cfg_read_long(s, path, "body_timeout_seconds", 1, 3600, &r->body_timeout_seconds, err)) !=
                 M2J_OK ||
             (rc = m2j_cfg_read_size(s, path, "max_inflight_body_bytes", 1024, 16L * 1024 * 1024 * 1024,
-                                    &r->max_inflight_body_bytes, err)) != M2J_OK)
+                                    &r->max_inflight_body_bytes, err)) != M2J_OK ||
+            (rc = load_basic_auth(s, path, r, err)) != M2J_OK)
             return rc;
         r->max_body_bytes = (size_t)v;
     }
@@ -52,10 +85,13 @@ static m2j_rc load_receiver(json_object *s, m2j_buf *path, m2j_config *c, m2j_er
     m2j_cfg_replace(&r->listen_host, host);
     r->listen_port = port;
     m2j_cfg_path_pop(path, old);
-    if (!*r->webhook_secret) {
-        m2j_cfg_path_push(path, "webhook_secret");
-        rc = m2j_fail(err, M2J_ERR_INVALID, "%s is required and must not be empty", CFG_PATH(path));
-    }
+    bool any = *r->webhook_secret || *r->basic_auth_username || *r->commerce_public_key_file ||
+               r->n_io_events_public_key_files;
+    if (!any)
+        rc = m2j_fail(err, M2J_ERR_INVALID,
+                      "%s: a way to authenticate senders is required: set receiver.webhook_secret (Standard Webhooks), "
+                      "receiver.basic_auth (HTTP Basic), receiver.commerce_public_key_file or "
+                      "receiver.io_events_public_key_files (Adobe)", CFG_PATH(path));
     return rc;
 }
 
@@ -63,6 +99,6 @@ static const char *const keys[] = {
     "listen", "max_body_bytes", "webhook_secret", "dedup_ttl_seconds", "max_batch_events",
     "timestamp_tolerance_seconds", "commerce_public_key_file", "io_events_public_key_files",
     "io_events_client_id", "threads", "max_connections", "header_timeout_seconds", "body_timeout_seconds",
-    "max_inflight_body_bytes", NULL};
+    "max_inflight_body_bytes", "basic_auth", NULL};
 
 const m2j_cfg_section m2j_cfg_section_receiver = {"receiver", keys, load_receiver};

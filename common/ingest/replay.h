@@ -21,7 +21,10 @@
  * and a refused (4xx) event is never sent again. The window is the one the
  * dedup record covers: a replay inside it is caught as a duplicate, so a
  * longer window would let one through, and a shorter one would refuse
- * Adobe's own retries. */
+ * Adobe's own retries.
+ *
+ * HTTP Basic (receiver.basic_auth) covers nothing of the request, so it is
+ * treated like the Adobe schemes: no delivery id, ids from the body. */
 #ifndef M2J_REPLAY_H
 #define M2J_REPLAY_H
 

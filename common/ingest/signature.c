@@ -1,10 +1,13 @@
 /* signature.c: webhook authentication (see signature.h for the schemes).
  *
- * Which schemes run: Standard Webhooks whenever the request carries any of
- * its three headers (or nothing else applies, so an unsigned request is told
- * what is missing); Adobe Commerce when a public key is configured and the
- * request carries x-adobe-commerce-webhook-signature; I/O Events when keys
- * are configured and the request carries x-adobe-digital-signature-1/-2.
+ * Which schemes run: Standard Webhooks when a secret is configured and the
+ * request carries any of its three headers; Adobe Commerce when a public key
+ * is configured and the request carries x-adobe-commerce-webhook-signature;
+ * I/O Events when keys are configured and the request carries
+ * x-adobe-digital-signature-1/-2; HTTP Basic when credentials are configured
+ * and the request carries Authorization: Basic. When none applies, the
+ * first configured of Standard Webhooks and Basic runs anyway, so an
+ * unauthenticated request is told what is missing.
  * The request passes when any scheme that ran verifies. A failing scheme's
  * reason is reported (the Standard Webhooks one first: it is the scheme the
  * receiver documents), never a secret.
@@ -21,6 +24,7 @@
  *    make us do unbounded work. */
 #include "ingest/signature.h"
 #include "base/crypto_util.h"
+#include "ingest/basic_auth.h"
 
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
@@ -36,6 +40,7 @@
 #define MAX_RSA_SIG_B64   2048 /* a 8192-bit RSA signature is 1368 base64 chars */
 
 struct m2j_sigcheck {
+    bool       standard;          /* a webhook secret is configured */
     m2j_buf    key;               /* Standard Webhooks HMAC key bytes */
     long       tolerance;         /* seconds */
     EVP_MAC   *hmac;
@@ -43,6 +48,8 @@ struct m2j_sigcheck {
     EVP_PKEY  *commerce_key;      /* NULL = scheme off */
     EVP_PKEY **io_keys;
     size_t     n_io_keys;
+    char      *basic_user;        /* NULL = HTTP Basic off */
+    char      *basic_password;
 };
 
 /* The key bytes a configured secret stands for. */
@@ -97,6 +104,10 @@ void m2j_sigcheck_free(m2j_sigcheck *sc)
     for (size_t i = 0; i < sc->n_io_keys; i++)
         EVP_PKEY_free(sc->io_keys[i]);
     free(sc->io_keys);
+    free(sc->basic_user);
+    if (sc->basic_password)
+        memset(sc->basic_password, 0, strlen(sc->basic_password));
+    free(sc->basic_password);
     free(sc);
 }
 
@@ -106,14 +117,35 @@ m2j_rc m2j_sigcheck_new(const m2j_receiver_config *rc, m2j_sigcheck **out, m2j_e
     m2j_sigcheck *sc = calloc(1, sizeof *sc);
     if (!sc)
         return m2j_fail(err, M2J_ERR_NOMEM, "out of memory");
-    m2j_rc r = secret_key(rc->webhook_secret, &sc->key, err);
-    if (r != M2J_OK)
+    m2j_rc r = M2J_OK;
+    sc->standard = rc->webhook_secret && *rc->webhook_secret;
+    bool basic = rc->basic_auth_username && *rc->basic_auth_username;
+    bool adobe = (rc->commerce_public_key_file && *rc->commerce_public_key_file) ||
+                 rc->n_io_events_public_key_files;
+    if (!sc->standard && !basic && !adobe) {
+        r = secret_key(rc->webhook_secret, &sc->key, err); /* says what is missing */
         goto fail;
+    }
+    if (sc->standard) {
+        if ((r = secret_key(rc->webhook_secret, &sc->key, err)) != M2J_OK)
+            goto fail;
+        if (!(sc->hmac = EVP_MAC_fetch(NULL, "HMAC", NULL)) ||
+            !(sc->tmpl = hmac_keyed(sc->hmac, sc->key.data, sc->key.len))) {
+            r = m2j_fail(err, M2J_ERR_INTERNAL, "libcrypto cannot set up HMAC-SHA256");
+            goto fail;
+        }
+    }
     sc->tolerance = rc->timestamp_tolerance_seconds > 0 ? rc->timestamp_tolerance_seconds : 300;
-    if (!(sc->hmac = EVP_MAC_fetch(NULL, "HMAC", NULL)) ||
-        !(sc->tmpl = hmac_keyed(sc->hmac, sc->key.data, sc->key.len))) {
-        r = m2j_fail(err, M2J_ERR_INTERNAL, "libcrypto cannot set up HMAC-SHA256");
-        goto fail;
+    if (basic) {
+        if (!rc->basic_auth_password || !*rc->basic_auth_password) {
+            r = m2j_fail(err, M2J_ERR_INVALID, "receiver.basic_auth.password is empty");
+            goto fail;
+        }
+        if (!(sc->basic_user = strdup(rc->basic_auth_username)) ||
+            !(sc->basic_password = strdup(rc->basic_auth_password))) {
+            r = m2j_fail(err, M2J_ERR_NOMEM, "out of memory");
+            goto fail;
+        }
     }
     if (rc->commerce_public_key_file && *rc->commerce_public_key_file) {
         r = load_pem(rc->commerce_public_key_file, "receiver.commerce_public_key_file", &sc->commerce_key, err);
@@ -305,11 +337,26 @@ m2j_rc m2j_sigcheck_verify_scheme(const m2j_sigcheck *sc, m2j_header_fn hdr, voi
     const char *cw = sc->commerce_key ? hdr(hdr_ctx, "x-adobe-commerce-webhook-signature") : NULL;
     const char *io1 = sc->n_io_keys ? hdr(hdr_ctx, "x-adobe-digital-signature-1") : NULL;
     const char *io2 = sc->n_io_keys ? hdr(hdr_ctx, "x-adobe-digital-signature-2") : NULL;
+    const char *auth = sc->basic_user ? hdr(hdr_ctx, "authorization") : NULL;
     bool io = (io1 && *io1) || (io2 && *io2);
-    bool sw = hdr(hdr_ctx, "webhook-signature") || hdr(hdr_ctx, "webhook-id") || hdr(hdr_ctx, "webhook-timestamp");
+    bool basic = m2j_basic_auth_present(auth);
+    bool sw = sc->standard &&
+              (hdr(hdr_ctx, "webhook-signature") || hdr(hdr_ctx, "webhook-id") || hdr(hdr_ctx, "webhook-timestamp"));
     m2j_err first = {0};
     bool failed = false;
-    if (sw || (!cw && !io)) {
+    /* Nothing applies: the request is told what the first configured scheme
+     * (in the order documented) would have needed. */
+    if (!sw && !cw && !io && !basic) {
+        if (sc->standard)
+            sw = true;
+        else if (sc->basic_user)
+            basic = true;
+        else
+            return m2j_fail(err, M2J_ERR_AUTH, "no signature header of a configured scheme (%s)",
+                            sc->commerce_key ? "x-adobe-commerce-webhook-signature"
+                                             : "x-adobe-digital-signature-1/-2");
+    }
+    if (sw) {
         if (verify_standard(sc, hdr, hdr_ctx, body, len, now, &first) == M2J_OK) {
             *scheme = M2J_SIG_STANDARD;
             return M2J_OK;
@@ -330,6 +377,16 @@ m2j_rc m2j_sigcheck_verify_scheme(const m2j_sigcheck *sc, m2j_header_fn hdr, voi
         m2j_err e = {0};
         if (verify_io(sc, io1, io2, body, len, &e) == M2J_OK) {
             *scheme = M2J_SIG_IO_EVENTS;
+            return M2J_OK;
+        }
+        if (!failed)
+            first = e;
+        failed = true;
+    }
+    if (basic) {
+        m2j_err e = {0};
+        if (m2j_basic_auth_verify(auth, sc->basic_user, sc->basic_password, &e) == M2J_OK) {
+            *scheme = M2J_SIG_BASIC;
             return M2J_OK;
         }
         if (!failed)

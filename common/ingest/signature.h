@@ -1,7 +1,7 @@
 /* signature.h: authenticating webhook senders. Several schemes; a request
  * passes when any configured scheme that applies to its headers verifies.
  *
- *  - Standard Webhooks (always on): headers webhook-id, webhook-timestamp,
+ *  - Standard Webhooks (when receiver.webhook_secret is set): headers webhook-id, webhook-timestamp,
  *    webhook-signature = space-separated "v1,<base64 HMAC-SHA256(secret,
  *    id + "." + timestamp + "." + body)>"; the secret is "whsec_<base64>" (the
  *    decoded bytes are the key) or, without the prefix, the raw string bytes.
@@ -10,6 +10,9 @@
  *    x-adobe-commerce-webhook-signature = base64 RSA-SHA256 over base64(body).
  *  - Adobe I/O Events (when public keys are configured):
  *    x-adobe-digital-signature-1/-2 = base64 RSA-SHA256 over the raw body.
+ *  - HTTP Basic (when receiver.basic_auth is set), for senders that cannot
+ *    sign: Authorization: Basic base64(username ":" password) (basic_auth.h).
+ * m2j_sigcheck_new refuses a configuration with no scheme at all.
  *
  * Pure apart from reading PEM files in m2j_sigcheck_new. */
 #ifndef M2J_SIGNATURE_H
@@ -37,7 +40,8 @@ typedef enum {
     M2J_SIG_NONE = 0,
     M2J_SIG_STANDARD,
     M2J_SIG_COMMERCE,
-    M2J_SIG_IO_EVENTS
+    M2J_SIG_IO_EVENTS,
+    M2J_SIG_BASIC       /* authenticates the sender, covers nothing of the request */
 } m2j_sig_scheme;
 
 /* M2J_OK when authentic; M2J_ERR_AUTH otherwise, with err saying why

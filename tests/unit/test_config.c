@@ -549,6 +549,7 @@ START_TEST(example_file)
         "receiver.webhook_secret", "receiver.dedup_ttl_seconds", "receiver.max_batch_events",
         "receiver.timestamp_tolerance_seconds", "receiver.commerce_public_key_file",
         "receiver.io_events_public_key_files", "receiver.io_events_client_id", "receiver.threads", "jortt.api_url",
+        "receiver.basic_auth",
         "jortt.token_url", "jortt.client_id", "jortt.client_secret", "jortt.scope",
         "jortt.requests_per_second", "jortt.timeout_seconds", "magento.rest_url", "magento.consumer_key",
         "magento.consumer_secret", "magento.access_token", "magento.access_token_secret",
