@@ -23,12 +23,15 @@ struct m2j_http {
     long   calls;
     bool (*abort_fn)(void *ud);
     void  *abort_ud;
+    bool (*gate_fn)(void *ud);
+    void  *gate_ud;
 };
 
 typedef struct {
     m2j_http *c;
     m2j_buf  *body;
     bool      too_large;
+    bool      refused;    /* the gate said no: nothing was sent */
     char      retry_after[HEADER_VALUE_MAX];
 } transfer;
 
@@ -73,6 +76,25 @@ void m2j_http_set_abort(m2j_http *c, bool (*fn)(void *ud), void *ud)
 {
     c->abort_fn = fn;
     c->abort_ud = ud;
+}
+
+void m2j_http_set_gate(m2j_http *c, bool (*fn)(void *ud), void *ud)
+{
+    c->gate_fn = fn;
+    c->gate_ud = ud;
+}
+
+/* CURLOPT_PREREQFUNCTION: the connection is up and the request is about to
+ * be written. Asking here, not before curl_easy_perform, leaves no wait
+ * (connect, TLS) between the last check and the bytes going out. */
+static int on_prereq(void *ud, char *primary_ip, char *local_ip, int primary_port, int local_port)
+{
+    (void)primary_ip, (void)local_ip, (void)primary_port, (void)local_port;
+    transfer *t = ud;
+    if (t->c->gate_fn(t->c->gate_ud))
+        return CURL_PREREQFUNC_OK;
+    t->refused = true;
+    return CURL_PREREQFUNC_ABORT;
 }
 
 static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
@@ -137,7 +159,7 @@ static m2j_transport classify_curl(CURL *curl, CURLcode cc)
 }
 
 m2j_rc m2j_http_request(m2j_http *c, const char *method, const char *url, const char *const *headers,
-                        const char *body, size_t body_len, m2j_http_response *resp, m2j_err *err)
+                        const char *body, size_t body_len, unsigned flags, m2j_http_response *resp, m2j_err *err)
 {
     memset(resp, 0, sizeof *resp);
     resp->retry_after_s = -1;
@@ -169,6 +191,10 @@ m2j_rc m2j_http_request(m2j_http *c, const char *method, const char *url, const 
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &t);
     curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(h, CURLOPT_HEADERDATA, &t);
+    if (c->gate_fn && !(flags & M2J_HTTP_UNGATED)) {
+        curl_easy_setopt(h, CURLOPT_PREREQFUNCTION, on_prereq);
+        curl_easy_setopt(h, CURLOPT_PREREQDATA, &t);
+    }
     if (strcmp(method, "GET") == 0) {
         curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
     } else {
@@ -189,7 +215,12 @@ m2j_rc m2j_http_request(m2j_http *c, const char *method, const char *url, const 
     CURLcode cc = curl_easy_perform(h);
     long status = 0;
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-    if (cc == CURLE_OK) {
+    m2j_rc rc = M2J_OK;
+    if (t.refused) {
+        resp->transport = M2J_TRANSPORT_NOT_SENT;
+        snprintf(resp->transport_error, sizeof resp->transport_error, "not sent: a lock it needs is not ours");
+        rc = m2j_fail(err, M2J_ERR_CONFLICT, "a lock the request needs is no longer confirmed ours");
+    } else if (cc == CURLE_OK) {
         resp->transport = M2J_TRANSPORT_RESPONSE;
         resp->status = status;
         resp->retry_after_s = m2j_retry_after_parse(t.retry_after[0] ? t.retry_after : NULL, time(NULL));
@@ -201,9 +232,10 @@ m2j_rc m2j_http_request(m2j_http *c, const char *method, const char *url, const 
         resp->transport = classify_curl(h, cc);
         snprintf(resp->transport_error, sizeof resp->transport_error, "%s", curl_easy_strerror(cc));
     }
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
+    /* nothing of this request (credentials in its headers) stays in the handle */
+    curl_easy_reset(h);
     curl_slist_free_all(hdrs);
-    return M2J_OK;
+    return rc;
 }
 
 bool m2j_http_html_title(const char *body, size_t len, char *out, size_t outsz)

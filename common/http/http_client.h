@@ -3,9 +3,8 @@
  * The http room (common/http/) holds what every outside API client needs and
  * nothing that knows a particular API: the transport, the rule for whether a
  * failed request may have reached the server, bounded response bodies,
- * Retry-After. The Magento client uses it; Jortt's client has its own copy of
- * the same transport today and moves onto this one next (kept apart while
- * its exactly-once changes land). No Redis, no JSON meaning, no logging.
+ * Retry-After, the send gate. The Jortt and Magento clients use it. No
+ * Redis, no JSON meaning, no logging.
  *
  * Ownership: m2j_http is created and freed by the caller; an
  * m2j_http_response owns its body until m2j_http_response_clear. */
@@ -46,13 +45,23 @@ long   m2j_http_calls(const m2j_http *c);
  * a second): a shutdown past its grace. NULL: never abort. */
 void   m2j_http_set_abort(m2j_http *c, bool (*fn)(void *ud), void *ud);
 
+/* fn(ud) is asked right before a request's bytes go out (the connection is
+ * up); false: nothing is sent and the request returns M2J_ERR_CONFLICT. The
+ * worker's lease check (a holder that lost its lock must not send). NULL: no
+ * gate. */
+void   m2j_http_set_gate(m2j_http *c, bool (*fn)(void *ud), void *ud);
+
+#define M2J_HTTP_UNGATED 1u /* flag: this request does not ask the gate */
+
 /* One request. headers: NULL-terminated "Name: value" strings (borrowed);
- * body (borrowed) of body_len bytes, or NULL. POSTs never ride a reused
- * connection (see the .c). Returns M2J_OK whenever *resp describes the
- * outcome, transport failures included; errors only for NOMEM and the like.
- * resp is overwritten (clear it first if it held something). */
+ * body (borrowed) of body_len bytes, or NULL (GET never sends one; other
+ * methods send an empty one). POSTs never ride a reused connection (see the
+ * .c). Returns M2J_OK whenever *resp describes the outcome, transport
+ * failures included; M2J_ERR_CONFLICT when the gate refused (nothing sent);
+ * other errors only for NOMEM and the like. resp is overwritten (clear it
+ * first if it held something). */
 m2j_rc m2j_http_request(m2j_http *c, const char *method, const char *url, const char *const *headers,
-                        const char *body, size_t body_len, m2j_http_response *resp, m2j_err *err);
+                        const char *body, size_t body_len, unsigned flags, m2j_http_response *resp, m2j_err *err);
 
 /* Copies a bounded, printable-ASCII <title> of an HTML body into out (size
  * outsz): enough to tell a gateway error from a maintenance page, never page

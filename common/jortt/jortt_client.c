@@ -1,37 +1,23 @@
-/* jortt_client.c: libcurl transport to Jortt and the pure response helpers.
+/* jortt_client.c: Jortt requests over the shared transport (http/http_client.h)
+ * and the pure response helpers.
  *
  * One easy handle is reused for every request so the TLS connection to Jortt
  * stays open (keep-alive); at 10 requests per second a new handshake per call
  * would cost more than the call. */
 #include "jortt/jortt_client.h"
+#include "base/crypto_util.h"
 #include "base/json_util.h"
+#include "http/http_client.h"
 
 #include <ctype.h>
-#include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#define HEADER_VALUE_MAX  128
-
 struct m2j_jortt_client {
-    CURL  *curl;
-    long   timeout_s;
-    long   calls;
-    bool (*abort_fn)(void *ud);
-    void  *abort_ud;
-    bool (*gate_fn)(void *ud);
-    void  *gate_ud;
+    m2j_http *http;
 };
-
-typedef struct {
-    m2j_buf body;
-    bool    too_large;
-    char    retry_after[HEADER_VALUE_MAX];
-    m2j_jortt_client *gated;   /* ask its gate before sending; NULL: no gate */
-    bool    refused;           /* the gate said no: nothing was sent */
-} transfer;
 
 void m2j_jortt_error_clear(m2j_jortt_error *e)
 {
@@ -57,12 +43,11 @@ m2j_rc m2j_jortt_client_new(long timeout_seconds, m2j_jortt_client **out, m2j_er
     m2j_jortt_client *c = calloc(1, sizeof *c);
     if (!c)
         return m2j_fail(err, M2J_ERR_NOMEM, "out of memory");
-    c->curl = curl_easy_init();
-    if (!c->curl) {
+    m2j_rc rc = m2j_http_new(timeout_seconds, M2J_JORTT_MAX_RESPONSE, &c->http, err);
+    if (rc != M2J_OK) {
         free(c);
-        return m2j_fail(err, M2J_ERR_NOMEM, "curl_easy_init failed");
+        return rc;
     }
-    c->timeout_s = timeout_seconds > 0 ? timeout_seconds : 30;
     *out = c;
     return M2J_OK;
 }
@@ -71,168 +56,62 @@ void m2j_jortt_client_free(m2j_jortt_client *c)
 {
     if (!c)
         return;
-    curl_easy_cleanup(c->curl);
+    m2j_http_free(c->http);
     free(c);
 }
 
 long m2j_jortt_client_calls(const m2j_jortt_client *c)
 {
-    return c ? c->calls : 0;
+    return c ? m2j_http_calls(c->http) : 0;
 }
 
 void m2j_jortt_client_set_abort(m2j_jortt_client *c, bool (*fn)(void *ud), void *ud)
 {
-    c->abort_fn = fn;
-    c->abort_ud = ud;
+    m2j_http_set_abort(c->http, fn, ud);
 }
 
 void m2j_jortt_client_set_gate(m2j_jortt_client *c, bool (*fn)(void *ud), void *ud)
 {
-    c->gate_fn = fn;
-    c->gate_ud = ud;
+    m2j_http_set_gate(c->http, fn, ud);
 }
 
-/* CURLOPT_PREREQFUNCTION: the connection is up and the request is about to
- * be written. Asking here, not before curl_easy_perform, leaves no wait
- * (connect, TLS) between the last check and the bytes going out. */
-static int on_prereq(void *ud, char *primary_ip, char *local_ip, int primary_port, int local_port)
+/* The transport's answer as Jortt's: the JSON body, and the error object of a
+ * failure. */
+static void to_jortt(m2j_http_response *h, m2j_jortt_response *resp)
 {
-    (void)primary_ip, (void)local_ip, (void)primary_port, (void)local_port;
-    transfer *t = ud;
-    if (t->gated->gate_fn(t->gated->gate_ud))
-        return CURL_PREREQFUNC_OK;
-    t->refused = true;
-    return CURL_PREREQFUNC_ABORT;
-}
-
-static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
-{
-    (void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
-    m2j_jortt_client *c = ud;
-    return c->abort_fn && c->abort_fn(c->abort_ud) ? 1 : 0;
-}
-
-static size_t on_body(char *ptr, size_t size, size_t nmemb, void *ud)
-{
-    transfer *t = ud;
-    size_t n = size * nmemb;
-    if (t->body.len + n > M2J_JORTT_MAX_RESPONSE) {
-        t->too_large = true;
-        return 0; /* aborts the transfer */
-    }
-    if (m2j_buf_append(&t->body, ptr, n) != M2J_OK)
-        return 0;
-    return n;
-}
-
-static size_t on_header(char *ptr, size_t size, size_t nitems, void *ud)
-{
-    transfer *t = ud;
-    size_t n = size * nitems;
-    static const char name[] = "retry-after:";
-    size_t nl = sizeof name - 1;
-    if (n > nl && strncasecmp(ptr, name, nl) == 0) {
-        const char *v = ptr + nl;
-        size_t vl = n - nl;
-        while (vl && (*v == ' ' || *v == '\t')) { v++; vl--; }
-        while (vl && (v[vl - 1] == '\r' || v[vl - 1] == '\n' || v[vl - 1] == ' ')) vl--;
-        if (vl >= sizeof t->retry_after)
-            vl = sizeof t->retry_after - 1;
-        memcpy(t->retry_after, v, vl);
-        t->retry_after[vl] = '\0';
-    }
-    return n;
-}
-
-/* Whether a failed transfer can have reached Jortt. Only failures before the
- * first byte of the request went out are "not sent"; everything after that
- * (a timeout while waiting for the answer, a reset connection) may have been
- * applied by Jortt, which is what the exactly-once protocol must assume. */
-static m2j_transport classify_curl(CURL *curl, CURLcode cc)
-{
-    switch (cc) {
-    case CURLE_COULDNT_RESOLVE_HOST:
-    case CURLE_COULDNT_RESOLVE_PROXY:
-    case CURLE_COULDNT_CONNECT:
-    case CURLE_SSL_CONNECT_ERROR:
-    case CURLE_PEER_FAILED_VERIFICATION:
-    case CURLE_URL_MALFORMAT:
-    case CURLE_UNSUPPORTED_PROTOCOL:
-        return M2J_TRANSPORT_NOT_SENT;
-    default:
-        break;
-    }
-    long sent = 0;
-    if (curl_easy_getinfo(curl, CURLINFO_REQUEST_SIZE, &sent) == CURLE_OK && sent == 0)
-        return M2J_TRANSPORT_NOT_SENT;
-    return M2J_TRANSPORT_UNKNOWN;
-}
-
-static void finish_response(transfer *t, long status, m2j_jortt_response *resp)
-{
-    resp->transport = M2J_TRANSPORT_RESPONSE;
-    resp->status = status;
-    resp->retry_after_s = m2j_retry_after_parse(t->retry_after[0] ? t->retry_after : NULL, time(NULL));
-    const char *b = t->body.data ? t->body.data : "";
+    resp->transport = h->transport;
+    resp->status = h->status;
+    resp->retry_after_s = h->retry_after_s;
+    snprintf(resp->transport_error, sizeof resp->transport_error, "%s", h->transport_error);
+    if (h->transport != M2J_TRANSPORT_RESPONSE)
+        return;
+    const char *b = h->body.data ? h->body.data : "";
     size_t i = 0;
-    while (i < t->body.len && isspace((unsigned char)b[i]))
+    while (i < h->body.len && isspace((unsigned char)b[i]))
         i++;
-    if (i < t->body.len && (b[i] == '{' || b[i] == '[')) {
+    if (i < h->body.len && (b[i] == '{' || b[i] == '[')) {
         json_object *j = NULL;
-        if (m2j_json_parse(b, t->body.len, &j, NULL) == M2J_OK)
+        if (m2j_json_parse(b, h->body.len, &j, NULL) == M2J_OK)
             resp->json = j;
     }
-    if (status >= 400)
-        m2j_jortt_parse_error(b, t->body.len, status, &resp->error);
+    if (h->status >= 400)
+        m2j_jortt_parse_error(b, h->body.len, h->status, &resp->error);
 }
 
-static m2j_rc perform(m2j_jortt_client *c, transfer *t, struct curl_slist *hdrs,
-                      m2j_jortt_response *resp, m2j_err *err)
+/* Sends and converts; wipes the Authorization header text (a secret) after. */
+static m2j_rc send(m2j_jortt_client *c, const char *method, const char *url, const char *const *hdrs,
+                   const char *body, size_t len, unsigned flags, m2j_buf *auth, m2j_jortt_response *resp,
+                   m2j_err *err)
 {
-    CURL *h = c->curl;
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT, c->timeout_s);
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, c->timeout_s < 10 ? c->timeout_s : 10L);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, t);
-    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(h, CURLOPT_HEADERDATA, t);
-    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(h, CURLOPT_USERAGENT, "m2jortt/1");
-    curl_easy_setopt(h, CURLOPT_NOPROGRESS, c->abort_fn ? 0L : 1L);
-    curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
-    curl_easy_setopt(h, CURLOPT_XFERINFODATA, c);
-    if (t->gated && t->gated->gate_fn) {
-        curl_easy_setopt(h, CURLOPT_PREREQFUNCTION, on_prereq);
-        curl_easy_setopt(h, CURLOPT_PREREQDATA, t);
-    }
-
-    c->calls++;
-    CURLcode cc = curl_easy_perform(h);
-    long status = 0;
-    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-    if (t->refused) {
-        resp->transport = M2J_TRANSPORT_NOT_SENT;
-        snprintf(resp->transport_error, sizeof resp->transport_error, "not sent: a lock it needs is not ours");
-        curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
-        return m2j_fail(err, M2J_ERR_CONFLICT, "a lock the request needs is no longer confirmed ours");
-    }
-    if (cc == CURLE_OK) {
-        finish_response(t, status, resp);
-    } else if (t->too_large) {
-        /* The status line came but we refused the body: for a POST we cannot
-         * read the new id, so the outcome counts as unknown. */
-        resp->transport = M2J_TRANSPORT_UNKNOWN;
-        snprintf(resp->transport_error, sizeof resp->transport_error,
-                 "response larger than %u bytes (HTTP %ld)", M2J_JORTT_MAX_RESPONSE, status);
-    } else {
-        resp->transport = classify_curl(h, cc);
-        snprintf(resp->transport_error, sizeof resp->transport_error, "%s", curl_easy_strerror(cc));
-    }
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
-    return M2J_OK;
+    m2j_http_response h = {0};
+    m2j_rc rc = m2j_http_request(c->http, method, url, hdrs, body, len, flags, &h, err);
+    if (rc == M2J_OK || rc == M2J_ERR_CONFLICT)
+        to_jortt(&h, resp);
+    m2j_http_response_clear(&h);
+    if (auth->data)
+        memset(auth->data, 0, auth->len);
+    m2j_buf_free(auth);
+    return rc;
 }
 
 m2j_rc m2j_jortt_request(m2j_jortt_client *c, const char *method, const char *url,
@@ -241,63 +120,20 @@ m2j_rc m2j_jortt_request(m2j_jortt_client *c, const char *method, const char *ur
 {
     memset(resp, 0, sizeof *resp);
     resp->retry_after_s = -1;
-    CURL *h = c->curl;
-    /* reset drops the previous request's options but keeps the connection */
-    curl_easy_reset(h);
-    curl_easy_setopt(h, CURLOPT_URL, url);
-
-    struct curl_slist *hdrs = NULL, *tmp;
     m2j_buf auth = {0};
-    m2j_rc rc = M2J_OK;
-#define ADD_HDR(s) do { tmp = curl_slist_append(hdrs, (s)); if (!tmp) { rc = M2J_ERR_NOMEM; goto out; } hdrs = tmp; } while (0)
-    ADD_HDR("Accept: application/json");
-    ADD_HDR("Expect:");
-    if (bearer) {
-        if (m2j_buf_printf(&auth, "Authorization: Bearer %s", bearer) != M2J_OK) {
-            rc = M2J_ERR_NOMEM;
-            goto out;
-        }
-        ADD_HDR(auth.data);
+    if (bearer && m2j_buf_printf(&auth, "Authorization: Bearer %s", bearer) != M2J_OK) {
+        m2j_buf_free(&auth);
+        return m2j_fail(err, M2J_ERR_NOMEM, "out of memory building a Jortt request");
     }
-    const char *payload = NULL;
-    if (json_body) {
-        ADD_HDR("Content-Type: application/json");
-        payload = m2j_json_compact(json_body);
-    }
-#undef ADD_HDR
-    if (strcmp(method, "GET") == 0) {
-        curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
-    } else {
-        /* libcurl silently sends a request again on a new connection when a
-         * reused keep-alive connection turns out dead before any answer
-         * byte. For a POST that may already have been applied (Jortt
-         * dropped the connection after creating the invoice) this would be
-         * a duplicate invoice, so a POST never rides a reused connection:
-         * then a dropped connection surfaces as "outcome unknown" and the
-         * exactly-once protocol searches before posting again. PUT and GET
-         * are idempotent and keep the connection. */
-        if (strcmp(method, "POST") == 0)
-            curl_easy_setopt(h, CURLOPT_FRESH_CONNECT, 1L);
-        if (strcmp(method, "POST") != 0)
-            curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
-        if (payload || strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0) {
-            const char *p = payload ? payload : "";
-            curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)strlen(p));
-            curl_easy_setopt(h, CURLOPT_COPYPOSTFIELDS, p);
-        }
-    }
-    transfer t = { .gated = c };
-    rc = perform(c, &t, hdrs, resp, err);
-    m2j_buf_free(&t.body);
-out:
-    if (rc == M2J_ERR_NOMEM)
-        m2j_fail(err, rc, "out of memory building a Jortt request");
-    curl_slist_free_all(hdrs);
-    /* the bearer token is a secret: do not leave it in freed memory */
+    const char *payload = json_body ? m2j_json_compact(json_body) : NULL;
+    const char *hdrs[] = { "Accept: application/json", "Expect:",
+                           payload ? "Content-Type: application/json" : NULL, NULL, NULL };
     if (auth.data)
-        memset(auth.data, 0, auth.len);
-    m2j_buf_free(&auth);
-    return rc;
+        hdrs[payload ? 3 : 2] = auth.data;
+    /* A POST never rides a reused connection (http_client.c): a dropped
+     * connection then surfaces as "outcome unknown" and the exactly-once
+     * protocol searches before posting again. */
+    return send(c, method, url, hdrs, payload, payload ? strlen(payload) : 0, 0, &auth, resp, err);
 }
 
 m2j_rc m2j_jortt_token_request(m2j_jortt_client *c, const char *token_url,
@@ -306,31 +142,31 @@ m2j_rc m2j_jortt_token_request(m2j_jortt_client *c, const char *token_url,
 {
     memset(resp, 0, sizeof *resp);
     resp->retry_after_s = -1;
-    CURL *h = c->curl;
-    curl_easy_reset(h);
-    curl_easy_setopt(h, CURLOPT_URL, token_url);
-    m2j_buf form = {0};
+    m2j_buf form = {0}, pair = {0}, auth = {0};
     m2j_rc rc = m2j_buf_puts(&form, "grant_type=client_credentials&scope=");
     if (rc == M2J_OK)
         rc = m2j_url_escape(scope ? scope : "", &form);
-    struct curl_slist *hdrs = curl_slist_append(NULL, "Accept: application/json");
-    if (rc != M2J_OK || !hdrs) {
-        curl_slist_free_all(hdrs);
+    /* client credentials as HTTP Basic (RFC 6749 section 2.3.1) */
+    if (rc == M2J_OK)
+        rc = m2j_buf_printf(&pair, "%s:%s", client_id ? client_id : "", client_secret ? client_secret : "");
+    if (rc == M2J_OK)
+        rc = m2j_buf_puts(&auth, "Authorization: Basic ");
+    if (rc == M2J_OK)
+        rc = m2j_base64_encode(pair.data, pair.len, &auth);
+    if (pair.data)
+        memset(pair.data, 0, pair.len);
+    m2j_buf_free(&pair);
+    if (rc != M2J_OK) {
         m2j_buf_free(&form);
+        if (auth.data)
+            memset(auth.data, 0, auth.len);
+        m2j_buf_free(&auth);
         return m2j_fail(err, M2J_ERR_NOMEM, "out of memory building the token request");
     }
-    curl_easy_setopt(h, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
-    curl_easy_setopt(h, CURLOPT_USERNAME, client_id ? client_id : "");
-    curl_easy_setopt(h, CURLOPT_PASSWORD, client_secret ? client_secret : "");
-    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)form.len);
-    curl_easy_setopt(h, CURLOPT_COPYPOSTFIELDS, form.data);
-    transfer t = {0};
-    rc = perform(c, &t, hdrs, resp, err);
-    m2j_buf_free(&t.body);
+    const char *hdrs[] = { "Accept: application/json", "Expect:", auth.data, NULL };
+    /* The token is not an exactly-once step: no lock gate. */
+    rc = send(c, "POST", token_url, hdrs, form.data, form.len, M2J_HTTP_UNGATED, &auth, resp, err);
     m2j_buf_free(&form);
-    curl_slist_free_all(hdrs);
-    /* credentials must not linger in the reused handle */
-    curl_easy_reset(h);
     return rc;
 }
 

@@ -250,7 +250,7 @@ m2j_rc m2j_magento_request(m2j_magento_client *c, const char *method, const char
                            payload ? "Content-Type: application/json" : NULL, NULL };
     m2j_http_response h = {0};
     if (rc == M2J_OK)
-        rc = m2j_http_request(c->http, method, url.data, hdrs, payload, payload ? strlen(payload) : 0, &h, err);
+        rc = m2j_http_request(c->http, method, url.data, hdrs, payload, payload ? strlen(payload) : 0, 0, &h, err);
     if (auth.data)
         memset(auth.data, 0, auth.len); /* a Bearer token is a secret */
     m2j_buf_free(&auth);
