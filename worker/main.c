@@ -16,6 +16,7 @@
 #include "jortt/jortt_api.h"
 #include "base/json_util.h"
 #include "base/log.h"
+#include "worker/liveness.h"
 #include "worker/processor.h"
 #include "queue/queue.h"
 #include "queue/redis_cmd.h"
@@ -30,7 +31,6 @@
 
 #define RECONNECT_MIN_MS   100
 #define RECONNECT_MAX_MS   5000
-#define HEARTBEAT_TTL      "30"
 #define PROMOTE_EVERY_MS   1000
 #define PROMOTE_LIMIT      100
 #define BREAKER_POLL_MS    500
@@ -326,16 +326,12 @@ int main(int argc, char **argv)
         m2j_log(M2J_LOG_WARN, "customer index not warmed (new buyers are searched first)", "error", e.msg, NULL);
     }
 
-    m2j_buf hb = {0};
-    m2j_wkey(q, &hb, "worker:%s", consumer);
     long long last_promote = 0, last_beat = 0;
     bool breaker_was_open = false;
     while (!g_stop) {
         long long now = m2j_now_ms();
         if (now - last_beat >= 1000) {
-            char ts[32];
-            snprintf(ts, sizeof ts, "%lld", now);
-            if (m2j_wcmd(q, NULL, &e, "SET", hb.data, ts, "EX", HEARTBEAT_TTL, NULL) != M2J_OK) {
+            if (m2j_liveness_beat(q, consumer, now, &e) != M2J_OK) {
                 redis_failed(&cs, "heartbeat", &e);
                 continue;
             }
@@ -382,8 +378,7 @@ int main(int argc, char **argv)
             redis_failed(&cs, "outcome", &e);
     }
     if (q)
-        m2j_wcmd(q, NULL, NULL, "DEL", hb.data, NULL);
-    m2j_buf_free(&hb);
+        m2j_liveness_gone(q, consumer, NULL);
     char calls[24];
     snprintf(calls, sizeof calls, "%ld", w.api.calls);
     m2j_log(M2J_LOG_INFO, "worker stopped", "consumer", consumer, "jortt_calls", calls, NULL);
