@@ -3,6 +3,8 @@
 #include "config/config_read.h"
 #include "config/config_section.h"
 
+#include <string.h>
+
 static m2j_rc load_worker(json_object *s, m2j_buf *path, m2j_config *c, m2j_err *err)
 {
     static const char *const rkeys[] = {"base_seconds", "max_seconds", "max_attempts", NULL};
@@ -17,8 +19,15 @@ static m2j_rc load_worker(json_object *s, m2j_buf *path, m2j_config *c, m2j_err 
         (rc = m2j_cfg_read_long(s, path, "block_ms", 1, 60000, &w->block_ms, err)) ||
         (rc = m2j_cfg_read_long(s, path, "lock_ttl_seconds", 1, 86400, &w->lock_ttl_seconds, err)) ||
         (rc = m2j_cfg_read_long(s, path, "shutdown_grace_seconds", 0, 3600, &w->shutdown_grace_seconds, err)) ||
+        (rc = m2j_cfg_read_str(s, path, "metrics_listen", &w->metrics_listen, err)) ||
         (rc = m2j_cfg_read_section(s, path, "retry", rkeys, &r, err)))
         return rc;
+    if (*w->metrics_listen &&
+        !m2j_cfg_split_host_port(w->metrics_listen, strlen(w->metrics_listen), 0, &w->metrics_host,
+                                 &w->metrics_port)) {
+        m2j_cfg_path_push(path, "metrics_listen");
+        return m2j_fail(err, M2J_ERR_INVALID, "%s: expected \"host:port\"", CFG_PATH(path));
+    }
     if (r) {
         size_t old = m2j_cfg_path_push(path, "retry");
         if ((rc = m2j_cfg_read_long(r, path, "base_seconds", 1, M2J_CFG_ONE_YEAR, &w->retry.base_seconds, err)) ||
@@ -36,6 +45,7 @@ static m2j_rc load_worker(json_object *s, m2j_buf *path, m2j_config *c, m2j_err 
 }
 
 static const char *const keys[] = {"visibility_timeout_seconds", "max_deliveries", "block_ms",
-                                   "lock_ttl_seconds", "shutdown_grace_seconds", "retry", NULL};
+                                   "lock_ttl_seconds", "shutdown_grace_seconds", "metrics_listen", "retry",
+                                   NULL};
 
 const m2j_cfg_section m2j_cfg_section_worker = {"worker", keys, load_worker};
