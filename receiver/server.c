@@ -17,6 +17,8 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "queue/queue.h"
+#include "receiver/http_stats.h"
+#include "receiver/metrics.h"
 #include "receiver/redis_link.h"
 #include "ingest/replay.h"
 #include "ingest/signature.h"
@@ -134,6 +136,7 @@ static void log_outcome(m2j_log_level lvl, const char *method, const char *path,
 {
     char st[8], ms[32], ns[24], ds[24];
     long long us = m2j_mono_us() - t0_us;
+    rcv_http_observe(path, code, us);
     snprintf(st, sizeof st, "%d", code);
     snprintf(ms, sizeof ms, "%lld.%03lld", us / 1000, us % 1000);
     snprintf(ns, sizeof ns, "%zu", n);
@@ -523,6 +526,8 @@ static void on_request(struct evhttp_request *req, void *arg)
             handle_readyz(s, req, t0);
         else
             method_not_allowed(s, req, "/readyz", t0, "GET, HEAD");
+    } else if (strcmp(path, RCV_PATH_METRICS) == 0) {
+        rcv_metrics_serve(s->cfg, s->redis, req, t0);
     } else {
         /* The raw path is not logged: it is outside input of any length. */
         refuse(s, req, "-", t0, 404, "not_found", "no such path");
