@@ -191,6 +191,9 @@ int main(int argc, char **argv)
     int lvl = m2j_log_level_parse(cfg->log.level ? cfg->log.level : "info");
     if (lvl >= 0)
         m2j_log_set_level((m2j_log_level)lvl);
+    int fmt = m2j_log_format_parse(cfg->log.format);
+    if (fmt >= 0)
+        m2j_log_set_format((m2j_log_format)fmt);
     m2j_log_set_pseudonym_key(cfg->redis.key_prefix);
 
     if (!redis_durable_enough(cfg)) {
