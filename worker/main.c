@@ -8,6 +8,7 @@
  * (tests). SIGTERM/SIGINT: stop taking, finish the job in hand, exit 0; a
  * job still running worker.shutdown_grace_seconds after the signal is cut
  * short (its Jortt call aborted) and released back to the stream. */
+#include "alert/alert_loop.h"
 #include "jortt/breaker.h"
 #include "config/config.h"
 #include "base/clock.h"
@@ -329,6 +330,9 @@ int main(int argc, char **argv)
         m2j_log(M2J_LOG_WARN, "customer index not warmed (new buyers are searched first)", "error", e.msg, NULL);
     }
 
+    m2j_alert_loop *alerts = NULL;
+    if (m2j_alert_loop_start(cfg, &alerts, &e) != M2J_OK)
+        m2j_log(M2J_LOG_ERROR, "alerts not started", "error", e.msg, NULL);
     long long last_promote = 0, last_beat = 0;
     bool breaker_was_open = false;
     while (!g_stop) {
@@ -380,6 +384,7 @@ int main(int argc, char **argv)
         if (rc == M2J_ERR_IO)
             redis_failed(&cs, "outcome", &e);
     }
+    m2j_alert_loop_stop(alerts);
     if (q)
         m2j_liveness_gone(q, consumer, NULL);
     char calls[24];
