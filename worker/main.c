@@ -18,6 +18,7 @@
 #include "base/json_util.h"
 #include "base/log.h"
 #include "worker/liveness.h"
+#include "worker/metrics_listen.h"
 #include "worker/processor.h"
 #include "queue/queue.h"
 #include "queue/redis_cmd.h"
@@ -330,6 +331,17 @@ int main(int argc, char **argv)
         m2j_log(M2J_LOG_WARN, "customer index not warmed (new buyers are searched first)", "error", e.msg, NULL);
     }
 
+    wrk_metrics *metrics = NULL;
+    if (wrk_metrics_start(cfg, consumer, &metrics, &e) != M2J_OK) {
+        m2j_log(M2J_LOG_ERROR, "cannot serve worker.metrics_listen", "error", e.msg, NULL);
+        exit_code = 1;
+        goto done;
+    }
+    if (metrics) {
+        char port[16];
+        snprintf(port, sizeof port, "%d", wrk_metrics_port(metrics));
+        m2j_log(M2J_LOG_INFO, "worker metrics listening", "listen", cfg->worker.metrics_listen, "port", port, NULL);
+    }
     m2j_alert_loop *alerts = NULL;
     if (m2j_alert_loop_start(cfg, &alerts, &e) != M2J_OK)
         m2j_log(M2J_LOG_ERROR, "alerts not started", "error", e.msg, NULL);
@@ -385,6 +397,7 @@ int main(int argc, char **argv)
             redis_failed(&cs, "outcome", &e);
     }
     m2j_alert_loop_stop(alerts);
+    wrk_metrics_stop(metrics);
     if (q)
         m2j_liveness_gone(q, consumer, NULL);
     char calls[24];

@@ -1,11 +1,15 @@
 /* test_metrics.c: GET /metrics on a real receiver after real orders: exact
  * figures for the fleet (from Redis) and for the receiver's own requests,
- * and the admin.token Bearer guard. */
+ * the admin.token Bearer guard, and worker.metrics_listen. */
 #include "harness.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #define TOKEN "m2j-test-admin-token-0123456789abcdef"
 
@@ -113,6 +117,52 @@ START_TEST(bearer_guard)
 }
 END_TEST
 
+/* A port nobody listens on right now (the worker binds it next). */
+static int free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = 0 };
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t al = sizeof a;
+    ck_assert(fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
+              getsockname(fd, (struct sockaddr *)&a, &al) == 0);
+    close(fd);
+    return ntohs(a.sin_port);
+}
+
+typedef struct { const char *url, *auth, *line; } scrape_arg;
+
+static bool pred_line(h_env *e, void *arg)
+{
+    (void)e;
+    scrape_arg *a = arg;
+    const char *hdr[] = { a->auth, NULL };
+    h_resp r;
+    h_http("GET", a->url, hdr, NULL, 0, &r);
+    bool ok = r.status == 200 && r.body && strstr(r.body, a->line);
+    h_resp_clear(&r);
+    return ok;
+}
+
+START_TEST(worker_listener)
+{
+    char ov[256], url[96];
+    int port = free_port();
+    snprintf(ov, sizeof ov, "{\"admin\":{\"token\":\"" TOKEN "\"},\"worker\":{\"metrics_listen\":\"127.0.0.1:%d\"}}",
+             port);
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/metrics", port);
+    E = h_env_up("metrics-worker", ov, 1);
+    scrape_arg alive = { url, "Authorization: Bearer " TOKEN, "\nm2jortt_workers_alive 1\n" };
+    H_WAIT(E, 10000, pred_line, &alive, "the worker's /metrics never showed itself alive");
+    scrape_arg info = { url, "Authorization: Bearer " TOKEN, "\nm2jortt_worker_info{consumer=\"" };
+    H_ASSERT(E, pred_line(E, &info), "no m2jortt_worker_info");
+    h_resp r;
+    h_http("GET", url, NULL, NULL, 0, &r);
+    H_ASSERT(E, r.status == 401, "the worker's /metrics without the token: want 401, got %ld", r.status);
+    h_resp_clear(&r);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("metrics");
@@ -120,6 +170,7 @@ int main(void)
     tcase_add_checked_fixture(t, setup, teardown);
     tcase_add_test(t, figures_after_orders);
     tcase_add_test(t, bearer_guard);
+    tcase_add_test(t, worker_listener);
     suite_add_tcase(s, t);
     return h_run_suite(s);
 }
