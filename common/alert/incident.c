@@ -121,7 +121,10 @@ static void message(m2j_incident_kind k, m2j_alert_event ev, const m2j_incident 
     m->kind = k;
     m->event = ev;
     m->text[0] = '\0';
-    add(m->text, sizeof m->text, "[m2jortt %s] %s %s", p->name && *p->name ? p->name : "m2jortt",
+    /* The installation's name tells several shops' messages apart; the
+     * default prefix adds nothing to "[m2jortt]". */
+    bool named = p->name && *p->name && strcmp(p->name, "m2jortt") != 0;
+    add(m->text, sizeof m->text, "[m2jortt%s%s] %s %s", named ? " " : "", named ? p->name : "",
         m2j_incident_name(k), WORD[ev]);
     if (ev != M2J_ALERT_STARTED)
         add(m->text, sizeof m->text, " (since %s)", since);

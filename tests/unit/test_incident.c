@@ -96,7 +96,10 @@ START_TEST(no_worker_after_the_hold)
     memset(&st, 0, sizeof st);
     m2j_alert_msg m[M2J_INC_N];
     m2j_alert_obs o = calm(T0);
+    m2j_alert_policy dflt = P;
+    dflt.name = "m2jortt"; /* the default key prefix: not repeated */
     o.workers_alive = 0;
+    ck_assert_uint_eq(m2j_alert_evaluate(&st, &o, &dflt, m, M2J_INC_N), 0);
     ck_assert_uint_eq(m2j_alert_evaluate(&st, &o, &P, m, M2J_INC_N), 0);
     /* a worker came back within the hold: a restart, not an incident */
     o.now_ms = T0 + 30000;
@@ -108,8 +111,8 @@ START_TEST(no_worker_after_the_hold)
     o.now_ms = T0 + 99999;
     ck_assert_uint_eq(m2j_alert_evaluate(&st, &o, &P, m, M2J_INC_N), 0);
     o.now_ms = T0 + 100000;
-    ck_assert_uint_eq(m2j_alert_evaluate(&st, &o, &P, m, M2J_INC_N), 1);
-    ck_assert_str_eq(m[0].text, "[m2jortt shop1] workers started: no worker alive (no heartbeat for 30 s): "
+    ck_assert_uint_eq(m2j_alert_evaluate(&st, &o, &dflt, m, M2J_INC_N), 1);
+    ck_assert_str_eq(m[0].text, "[m2jortt] workers started: no worker alive (no heartbeat for 30 s): "
                                 "events are not being processed.");
     o.workers_alive = 1;
     o.now_ms = T0 + 110000;
