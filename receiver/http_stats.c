@@ -91,7 +91,7 @@ m2j_rc rcv_http_prom(const rcv_http_totals *t, m2j_buf *b)
         for (int s = 0; s < RCV_N_STATUS; s++) {
             if (!t->requests[r][s])
                 continue;
-            char st[8];
+            char st[16];
             snprintf(st, sizeof st, "%d", s + 100);
             m2j_prom_label l[2] = { { "route", rcv_route_names[r] }, { "status", st } };
             CHECK(m2j_prom_int(b, REQ, l, 2, (long long)t->requests[r][s]));

@@ -4,7 +4,6 @@
 #include "queue/queue.h"
 #include "queue/redis_cmd.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,22 +87,12 @@ m2j_rc m2j_fleet_args_build(const char *prefix, m2j_fleet_args *out, m2j_err *er
     return M2J_OK;
 }
 
-static long long parse_ll(const char *s)
-{
-    if (!s)
-        return 0;
-    errno = 0;
-    char *end;
-    long long v = strtoll(s, &end, 10);
-    return errno || end == s ? 0 : v;
-}
-
 static long long int_of(const redisReply *r)
 {
     if (r->type == REDIS_REPLY_INTEGER)
         return r->integer;
     if (r->type == REDIS_REPLY_STRING)
-        return parse_ll(r->str);
+        return m2j_reply_ll(r->str);
     return 0;
 }
 
@@ -129,17 +118,9 @@ static void split_counts(const redisReply *h, char sep, m2j_fleet_count *out, si
         memcpy(c->a, f, (size_t)(s - f));
         c->a[s - f] = '\0';
         strcpy(c->b, s + 1);
-        c->n = parse_ll(h->element[i + 1]->str);
+        c->n = m2j_reply_ll(h->element[i + 1]->str);
     }
     qsort(out, *n, sizeof *out, cmp_count);
-}
-
-static const char *field(const redisReply *h, const char *name)
-{
-    for (size_t i = 0; i + 1 < h->elements; i += 2)
-        if (h->element[i]->str && strcmp(h->element[i]->str, name) == 0)
-            return h->element[i + 1]->str;
-    return NULL;
 }
 
 m2j_rc m2j_fleet_stats_parse(const redisReply *r, m2j_fleet_stats *out, m2j_err *err)
@@ -161,21 +142,21 @@ m2j_rc m2j_fleet_stats_parse(const redisReply *r, m2j_fleet_stats *out, m2j_err 
     out->queued = xlen > out->in_progress ? xlen - out->in_progress : 0;
     out->scheduled_retries = int_of(e[2]);
     out->dead = int_of(e[3]);
-    out->received = parse_ll(field(e[4], "received"));
-    out->replayed = parse_ll(field(e[4], "replayed"));
+    out->received = m2j_reply_ll(m2j_reply_field(e[4], "received"));
+    out->replayed = m2j_reply_ll(m2j_reply_field(e[4], "replayed"));
     if (e[6]->type == REDIS_REPLY_STRING) {
-        long long t = parse_ll(e[6]->str); /* "<ms>-<seq>" */
+        long long t = m2j_reply_ll(e[6]->str); /* "<ms>-<seq>" */
         out->oldest_age_ms = out->now_ms > t ? out->now_ms - t : 0;
     }
     split_counts(e[7], ':', out->events, &out->n_events);
     split_counts(e[8], ' ', out->jortt, &out->n_jortt);
-    out->breaker_failures = parse_ll(field(e[9], "failures"));
+    out->breaker_failures = m2j_reply_ll(m2j_reply_field(e[9], "failures"));
     out->breaker_open = out->breaker_failures >= M2J_BREAKER_THRESHOLD &&
-                        parse_ll(field(e[9], "open_until_ms")) > 0;
+                        m2j_reply_ll(m2j_reply_field(e[9], "open_until_ms")) > 0;
     out->workers_alive = int_of(e[10]);
-    out->magento_last_ok_ms = e[11]->type == REDIS_REPLY_STRING ? parse_ll(e[11]->str) : 0;
-    out->magento_polls_ok = parse_ll(field(e[12], "ok"));
-    out->magento_polls_failed = parse_ll(field(e[12], "failed"));
+    out->magento_last_ok_ms = e[11]->type == REDIS_REPLY_STRING ? m2j_reply_ll(e[11]->str) : 0;
+    out->magento_polls_ok = m2j_reply_ll(m2j_reply_field(e[12], "ok"));
+    out->magento_polls_failed = m2j_reply_ll(m2j_reply_field(e[12], "failed"));
     return M2J_OK;
 }
 
