@@ -61,7 +61,7 @@ INTEG_BINS := $(patsubst tests/integration/%.c,$(BUILD)/tests/%,$(INTEG_SRC))
 # Objects built through the test pattern rules are not throwaway intermediates.
 .SECONDARY:
 
-.PHONY: all deps run check check-plain check-asan asan unit integration test-bins clean bench
+.PHONY: all deps run check check-plain check-asan asan unit integration test-bins clean bench install test-install
 all: $(BINS)
 
 deps:
@@ -116,6 +116,7 @@ integration: $(BINS) $(INTEG_BINS)
 
 check-plain: test-bins
 	@M2JORTT_BIN_DIR=$(abspath $(BINDIR)) scripts/run-tests.sh all $(UNIT_BINS) $(INTEG_BINS)
+	@BINDIR=$(BINDIR) scripts/test-install.sh
 check-asan:
 	@$(MAKE) --no-print-directory SAN=1 BUILD=build-asan BINDIR=build-asan/bin check-plain
 asan: deps
@@ -135,6 +136,31 @@ run: deps
 bench: deps
 	@$(MAKE) --no-print-directory all
 	@bench/run.sh
+
+# make install [PREFIX=/usr/local] [DESTDIR=staging] [SYSTEMDUNITDIR=...]:
+# the three programs, their man pages, the systemd units (their paths
+# rewritten for PREFIX) and the example configuration. Nothing in /etc:
+# the configuration is the operator's (see m2jortt.json(5)).
+PREFIX         ?= /usr/local
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+MANDIR         ?= $(PREFIX)/share/man
+DOCDIR         ?= $(PREFIX)/share/doc/m2jortt
+INSTALL        ?= install
+install: $(BINDIR)/m2jortt-receiver $(BINDIR)/m2jortt-worker $(BINDIR)/m2jortt
+	$(INSTALL) -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
+	    $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(DOCDIR)
+	$(INSTALL) -m 0755 $(BINDIR)/m2jortt-receiver $(BINDIR)/m2jortt-worker $(BINDIR)/m2jortt $(DESTDIR)$(PREFIX)/bin/
+	$(INSTALL) -m 0644 man/m2jortt.1 $(DESTDIR)$(MANDIR)/man1/
+	$(INSTALL) -m 0644 man/m2jortt.json.5 $(DESTDIR)$(MANDIR)/man5/
+	$(INSTALL) -m 0644 man/m2jortt-receiver.8 man/m2jortt-worker.8 $(DESTDIR)$(MANDIR)/man8/
+	for u in deploy/systemd/*.service; do \
+	    sed 's|/usr/local/bin/|$(PREFIX)/bin/|g' $$u > $(DESTDIR)$(SYSTEMDUNITDIR)/$${u##*/} && \
+	    chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/$${u##*/} || exit 1; \
+	done
+	$(INSTALL) -m 0644 deploy/config.example.json $(DESTDIR)$(DOCDIR)/m2jortt.json.example
+
+test-install:
+	@BINDIR=$(BINDIR) scripts/test-install.sh
 
 clean:
 	rm -rf build build-asan bin

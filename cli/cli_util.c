@@ -30,6 +30,9 @@ static m2j_rc load_config(cli_ctx *c, m2j_config **cfg)
         return rc;
     }
     m2j_log_set_pseudonym_key((*cfg)->redis.key_prefix);
+    int fmt = m2j_log_format_parse((*cfg)->log.format);
+    if (fmt >= 0)
+        m2j_log_set_format((m2j_log_format)fmt);
     return M2J_OK;
 }
 

@@ -56,12 +56,14 @@
  * answer was written, event id, kind, duration); no personal data. Written
  * by a thread through a bounded queue (base/log.h), so a slow log reader
  * never holds up a loop. */
+#include "alert/alert_loop.h"
 #include "config/config.h"
 #include "base/log.h"
 #include "receiver/server.h"
 #include "queue/durability.h"
 #include "queue/redis_conn.h"
 
+#include <curl/curl.h>
 #include <event2/event.h>
 #include <event2/thread.h>
 #include <pthread.h>
@@ -198,6 +200,9 @@ int main(int argc, char **argv)
     int lvl = m2j_log_level_parse(cfg->log.level ? cfg->log.level : "info");
     if (lvl >= 0)
         m2j_log_set_level((m2j_log_level)lvl);
+    int fmt = m2j_log_format_parse(cfg->log.format);
+    if (fmt >= 0)
+        m2j_log_set_format((m2j_log_format)fmt);
     m2j_log_set_pseudonym_key(cfg->redis.key_prefix);
 
     if (!redis_durable_enough(cfg)) {
@@ -210,6 +215,7 @@ int main(int argc, char **argv)
     loop *loops = calloc(n, sizeof *loops);
     rcv_server **all = calloc(n, sizeof *all);
     struct event *sterm = NULL, *sint = NULL;
+    m2j_alert_loop *alerts = NULL;
     sig_ctx sc = { loops, 0 };
     if (!loops || !all) {
         m2j_log(M2J_LOG_ERROR, "out of memory", NULL);
@@ -265,6 +271,9 @@ int main(int argc, char **argv)
              rcv_server_port(loops[0].srv));
     snprintf(threads, sizeof threads, "%zu", n);
     m2j_log(M2J_LOG_INFO, "receiver listening", "listen", listen, "threads", threads, "config", path, NULL);
+    /* The receiver evaluates alerts too: it is who notices no worker is alive. */
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0 || m2j_alert_loop_start(cfg, &alerts, &err) != M2J_OK)
+        m2j_log(M2J_LOG_ERROR, "alerts not started", "error", err.msg, NULL);
     if (event_base_dispatch(loops[0].base) < 0) {
         m2j_log(M2J_LOG_ERROR, "event loop failed", NULL);
         goto out;
@@ -280,6 +289,7 @@ out:
             event_base_loopbreak(loops[i].base);
         pthread_join(loops[i].thread, NULL);
     }
+    m2j_alert_loop_stop(alerts);
     if (code == 0)
         m2j_log(M2J_LOG_INFO, "receiver stopped", NULL);
     if (sterm)

@@ -19,6 +19,8 @@
 #include "queue/queue.h"
 #include "receiver/conn_guard.h"
 #include "receiver/json_error.h"
+#include "receiver/http_stats.h"
+#include "receiver/metrics.h"
 #include "receiver/redis_link.h"
 #include "ingest/replay.h"
 #include "ingest/signature.h"
@@ -128,6 +130,7 @@ static void outcome_log(outcome *o, bool delivered)
         return;
     char st[8], ms[32], ns[24], ds[24];
     long long us = m2j_mono_us() - o->t0_us;
+    rcv_http_observe(o->path, o->code, us);
     snprintf(st, sizeof st, "%d", o->code);
     snprintf(ms, sizeof ms, "%lld.%03lld", us / 1000, us % 1000);
     snprintf(ns, sizeof ns, "%zu", o->n);
@@ -629,6 +632,8 @@ static void on_request(struct evhttp_request *req, void *arg)
             handle_readyz(s, req, t0);
         else
             method_not_allowed(s, req, "/readyz", t0, "GET, HEAD");
+    } else if (strcmp(path, RCV_PATH_METRICS) == 0) {
+        rcv_metrics_serve(s->cfg, s->redis, s->guard, req, t0);
     } else {
         /* The raw path is not logged: it is outside input of any length. */
         refuse(s, req, "-", t0, 404, "not_found", "no such path");

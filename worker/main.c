@@ -8,6 +8,7 @@
  * (tests). SIGTERM/SIGINT: stop taking, finish the job in hand, exit 0; a
  * job still running worker.shutdown_grace_seconds after the signal is cut
  * short (its Jortt call aborted) and released back to the stream. */
+#include "alert/alert_loop.h"
 #include "jortt/breaker.h"
 #include "config/config.h"
 #include "base/clock.h"
@@ -18,6 +19,8 @@
 #include "base/log.h"
 #include "worker/heartbeat.h"
 #include "worker/magento_link.h"
+#include "worker/liveness.h"
+#include "worker/metrics_listen.h"
 #include "worker/processor.h"
 #include "queue/queue.h"
 #include "queue/redis_cmd.h"
@@ -32,7 +35,6 @@
 
 #define RECONNECT_MIN_MS   100
 #define RECONNECT_MAX_MS   5000
-#define HEARTBEAT_TTL      "30"
 #define PROMOTE_EVERY_MS   1000
 #define PROMOTE_LIMIT      100
 #define BREAKER_POLL_MS    500
@@ -311,6 +313,9 @@ int main(int argc, char **argv)
     int lvl = m2j_log_level_parse(cfg->log.level ? cfg->log.level : "info");
     if (lvl >= 0)
         m2j_log_set_level((m2j_log_level)lvl);
+    int fmt = m2j_log_format_parse(cfg->log.format);
+    if (fmt >= 0)
+        m2j_log_set_format((m2j_log_format)fmt);
     m2j_log_set_pseudonym_key(cfg->redis.key_prefix);
 
     char consumer[320];
@@ -398,16 +403,26 @@ int main(int argc, char **argv)
         m2j_log(M2J_LOG_WARN, "customer index not warmed (new buyers are searched first)", "error", e.msg, NULL);
     }
 
-    m2j_buf hb = {0};
-    m2j_wkey(q, &hb, "worker:%s", consumer);
+    wrk_metrics *metrics = NULL;
+    if (wrk_metrics_start(cfg, consumer, &metrics, &e) != M2J_OK) {
+        m2j_log(M2J_LOG_ERROR, "cannot serve worker.metrics_listen", "error", e.msg, NULL);
+        exit_code = 1;
+        goto done;
+    }
+    if (metrics) {
+        char port[16];
+        snprintf(port, sizeof port, "%d", wrk_metrics_port(metrics));
+        m2j_log(M2J_LOG_INFO, "worker metrics listening", "listen", cfg->worker.metrics_listen, "port", port, NULL);
+    }
+    m2j_alert_loop *alerts = NULL;
+    if (m2j_alert_loop_start(cfg, &alerts, &e) != M2J_OK)
+        m2j_log(M2J_LOG_ERROR, "alerts not started", "error", e.msg, NULL);
     long long last_promote = 0, last_beat = 0;
     bool breaker_was_open = false;
     while (!g_stop) {
         long long now = m2j_now_ms();
         if (now - last_beat >= 1000) {
-            char ts[32];
-            snprintf(ts, sizeof ts, "%lld", now);
-            if (m2j_wcmd(q, NULL, &e, "SET", hb.data, ts, "EX", HEARTBEAT_TTL, NULL) != M2J_OK) {
+            if (m2j_liveness_beat(q, consumer, now, &e) != M2J_OK) {
                 redis_failed(&cs, "heartbeat", &e);
                 continue;
             }
@@ -452,12 +467,13 @@ int main(int argc, char **argv)
         run_job(&w, &cs, &job);
         m2j_job_clear(&job);
     }
+    m2j_alert_loop_stop(alerts);
+    wrk_metrics_stop(metrics);
     if (q) {
         m2j_worker_release_unreleased(&w, NULL);
-        m2j_wcmd(q, NULL, NULL, "DEL", hb.data, NULL);
+        m2j_liveness_gone(q, consumer, NULL);
     }
     m2j_worker_clear(&w);
-    m2j_buf_free(&hb);
     m2j_magento_link_close(&w);
     char calls[24];
     snprintf(calls, sizeof calls, "%ld", w.api.calls);

@@ -364,10 +364,31 @@ static void log_counts(const char *msg, const stream *st, long queued, long dups
     m2j_log(queued ? M2J_LOG_INFO : M2J_LOG_DEBUG, msg, "stream", st->name, "queued", a, "duplicates", b, NULL);
 }
 
+/* The figures /metrics and the alerts read (queue.h: P:magento:poll:*): a
+ * poll that reached Magento counts as ok, one that could not as failed.
+ * Best effort: a lost write only delays what a dashboard shows. */
+static void record_poll(m2j_poller *p, poll_result r, long long now_ms)
+{
+    bool ok = r == POLL_END || r == POLL_MORE;
+    if (!ok && r != POLL_RETRY && r != POLL_REFUSED)
+        return; /* Redis trouble or a lost lease says nothing about Magento */
+    m2j_buf stats = {0}, last = {0};
+    if (m2j_wkey(p->w->q, &stats, "magento:poll:stats") == M2J_OK &&
+        m2j_wcmd(p->w->q, NULL, NULL, "HINCRBY", stats.data, ok ? "ok" : "failed", "1", NULL) == M2J_OK && ok &&
+        m2j_wkey(p->w->q, &last, "magento:poll:last_ok_ms") == M2J_OK) {
+        char ms[24];
+        snprintf(ms, sizeof ms, "%lld", now_ms);
+        m2j_wcmd(p->w->q, NULL, NULL, "SET", last.data, ms, NULL);
+    }
+    m2j_buf_free(&stats);
+    m2j_buf_free(&last);
+}
+
 /* Updates the stream's schedule and incident state after a poll. */
 static void after_poll(m2j_poller *p, size_t i, poll_result r, const char *why, long long now_ms)
 {
     const stream *st = &STREAMS[i];
+    record_poll(p, r, now_ms);
     long long next = now_ms + interval_ms(p);
     if (r == POLL_REFUSED) {
         if (!p->ss[i].failing || p->ss[i].refused_steps == 0)

@@ -1,4 +1,4 @@
-/* log.c: logfmt lines to stderr (see log.h).
+/* log.c: logfmt or JSON lines to stderr (see log.h).
  *
  * Each line is assembled in memory, then either handed whole to the writer
  * thread (base/log_queue.c, once m2j_log_start_writer ran) or written with
@@ -23,6 +23,7 @@
 #define DEFAULT_PSEUDONYM_KEY "m2jortt-log-pseudonym-v1"
 
 static atomic_int g_level = M2J_LOG_INFO;
+static atomic_int g_format = M2J_LOG_LOGFMT;
 static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
 static char *g_component;    /* guarded by g_lock */
 static char *g_pseudonym_key; /* guarded by g_lock; NULL = default */
@@ -51,6 +52,18 @@ int m2j_log_level_parse(const char *s)
     if (strcmp(s, "info") == 0)  return M2J_LOG_INFO;
     if (strcmp(s, "warn") == 0)  return M2J_LOG_WARN;
     if (strcmp(s, "error") == 0) return M2J_LOG_ERROR;
+    return -1;
+}
+
+void m2j_log_set_format(m2j_log_format f)
+{
+    atomic_store(&g_format, (int)f);
+}
+
+int m2j_log_format_parse(const char *s)
+{
+    if (s && strcmp(s, "logfmt") == 0) return M2J_LOG_LOGFMT;
+    if (s && strcmp(s, "json") == 0)   return M2J_LOG_JSON;
     return -1;
 }
 
@@ -124,6 +137,47 @@ static int append_key(m2j_buf *b, const char *k)
     return bad;
 }
 
+/* A JSON string: quotes, backslashes and control characters escaped, so
+ * one line is always one parseable object whatever a value holds. */
+static int append_json_string(m2j_buf *b, const char *v)
+{
+    int bad = m2j_buf_append(b, "\"", 1) != M2J_OK;
+    for (const unsigned char *p = (const unsigned char *)(v ? v : ""); *p; p++) {
+        if (*p == '"' || *p == '\\')
+            bad |= m2j_buf_printf(b, "\\%c", *p) != M2J_OK;
+        else if (*p == '\n')
+            bad |= m2j_buf_puts(b, "\\n") != M2J_OK;
+        else if (*p < 0x20 || *p == 0x7f)
+            bad |= m2j_buf_printf(b, "\\u%04x", *p) != M2J_OK;
+        else
+            bad |= m2j_buf_append(b, p, 1) != M2J_OK;
+    }
+    return bad | (m2j_buf_append(b, "\"", 1) != M2J_OK);
+}
+
+static int build_json(m2j_buf *b, const char *ts, m2j_log_level lvl, const char *msg, va_list ap)
+{
+    int bad = m2j_buf_printf(b, "{\"ts\":\"%s\",\"level\":\"%s\"", ts, level_name(lvl)) != M2J_OK;
+    pthread_mutex_lock(&g_lock);
+    if (g_component) {
+        bad |= m2j_buf_puts(b, ",\"comp\":") != M2J_OK;
+        bad |= append_json_string(b, g_component);
+    }
+    pthread_mutex_unlock(&g_lock);
+    bad |= m2j_buf_puts(b, ",\"msg\":") != M2J_OK;
+    bad |= append_json_string(b, msg);
+    const char *k;
+    while ((k = va_arg(ap, const char *)) != NULL) {
+        const char *v = va_arg(ap, const char *);
+        bad |= m2j_buf_append(b, ",", 1) != M2J_OK;
+        bad |= append_json_string(b, k);
+        bad |= m2j_buf_append(b, ":", 1) != M2J_OK;
+        bad |= append_json_string(b, v);
+    }
+    bad |= m2j_buf_puts(b, "}\n") != M2J_OK;
+    return bad;
+}
+
 /* Builds one whole line (with its '\n') into b. Non-zero when an append
  * failed (out of memory: the line is then incomplete). */
 static int build_line(m2j_buf *b, m2j_log_level lvl, const char *msg, va_list ap)
@@ -132,10 +186,13 @@ static int build_line(m2j_buf *b, m2j_log_level lvl, const char *msg, va_list ap
     clock_gettime(CLOCK_REALTIME, &ts);
     struct tm tm;
     gmtime_r(&ts.tv_sec, &tm);
+    char when[96];
+    snprintf(when, sizeof when, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900, tm.tm_mon + 1,
+             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000L);
+    if (atomic_load(&g_format) == M2J_LOG_JSON)
+        return build_json(b, when, lvl, msg, ap);
 
-    int bad = m2j_buf_printf(b, "ts=%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ level=%s",
-                   tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-                   tm.tm_sec, ts.tv_nsec / 1000000L, level_name(lvl)) != M2J_OK;
+    int bad = m2j_buf_printf(b, "ts=%s level=%s", when, level_name(lvl)) != M2J_OK;
     pthread_mutex_lock(&g_lock);
     if (g_component) {
         bad |= m2j_buf_puts(b, " comp=") != M2J_OK;
@@ -168,8 +225,10 @@ void m2j_log(m2j_log_level lvl, const char *msg, ...)
     va_end(ap);
     /* Out of memory part-way: say so rather than emit a torn line. */
     static const char oom[] = "level=error msg=\"log line dropped: out of memory\"\n";
-    const char *line = bad ? oom : b.data;
-    size_t len = bad ? sizeof oom - 1 : b.len;
+    static const char oom_json[] = "{\"level\":\"error\",\"msg\":\"log line dropped: out of memory\"}\n";
+    bool json = atomic_load(&g_format) == M2J_LOG_JSON;
+    const char *line = bad ? (json ? oom_json : oom) : b.data;
+    size_t len = bad ? (json ? sizeof oom_json : sizeof oom) - 1 : b.len;
     if (!m2j_logq_push(line, len)) {
         fwrite(line, 1, len, stderr);
         fflush(stderr);

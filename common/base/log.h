@@ -1,7 +1,9 @@
 /* log.h: structured logs, one line per event, to stderr.
  *
  * Format: logfmt  ts=2026-11-29T04:35:55.123Z level=info msg="event queued" k=v ...
- * Values are quoted and escaped when needed. Personal data (e-mail, names,
+ * Values are quoted and escaped when needed. Or (log.format "json") one
+ * JSON object a line with the same keys, every value a string:
+ *   {"ts":"2026-11-29T04:35:55.123Z","level":"info","msg":"event queued","k":"v"} Personal data (e-mail, names,
  * addresses) must never be passed in clear: use m2j_log_pseudonym() to log a
  * stable, non-reversible tag instead (e.g. email=h:3f9a1c2b).
  *
@@ -15,6 +17,10 @@
 typedef enum { M2J_LOG_DEBUG, M2J_LOG_INFO, M2J_LOG_WARN, M2J_LOG_ERROR } m2j_log_level;
 
 void m2j_log_set_level(m2j_log_level lvl);
+typedef enum { M2J_LOG_LOGFMT, M2J_LOG_JSON } m2j_log_format;
+void m2j_log_set_format(m2j_log_format f);
+/* Parses "logfmt"|"json"; returns -1 if unknown. */
+int  m2j_log_format_parse(const char *s);
 /* Parses "debug"|"info"|"warn"|"error"; returns -1 if unknown. */
 int  m2j_log_level_parse(const char *s);
 /* Sets a component name printed as comp=NAME on every line (e.g. "worker"). */

@@ -105,6 +105,9 @@ typedef struct {
     long lock_ttl_seconds;           /* default 120: per-order / per-customer lock expiry */
     long shutdown_grace_seconds;     /* default 30 */
     long max_defer_hours;            /* default 72: waiting (LOCKED/DEFER) longer is a dead letter */
+    char *metrics_listen;            /* "host:port" of this worker's /metrics; "" (default) = off */
+    char *metrics_host;              /* parsed; NULL when off */
+    int   metrics_port;              /* parsed */
     m2j_retry_config retry;
 } m2j_worker_config;
 
@@ -160,7 +163,23 @@ typedef struct {
 
 typedef struct {
     char *level;  /* "debug" | "info" (default) | "warn" | "error" */
+    char *format; /* "logfmt" (default) | "json" (one object a line) */
 } m2j_log_config;
+
+/* "admin": the secret that guards /metrics (and the dashboard). */
+typedef struct {
+    char *token;  /* "" (default) = /metrics open; else at least 32 characters, sent as Bearer */
+} m2j_admin_config;
+
+/* "alerts": who is told when invoices stop flowing. Empty channels = none. */
+typedef struct {
+    char  *webhook_url;          /* POST {"text": "..."}; "" = none */
+    char  *smtp_url;             /* email.smtp_url: smtps://host:465 or smtp://host:587 (STARTTLS); "" = none */
+    char  *smtp_from;            /* email.from */
+    char **smtp_to; size_t n_smtp_to; /* email.to */
+    long   max_age_seconds;      /* oldest waiting event older than this is an incident; default 900 */
+    long   repeat_seconds;       /* reminder while an incident lasts; default 3600 */
+} m2j_alerts_config;
 
 typedef struct {
     char *path;   /* the file it was loaded from (or "<memory>") */
@@ -172,6 +191,8 @@ typedef struct {
     m2j_orders_config    orders;
     m2j_customers_config customers;
     m2j_log_config       log;
+    m2j_admin_config     admin;
+    m2j_alerts_config    alerts;
 } m2j_config;
 
 /* Loads and validates a file. On error *out is NULL and err names the problem

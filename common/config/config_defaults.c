@@ -92,6 +92,14 @@ m2j_rc m2j_cfg_set_defaults(m2j_config *c)
     c->customers.sync = true;
     c->customers.update_existing = true;
     D(c->log.level, "info");
+    D(c->log.format, "logfmt");
+    D(c->admin.token, "");
+    D(c->alerts.webhook_url, "");
+    D(c->alerts.smtp_url, "");
+    D(c->alerts.smtp_from, "");
+    c->alerts.max_age_seconds = 900;
+    c->alerts.repeat_seconds = 3600;
+    D(c->worker.metrics_listen, "");
 #undef D
     return rc;
 }

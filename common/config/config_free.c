@@ -93,5 +93,13 @@ void m2j_config_free(m2j_config *c)
     free_string_entries(cc->field_map, cc->n_field_map);
 
     free(c->log.level);
+    free(c->log.format);
+    free(c->admin.token);
+    free(c->alerts.webhook_url);
+    free(c->alerts.smtp_url);
+    free(c->alerts.smtp_from);
+    m2j_cfg_free_strv(c->alerts.smtp_to, c->alerts.n_smtp_to);
+    free(c->worker.metrics_listen);
+    free(c->worker.metrics_host);
     free(c);
 }

@@ -22,6 +22,8 @@ static const m2j_cfg_section *const SECTIONS[] = {
     &m2j_cfg_section_orders,
     &m2j_cfg_section_customers,
     &m2j_cfg_section_log,
+    &m2j_cfg_section_admin,
+    &m2j_cfg_section_alerts,
 };
 #define N_SECTIONS (sizeof SECTIONS / sizeof SECTIONS[0])
 

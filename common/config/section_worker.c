@@ -4,6 +4,8 @@
 #include "base/lease.h"
 #include "config/config_section.h"
 
+#include <string.h>
+
 static m2j_rc load_worker(json_object *s, m2j_buf *path, m2j_config *c, m2j_err *err)
 {
     static const char *const rkeys[] = {"base_seconds", "max_seconds", "max_attempts", NULL};
@@ -19,8 +21,15 @@ static m2j_rc load_worker(json_object *s, m2j_buf *path, m2j_config *c, m2j_err 
         (rc = m2j_cfg_read_long(s, path, "lock_ttl_seconds", 1, 86400, &w->lock_ttl_seconds, err)) ||
         (rc = m2j_cfg_read_long(s, path, "shutdown_grace_seconds", 0, 3600, &w->shutdown_grace_seconds, err)) ||
         (rc = m2j_cfg_read_long(s, path, "max_defer_hours", 1, 8760, &w->max_defer_hours, err)) ||
+        (rc = m2j_cfg_read_str(s, path, "metrics_listen", &w->metrics_listen, err)) ||
         (rc = m2j_cfg_read_section(s, path, "retry", rkeys, &r, err)))
         return rc;
+    if (*w->metrics_listen &&
+        !m2j_cfg_split_host_port(w->metrics_listen, strlen(w->metrics_listen), 0, &w->metrics_host,
+                                 &w->metrics_port)) {
+        m2j_cfg_path_push(path, "metrics_listen");
+        return m2j_fail(err, M2J_ERR_INVALID, "%s: expected \"host:port\"", CFG_PATH(path));
+    }
     if (!m2j_lease_ttl_ok(w->lock_ttl_seconds)) {
         size_t old = m2j_cfg_path_push(path, "lock_ttl_seconds");
         rc = m2j_fail(err, M2J_ERR_INVALID, "%s: %ld is too short: at least %ld, since the heartbeat renews a lock "
@@ -47,7 +56,8 @@ static m2j_rc load_worker(json_object *s, m2j_buf *path, m2j_config *c, m2j_err 
 }
 
 static const char *const keys[] = {"visibility_timeout_seconds", "max_deliveries", "block_ms",
-                                   "lock_ttl_seconds", "shutdown_grace_seconds", "max_defer_hours", "retry",
+                                   "lock_ttl_seconds", "shutdown_grace_seconds", "max_defer_hours", "metrics_listen",
+                                   "retry",
                                    NULL};
 
 const m2j_cfg_section m2j_cfg_section_worker = {"worker", keys, load_worker};

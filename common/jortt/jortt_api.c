@@ -1,6 +1,7 @@
 /* jortt_api.c: see jortt_api.h. */
 #include "jortt/jortt_api.h"
 #include "jortt/breaker.h"
+#include "jortt/jortt_stats.h"
 #include "base/json_util.h"
 #include "base/log.h"
 #include "queue/ratelimit.h"
@@ -53,6 +54,14 @@ static void account(m2j_jortt_api *a, m2j_call_class cls)
     }
 }
 
+/* For /metrics; a Redis hiccup here must not fail a call Jortt answered. */
+static void count(m2j_jortt_api *a, const char *path, const m2j_jortt_response *r)
+{
+    m2j_err e;
+    if (m2j_jortt_count(a->q, path, r, &e) != M2J_OK)
+        m2j_log(M2J_LOG_DEBUG, "jortt request not counted", "error", e.msg, NULL);
+}
+
 static m2j_call_class classify(const m2j_jortt_response *r)
 {
     return m2j_retry_classify(r->transport, r->status, r->error.key);
@@ -98,6 +107,7 @@ m2j_rc m2j_jortt_call(m2j_jortt_api *a, const char *method, const char *path, co
         if (rc == M2J_ERR_AUTH || (rc == M2J_ERR_IO && resp->transport != M2J_TRANSPORT_RESPONSE &&
                                    resp->transport_error[0])) {
             *cls = token_failure_class(rc, resp);
+            count(a, "/oauth/token", resp);
             if (resp->status == 429)
                 m2j_ratelimit_pause(a->q, &M2J_RL_JORTT, resp->retry_after_s, NULL);
             account(a, *cls);
@@ -131,6 +141,7 @@ m2j_rc m2j_jortt_call(m2j_jortt_api *a, const char *method, const char *path, co
         a->calls++;
         if (rc != M2J_OK)
             goto out;
+        count(a, path, resp);
         *cls = classify(resp);
         if (*cls == M2J_CLASS_AUTH && round == 0) {
             /* Expired or revoked early: drop it (only if nobody replaced it

@@ -3,25 +3,15 @@
 #include "queue/queue.h"
 #include "queue/queue_internal.h"
 #include "queue/queue_scripts.h"
+#include "queue/redis_cmd.h"
 #include "base/clock.h"
 #include "base/json_util.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define Q_REPLAY_ROUNDS 5
-
-static long long parse_ll(const char *s)
-{
-    if (!s)
-        return 0;
-    errno = 0;
-    char *end;
-    long long v = strtoll(s, &end, 10);
-    return errno || end == s ? 0 : v;
-}
 
 /* One snapshot of the queue's state. A job moves between the stream, the
  * pending list and the retry set inside single scripts; reading those with
@@ -69,7 +59,7 @@ m2j_rc m2j_queue_stats_get(m2j_queue *q, m2j_queue_stats *out, m2j_err *err)
         const redisReply *h = r->element[4];
         for (size_t i = 0; i + 1 < h->elements; i += 2) {
             const char *f = h->element[i]->str;
-            long long v = parse_ll(h->element[i + 1]->str);
+            long long v = m2j_reply_ll(h->element[i + 1]->str);
             if (!f)
                 continue;
             if (!strcmp(f, "processed")) out->processed = v;
@@ -80,10 +70,10 @@ m2j_rc m2j_queue_stats_get(m2j_queue *q, m2j_queue_stats *out, m2j_err *err)
             else if (!strcmp(f, "replayed")) out->replayed = v;
         }
         /* Redis's clock, not ours: the CLI may run on another host. */
-        now_s = parse_ll(r->element[5]->element[0]->str);
-        now = now_s * 1000 + parse_ll(r->element[5]->element[1]->str) / 1000;
+        now_s = m2j_reply_ll(r->element[5]->element[0]->str);
+        now = now_s * 1000 + m2j_reply_ll(r->element[5]->element[1]->str) / 1000;
         if (r->element[6]->type == REDIS_REPLY_STRING) {
-            long long t = parse_ll(r->element[6]->str); /* "<ms>-<seq>" */
+            long long t = m2j_reply_ll(r->element[6]->str); /* "<ms>-<seq>" */
             out->oldest_age_ms = now > t ? now - t : 0;
         }
         freeReplyObject(r);
@@ -108,7 +98,7 @@ m2j_rc m2j_queue_stats_get(m2j_queue *q, m2j_queue_stats *out, m2j_err *err)
         long long sum = 0;
         for (size_t i = 0; r->type == REDIS_REPLY_ARRAY && i < r->elements; i++) {
             if (r->element[i]->type == REDIS_REPLY_STRING)
-                sum += parse_ll(r->element[i]->str);
+                sum += m2j_reply_ll(r->element[i]->str);
         }
         out->jortt_calls_per_second = (double)sum / 10.0;
         freeReplyObject(r);
@@ -148,7 +138,7 @@ static m2j_rc record_from_hash(const redisReply *r, json_object **out, m2j_err *
             bool is_int = false;
             for (int k = 0; ints[k]; k++)
                 is_int = is_int || !strcmp(f->str, ints[k]);
-            val = is_int ? json_object_new_int64(parse_ll(v->str)) : json_object_new_string_len(v->str, (int)v->len);
+            val = is_int ? json_object_new_int64(m2j_reply_ll(v->str)) : json_object_new_string_len(v->str, (int)v->len);
         }
         json_object_object_add(o, f->str, val);
     }

@@ -285,14 +285,39 @@ static m2j_rc check_job(const m2j_job *j, m2j_err *err)
     return M2J_OK;
 }
 
+/* The P:stats:events key and the "<kind>:<outcome>" field the outcome
+ * scripts count into (fleet_stats.h reads them). Kinds are the fixed names
+ * of event.h; anything else counts as "unknown" so a damaged job cannot
+ * mint new series. */
+typedef struct {
+    char key[192];
+    char field[64];
+} events_slot;
+
+static m2j_rc events_slot_fill(const m2j_queue *q, const m2j_job *j, const char *outcome, events_slot *s,
+                               m2j_err *err)
+{
+    const char *kind = m2j_json_str(j->job, "event.kind");
+    m2j_kind k;
+    if (!kind || m2j_kind_parse(kind, &k) != M2J_OK)
+        kind = "unknown";
+    if ((size_t)snprintf(s->key, sizeof s->key, "%s:events", q->k_stats) >= sizeof s->key)
+        return m2j_fail(err, M2J_ERR_INVALID, "redis.key_prefix too long");
+    snprintf(s->field, sizeof s->field, "%s:%s", kind, outcome);
+    return M2J_OK;
+}
+
 m2j_rc m2j_queue_done(m2j_queue *q, const m2j_job *j, m2j_err *err)
 {
     m2j_rc rc = check_job(j, err);
     if (rc != M2J_OK)
         return rc;
-    const char *keys[] = { q->k_stream, q->k_stats };
-    const char *args[] = { M2J_GROUP, j->stream_id };
-    return outcome(q, "done", M2J_SCRIPT_DONE, 2, keys, 2, args, err);
+    events_slot ev;
+    if ((rc = events_slot_fill(q, j, "processed", &ev, err)) != M2J_OK)
+        return rc;
+    const char *keys[] = { q->k_stream, q->k_stats, ev.key };
+    const char *args[] = { M2J_GROUP, j->stream_id, ev.field };
+    return outcome(q, "done", M2J_SCRIPT_DONE, 3, keys, 3, args, err);
 }
 
 /* The event id of a job, or "raw-<stream id>" for a job that could not be
@@ -317,9 +342,14 @@ m2j_rc m2j_queue_skip(m2j_queue *q, const m2j_job *j, const char *ref,
         m2j_buf_free(&id);
         return m2j_fail(err, M2J_ERR_NOMEM, "out of memory");
     }
-    const char *keys[] = { q->k_stream, q->k_stats, q->k_skipped };
-    const char *args[] = { M2J_GROUP, j->stream_id, id.data, ref ? ref : "", reason ? reason : "" };
-    rc = outcome(q, "skip", M2J_SCRIPT_SKIP, 3, keys, 5, args, err);
+    events_slot ev;
+    if ((rc = events_slot_fill(q, j, "skipped", &ev, err)) != M2J_OK) {
+        m2j_buf_free(&id);
+        return rc;
+    }
+    const char *keys[] = { q->k_stream, q->k_stats, q->k_skipped, ev.key };
+    const char *args[] = { M2J_GROUP, j->stream_id, id.data, ref ? ref : "", reason ? reason : "", ev.field };
+    rc = outcome(q, "skip", M2J_SCRIPT_SKIP, 4, keys, 6, args, err);
     m2j_buf_free(&id);
     return rc;
 }
@@ -334,9 +364,12 @@ m2j_rc m2j_queue_retry(m2j_queue *q, const m2j_job *j, long long due_ms, m2j_err
     const char *text = m2j_q_job_text(j->job);
     if (!text)
         return m2j_fail(err, M2J_ERR_NOMEM, "out of memory");
-    const char *keys[] = { q->k_stream, q->k_stats, q->k_retry };
-    const char *args[] = { M2J_GROUP, j->stream_id, due, text };
-    return outcome(q, "retry", M2J_SCRIPT_RETRY, 3, keys, 4, args, err);
+    events_slot ev;
+    if ((rc = events_slot_fill(q, j, "retried", &ev, err)) != M2J_OK)
+        return rc;
+    const char *keys[] = { q->k_stream, q->k_stats, q->k_retry, ev.key };
+    const char *args[] = { M2J_GROUP, j->stream_id, due, text, ev.field };
+    return outcome(q, "retry", M2J_SCRIPT_RETRY, 4, keys, 5, args, err);
 }
 
 static const char *int_field(json_object *job, const char *path, char *buf, size_t n)
@@ -367,9 +400,12 @@ m2j_rc m2j_queue_dead(m2j_queue *q, const m2j_job *j, const m2j_dead_info *info,
         rc = m2j_fail(err, M2J_ERR_NOMEM, "out of memory");
         goto out;
     }
-    const char *keys[] = { q->k_stream, q->k_stats, key.data, q->k_dead_index };
+    events_slot ev;
+    if ((rc = events_slot_fill(q, j, "dead_lettered", &ev, err)) != M2J_OK)
+        goto out;
+    const char *keys[] = { q->k_stream, q->k_stats, key.data, q->k_dead_index, ev.key };
     const char *args[] = {
-        M2J_GROUP, j->stream_id, id.data, at,
+        M2J_GROUP, j->stream_id, id.data, at, ev.field,
         "event_id", id.data,
         "job", text,
         "reason", info->reason,
@@ -383,7 +419,7 @@ m2j_rc m2j_queue_dead(m2j_queue *q, const m2j_job *j, const m2j_dead_info *info,
         "kind", kind ? kind : "unknown",
         "ref", info->ref ? info->ref : "",
     };
-    rc = outcome(q, "dead", M2J_SCRIPT_DEAD, 4, keys, (int)(sizeof args / sizeof args[0]), args, err);
+    rc = outcome(q, "dead", M2J_SCRIPT_DEAD, 5, keys, (int)(sizeof args / sizeof args[0]), args, err);
 out:
     m2j_buf_free(&id);
     m2j_buf_free(&key);

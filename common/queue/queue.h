@@ -23,6 +23,9 @@
  *   P:dead:index          zset: event_id scored by dead_at (ms)
  *   P:stats               hash: received, duplicates, processed, skipped, retried,
  *                         dead_total, replayed (counters)
+ *   P:stats:events        hash "<kind>:<outcome>" -> count (processed, skipped, retried,
+ *                         dead_lettered, duplicate), written by the same scripts
+ *   P:stats:jortt         hash "<endpoint> <status>" -> Jortt requests (jortt/jortt_stats.h)
  *   P:skipped             stream (capped ~10000): event_id, ref, reason
  *   P:order:<ref>         hash: state (pending|done|cancelled|closed), invoice_id, event_id
  *                         (the event that made the invoice), at, grand_total, customer_id;
@@ -45,6 +48,9 @@
  *                         comment_failed
  *   P:breaker             circuit breaker state
  *   P:worker:<consumer>   heartbeat (EX 30)
+ *   P:workers             zset consumer -> last heartbeat ms (worker/liveness.h; /metrics)
+ *   P:magento:poll:last_ok_ms, P:magento:poll:stats (ok, failed)  Magento poll figures
+ *   P:alerts:*            the alert evaluator's lease and incidents (alert/alert_store.h)
  * <ref>, <memo key> and <magento customer id> come from Magento and are
  * escaped (base/key_part.h, m2j_wkey_id): a memo key "cancel:1" must not
  * name P:credit:cancel:1. Event ids are sanitised at ingest (event.h).

@@ -48,45 +48,67 @@ const char *const M2J_ENQUEUE_SCRIPT =
     "end\n"
     "if fresh > 0 then redis.call('HINCRBY', KEYS[2], 'received', fresh) end\n"
     "if dups > 0 then redis.call('HINCRBY', KEYS[2], 'duplicates', dups) end\n"
+    /* Duplicates by kind for /metrics. The key is derived, not declared:
+     * KEYS[3..] are the seen keys, and the receiver's argument layout is
+     * shared with enqueue.c. Only duplicates are decoded, and they are rare. */
+    "for i = 1, n do\n"
+    "  if out[i] == 'dup' then\n"
+    "    local ok, j = pcall(cjson.decode, ARGV[i + 1])\n"
+    "    local kind = ok and type(j) == 'table' and type(j.event) == 'table' and j.event.kind\n"
+    "    if type(kind) ~= 'string' then kind = 'unknown' end\n"
+    "    redis.call('HINCRBY', KEYS[2] .. ':events', kind .. ':duplicate', 1)\n"
+    "  end\n"
+    "end\n"
     "return out\n";
 
-/* KEYS[1] stream, KEYS[2] stats; ARGV[1] group, ARGV[2] stream id */
+/* The outcome scripts also count the outcome by the event's kind in
+ * P:stats:events (field "<kind>:<outcome>", for /metrics), in the same step
+ * that records it, so the figures never disagree with the queue. */
+
+/* KEYS[1] stream, KEYS[2] stats, KEYS[3] stats:events
+ * ARGV[1] group, ARGV[2] stream id, ARGV[3] events field */
 const char *const M2J_SCRIPT_DONE =
     "if redis.call('XACK', KEYS[1], ARGV[1], ARGV[2]) == 0 then return 0 end\n"
     "redis.call('XDEL', KEYS[1], ARGV[2])\n"
     "redis.call('HINCRBY', KEYS[2], 'processed', 1)\n"
+    "redis.call('HINCRBY', KEYS[3], ARGV[3], 1)\n"
     "return 1\n";
 
-/* KEYS[1] stream, KEYS[2] stats, KEYS[3] skipped stream
- * ARGV[1] group, ARGV[2] stream id, ARGV[3] event id, ARGV[4] ref, ARGV[5] reason */
+/* KEYS[1] stream, KEYS[2] stats, KEYS[3] skipped stream, KEYS[4] stats:events
+ * ARGV[1] group, ARGV[2] stream id, ARGV[3] event id, ARGV[4] ref, ARGV[5] reason,
+ * ARGV[6] events field */
 const char *const M2J_SCRIPT_SKIP =
     "if redis.call('XACK', KEYS[1], ARGV[1], ARGV[2]) == 0 then return 0 end\n"
     "redis.call('XDEL', KEYS[1], ARGV[2])\n"
     "redis.call('XADD', KEYS[3], 'MAXLEN', '~', 10000, '*',\n"
     "           'event_id', ARGV[3], 'ref', ARGV[4], 'reason', ARGV[5])\n"
     "redis.call('HINCRBY', KEYS[2], 'skipped', 1)\n"
+    "redis.call('HINCRBY', KEYS[4], ARGV[6], 1)\n"
     "return 1\n";
 
-/* KEYS[1] stream, KEYS[2] stats, KEYS[3] retry zset
- * ARGV[1] group, ARGV[2] stream id, ARGV[3] due ms, ARGV[4] job JSON */
+/* KEYS[1] stream, KEYS[2] stats, KEYS[3] retry zset, KEYS[4] stats:events
+ * ARGV[1] group, ARGV[2] stream id, ARGV[3] due ms, ARGV[4] job JSON, ARGV[5] events field */
 const char *const M2J_SCRIPT_RETRY =
     "if redis.call('XACK', KEYS[1], ARGV[1], ARGV[2]) == 0 then return 0 end\n"
     "redis.call('XDEL', KEYS[1], ARGV[2])\n"
     "redis.call('ZADD', KEYS[3], ARGV[3], ARGV[4])\n"
     "redis.call('HINCRBY', KEYS[2], 'retried', 1)\n"
+    "redis.call('HINCRBY', KEYS[4], ARGV[5], 1)\n"
     "return 1\n";
 
-/* KEYS[1] stream, KEYS[2] stats, KEYS[3] P:dead:<event id>, KEYS[4] dead index
+/* KEYS[1] stream, KEYS[2] stats, KEYS[3] P:dead:<event id>, KEYS[4] dead index,
+ * KEYS[5] stats:events
  * ARGV[1] group, ARGV[2] stream id, ARGV[3] event id, ARGV[4] dead_at ms,
- * ARGV[5..] field, value pairs of the dead record. The hash is replaced as a
+ * ARGV[5] events field, ARGV[6..] field, value pairs of the dead record. The hash is replaced as a
  * whole so no field of an earlier death of the same event survives. */
 const char *const M2J_SCRIPT_DEAD =
     "if redis.call('XACK', KEYS[1], ARGV[1], ARGV[2]) == 0 then return 0 end\n"
     "redis.call('XDEL', KEYS[1], ARGV[2])\n"
     "redis.call('DEL', KEYS[3])\n"
-    "redis.call('HSET', KEYS[3], unpack(ARGV, 5))\n"
+    "redis.call('HSET', KEYS[3], unpack(ARGV, 6))\n"
     "redis.call('ZADD', KEYS[4], ARGV[4], ARGV[3])\n"
     "redis.call('HINCRBY', KEYS[2], 'dead_total', 1)\n"
+    "redis.call('HINCRBY', KEYS[5], ARGV[5], 1)\n"
     "return 1\n";
 
 /* KEYS[1] stream; ARGV[1] group, ARGV[2] stream id, ARGV[3] job JSON.

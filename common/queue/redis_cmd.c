@@ -3,8 +3,10 @@
 #include "queue/redis_conn.h"
 #include "base/key_part.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define WCMD_MAX_ARGS 32
@@ -84,4 +86,14 @@ const char *m2j_reply_field(const redisReply *r, const char *field)
             return v->str;
     }
     return NULL;
+}
+
+long long m2j_reply_ll(const char *s)
+{
+    if (!s)
+        return 0;
+    errno = 0;
+    char *end;
+    long long v = strtoll(s, &end, 10);
+    return errno || end == s ? 0 : v;
 }

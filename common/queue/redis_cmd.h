@@ -24,6 +24,10 @@ m2j_rc m2j_wkey(m2j_queue *q, m2j_buf *out, const char *fmt, ...) __attribute__(
  * m2j_wkey_id(q, &k, "order:", increment_id). */
 m2j_rc m2j_wkey_id(m2j_queue *q, m2j_buf *out, const char *kind, const char *id);
 
+/* A Redis integer reply's text ("123") as a number; 0 for NULL or junk
+ * (counters that were never set read as 0). */
+long long m2j_reply_ll(const char *s);
+
 /* Finds field in a flat HGETALL reply; NULL if absent. Borrowed. */
 const char *m2j_reply_field(const redisReply *r, const char *field);
 

@@ -1,5 +1,6 @@
 /* Unit tests for common/buf.c, common/log.c, common/crypto_util.c and m2j.c. */
 #include <check.h>
+#include <json-c/json.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
@@ -128,6 +129,55 @@ START_TEST(log_format)
     ck_assert_ptr_nonnull(strstr(out, " bs=\"c:\\\\d\" "));
     ck_assert_ptr_nonnull(strstr(out, " empty=\"\" "));
     ck_assert_ptr_nonnull(strstr(out, " nullv=\"\"\n"));
+    free(out);
+}
+END_TEST
+
+static void log_json_lines(void)
+{
+    m2j_log_set_format(M2J_LOG_JSON);
+    log_escaping();
+    m2j_log(M2J_LOG_WARN, "ctl", "c", "a\x01" "b\t", NULL);
+    m2j_log_set_format(M2J_LOG_LOGFMT);
+    m2j_log_set_component(NULL);
+}
+
+/* log.format "json": each line one object that a JSON parser reads back
+ * with the same keys and values. */
+START_TEST(log_json)
+{
+    ck_assert_int_eq(m2j_log_format_parse("json"), M2J_LOG_JSON);
+    ck_assert_int_eq(m2j_log_format_parse("logfmt"), M2J_LOG_LOGFMT);
+    ck_assert_int_eq(m2j_log_format_parse("xml"), -1);
+    char *out = capture_stderr(log_json_lines);
+    const char *end = out + strlen(out);
+    char *nl = strchr(out, '\n');
+    ck_assert_ptr_nonnull(nl);
+    *nl = '\0';
+    json_object *o = json_tokener_parse(out);
+    ck_assert_msg(o != NULL, "not JSON: %s", out);
+    json_object *v;
+    ck_assert(json_object_object_get_ex(o, "ts", &v) && strlen(json_object_get_string(v)) == 24);
+    static const char *const want[][2] = {
+        {"level", "info"}, {"comp", "worker"}, {"msg", "event queued"}, {"id", "abc"}, {"q", "say \"hi\""},
+        {"eq", "a=b"}, {"nl", "x\ny"}, {"bs", "c:\\d"}, {"empty", ""}, {"nullv", ""},
+    };
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        ck_assert_msg(json_object_object_get_ex(o, want[i][0], &v), "no %s in %s", want[i][0], out);
+        ck_assert_str_eq(json_object_get_string(v), want[i][1]);
+    }
+    ck_assert_int_eq(json_object_object_length(o), 11);
+    json_object_put(o);
+    char *second = nl + 1;
+    nl = strchr(second, '\n');
+    ck_assert_ptr_nonnull(nl);
+    ck_assert_ptr_eq(nl + 1, end); /* two lines, nothing else */
+    *nl = '\0';
+    o = json_tokener_parse(second);
+    ck_assert_msg(o != NULL, "not JSON: %s", second);
+    ck_assert(json_object_object_get_ex(o, "c", &v));
+    ck_assert_str_eq(json_object_get_string(v), "a\x01" "b\t");
+    json_object_put(o);
     free(out);
 }
 END_TEST
@@ -424,6 +474,7 @@ int main(void)
     tcase_add_test(tc, buf_growth);
     tcase_add_test(tc, errors);
     tcase_add_test(tc, log_format);
+    tcase_add_test(tc, log_json);
     tcase_add_test(tc, log_level_filter);
     tcase_add_test(tc, pseudonym);
     tcase_add_test(tc, log_no_interleave);

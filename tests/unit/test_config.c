@@ -50,6 +50,15 @@ START_TEST(defaults)
     ck_assert_ptr_null(c->redis.unix_path);
     ck_assert_ptr_null(c->redis.username);
     ck_assert_ptr_null(c->redis.password);
+    ck_assert_str_eq(c->log.format, "logfmt");
+    ck_assert_str_eq(c->admin.token, "");
+    ck_assert_str_eq(c->alerts.webhook_url, "");
+    ck_assert_str_eq(c->alerts.smtp_url, "");
+    ck_assert_uint_eq(c->alerts.n_smtp_to, 0);
+    ck_assert_int_eq(c->alerts.max_age_seconds, 900);
+    ck_assert_int_eq(c->alerts.repeat_seconds, 3600);
+    ck_assert_str_eq(c->worker.metrics_listen, "");
+    ck_assert_ptr_null(c->worker.metrics_host);
 
     ck_assert_str_eq(c->receiver.listen, "127.0.0.1:8080");
     ck_assert_str_eq(c->receiver.listen_host, "127.0.0.1");
@@ -121,6 +130,28 @@ START_TEST(defaults)
     ck_assert_ptr_null(m2j_config_language(c, "NL"));
     m2j_config_free(c);
     m2j_config_free(NULL);
+}
+END_TEST
+
+START_TEST(monitoring_sections)
+{
+    m2j_config *c = load_ok("{" SECRET ",\"admin\":{\"token\":\"0123456789abcdef0123456789abcdef\"},"
+                            "\"log\":{\"format\":\"json\"},\"worker\":{\"metrics_listen\":\"127.0.0.1:9101\"},"
+                            "\"alerts\":{\"webhook_url\":\"https://hooks.example/x\",\"max_age_seconds\":60,"
+                            "\"repeat_seconds\":600,\"email\":{\"smtp_url\":\"smtps://mail.example:465\","
+                            "\"from\":\"m2j@example.nl\",\"to\":[\"ops@example.nl\",\"boss@example.nl\"]}}}");
+    ck_assert_str_eq(c->admin.token, "0123456789abcdef0123456789abcdef");
+    ck_assert_str_eq(c->log.format, "json");
+    ck_assert_str_eq(c->worker.metrics_host, "127.0.0.1");
+    ck_assert_int_eq(c->worker.metrics_port, 9101);
+    ck_assert_str_eq(c->alerts.webhook_url, "https://hooks.example/x");
+    ck_assert_int_eq(c->alerts.max_age_seconds, 60);
+    ck_assert_int_eq(c->alerts.repeat_seconds, 600);
+    ck_assert_str_eq(c->alerts.smtp_url, "smtps://mail.example:465");
+    ck_assert_str_eq(c->alerts.smtp_from, "m2j@example.nl");
+    ck_assert_uint_eq(c->alerts.n_smtp_to, 2);
+    ck_assert_str_eq(c->alerts.smtp_to[1], "boss@example.nl");
+    m2j_config_free(c);
 }
 END_TEST
 
@@ -258,6 +289,18 @@ static const struct {
     {"{}", "receiver.webhook_secret", "required"},
     {"{\"receiver\":{\"webhook_secret\":\"\"}}", "receiver.webhook_secret", NULL},
     {"{\"receiver\":{\"webhook_secret\":7}}", "receiver.webhook_secret", "expected a string"},
+    {"{" SECRET ",\"admin\":{\"token\":\"0123456789abcdef0123456789abcde\"}}", "admin.token", "too short"},
+    {"{" SECRET ",\"admin\":{\"token\":\"0123456789abcdef 123456789abcdef0\"}}", "admin.token", "printable"},
+    {"{" SECRET ",\"admin\":{\"tokn\":\"\"}}", "unknown key admin.tokn", NULL},
+    {"{" SECRET ",\"log\":{\"format\":\"xml\"}}", "log.format", "logfmt|json"},
+    {"{" SECRET ",\"worker\":{\"metrics_listen\":\"9100\"}}", "worker.metrics_listen", "host:port"},
+    {"{" SECRET ",\"alerts\":{\"webhook_url\":\"ftp://x\"}}", "alerts.webhook_url", "http"},
+    {"{" SECRET ",\"alerts\":{\"email\":{\"smtp_url\":\"imap://x\"}}}", "alerts.email.smtp_url", "smtps://"},
+    {"{" SECRET ",\"alerts\":{\"email\":{\"smtp_url\":\"smtps://x\",\"from\":\"a@b.nl\"}}}",
+     "alerts.email.to", "recipient"},
+    {"{" SECRET ",\"alerts\":{\"email\":{\"smtp_url\":\"smtps://x\",\"from\":\"nobody\",\"to\":[\"a@b.nl\"]}}}",
+     "alerts.email.from", "address"},
+    {"{" SECRET ",\"alerts\":{\"max_age_seconds\":1}}", "alerts.max_age_seconds", NULL},
     {"{" SECRET ",\"bogus\":1}", "unknown key bogus", NULL},
     {"{" SECRET ",\"orders\":{\"statusses\":[]}}", "unknown key orders.statusses", NULL},
     {"{" SECRET ",\"orders\":{\"payment_methods\":{\"checkmo\":{\"term\":14}}}}",
@@ -562,7 +605,9 @@ START_TEST(example_file)
         "orders.vat_by_country", "orders.revenue_account_by_country", "orders.country_from",
         "orders.field_map", "orders.credit_on_cancel", "orders.invoice_date", "orders.discount_label",
         "orders.shipping_label", "customers.sync", "customers.update_existing", "customers.groups",
-        "customers.language_by_country", "customers.field_map", "log.level", NULL};
+        "customers.language_by_country", "customers.field_map", "log.level", "log.format",
+        "worker.metrics_listen", "admin.token", "alerts.webhook_url", "alerts.email.smtp_url",
+        "alerts.email.from", "alerts.email.to", "alerts.max_age_seconds", "alerts.repeat_seconds", NULL};
     json_object *doc = NULL;
     ck_assert_int_eq(m2j_json_parse_file(path, 1 << 20, &doc, &err), M2J_OK);
     for (const char *const *k = keys; *k; k++)
@@ -585,6 +630,7 @@ int main(void)
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, defaults);
     tcase_add_test(tc, full_values_and_lookups);
+    tcase_add_test(tc, monitoring_sections);
     tcase_add_test(tc, null_means_default);
     tcase_add_loop_test(tc, validation_errors, 0, (int)(sizeof BAD / sizeof BAD[0]));
     tcase_add_test(tc, shortest_lock_ttl_is_accepted);
