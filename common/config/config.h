@@ -102,7 +102,7 @@ typedef struct {
     long visibility_timeout_seconds; /* default 30: a pending event idle this long is taken over */
     int  max_deliveries;             /* default 5: deliveries of one stream entry before it is poison */
     long block_ms;                   /* default 2000: XREADGROUP block */
-    long lock_ttl_seconds;           /* default 120: per-order / per-customer lock expiry */
+    long lock_ttl_seconds;           /* default 30: per-order / per-customer lock expiry (renewed by the heartbeat) */
     long shutdown_grace_seconds;     /* default 30 */
     long max_defer_hours;            /* default 72: waiting (LOCKED/DEFER) longer is a dead letter */
     char *metrics_listen;            /* "host:port" of this worker's /metrics; "" (default) = off */

@@ -58,7 +58,7 @@ m2j_rc m2j_cfg_set_defaults(m2j_config *c)
     c->worker.visibility_timeout_seconds = 30;
     c->worker.max_deliveries = 5;
     c->worker.block_ms = 2000;
-    c->worker.lock_ttl_seconds = 120;
+    c->worker.lock_ttl_seconds = 30; /* heartbeats keep a live holder's lock; this bounds a dead one's */
     c->worker.shutdown_grace_seconds = 30;
     c->worker.max_defer_hours = 72;
     c->worker.retry.base_seconds = 60;

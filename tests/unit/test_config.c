@@ -88,7 +88,7 @@ START_TEST(defaults)
     ck_assert_int_eq(c->worker.visibility_timeout_seconds, 30);
     ck_assert_int_eq(c->worker.max_deliveries, 5);
     ck_assert_int_eq(c->worker.block_ms, 2000);
-    ck_assert_int_eq(c->worker.lock_ttl_seconds, 120);
+    ck_assert_int_eq(c->worker.lock_ttl_seconds, 30);
     ck_assert_int_eq(c->worker.shutdown_grace_seconds, 30);
     ck_assert_int_eq(c->worker.max_defer_hours, 72);
     ck_assert_int_eq(c->worker.retry.base_seconds, 60);
