@@ -16,6 +16,7 @@
 #define M2J_CLI_H
 
 #include "config/config.h"
+#include "magento/magento_pace.h"
 #include "queue/queue.h"
 #include "magento/magento_client.h"
 #include "base/buf.h"
@@ -125,13 +126,16 @@ bool cli_opt_value(cli_ctx *c, int argc, char **argv, int *i, const char *name, 
 
 typedef struct {
     m2j_magento_client *client;      /* owned */
-    long long           interval_ms; /* per-process pace: 1 / magento.requests_per_second */
+    m2j_magento_pace    fleet;       /* the fleet-wide limit, when a queue is open */
+    long long           interval_ms; /* else a per-process pace: 1 / magento.requests_per_second */
     long long           next_ms;     /* monotonic time the next request may go */
 } cli_magento;
 
 /* A paced client from cfg->magento; on failure (no magento.rest_url, no
- * token) prints "m2jortt <cmd>: <why>" to ctx->err. */
-m2j_rc cli_magento_open(cli_ctx *c, const char *cmd, const m2j_config *cfg, cli_magento *m);
+ * token) prints "m2jortt <cmd>: <why>" to ctx->err. With q (may be NULL) it
+ * shares the fleet's limit in Redis with the workers' poller; without (a
+ * count that needs no Redis) it paces itself. */
+m2j_rc cli_magento_open(cli_ctx *c, const char *cmd, const m2j_config *cfg, m2j_queue *q, cli_magento *m);
 void   cli_magento_close(cli_magento *m);
 /* Requests sent so far. */
 long   cli_magento_calls(const cli_magento *m);

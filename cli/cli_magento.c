@@ -2,10 +2,10 @@
  * reconcile): a client from the magento section, paced, and turning pages
  * of REST orders into queued events.
  *
- * The pace here is per process (no Redis): one request every
- * 1/magento.requests_per_second. The fleet-wide limiter that workers share
- * lives on the poller's side; until both are merged an admin command run
- * beside a polling fleet can add its own rate to the fleet's. */
+ * With the queue open the client takes its slots from the fleet-wide limit
+ * the workers' poller uses (magento/magento_pace.h), so a backfill beside a
+ * polling fleet does not add its own rate to the fleet's; a count without
+ * Redis paces itself at 1/magento.requests_per_second. */
 #include "cli/cli.h"
 #include "base/clock.h"
 #include "magento/order_event.h"
@@ -24,7 +24,7 @@ static bool pace(void *ud)
     return true;
 }
 
-m2j_rc cli_magento_open(cli_ctx *c, const char *cmd, const m2j_config *cfg, cli_magento *m)
+m2j_rc cli_magento_open(cli_ctx *c, const char *cmd, const m2j_config *cfg, m2j_queue *q, cli_magento *m)
 {
     memset(m, 0, sizeof *m);
     const m2j_magento_config *mc = &cfg->magento;
@@ -45,6 +45,11 @@ m2j_rc cli_magento_open(cli_ctx *c, const char *cmd, const m2j_config *cfg, cli_
         return rc;
     }
     int rps = mc->requests_per_second > 0 ? mc->requests_per_second : 1;
+    if (q) {
+        m->fleet = (m2j_magento_pace){ .q = q, .requests_per_second = rps };
+        m2j_magento_pace_attach(m->client, &m->fleet);
+        return M2J_OK;
+    }
     m->interval_ms = 1000 / rps;
     m2j_magento_client_set_pace(m->client, pace, m);
     return M2J_OK;

@@ -118,7 +118,7 @@ int cli_cmd_backfill(cli_ctx *c, int argc, char **argv)
         return code;
     const m2j_config *cfg = sess.cfg;
     cli_magento m;
-    if (cli_magento_open(c, "backfill", cfg, &m) != M2J_OK) {
+    if (cli_magento_open(c, "backfill", cfg, sess.q, &m) != M2J_OK) {
         cli_close(&sess);
         return CLI_FAIL;
     }

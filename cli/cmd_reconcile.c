@@ -222,7 +222,7 @@ int cli_cmd_reconcile(cli_ctx *c, int argc, char **argv)
         return code;
     const m2j_config *cfg = sess.cfg;
     cli_magento m;
-    if (cli_magento_open(c, "reconcile", cfg, &m) != M2J_OK) {
+    if (cli_magento_open(c, "reconcile", cfg, sess.q, &m) != M2J_OK) {
         cli_close(&sess);
         return CLI_FAIL;
     }
