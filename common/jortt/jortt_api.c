@@ -16,22 +16,10 @@
 
 static m2j_rc rl_wait(m2j_jortt_api *a, m2j_err *err)
 {
-    long long waited = 0;
-    for (;;) {
-        long long w = 0;
-        m2j_rc rc = m2j_ratelimit_ask(a->q, &M2J_RL_JORTT, a->cfg->jortt.requests_per_second, &w, err);
-        if (rc != M2J_OK)
-            return rc;
-        if (w == 0)
-            return M2J_OK;
-        if (waited + w > RL_WAIT_BOUND_MS || (a->stop && *a->stop))
-            return m2j_fail(err, M2J_ERR_CONFLICT, "rate limit: no call slot (waited %lld ms)", waited);
-        /* Short sleeps: a fleet pause can end early for nobody, but a
-         * shutdown must be noticed. */
-        long long s = w < 1000 ? w : 1000;
-        m2j_sleep_ms(s, a->stop);
-        waited += s;
-    }
+    /* Short sleeps: a fleet pause can end early for nobody, but a shutdown
+     * must be noticed. */
+    return m2j_ratelimit_wait(a->q, &M2J_RL_JORTT, a->cfg->jortt.requests_per_second, RL_WAIT_BOUND_MS, a->stop,
+                              err);
 }
 
 /* Feeds the breaker; Redis errors here are logged, not fatal to the call. */

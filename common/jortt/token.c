@@ -57,19 +57,7 @@ static bool stopping(const m2j_token_ctx *t)
 /* Waits for the fleet rate limiter; M2J_ERR_CONFLICT past the bound. */
 static m2j_rc rl_wait(m2j_token_ctx *t, m2j_err *err)
 {
-    long long waited = 0;
-    for (;;) {
-        long long w = 0;
-        m2j_rc rc = m2j_ratelimit_ask(t->q, &M2J_RL_JORTT, t->cfg->requests_per_second, &w, err);
-        if (rc != M2J_OK)
-            return rc;
-        if (w == 0)
-            return M2J_OK;
-        if (waited + w > RL_WAIT_BOUND_MS || stopping(t))
-            return m2j_fail(err, M2J_ERR_CONFLICT, "rate limit: waited too long for a call slot");
-        m2j_sleep_ms(w, t->stop);
-        waited += w;
-    }
+    return m2j_ratelimit_wait(t->q, &M2J_RL_JORTT, t->cfg->requests_per_second, RL_WAIT_BOUND_MS, t->stop, err);
 }
 
 static m2j_rc fetch(m2j_token_ctx *t, const char *token_key, m2j_buf *out, m2j_jortt_response *resp, m2j_err *err)

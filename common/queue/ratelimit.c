@@ -1,5 +1,6 @@
 /* ratelimit.c: the fleet-wide GCRA; see ratelimit.h for why. */
 #include "queue/ratelimit.h"
+#include "base/clock.h"
 #include "queue/redis_cmd.h"
 
 #include <stdio.h>
@@ -92,4 +93,23 @@ m2j_rc m2j_ratelimit_pause(m2j_queue *q, const m2j_ratelimit_keys *rk, long retr
     m2j_rc rc = m2j_wcmd(q, NULL, err, "SET", k.data, "1", "PX", px, NULL);
     m2j_buf_free(&k);
     return rc;
+}
+
+m2j_rc m2j_ratelimit_wait(m2j_queue *q, const m2j_ratelimit_keys *k, int requests_per_second, long long max_wait_ms,
+                          const volatile sig_atomic_t *stop, m2j_err *err)
+{
+    long long waited = 0;
+    for (;;) {
+        long long w = 0;
+        m2j_rc rc = m2j_ratelimit_ask(q, k, requests_per_second, &w, err);
+        if (rc != M2J_OK)
+            return rc;
+        if (w == 0)
+            return M2J_OK;
+        if (waited + w > max_wait_ms || (stop && *stop))
+            return m2j_fail(err, M2J_ERR_CONFLICT, "rate limit: no call slot (waited %lld ms)", waited);
+        long long s = w < 1000 ? w : 1000;
+        m2j_sleep_ms(s, stop);
+        waited += s;
+    }
 }

@@ -21,6 +21,7 @@
 #define M2J_RATELIMIT_H
 
 #include "queue/queue.h"
+#include <signal.h>
 
 typedef struct {
     const char *state;   /* suffix of the GCRA state key ("rl") */
@@ -35,6 +36,14 @@ extern const m2j_ratelimit_keys M2J_RL_MAGENTO;
  * else wait that long and ask again. */
 m2j_rc m2j_ratelimit_ask(m2j_queue *q, const m2j_ratelimit_keys *k, int requests_per_second, long long *wait_ms,
                          m2j_err *err);
+
+/* Asks until a slot is granted, sleeping what the limiter says in steps of
+ * at most 1 s so a stop is noticed. M2J_ERR_CONFLICT (no slot taken) when the
+ * wait would pass max_wait_ms or *stop (may be NULL) became set; Redis
+ * trouble as m2j_ratelimit_ask. One loop for every caller: Jortt's calls and
+ * token fetch, Magento's requests. */
+m2j_rc m2j_ratelimit_wait(m2j_queue *q, const m2j_ratelimit_keys *k, int requests_per_second, long long max_wait_ms,
+                          const volatile sig_atomic_t *stop, m2j_err *err);
 
 /* Pauses every caller of that limit for max(1000, retry_after_s * 1000) ms. */
 m2j_rc m2j_ratelimit_pause(m2j_queue *q, const m2j_ratelimit_keys *k, long retry_after_s, m2j_err *err);
