@@ -310,13 +310,7 @@ int main(int argc, char **argv)
         m2j_log(M2J_LOG_ERROR, "cannot load configuration", "path", config_path, "error", e.msg, NULL);
         return 1;
     }
-    int lvl = m2j_log_level_parse(cfg->log.level ? cfg->log.level : "info");
-    if (lvl >= 0)
-        m2j_log_set_level((m2j_log_level)lvl);
-    int fmt = m2j_log_format_parse(cfg->log.format);
-    if (fmt >= 0)
-        m2j_log_set_format((m2j_log_format)fmt);
-    m2j_log_set_pseudonym_key(cfg->redis.key_prefix);
+    m2j_log_apply(cfg->log.level, cfg->log.format, cfg->redis.key_prefix);
 
     char consumer[320];
     if (consumer_arg) {

@@ -311,3 +311,14 @@ char *m2j_log_pseudonym(const char *s, char *out)
     out[14] = '\0';
     return out;
 }
+
+void m2j_log_apply(const char *level, const char *format, const char *pseudonym_key)
+{
+    int lvl = m2j_log_level_parse(level ? level : "info");
+    if (lvl >= 0)
+        m2j_log_set_level((m2j_log_level)lvl);
+    int fmt = m2j_log_format_parse(format);
+    if (fmt >= 0)
+        m2j_log_set_format((m2j_log_format)fmt);
+    m2j_log_set_pseudonym_key(pseudonym_key);
+}

@@ -23,6 +23,10 @@ void m2j_log_set_format(m2j_log_format f);
 int  m2j_log_format_parse(const char *s);
 /* Parses "debug"|"info"|"warn"|"error"; returns -1 if unknown. */
 int  m2j_log_level_parse(const char *s);
+/* A program's logging as its configuration says: level ("debug" ... "error",
+ * NULL or unknown = info), format ("logfmt" | "json", NULL or unknown =
+ * logfmt) and the pseudonym key. The config loader has checked the values. */
+void m2j_log_apply(const char *level, const char *format, const char *pseudonym_key);
 /* Sets a component name printed as comp=NAME on every line (e.g. "worker"). */
 void m2j_log_set_component(const char *name);
 void m2j_log(m2j_log_level lvl, const char *msg, ...) __attribute__((sentinel));
