@@ -29,6 +29,8 @@ void cli_usage(FILE *f)
         "                                 Standard Webhooks headers for FILE (curl -H @file)\n"
         "  preview FILE [--json] [--type order|customer|creditmemo]\n"
         "                                 what would be sent to Jortt for a webhook body (no network)\n"
+        "  jortt ledger-accounts|tradenames|vat|whoami [--json]\n"
+        "                                 what the config needs from Jortt, read with its credentials\n"
         "\n"
         "DURATION is e.g. 90s, 30m, 2h, 7d, 1w or 1h30m (back from now); DATE is ISO 8601\n"
         "(2026-11-29, 2026-11-29T04:00:00Z; UTC when no zone is given).\n"
@@ -47,6 +49,7 @@ static const struct {
     { "check-config", cli_cmd_check_config },
     { "sign", cli_cmd_sign },
     { "preview", cli_cmd_preview },
+    { "jortt", cli_cmd_jortt },
 };
 
 int main(int argc, char **argv)
