@@ -17,6 +17,7 @@
 
 #include "config/config.h"
 #include "jortt/jortt_api.h"
+#include "magento/magento_client.h"
 #include "queue/queue.h"
 #include "base/buf.h"
 #include <stdbool.h>
@@ -105,6 +106,21 @@ cli_jortt_outcome cli_jortt_get(cli_jortt *j, const char *path, bool list, const
 /* Plain words for a failed Jortt answer: no API plan, missing scope,
  * refused credentials, or m2j_jortt_describe's text. */
 void cli_jortt_why(const m2j_jortt_response *r, const char *scope, m2j_buf *out);
+
+/* ---- reading from Magento (cli_magento.c) ---- */
+
+/* A client for cfg's magento section (caller frees it); M2J_ERR_INVALID
+ * with a sentence when magento.rest_url is empty. The CLI's few requests do
+ * not take slots of the fleet's Magento rate limit. */
+m2j_rc cli_magento_open(const m2j_config *cfg, m2j_magento_client **out, m2j_err *err);
+
+/* ---- check-config --online (check_online.c) ---- */
+
+/* One line per check of s->cfg against Redis, Jortt and Magento, on
+ * ctx->out. Opens the queue itself (into s->q, for cli_close) because an
+ * unreachable Redis is one of the things it reports. CLI_OK when no check
+ * failed (warnings and skips allowed), else CLI_FAIL. */
+int cli_check_online(cli_ctx *c, cli_session *s);
 
 /* For a command's argument loop: arg is the command's one positional
  * argument if it does not look like an option and *positional is still

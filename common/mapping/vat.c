@@ -88,9 +88,14 @@ const char *m2j_vat_table_entry(size_t i, m2j_rate *out, size_t max, size_t *n)
     return RATES[i].country;
 }
 
+bool m2j_vat_table_has(const char *country, m2j_rate r)
+{
+    return in_table(table_for(country), r);
+}
+
 bool m2j_vat_table_accepts(const char *country, m2j_rate r)
 {
-    return r == 0 || in_table(table_for(country), r) || in_table(table_for(M2J_MERCHANT_COUNTRY), r);
+    return r == 0 || m2j_vat_table_has(country, r) || m2j_vat_table_has(M2J_MERCHANT_COUNTRY, r);
 }
 
 bool m2j_vat_rate_accepted(const m2j_config *cfg, const char *country, m2j_rate r)

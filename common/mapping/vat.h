@@ -20,6 +20,9 @@
  * rates (standard rate first) go to out, at most max, their count to *n. */
 const char *m2j_vat_table_entry(size_t i, m2j_rate *out, size_t max, size_t *n);
 
+/* Whether the table lists r among country's own rates. */
+bool m2j_vat_table_has(const char *country, m2j_rate r);
+
 /* Whether the table alone (not orders.vat_by_country) accepts rate r for a
  * buyer in country: 0, one of the country's rates, or one of the merchant
  * country's. */

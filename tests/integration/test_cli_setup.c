@@ -181,6 +181,175 @@ START_TEST(jortt_vat)
 }
 END_TEST
 
+
+/* ---- check-config --online ---- */
+
+static hm_magento M;
+
+/* The env with the Magento double and a config naming a ledger account, a
+ * tradename and VAT rates; extra (may be NULL) is merged last. */
+static void up_online(const char *name, const char *ledger, const char *extra)
+{
+    E = h_env_new(name);
+    h_redis_start(E);
+    h_double_start(E);
+    hm_start(E, &M, false);
+    char ov[2048];
+    snprintf(ov, sizeof ov,
+             "{\"jortt\":{\"scope\":\"customers:read customers:write invoices:read invoices:write "
+             "organizations:read\"},"
+             "\"magento\":{\"rest_url\":\"%s\",\"consumer_key\":\"" HM_CONSUMER_KEY "\","
+             "\"consumer_secret\":\"" HM_CONSUMER_SECRET "\",\"access_token\":\"" HM_TOKEN "\","
+             "\"access_token_secret\":\"" HM_TOKEN_SECRET "\"},"
+             "\"orders\":{\"revenue_account_by_country\":{\"*\":\"%s\"},"
+             "\"vat_by_country\":{\"NL\":\"0.21\",\"BE\":\"0.21\"},"
+             "\"field_map\":{\"tradename_id\":\"00000000-0000-4000-8000-0000000000a2\"}}}",
+             M.rest_url, ledger);
+    h_config_write(E, ov);
+    if (extra) {
+        /* merged over the first: h_config_write starts from the base again */
+        json_object *a = json_tokener_parse(ov), *b = json_tokener_parse(extra);
+        H_ASSERT(E, a && b, "override JSON");
+        json_object_object_foreach(b, k, v) {
+            json_object *cur = NULL;
+            if (json_object_object_get_ex(a, k, &cur) && json_object_is_type(cur, json_type_object) &&
+                json_object_is_type(v, json_type_object)) {
+                json_object_object_foreach(v, k2, v2) json_object_object_add(cur, k2, json_object_get(v2));
+            } else {
+                json_object_object_add(a, k, json_object_get(v));
+            }
+        }
+        h_config_write(E, json_object_to_json_string(a));
+        json_object_put(a);
+        json_object_put(b);
+    }
+}
+
+#define LEDGER_OK      "00000000-0000-4000-8000-000000000001"
+#define LEDGER_HEADING "00000000-0000-4000-8000-000000000000"
+#define LEDGER_UNKNOWN "00000000-0000-4000-8000-000000000099"
+
+START_TEST(online_passes)
+{
+    up_online("online_ok", LEDGER_OK, NULL);
+    char *out = NULL;
+    int st = h_cli(E, &out, "check-config", "--online", NULL);
+    const char *want[] = {
+        "config OK: ",
+        "ok    redis: 127.0.0.1:",
+        "ok    jortt credentials: accepted",
+        "ok    jortt ledger account orders.revenue_account_by_country.*: " LEDGER_OK " (Omzet NL)",
+        "ok    jortt organisation: Testwinkel BV",
+        "ok    jortt tradename orders.field_map.tradename_id: 00000000-0000-4000-8000-0000000000a2 (Testwinkel Outlet)",
+        "ok    vat orders.vat_by_country.NL: 21%",
+        "ok    magento token: accepted",
+        "ok    magento orders (Magento_Sales::actions_view): readable",
+        "ok    magento credit memos (Magento_Sales::sales_creditmemo): readable",
+        "ok    magento customers (Magento_Customer::customer): readable",
+        "skip  magento order comments (Magento_Sales::comment): not checked",
+        "all checks passed",
+    };
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+        H_ASSERT(E, strstr(out, want[i]), "missing \"%s\" in:\n%s", want[i], out);
+    H_ASSERT(E, st == 0, "exit %d:\n%s", st, out);
+    free(out);
+    /* Plain check-config stays offline and says only that. */
+    st = h_cli(E, &out, "check-config", NULL);
+    H_ASSERT(E, st == 0 && !strstr(out, "redis") && strstr(out, "config OK: "), "plain: %s", out);
+    free(out);
+}
+END_TEST
+
+START_TEST(online_fails_on_volatile_redis)
+{
+    up_online("online_volatile", LEDGER_OK, NULL);
+    redisReply *r = h_redis_cmd(E, "CONFIG SET appendonly no");
+    H_ASSERT(E, r && r->type == REDIS_REPLY_STATUS, "CONFIG SET");
+    freeReplyObject(r);
+    char *out = NULL;
+    int st = h_cli(E, &out, "check-config", "--online", NULL);
+    H_ASSERT(E, st == 1 && strstr(out, "FAIL  redis: ") && strstr(out, "appendonly is no") &&
+                strstr(out, "1 check failed"),
+             "exit %d:\n%s", st, out);
+    /* One failure does not hide the others' results. */
+    H_ASSERT(E, strstr(out, "ok    jortt credentials") && strstr(out, "ok    magento token"), "%s", out);
+    free(out);
+    h_config_write(E, "{\"redis\":{\"allow_volatile\":true}}");
+    st = h_cli(E, &out, "check-config", "--online", NULL);
+    H_ASSERT(E, st == 0 && strstr(out, "warn  redis: ") && strstr(out, "redis.allow_volatile"), "exit %d:\n%s", st,
+             out);
+    free(out);
+}
+END_TEST
+
+START_TEST(online_fails_on_unknown_ledger_account)
+{
+    up_online("online_ledger", LEDGER_UNKNOWN,
+              "{\"orders\":{\"shipping_methods\":{\"flatrate_flatrate\":{\"ledger_account_id\":\"" LEDGER_HEADING
+              "\"}},\"field_map\":{\"tradename_id\":\"00000000-0000-4000-8000-0000000000ff\"}}}");
+    char *out = NULL;
+    int st = h_cli(E, &out, "check-config", "--online", NULL);
+    H_ASSERT(E, st == 1 && strstr(out, "FAIL  jortt ledger account orders.revenue_account_by_country.*: " LEDGER_UNKNOWN
+                                       " is not a ledger account of this administration"),
+             "exit %d:\n%s", st, out);
+    H_ASSERT(E, strstr(out, "FAIL  jortt ledger account orders.shipping_methods.flatrate_flatrate: " LEDGER_HEADING
+                            " (Omzet) is a heading"),
+             "%s", out);
+    H_ASSERT(E, strstr(out, "FAIL  jortt tradename orders.field_map.tradename_id: 00000000-0000-4000-8000-0000000000ff"),
+             "%s", out);
+    H_ASSERT(E, strstr(out, "3 checks failed"), "%s", out);
+    free(out);
+}
+END_TEST
+
+START_TEST(online_fails_on_revoked_magento_token)
+{
+    up_online("online_magento", LEDGER_OK, NULL);
+    H_ASSERT(E, hm_control(&M, "faults", "{\"deny\":\"Magento_Sales::sales_creditmemo\"}") == 200, "faults");
+    char *out = NULL;
+    int st = h_cli(E, &out, "check-config", "--online", NULL);
+    H_ASSERT(E, st == 1 && strstr(out, "ok    magento token: accepted") &&
+                strstr(out, "FAIL  magento credit memos (Magento_Sales::sales_creditmemo): ") &&
+                strstr(out, "ok    magento customers"),
+             "one resource not granted: exit %d:\n%s", st, out);
+    free(out);
+    H_ASSERT(E, hm_control(&M, "faults", "{\"revoked\":true}") == 200, "faults");
+    st = h_cli(E, &out, "check-config", "--online", NULL);
+    H_ASSERT(E, st == 1 && strstr(out, "FAIL  magento token: refused for every resource") &&
+                !strstr(out, "magento orders (") && strstr(out, "1 check failed"),
+             "revoked: exit %d:\n%s", st, out);
+    free(out);
+}
+END_TEST
+
+START_TEST(online_without_api_plan)
+{
+    up_online("online_noplan", LEDGER_OK, NULL);
+    H_ASSERT(E, h_double_faults(E, "{\"requires_mkb_plan\":true}") == 200, "faults");
+    char *out = NULL;
+    int st = h_cli(E, &out, "check-config", "--online", NULL);
+    H_ASSERT(E, st == 1 && strstr(out, "FAIL  jortt: this Jortt administration has no API access"), "exit %d:\n%s",
+             st, out);
+    free(out);
+}
+END_TEST
+
+START_TEST(online_vat_warnings)
+{
+    up_online("online_vat", LEDGER_OK, "{\"orders\":{\"vat_by_country\":{\"DE\":\"0.19\",\"FR\":\"0.17\"}}}");
+    char *out = NULL;
+    int st = h_cli(E, &out, "check-config", "--online", NULL);
+    H_ASSERT(E, st == 0 && strstr(out, "warn  vat orders.vat_by_country.DE: 19% is DE's own rate, but One Stop Shop") &&
+                strstr(out, "warn  vat orders.vat_by_country.FR: 17% is not a rate of FR"),
+             "exit %d:\n%s", st, out);
+    free(out);
+    H_ASSERT(E, h_double_faults(E, "{\"one_stop_shop\":true}") == 200, "faults");
+    st = h_cli(E, &out, "check-config", "--online", NULL);
+    H_ASSERT(E, st == 0 && strstr(out, "ok    vat orders.vat_by_country.DE: 19%"), "exit %d:\n%s", st, out);
+    free(out);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("cli_setup");
@@ -193,6 +362,12 @@ int main(void)
     tcase_add_test(tc, jortt_refused_credentials);
     tcase_add_test(tc, jortt_missing_scope);
     tcase_add_test(tc, jortt_vat);
+    tcase_add_test(tc, online_passes);
+    tcase_add_test(tc, online_fails_on_volatile_redis);
+    tcase_add_test(tc, online_fails_on_unknown_ledger_account);
+    tcase_add_test(tc, online_fails_on_revoked_magento_token);
+    tcase_add_test(tc, online_without_api_plan);
+    tcase_add_test(tc, online_vat_warnings);
     suite_add_tcase(s, tc);
     return h_run_suite(s);
 }
