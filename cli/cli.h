@@ -44,6 +44,7 @@ int cli_cmd_check_config(cli_ctx *c, int argc, char **argv);
 int cli_cmd_sign(cli_ctx *c, int argc, char **argv);
 int cli_cmd_preview(cli_ctx *c, int argc, char **argv);
 int cli_cmd_jortt(cli_ctx *c, int argc, char **argv);
+int cli_cmd_magento(cli_ctx *c, int argc, char **argv);
 
 /* Dead events newest first with dead_at >= since_ms (0 = all), whose reason
  * contains reason_sub (case-insensitive; NULL = any), at most limit (0 =

@@ -32,6 +32,10 @@ void cli_usage(FILE *f)
         "                                 what would be sent to Jortt for a webhook body (no network)\n"
         "  jortt ledger-accounts|tradenames|vat|whoami [--json]\n"
         "                                 what the config needs from Jortt, read with its credentials\n"
+        "  magento payment-methods|shipping-methods [--limit N] [--json]\n"
+        "                                 method codes of the N (200) most recent orders, with counts\n"
+        "  magento customer-groups|stores [--json]\n"
+        "                                 customer group ids, store views and base currencies\n"
         "\n"
         "DURATION is e.g. 90s, 30m, 2h, 7d, 1w or 1h30m (back from now); DATE is ISO 8601\n"
         "(2026-11-29, 2026-11-29T04:00:00Z; UTC when no zone is given).\n"
@@ -51,6 +55,7 @@ static const struct {
     { "sign", cli_cmd_sign },
     { "preview", cli_cmd_preview },
     { "jortt", cli_cmd_jortt },
+    { "magento", cli_cmd_magento },
 };
 
 int main(int argc, char **argv)

@@ -15,6 +15,7 @@
                   "organizations:read\"}}"
 
 static h_env *E;
+static hm_magento M;
 
 static void setup(void) { E = NULL; }
 static void teardown(void) { h_env_free(E); E = NULL; }
@@ -184,8 +185,6 @@ END_TEST
 
 /* ---- check-config --online ---- */
 
-static hm_magento M;
-
 /* The env with the Magento double and a config naming a ledger account, a
  * tradename and VAT rates; extra (may be NULL) is merged last. */
 static void up_online(const char *name, const char *ledger, const char *extra)
@@ -350,6 +349,177 @@ START_TEST(online_vat_warnings)
 }
 END_TEST
 
+/* ---- m2jortt magento ---- */
+
+static void up_magento(const char *name, const char *orders_extra)
+{
+    E = h_env_new(name);
+    h_redis_start(E);
+    h_double_start(E);
+    hm_start(E, &M, false);
+    char ov[2048];
+    snprintf(ov, sizeof ov,
+             "{\"magento\":{\"rest_url\":\"%s\",\"consumer_key\":\"" HM_CONSUMER_KEY "\","
+             "\"consumer_secret\":\"" HM_CONSUMER_SECRET "\",\"access_token\":\"" HM_TOKEN "\","
+             "\"access_token_secret\":\"" HM_TOKEN_SECRET "\"}%s}",
+             M.rest_url, orders_extra ? orders_extra : "");
+    h_config_write(E, ov);
+}
+
+/* Three older checkmo orders shipped flat rate (top-level shipping_method),
+ * two newer banktransfer orders shipped by table rate (only in
+ * shipping_assignments, as newer shops send it). */
+static void add_method_orders(void)
+{
+    const char *orders =
+        "["
+        "{\"entity_id\":1,\"increment_id\":\"100000001\",\"created_at\":\"2026-11-01 10:00:00\","
+        " \"customer_email\":\"jan.devries@example.com\",\"payment\":{\"method\":\"checkmo\"},"
+        " \"shipping_method\":\"flatrate_flatrate\",\"shipping_description\":\"Flat Rate - Fixed\"},"
+        "{\"entity_id\":2,\"increment_id\":\"100000002\",\"created_at\":\"2026-11-02 10:00:00\","
+        " \"payment\":{\"method\":\"checkmo\"},\"shipping_method\":\"flatrate_flatrate\"},"
+        "{\"entity_id\":3,\"increment_id\":\"100000003\",\"created_at\":\"2026-11-03 10:00:00\","
+        " \"payment\":{\"method\":\"checkmo\"},\"shipping_method\":\"flatrate_flatrate\"},"
+        "{\"entity_id\":4,\"increment_id\":\"100000004\",\"created_at\":\"2026-11-04 10:00:00\","
+        " \"payment\":{\"method\":\"banktransfer\"},\"shipping_description\":\"Best Way - Table Rate\","
+        " \"extension_attributes\":{\"shipping_assignments\":[{\"shipping\":{\"method\":\"tablerate_bestway\"}}]}},"
+        "{\"entity_id\":5,\"increment_id\":\"100000005\",\"created_at\":\"2026-11-05 10:00:00\","
+        " \"payment\":{\"method\":\"banktransfer\"},"
+        " \"extension_attributes\":{\"shipping_assignments\":[{\"shipping\":{\"method\":\"tablerate_bestway\"}}]}}"
+        "]";
+    H_ASSERT(E, hm_control(&M, "orders", orders) == 200, "orders");
+}
+
+static json_object *find_code(json_object *arr, const char *key, const char *code)
+{
+    for (size_t i = 0; arr && i < json_object_array_length(arr); i++) {
+        json_object *o = json_object_array_get_idx(arr, i);
+        if (!strcmp(json_object_get_string(jget(o, key)), code))
+            return o;
+    }
+    return NULL;
+}
+
+START_TEST(magento_payment_methods)
+{
+    up_magento("mag_payment", ",\"orders\":{\"payment_methods\":{\"checkmo\":{\"payment_method\":\"pay_later\"}}}");
+    add_method_orders();
+    char *out = NULL;
+    int st = h_cli(E, &out, "magento", "payment-methods", NULL);
+    H_ASSERT(E, st == 0 && strstr(out, "checkmo                                3  yes") &&
+                strstr(out, "banktransfer                           2  ") && strstr(out, "5 most recent orders"),
+             "exit %d:\n%s", st, out);
+    H_ASSERT(E, !strstr(out, "jan.devries"), "no personal data: %s", out);
+    free(out);
+    json_object *j = h_cli_json(E, &st, "magento", "payment-methods", "--json", NULL);
+    json_object *bt = find_code(jget(j, "payment_methods"), "code", "banktransfer");
+    H_ASSERT(E, st == 0 && json_object_get_int(jget(j, "orders_read")) == 5 && bt &&
+                json_object_get_int(jget(bt, "orders")) == 2,
+             "json: %s", j ? json_object_to_json_string(j) : "(none)");
+    json_object_put(j);
+    /* Newest first: the two most recent orders are the bank transfers. */
+    j = h_cli_json(E, &st, "magento", "payment-methods", "--limit", "2", "--json", NULL);
+    json_object *pm = jget(j, "payment_methods");
+    H_ASSERT(E, st == 0 && pm && json_object_array_length(pm) == 1 && find_code(pm, "code", "banktransfer"),
+             "--limit 2: %s", j ? json_object_to_json_string(j) : "(none)");
+    json_object_put(j);
+}
+END_TEST
+
+START_TEST(magento_shipping_methods)
+{
+    up_magento("mag_shipping", NULL);
+    add_method_orders();
+    json_object *j;
+    int st;
+    j = h_cli_json(E, &st, "magento", "shipping-methods", "--json", NULL);
+    json_object *sm = jget(j, "shipping_methods");
+    json_object *fr = find_code(sm, "code", "flatrate_flatrate"), *tr = find_code(sm, "code", "tablerate_bestway");
+    H_ASSERT(E, st == 0 && fr && tr && json_object_get_int(jget(fr, "orders")) == 3 &&
+                json_object_get_int(jget(tr, "orders")) == 2 &&
+                !strcmp(json_object_get_string(jget(tr, "description")), "Best Way - Table Rate"),
+             "json: %s", j ? json_object_to_json_string(j) : "(none)");
+    json_object_put(j);
+    char *out = NULL;
+    st = h_cli(E, &out, "magento", "shipping-methods", NULL);
+    H_ASSERT(E, st == 0 && strstr(out, "flatrate_flatrate") && strstr(out, "Flat Rate - Fixed"), "exit %d:\n%s", st,
+             out);
+    free(out);
+}
+END_TEST
+
+START_TEST(magento_customer_groups)
+{
+    up_magento("mag_groups", ",\"customers\":{\"groups\":{\"2\":{\"payment_term\":30}}}");
+    H_ASSERT(E, hm_control(&M, "customer_groups",
+                           "[{\"id\":0,\"code\":\"NOT LOGGED IN\",\"tax_class_id\":3,\"tax_class_name\":\"Retail Customer\"},"
+                           "{\"id\":1,\"code\":\"General\",\"tax_class_id\":3,\"tax_class_name\":\"Retail Customer\"},"
+                           "{\"id\":2,\"code\":\"Wholesale\",\"tax_class_id\":3,\"tax_class_name\":\"Retail Customer\"}]") ==
+                    200,
+             "groups");
+    char *out = NULL;
+    int st = h_cli(E, &out, "magento", "customer-groups", NULL);
+    H_ASSERT(E, st == 0 && strstr(out, "2      Wholesale                        Retail Customer          yes") &&
+                strstr(out, "0      NOT LOGGED IN"),
+             "exit %d:\n%s", st, out);
+    free(out);
+    json_object *j = h_cli_json(E, &st, "magento", "customer-groups", "--json", NULL);
+    json_object *g = jget(j, "customer_groups");
+    H_ASSERT(E, st == 0 && g && json_object_array_length(g) == 3 &&
+                json_object_get_boolean(jget(find_code(g, "code", "Wholesale"), "configured")) &&
+                !json_object_get_boolean(jget(find_code(g, "code", "General"), "configured")),
+             "json: %s", j ? json_object_to_json_string(j) : "(none)");
+    json_object_put(j);
+    H_ASSERT(E, hm_calls(&M, "GET /V1/customerGroups/search") == 2, "calls");
+}
+END_TEST
+
+START_TEST(magento_stores)
+{
+    up_magento("mag_stores", NULL);
+    H_ASSERT(E, hm_control(&M, "store_views",
+                           "[{\"id\":1,\"code\":\"default\",\"name\":\"Default Store View\",\"website_id\":1,"
+                           "\"store_group_id\":1,\"is_active\":1},"
+                           "{\"id\":2,\"code\":\"be_fr\",\"name\":\"Belgique\",\"website_id\":1,"
+                           "\"store_group_id\":1,\"is_active\":0}]") == 200,
+             "views");
+    H_ASSERT(E, hm_control(&M, "store_configs",
+                           "[{\"id\":1,\"code\":\"default\",\"website_id\":1,\"locale\":\"nl_NL\","
+                           "\"base_currency_code\":\"EUR\",\"default_display_currency_code\":\"EUR\"},"
+                           "{\"id\":2,\"code\":\"be_fr\",\"website_id\":1,\"locale\":\"fr_BE\","
+                           "\"base_currency_code\":\"EUR\",\"default_display_currency_code\":\"EUR\"}]") == 200,
+             "configs");
+    char *out = NULL;
+    int st = h_cli(E, &out, "magento", "stores", NULL);
+    H_ASSERT(E, st == 0 && strstr(out, "1     default          Default Store View       1        yes     EUR       nl_NL") &&
+                strstr(out, "be_fr") && strstr(out, "no      EUR       fr_BE"),
+             "exit %d:\n%s", st, out);
+    free(out);
+    json_object *j = h_cli_json(E, &st, "magento", "stores", "--json", NULL);
+    json_object *be = find_code(jget(j, "stores"), "code", "be_fr");
+    H_ASSERT(E, st == 0 && be && !strcmp(json_object_get_string(jget(be, "locale")), "fr_BE"), "json: %s",
+             j ? json_object_to_json_string(j) : "(none)");
+    json_object_put(j);
+}
+END_TEST
+
+START_TEST(magento_refused_and_unconfigured)
+{
+    up_magento("mag_refused", NULL);
+    H_ASSERT(E, hm_control(&M, "faults", "{\"revoked\":true}") == 200, "faults");
+    int st = h_cli(E, NULL, "magento", "customer-groups", NULL);
+    char *err = cli_err();
+    H_ASSERT(E, st == 1 && strstr(err, "reading customer groups") && strstr(err, "token was refused"),
+             "exit %d, stderr: %s", st, err);
+    free(err);
+    h_config_write(E, "{\"magento\":{\"rest_url\":\"\"}}");
+    st = h_cli(E, NULL, "magento", "stores", NULL);
+    err = cli_err();
+    H_ASSERT(E, st == 1 && strstr(err, "magento.rest_url is empty"), "exit %d, stderr: %s", st, err);
+    free(err);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("cli_setup");
@@ -368,6 +538,11 @@ int main(void)
     tcase_add_test(tc, online_fails_on_revoked_magento_token);
     tcase_add_test(tc, online_without_api_plan);
     tcase_add_test(tc, online_vat_warnings);
+    tcase_add_test(tc, magento_payment_methods);
+    tcase_add_test(tc, magento_shipping_methods);
+    tcase_add_test(tc, magento_customer_groups);
+    tcase_add_test(tc, magento_stores);
+    tcase_add_test(tc, magento_refused_and_unconfigured);
     suite_add_tcase(s, tc);
     return h_run_suite(s);
 }
