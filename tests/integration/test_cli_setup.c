@@ -14,6 +14,11 @@
 #define SCOPE_ORG "{\"jortt\":{\"scope\":\"customers:read customers:write invoices:read invoices:write " \
                   "organizations:read\"}}"
 
+/* The config's magento section for the double (%s: its rest_url). */
+#define MAGENTO_SECTION                                                                                      \
+    "\"magento\":{\"rest_url\":\"%s\",\"consumer_key\":\"" HM_CONSUMER_KEY "\",\"consumer_secret\":\"" \
+    HM_CONSUMER_SECRET "\",\"access_token\":\"" HM_TOKEN "\",\"access_token_secret\":\"" HM_TOKEN_SECRET "\"}"
+
 static h_env *E;
 static hm_magento M;
 
@@ -197,9 +202,7 @@ static void up_online(const char *name, const char *ledger, const char *extra)
     snprintf(ov, sizeof ov,
              "{\"jortt\":{\"scope\":\"customers:read customers:write invoices:read invoices:write "
              "organizations:read\"},"
-             "\"magento\":{\"rest_url\":\"%s\",\"consumer_key\":\"" HM_CONSUMER_KEY "\","
-             "\"consumer_secret\":\"" HM_CONSUMER_SECRET "\",\"access_token\":\"" HM_TOKEN "\","
-             "\"access_token_secret\":\"" HM_TOKEN_SECRET "\"},"
+             MAGENTO_SECTION ","
              "\"orders\":{\"revenue_account_by_country\":{\"*\":\"%s\"},"
              "\"vat_by_country\":{\"NL\":\"0.21\",\"BE\":\"0.21\"},"
              "\"field_map\":{\"tradename_id\":\"00000000-0000-4000-8000-0000000000a2\"}}}",
@@ -359,9 +362,7 @@ static void up_magento(const char *name, const char *orders_extra)
     hm_start(E, &M, false);
     char ov[2048];
     snprintf(ov, sizeof ov,
-             "{\"magento\":{\"rest_url\":\"%s\",\"consumer_key\":\"" HM_CONSUMER_KEY "\","
-             "\"consumer_secret\":\"" HM_CONSUMER_SECRET "\",\"access_token\":\"" HM_TOKEN "\","
-             "\"access_token_secret\":\"" HM_TOKEN_SECRET "\"}%s}",
+             "{" MAGENTO_SECTION "%s}",
              M.rest_url, orders_extra ? orders_extra : "");
     h_config_write(E, ov);
 }
