@@ -211,13 +211,18 @@ static void check_jortt(checklist *k, cli_session *s)
     }
     json_object *accounts = NULL, *org = NULL;
     m2j_buf why = {0};
+    if (!cli_jortt_fresh_token(&j, &why)) {
+        line(k, "FAIL", "jortt credentials: %s", m2j_buf_str(&why));
+        line(k, "skip", "jortt ledger accounts, tradename, VAT: not checked without accepted credentials");
+        goto out;
+    }
+    line(k, "ok", "jortt credentials: accepted (Jortt issued a token for client %s)", s->cfg->jortt.client_id);
     cli_jortt_outcome got = cli_jortt_get(&j, M2J_PATH_LEDGER_ACCOUNTS, true, "invoices:write", &accounts, &why);
     if (got == CLI_JORTT_NO_PLAN) {
         line(k, "FAIL", "jortt: %s", m2j_buf_str(&why));
     } else if (got != CLI_JORTT_OK) {
-        line(k, "FAIL", "jortt credentials: %s", m2j_buf_str(&why));
+        line(k, "FAIL", "jortt ledger accounts: %s", m2j_buf_str(&why));
     } else {
-        line(k, "ok", "jortt credentials: accepted (token issued, ledger accounts read)");
         check_ledgers(k, s->cfg, accounts);
         bool org_ok = cli_jortt_get(&j, M2J_PATH_ORGANIZATION, false, "organizations:read", &org, &why) ==
                       CLI_JORTT_OK;
@@ -230,6 +235,7 @@ static void check_jortt(checklist *k, cli_session *s)
         check_tradename(k, &j, s->cfg);
         check_vat(k, s->cfg, org_ok ? org : NULL, "organisation not read");
     }
+out:
     json_object_put(accounts);
     json_object_put(org);
     m2j_buf_free(&why);

@@ -239,7 +239,7 @@ START_TEST(online_passes)
     const char *want[] = {
         "config OK: ",
         "ok    redis: 127.0.0.1:",
-        "ok    jortt credentials: accepted",
+        "ok    jortt credentials: accepted (Jortt issued a token for client " H_CLIENT_ID ")",
         "ok    jortt ledger account orders.revenue_account_by_country.*: " LEDGER_OK " (Omzet NL)",
         "ok    jortt organisation: Testwinkel BV",
         "ok    jortt tradename orders.field_map.tradename_id: 00000000-0000-4000-8000-0000000000a2 (Testwinkel Outlet)",
@@ -332,6 +332,18 @@ START_TEST(online_without_api_plan)
     int st = h_cli(E, &out, "check-config", "--online", NULL);
     H_ASSERT(E, st == 1 && strstr(out, "FAIL  jortt: this Jortt administration has no API access"), "exit %d:\n%s",
              st, out);
+    free(out);
+}
+END_TEST
+
+START_TEST(online_fails_on_refused_jortt_credentials)
+{
+    up_online("online_jortt_creds", LEDGER_OK, "{\"jortt\":{\"client_secret\":\"not-the-secret\"}}");
+    char *out = NULL;
+    int st = h_cli(E, &out, "check-config", "--online", NULL);
+    H_ASSERT(E, st == 1 && strstr(out, "FAIL  jortt credentials: Jortt refused the client credentials (HTTP 401") &&
+                strstr(out, "skip  jortt ledger accounts, tradename, VAT") && !strstr(out, "not-the-secret"),
+             "exit %d:\n%s", st, out);
     free(out);
 }
 END_TEST
@@ -538,6 +550,7 @@ int main(void)
     tcase_add_test(tc, online_fails_on_unknown_ledger_account);
     tcase_add_test(tc, online_fails_on_revoked_magento_token);
     tcase_add_test(tc, online_without_api_plan);
+    tcase_add_test(tc, online_fails_on_refused_jortt_credentials);
     tcase_add_test(tc, online_vat_warnings);
     tcase_add_test(tc, magento_payment_methods);
     tcase_add_test(tc, magento_shipping_methods);
