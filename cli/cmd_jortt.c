@@ -99,8 +99,10 @@ static void print_org(FILE *f, json_object *org)
     fprintf(f, "%-14s%s%s\n", "plan", plan ? plan : "jortt MKB or Plus (the API answers; Jortt does not say which)",
             plan ? " (the API answers)" : "");
     fprintf(f, "%-14s%s\n", "VAT", vat_type_text(m2j_json_str(org, "vat_type")));
-    if (dv)
-        fprintf(f, "%-14s%s\n", "default VAT", dv);
+    m2j_rate r;
+    char pct[32];
+    if (dv && m2j_rate_parse_fraction(dv, &r, NULL) == M2J_OK)
+        fprintf(f, "%-14s%s\n", "default VAT", cli_format_rate(r, pct, sizeof pct));
     fprintf(f, "%-14s%s\n", "OSS", !oss_known ? "unknown" : oss ? "One Stop Shop enabled" : "One Stop Shop not enabled");
 }
 

@@ -105,7 +105,9 @@ START_TEST(jortt_whoami)
     up("cli_whoami", SCOPE_ORG);
     char *out = NULL;
     int st = h_cli(E, &out, "jortt", "whoami", NULL);
-    H_ASSERT(E, st == 0 && strstr(out, "Testwinkel BV") && strstr(out, "jortt MKB or Plus"), "exit %d: %s", st, out);
+    H_ASSERT(E, st == 0 && strstr(out, "Testwinkel BV") && strstr(out, "jortt MKB or Plus") &&
+                strstr(out, "default VAT   21%\n"),
+             "exit %d: %s", st, out);
     free(out);
     json_object *j = h_cli_json(E, &st, "jortt", "whoami", "--json", NULL);
     H_ASSERT(E, st == 0 && json_object_get_boolean(jget(j, "api_access")) &&
