@@ -286,6 +286,39 @@ START_TEST(online_fails_on_volatile_redis)
 }
 END_TEST
 
+static bool redis_answers(h_env *e, void *arg)
+{
+    (void)arg;
+    redisReply *r = h_redis_cmd(e, "PING");
+    bool ok = r && r->type == REDIS_REPLY_STATUS;
+    if (r)
+        freeReplyObject(r);
+    return ok;
+}
+
+/* A managed Redis (ElastiCache, Azure) refuses CONFIG: that is a warning,
+ * not a failure. Here the command is renamed away, as those services do. */
+START_TEST(online_warns_on_redis_without_config)
+{
+    E = h_env_new("online_managed");
+    char port[16], lf[600];
+    snprintf(port, sizeof port, "%d", E->redis_port);
+    snprintf(lf, sizeof lf, "%s/redis-server.log", E->dir);
+    const char *args[] = { "--port", port, "--bind", "127.0.0.1", "--dir", E->dir, "--save", "", "--appendonly", "yes",
+                           "--rename-command", "CONFIG", "", "--logfile", lf, NULL };
+    h_spawn(E, H_ROLE_REDIS, "redis", "redis-server", args);
+    H_WAIT(E, 10000, redis_answers, NULL, "redis did not start");
+    h_double_start(E);
+    h_config_write(E, NULL);
+    char *out = NULL;
+    int st = h_cli(E, &out, "check-config", "--online", NULL);
+    H_ASSERT(E, st == 0 && strstr(out, "warn  redis: ") && strstr(out, "refused CONFIG GET") &&
+                strstr(out, "ok    jortt credentials") && strstr(out, "skip  magento: not configured"),
+             "exit %d:\n%s", st, out);
+    free(out);
+}
+END_TEST
+
 START_TEST(online_fails_on_unknown_ledger_account)
 {
     up_online("online_ledger", LEDGER_UNKNOWN,
@@ -549,6 +582,7 @@ int main(void)
     tcase_add_test(tc, jortt_vat);
     tcase_add_test(tc, online_passes);
     tcase_add_test(tc, online_fails_on_volatile_redis);
+    tcase_add_test(tc, online_warns_on_redis_without_config);
     tcase_add_test(tc, online_fails_on_unknown_ledger_account);
     tcase_add_test(tc, online_fails_on_revoked_magento_token);
     tcase_add_test(tc, online_without_api_plan);
