@@ -104,11 +104,9 @@ typedef enum {
  * for the message. */
 cli_jortt_outcome cli_jortt_get(cli_jortt *j, const char *path, bool list, const char *scope,
                                 json_object **data, m2j_buf *why);
-/* Asks Jortt for a new token with the configured client credentials and
- * throws it away: proves the credentials without using or replacing the
- * token the fleet shares in Redis (which another config may have fetched).
- * Takes a slot of the fleet's rate limit first. False with why (reset
- * first) when they are refused or cannot be tried. */
+/* m2j_jortt_try_credentials in words: true when Jortt issued a token for
+ * the configured client credentials; false with why (reset first) when they
+ * are refused or cannot be tried. */
 bool cli_jortt_fresh_token(cli_jortt *j, m2j_buf *why);
 /* Plain words for a failed Jortt answer: no API plan, missing scope,
  * refused credentials, or m2j_jortt_describe's text. */

@@ -2,9 +2,7 @@
  * token, fleet rate limit and breaker as the workers, and failures put in
  * words an operator can act on. */
 #include "cli/cli.h"
-#include "base/clock.h"
 #include "base/json_util.h"
-#include "jortt/ratelimit.h"
 
 #include <string.h>
 
@@ -101,8 +99,6 @@ cli_jortt_outcome cli_jortt_get(cli_jortt *j, const char *path, bool list, const
     return out;
 }
 
-#define TOKEN_SLOT_WAIT_MS 10000
-
 bool cli_jortt_fresh_token(cli_jortt *j, m2j_buf *why)
 {
     const m2j_jortt_config *jc = &j->api.cfg->jortt;
@@ -111,31 +107,11 @@ bool cli_jortt_fresh_token(cli_jortt *j, m2j_buf *why)
         m2j_buf_printf(why, "not configured (jortt.client_id is empty)");
         return false;
     }
-    /* Jortt counts the token request against the administration's limit,
-     * so it takes a slot of the fleet's like any call. */
-    m2j_err e = {0};
-    for (long long waited = 0;;) {
-        long long w = 0;
-        if (m2j_ratelimit_ask(j->api.q, jc->requests_per_second, &w, &e) != M2J_OK) {
-            m2j_buf_printf(why, "not checked: %s", e.msg);
-            return false;
-        }
-        if (w == 0)
-            break;
-        if (waited + w > TOKEN_SLOT_WAIT_MS) {
-            m2j_buf_printf(why, "not checked: the fleet's rate limit gave no slot within %d s",
-                           TOKEN_SLOT_WAIT_MS / 1000);
-            return false;
-        }
-        m2j_sleep_ms(w, NULL);
-        waited += w;
-    }
     m2j_jortt_response r;
-    memset(&r, 0, sizeof r);
+    m2j_err e = {0};
     bool ok = false;
-    if (m2j_jortt_token_request(j->http, jc->token_url, jc->client_id, jc->client_secret, jc->scope, &r, &e) !=
-        M2J_OK) {
-        m2j_buf_printf(why, "%s", e.msg);
+    if (m2j_jortt_try_credentials(&j->api, &r, &e) != M2J_OK) {
+        m2j_buf_printf(why, "not checked: %s", e.msg);
     } else if (r.transport != M2J_TRANSPORT_RESPONSE) {
         m2j_jortt_describe(&r, why);
     } else if (r.status >= 200 && r.status < 300 && r.json && m2j_json_str(r.json, "access_token")) {
@@ -148,8 +124,6 @@ bool cli_jortt_fresh_token(cli_jortt *j, m2j_buf *why)
     } else {
         m2j_jortt_describe(&r, why);
     }
-    /* The token itself is of no further use here: it is not shared, so a
-     * config being tried out never replaces the fleet's. */
     m2j_jortt_response_clear(&r);
     return ok;
 }

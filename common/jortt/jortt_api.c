@@ -157,6 +157,20 @@ out:
     return rc;
 }
 
+m2j_rc m2j_jortt_try_credentials(m2j_jortt_api *a, m2j_jortt_response *resp, m2j_err *err)
+{
+    memset(resp, 0, sizeof *resp);
+    resp->retry_after_s = -1;
+    /* Jortt counts the token request against the administration's limit. */
+    m2j_rc rc = rl_wait(a, err);
+    if (rc != M2J_OK)
+        return rc;
+    const m2j_jortt_config *j = &a->cfg->jortt;
+    rc = m2j_jortt_token_request(a->http, j->token_url, j->client_id, j->client_secret, j->scope, resp, err);
+    a->calls++;
+    return rc;
+}
+
 m2j_rc m2j_jortt_list(m2j_jortt_api *a, const char *path, const char *query, m2j_list_fn fn, void *ctx,
                       m2j_jortt_response *resp, m2j_call_class *cls, m2j_err *err)
 {

@@ -64,6 +64,17 @@ m2j_rc m2j_jortt_call(m2j_jortt_api *a, const char *method, const char *path, co
                       int page, json_object *body, m2j_jortt_response *resp, m2j_call_class *cls,
                       m2j_err *err);
 
+/* Asks the token endpoint for a new token with a->cfg's client credentials,
+ * after a slot of the fleet rate limit, and throws it away: proves the
+ * credentials without using or replacing the token the fleet shares (which
+ * may have come from another config). For check-config --online.
+ *  M2J_OK: *resp holds the token endpoint's answer (transport, status,
+ *    error); a 2xx with an access_token means accepted.
+ *  M2J_ERR_CONFLICT: no slot within the wait bound; nothing was sent.
+ *  M2J_ERR_IO: Redis trouble; nothing was sent.
+ * resp must be cleared by the caller in every case. */
+m2j_rc m2j_jortt_try_credentials(m2j_jortt_api *a, m2j_jortt_response *resp, m2j_err *err);
+
 /* Pages through a list endpoint (?query=..&page=1,2,..) until _links.next is
  * null, calling fn for each element of data[]; fn returns false to stop early.
  * On a failed page resp and cls describe it (cls != SUCCESS). */
