@@ -16,6 +16,7 @@
 #define M2J_CLI_H
 
 #include "config/config.h"
+#include "jortt/jortt_api.h"
 #include "magento/magento_pace.h"
 #include "queue/queue.h"
 #include "magento/magento_client.h"
@@ -45,6 +46,8 @@ int cli_cmd_sign(cli_ctx *c, int argc, char **argv);
 int cli_cmd_preview(cli_ctx *c, int argc, char **argv);
 int cli_cmd_backfill(cli_ctx *c, int argc, char **argv);
 int cli_cmd_reconcile(cli_ctx *c, int argc, char **argv);
+int cli_cmd_jortt(cli_ctx *c, int argc, char **argv);
+int cli_cmd_magento(cli_ctx *c, int argc, char **argv);
 
 /* Dead events newest first with dead_at >= since_ms (0 = all), whose reason
  * contains reason_sub (case-insensitive; NULL = any), at most limit (0 =
@@ -85,6 +88,52 @@ typedef enum {
  * s is always filled, so cli_close(s) is safe whatever this returned. */
 int cli_start(cli_ctx *c, bool bad, const char *usage, cli_needs needs, cli_session *s);
 void cli_close(cli_session *s);
+
+/* ---- reading from Jortt (cli_jortt.c) ---- */
+
+/* A Jortt connection for a command: the session's queue supplies the
+ * fleet's token, rate limit and circuit breaker. Owns its HTTP client. */
+typedef struct {
+    m2j_jortt_api     api;
+    m2j_jortt_client *http;
+} cli_jortt;
+
+/* s must hold a config and a queue. */
+m2j_rc cli_jortt_open(cli_session *s, cli_jortt *j, m2j_err *err);
+void   cli_jortt_close(cli_jortt *j);
+typedef enum {
+    CLI_JORTT_OK = 0,
+    CLI_JORTT_NO_PLAN,   /* 401 organization.requires_mkb_plan: no API access at all */
+    CLI_JORTT_FAILED     /* anything else: refused credentials, scope, unreachable, ... */
+} cli_jortt_outcome;
+/* GET path (list: every page's data[] into one array; else the data
+ * object). OK with *data a new reference; otherwise why (reset first) says
+ * in plain words what is wrong; scope names the OAuth scope the call needs,
+ * for the message. */
+cli_jortt_outcome cli_jortt_get(cli_jortt *j, const char *path, bool list, const char *scope,
+                                json_object **data, m2j_buf *why);
+/* m2j_jortt_try_credentials in words: true when Jortt issued a token for
+ * the configured client credentials; false with why (reset first) when they
+ * are refused or cannot be tried. */
+bool cli_jortt_fresh_token(cli_jortt *j, m2j_buf *why);
+/* Plain words for a failed Jortt answer: no API plan, missing scope,
+ * refused credentials, or m2j_jortt_describe's text. */
+void cli_jortt_why(const m2j_jortt_response *r, const char *scope, m2j_buf *out);
+
+/* ---- reading from Magento (cli_magento.c) ---- */
+
+/* A client for cfg's magento section (caller frees it); M2J_ERR_INVALID
+ * with a sentence when magento.rest_url is empty. The CLI's few requests do
+ * not take slots of the fleet's Magento rate limit. */
+m2j_rc cli_magento_client(const m2j_config *cfg, m2j_magento_client **out, m2j_err *err);
+
+/* ---- check-config --online (check_online.c) ---- */
+
+/* One line per check of s->cfg against Redis, Jortt and Magento, on
+ * ctx->out. Opens the queue itself (into s->q, for cli_close) because an
+ * unreachable Redis is one of the things it reports. CLI_OK when no check
+ * failed (warnings and skips allowed), else CLI_FAIL. */
+int cli_check_online(cli_ctx *c, cli_session *s);
 
 /* For a command's argument loop: arg is the command's one positional
  * argument if it does not look like an option and *positional is still

@@ -24,6 +24,23 @@ static bool pace(void *ud)
     return true;
 }
 
+m2j_rc cli_magento_client(const m2j_config *cfg, m2j_magento_client **out, m2j_err *err)
+{
+    *out = NULL;
+    const m2j_magento_config *m = &cfg->magento;
+    if (!m->rest_url || !m->rest_url[0])
+        return m2j_fail(err, M2J_ERR_INVALID, "the Magento API is not configured (magento.rest_url is empty)");
+    m2j_magento_options o = {
+        .rest_url = m->rest_url,
+        .consumer_key = m->consumer_key,
+        .consumer_secret = m->consumer_secret,
+        .access_token = m->access_token,
+        .access_token_secret = m->access_token_secret,
+        .timeout_seconds = m->timeout_seconds,
+    };
+    return m2j_magento_client_new(&o, out, err);
+}
+
 m2j_rc cli_magento_open(cli_ctx *c, const char *cmd, const m2j_config *cfg, m2j_queue *q, cli_magento *m)
 {
     memset(m, 0, sizeof *m);
@@ -34,12 +51,8 @@ m2j_rc cli_magento_open(cli_ctx *c, const char *cmd, const m2j_config *cfg, m2j_
                 cmd, c->config_path, cmd);
         return M2J_ERR_INVALID;
     }
-    m2j_magento_options o = { .rest_url = mc->rest_url, .consumer_key = mc->consumer_key,
-                              .consumer_secret = mc->consumer_secret, .access_token = mc->access_token,
-                              .access_token_secret = mc->access_token_secret,
-                              .timeout_seconds = mc->timeout_seconds };
     m2j_err err = {0};
-    m2j_rc rc = m2j_magento_client_new(&o, &m->client, &err);
+    m2j_rc rc = cli_magento_client(cfg, &m->client, &err);
     if (rc != M2J_OK) {
         fprintf(c->err, "m2jortt %s: %s\n", cmd, err.msg);
         return rc;

@@ -24,7 +24,8 @@ void cli_usage(FILE *f)
         "  replay --all | --reason TEXT | --since DURATION|DATE  [--yes]\n"
         "                                 put every matching dead event back; without --yes\n"
         "                                 only says how many would be replayed\n"
-        "  check-config [FILE]            validate a configuration file\n"
+        "  check-config [FILE] [--online] validate a configuration file; --online also checks it\n"
+        "                                 against Redis, Jortt and Magento, one line per check\n"
         "  sign FILE [--id ID] [--timestamp SECONDS]\n"
         "                                 Standard Webhooks headers for FILE (curl -H @file)\n"
         "  preview FILE [--json] [--type order|customer|creditmemo]\n"
@@ -36,6 +37,12 @@ void cli_usage(FILE *f)
         "  reconcile --from DAY [--to DAY] [--json] [--enqueue]\n"
         "                                 per Magento order in orders.statuses: invoiced, skipped,\n"
         "                                 failed, pending or missing; --enqueue queues the missing\n"
+        "  jortt ledger-accounts|tradenames|vat|whoami [--json]\n"
+        "                                 what the config needs from Jortt, read with its credentials\n"
+        "  magento payment-methods|shipping-methods [--limit N] [--json]\n"
+        "                                 method codes of the N (200) most recent orders, with counts\n"
+        "  magento customer-groups|stores [--json]\n"
+        "                                 customer group ids, store views and base currencies\n"
         "\n"
         "DURATION is e.g. 90s, 30m, 2h, 7d, 1w or 1h30m (back from now); DATE is ISO 8601\n"
         "(2026-11-29, 2026-11-29T04:00:00Z; UTC when no zone is given). DAY is YYYY-MM-DD.\n"
@@ -56,6 +63,8 @@ static const struct {
     { "preview", cli_cmd_preview },
     { "backfill", cli_cmd_backfill },
     { "reconcile", cli_cmd_reconcile },
+    { "jortt", cli_cmd_jortt },
+    { "magento", cli_cmd_magento },
 };
 
 int main(int argc, char **argv)

@@ -76,6 +76,8 @@ typedef struct {
     char  *scope;          /* default "customers:read customers:write invoices:read invoices:write" */
     int    requests_per_second; /* default 10; fleet-wide */
     long   timeout_seconds;     /* per HTTP request, default 30 */
+    char  *api_version;    /* "v3" (default) | "v1": where customers, invoice list/get/credit,
+                            * tradenames and organizations/me are asked (jortt/jortt_api.h) */
 } m2j_jortt_config;
 
 /* "magento": the shop's REST API, for polling, backfill, reconcile, trigger

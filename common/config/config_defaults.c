@@ -46,6 +46,7 @@ m2j_rc m2j_cfg_set_defaults(m2j_config *c)
     D(c->jortt.scope, "customers:read customers:write invoices:read invoices:write");
     c->jortt.requests_per_second = 10;
     c->jortt.timeout_seconds = 30;
+    D(c->jortt.api_version, "v3");
     D(c->magento.rest_url, "");
     D(c->magento.consumer_key, "");
     D(c->magento.consumer_secret, "");

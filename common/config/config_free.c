@@ -51,6 +51,7 @@ void m2j_config_free(m2j_config *c)
     free(c->jortt.client_id);
     free(c->jortt.client_secret);
     free(c->jortt.scope);
+    free(c->jortt.api_version);
     free(c->magento.rest_url);
     free(c->magento.consumer_key);
     free(c->magento.consumer_secret);

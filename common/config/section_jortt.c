@@ -5,6 +5,8 @@
 
 #include <string.h>
 
+static const char *const API_VERSIONS[] = {"v3", "v1", NULL};
+
 static m2j_rc load_jortt(json_object *s, m2j_buf *path, m2j_config *c, m2j_err *err)
 {
     m2j_jortt_config *j = &c->jortt;
@@ -17,7 +19,8 @@ static m2j_rc load_jortt(json_object *s, m2j_buf *path, m2j_config *c, m2j_err *
         (rc = m2j_cfg_read_str(s, path, "client_secret", &j->client_secret, err)) != M2J_OK ||
         (rc = m2j_cfg_read_str(s, path, "scope", &j->scope, err)) != M2J_OK ||
         (rc = m2j_cfg_read_int(s, path, "requests_per_second", 1, 1000, &j->requests_per_second, err)) != M2J_OK ||
-        (rc = m2j_cfg_read_long(s, path, "timeout_seconds", 1, 600, &j->timeout_seconds, err)) != M2J_OK)
+        (rc = m2j_cfg_read_long(s, path, "timeout_seconds", 1, 600, &j->timeout_seconds, err)) != M2J_OK ||
+        (rc = m2j_cfg_read_enum(s, path, "api_version", API_VERSIONS, &j->api_version, err)) != M2J_OK)
         return rc;
     /* Request paths are appended as "/v3/...". */
     size_t n = strlen(j->api_url);
@@ -34,6 +37,6 @@ static m2j_rc load_jortt(json_object *s, m2j_buf *path, m2j_config *c, m2j_err *
 }
 
 static const char *const keys[] = {"api_url", "token_url", "client_id", "client_secret", "scope",
-                                   "requests_per_second", "timeout_seconds", NULL};
+                                   "requests_per_second", "timeout_seconds", "api_version", NULL};
 
 const m2j_cfg_section m2j_cfg_section_jortt = {"jortt", keys, load_jortt};

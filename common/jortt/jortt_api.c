@@ -82,8 +82,11 @@ m2j_rc m2j_jortt_call(m2j_jortt_api *a, const char *method, const char *path, co
         return m2j_fail(err, M2J_ERR_CONFLICT, "shutdown grace exceeded");
     }
     *cls = M2J_CLASS_OUTAGE;
-    m2j_buf url = {0}, tok = {0};
-    m2j_rc rc = m2j_jortt_url(a->cfg->jortt.api_url, path, query, page, &url);
+    m2j_buf url = {0}, tok = {0}, vp = {0};
+    m2j_rc rc = m2j_jortt_url(a->cfg->jortt.api_url,
+                              m2j_jortt_versioned_path(a->cfg->jortt.api_version, method, path, &vp), query,
+                              page, &url);
+    m2j_buf_free(&vp);
     if (rc != M2J_OK) {
         m2j_buf_free(&url);
         return m2j_fail(err, M2J_ERR_NOMEM, "out of memory");
@@ -155,6 +158,20 @@ out:
     return rc;
 }
 
+m2j_rc m2j_jortt_try_credentials(m2j_jortt_api *a, m2j_jortt_response *resp, m2j_err *err)
+{
+    memset(resp, 0, sizeof *resp);
+    resp->retry_after_s = -1;
+    /* Jortt counts the token request against the administration's limit. */
+    m2j_rc rc = rl_wait(a, err);
+    if (rc != M2J_OK)
+        return rc;
+    const m2j_jortt_config *j = &a->cfg->jortt;
+    rc = m2j_jortt_token_request(a->http, j->token_url, j->client_id, j->client_secret, j->scope, resp, err);
+    a->calls++;
+    return rc;
+}
+
 m2j_rc m2j_jortt_list(m2j_jortt_api *a, const char *path, const char *query, m2j_list_fn fn, void *ctx,
                       m2j_jortt_response *resp, m2j_call_class *cls, m2j_err *err)
 {
@@ -182,6 +199,20 @@ m2j_rc m2j_jortt_list(m2j_jortt_api *a, const char *path, const char *query, m2j
             return M2J_OK;
     }
     return m2j_fail(err, M2J_ERR_TOO_LARGE, "list %s: more than %d pages", path, LIST_MAX_PAGES);
+}
+
+const char *m2j_jortt_versioned_path(const char *api_version, const char *method, const char *path,
+                                     m2j_buf *out)
+{
+    m2j_buf_reset(out);
+    if (!api_version || strcmp(api_version, "v1") != 0 || strncmp(path, "/v3/", 4) != 0)
+        return path;
+    if (strcmp(method, "POST") == 0 && strcmp(path, M2J_PATH_INVOICES_CREATE) == 0)
+        return path;
+    /* On NOMEM keep the v3 path: the call then fails or succeeds on its own. */
+    if (m2j_buf_printf(out, "/v1/%s", path + 4) != M2J_OK)
+        return path;
+    return out->data;
 }
 
 bool m2j_jortt_id_ok(const char *id)

@@ -113,8 +113,11 @@ const char *m2j_magento_acl_for(const char *path)
         return "Magento_Sales::sales_creditmemo";
     if (strncmp(path, "/V1/customers", 13) == 0)
         return "Magento_Customer::customer";
-    if (strncmp(path, "/V1/store", 9) == 0)
-        return "Magento_Backend::stores";
+    if (strncmp(path, "/V1/customerGroups", 18) == 0)
+        return "Magento_Customer::group";
+    /* storeViews and storeConfigs: "All Stores" in the integration's tree. */
+    if (strncmp(path, "/V1/store/", 10) == 0)
+        return "Magento_Backend::store";
     return NULL;
 }
 

@@ -10,6 +10,7 @@
 #define M2J_ORDER_INTERNAL_H
 
 #include "mapping/order_mapping.h"
+#include "mapping/vat.h"
 #include "base/money.h"
 #include <stdbool.h>
 
@@ -23,10 +24,6 @@ bool m2j_vat_rate_accepted(const m2j_config *cfg, const char *country, m2j_rate 
 size_t m2j_vat_candidate_rates(const m2j_config *cfg, const char *country, m2j_rate *out, size_t max);
 /* "21%", "5.5%" for messages. out holds M2J_RATE_STRLEN. */
 char *m2j_rate_format_percent(m2j_rate r, char *out);
-
-/* The merchant's own country: rates charged at home are valid for any buyer
- * (distance sales below the OSS threshold, exports to private persons). */
-#define M2J_MERCHANT_COUNTRY "NL"
 
 /* ---- order amounts (order_lines.c) ---- */
 

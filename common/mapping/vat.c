@@ -15,6 +15,7 @@
  * Anything else is a configuration or shop-setup error that must not reach
  * Jortt, so the order is dead-lettered with the rate and country named. */
 #include "mapping/order_internal.h"
+#include "mapping/vat.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -77,6 +78,26 @@ static bool in_table(const country_rates *t, m2j_rate r)
     return false;
 }
 
+const char *m2j_vat_table_entry(size_t i, m2j_rate *out, size_t max, size_t *n)
+{
+    *n = 0;
+    if (i >= sizeof RATES / sizeof RATES[0])
+        return NULL;
+    for (size_t k = 0; k < 6 && RATES[i].rates[k] && *n < max; k++)
+        out[(*n)++] = RATES[i].rates[k];
+    return RATES[i].country;
+}
+
+bool m2j_vat_table_has(const char *country, m2j_rate r)
+{
+    return in_table(table_for(country), r);
+}
+
+bool m2j_vat_table_accepts(const char *country, m2j_rate r)
+{
+    return r == 0 || m2j_vat_table_has(country, r) || m2j_vat_table_has(M2J_MERCHANT_COUNTRY, r);
+}
+
 bool m2j_vat_rate_accepted(const m2j_config *cfg, const char *country, m2j_rate r)
 {
     if (r == 0)
@@ -86,7 +107,7 @@ bool m2j_vat_rate_accepted(const m2j_config *cfg, const char *country, m2j_rate 
         return true;
     if (m2j_config_vat(cfg, M2J_MERCHANT_COUNTRY, &configured) && configured == r)
         return true;
-    return in_table(table_for(country), r) || in_table(table_for(M2J_MERCHANT_COUNTRY), r);
+    return m2j_vat_table_accepts(country, r);
 }
 
 static size_t add_unique(m2j_rate *out, size_t n, size_t max, m2j_rate r)

@@ -130,7 +130,7 @@ void   f_wait_drained(h_env *e, long deadline_ms);
 bool   f_pred_outcomes(h_env *e, void *arg);
 /* Predicate: a worker has finished warming the customer index
  * (<prefix>:cust:index-warm exists); arg unused. From then on a new buyer
- * costs a POST /customers and no search. */
+ * costs a POST /v3/customers and no search. */
 bool   f_pred_warm(h_env *e, void *arg);
 
 /* ---- the audit ---- */

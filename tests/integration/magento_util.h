@@ -19,7 +19,8 @@ typedef struct {
 /* Starts bin/magento-double with the test credentials (bearer: also accept
  * the access token alone) and waits until it answers. */
 void hm_start(h_env *e, hm_magento *m, bool bearer);
-/* POST /_magento/<what> (orders, creditmemos, customers, faults) with a JSON
+/* POST /_magento/<what> (orders, creditmemos, customers, customer_groups,
+ * store_views, store_configs, faults) with a JSON
  * text; returns the HTTP status. */
 long hm_control(const hm_magento *m, const char *what, const char *json);
 /* GET /_magento/<path>; new reference or NULL. */

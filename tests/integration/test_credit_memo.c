@@ -80,7 +80,7 @@ START_TEST(credit_answer_lost_is_adopted)
     invoice_the_order();
     /* Jortt creates the credit invoice, the connection drops before the
      * answer: the retry must find it through credit_invoice_ids. */
-    H_ASSERT(E, h_double_faults(E, "{\"match\":\"POST /invoices/\",\"drop_after_apply\":1}") == 200, "faults");
+    H_ASSERT(E, h_double_faults(E, "{\"match\":\"POST /v3/invoices/\",\"drop_after_apply\":1}") == 200, "faults");
     post_file(MEMO_FIXTURE, "evt-memo-drop");
     int one = 1;
     H_WAIT(E, 20000, pred_credited, &one, "the full refund was not credited");

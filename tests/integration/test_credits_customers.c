@@ -262,7 +262,7 @@ static long long endpoint_calls(const char *key)
 }
 
 /* An order record from before customer_id was kept: the customer is read
- * once from the original invoice (GET /invoices/{id}), then kept; and the
+ * once from the original invoice (GET /v3/invoices/{id}), then kept; and the
  * answer of the credit POST is lost: the retry finds the credit invoice by
  * its reference instead of posting a second one. */
 START_TEST(partial_refund_old_record_and_lost_answer)
@@ -286,8 +286,8 @@ START_TEST(partial_refund_old_record_and_lost_answer)
     H_ASSERT(E, h_state_invoices(st, NULL) == 2, "want 2 invoices, have %d", h_state_invoices(st, NULL));
     assert_credit_total(credit, "-38.31");
     json_object_put(st);
-    H_ASSERT(E, endpoint_calls("GET /invoices/{id}") == 1, "want one GET of the original invoice, have %lld",
-             endpoint_calls("GET /invoices/{id}"));
+    H_ASSERT(E, endpoint_calls("GET /v3/invoices/{id}") == 1, "want one GET of the original invoice, have %lld",
+             endpoint_calls("GET /v3/invoices/{id}"));
     r = h_redis_cmd(E, "HGET %s:order:100000103 customer_id", E->prefix);
     H_ASSERT(E, r && r->type == REDIS_REPLY_STRING && r->len > 0, "customer_id not kept in the order record");
     freeReplyObject(r);

@@ -93,17 +93,17 @@ START_TEST(killed_before_invoice_post)
      * order's invoice not yet sent. The next delivery must adopt that
      * customer (search by e-mail), never create it again. */
     H_WAIT(E, 20000, f_pred_warm, NULL, "no worker warmed the customer index");
-    long long listing = f_calls_to(E, "GET /customers"); /* the warm-up's pages */
-    f_faults(E, "{\"match\":\"POST /customers\",\"latency_ms\":800}");
+    long long listing = f_calls_to(E, "GET /v3/customers"); /* the warm-up's pages */
+    f_faults(E, "{\"match\":\"POST /v3/customers\",\"latency_ms\":800}");
     f_post_all(E, M);
-    int kills = kill_inside("POST /customers", 5, 3, 50);
+    int kills = kill_inside("POST /v3/customers", 5, 3, 50);
     H_ASSERT(E, kills >= 3, "only %d kill rounds happened inside a customer create", kills);
     f_faults(E, "{}");
     f_audit(E, M, NULL);
     /* Each killed create left a customer whose outcome the fleet never
      * learnt; those are searched for, not created again (the audit checks
      * every customer exists once). */
-    H_ASSERT(E, f_calls_to(E, "GET /customers") > listing,
+    H_ASSERT(E, f_calls_to(E, "GET /v3/customers") > listing,
              "no search by e-mail after %d kills inside customer creates", kills);
 }
 END_TEST
@@ -134,7 +134,7 @@ START_TEST(reply_lost_after_apply_is_adopted)
      * the customer POSTs (new buyers in the first half), then the invoices.
      * (Each match names its path: a bare "POST" would also cut the token
      * endpoint's answers.) */
-    f_faults(E, "{\"match\":\"POST /customers\",\"drop_after_apply\":8}");
+    f_faults(E, "{\"match\":\"POST /v3/customers\",\"drop_after_apply\":8}");
     f_post_range(E, M, 0, M->n / 2, 100, 30000);
     long long half = (long long)(M->n / 2);
     H_WAIT(E, 60000, f_pred_outcomes, &half, "the first half did not reach its outcomes");
@@ -158,9 +158,9 @@ START_TEST(killed_holding_a_lock)
     const f_ev *first = NULL;
     for (size_t i = 0; i < M->n && !first; i++)
         if (M->ev[i].kind == F_ORDER && M->ev[i].cust == 0) first = &M->ev[i];
-    f_faults(E, "{\"match\":\"POST /customers\",\"latency_ms\":60000}");
+    f_faults(E, "{\"match\":\"POST /v3/customers\",\"latency_ms\":60000}");
     H_ASSERT(E, f_post_one(E, M, first) == 202, "post %s", first->id);
-    calls_arg a = { "POST /customers", 0 };
+    calls_arg a = { "POST /v3/customers", 0 };
     H_WAIT(E, 20000, pred_calls_above, &a, "the customer POST never reached the double");
     long locks = f_redis_keys(E, "lock:*");
     H_ASSERT(E, locks >= 1, "the worker inside the customer POST holds no lock (%ld lock keys)", locks);

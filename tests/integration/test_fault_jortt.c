@@ -81,7 +81,7 @@ START_TEST(transient_5xx_are_retried)
     long long half = (long long)(M->n / 4);
     H_WAIT(E, 60000, f_pred_outcomes, &half, "no progress under HTML 502s");
     /* Then Jortt itself failing, on the customer side. */
-    f_faults(E, "{\"match\":\"/customers\",\"fail_rate_percent\":30,\"status\":500,\"seed\":9}");
+    f_faults(E, "{\"match\":\"/v3/customers\",\"fail_rate_percent\":30,\"status\":500,\"seed\":9}");
     f_post_range(E, M, M->n / 2, M->n, 50, 30000);
     f_audit(E, M, NULL);
     long long faulted = f_calls(E, "faulted");

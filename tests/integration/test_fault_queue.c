@@ -48,7 +48,7 @@ static void add_raw_job(const char *text, char *out, size_t n)
 /* Calls to the customer endpoints so far. */
 static long long customer_calls(h_env *e)
 {
-    return f_calls_to(e, "GET /customers") + f_calls_to(e, "POST /customers");
+    return f_calls_to(e, "GET /v3/customers") + f_calls_to(e, "POST /v3/customers");
 }
 
 typedef struct {
@@ -98,7 +98,7 @@ START_TEST(poison_events_are_bounded_and_do_not_block)
     snprintf(poison.ref, sizeof poison.ref, "719999999");
     poison.cust = 0;
     poison.qty = 2;
-    f_faults(E, "{\"match\":\"/customers\",\"latency_ms\":60000}");
+    f_faults(E, "{\"match\":\"/v3/customers\",\"latency_ms\":60000}");
     poison_arg pa = { customer_calls(E), poison.id };
     H_ASSERT(E, f_post_one(E, M, &poison) == 202, "post the poison order");
     int kills = 0;

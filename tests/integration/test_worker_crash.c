@@ -121,7 +121,7 @@ END_TEST
 START_TEST(killed_during_customer_creation)
 {
     E = h_env_up("crash-customer", NULL, 1);
-    faults("{\"match\":\"POST /customers\",\"latency_ms\":60000}");
+    faults("{\"match\":\"POST /v3/customers\",\"latency_ms\":60000}");
     post_order("evt-crash-3", "300000003");
     int one = 1;
     H_WAIT(E, 20000, pred_customers, &one, "the customer POST never reached the double");

@@ -178,8 +178,8 @@ START_TEST(long_call_is_not_taken_over)
     H_ASSERT(E, f_calls_to(E, "POST /v3/invoices") == 1, "%lld invoice POSTs", f_calls_to(E, "POST /v3/invoices"));
     /* A second worker that had started the event would have met the lock
      * (an outcome "locked") or the intent (a search by reference). */
-    H_ASSERT(E, f_calls_to(E, "GET /invoices") == 0, "someone searched for the invoice: %lld searches",
-             f_calls_to(E, "GET /invoices"));
+    H_ASSERT(E, f_calls_to(E, "GET /v3/invoices") == 0, "someone searched for the invoice: %lld searches",
+             f_calls_to(E, "GET /v3/invoices"));
     int lines = log_lines(E, "worker1", "msg=job", "event_id=wl-long-ev") +
                 log_lines(E, "worker2", "msg=job", "event_id=wl-long-ev");
     H_ASSERT(E, lines == 1, "the event has %d outcome lines, want 1 (one worker, one delivery)", lines);

@@ -111,7 +111,7 @@ END_TEST
 START_TEST(redis_restart_mid_order_worker_retries_itself)
 {
     E = h_env_up("rec-redis", "{\"worker\":{\"visibility_timeout_seconds\":300,\"lock_ttl_seconds\":null}}", 1);
-    H_ASSERT(E, h_double_faults(E, "{\"match\":\"POST /customers\",\"latency_ms\":1500}") == 200, "faults");
+    H_ASSERT(E, h_double_faults(E, "{\"match\":\"POST /v3/customers\",\"latency_ms\":1500}") == 200, "faults");
     post_order("evt-rec-redis-1", "320000001");
     H_WAIT(E, 20000, pred_customer_created, NULL, "the customer POST never reached the double");
     h_redis_stop(E);

@@ -84,6 +84,8 @@ static json_object *faults_json(const jd_faults *f)
     json_object_object_add(o, "maintenance", json_object_new_boolean(f->maintenance));
     json_object_object_add(o, "token_ttl_seconds", json_object_new_int64(f->token_ttl));
     json_object_object_add(o, "retry_after", json_object_new_int64(f->retry_after));
+    json_object_object_add(o, "requires_mkb_plan", json_object_new_boolean(f->requires_mkb_plan));
+    json_object_object_add(o, "one_stop_shop", json_object_new_boolean(f->one_stop_shop));
     return o;
 }
 
@@ -104,7 +106,8 @@ static void set_faults(jd_ctx *c)
 {
     static const char *const known[] = {"fail_next", "status", "match", "latency_ms", "drop_after_apply",
                                         "fail_rate_percent", "maintenance", "expire_tokens",
-                                        "token_ttl_seconds", "seed", "retry_after", NULL};
+                                        "token_ttl_seconds", "seed", "retry_after", "requires_mkb_plan",
+                                        "one_stop_shop", NULL};
     json_object *b = c->body, *details = NULL;
     if (!b)
         b = json_object_new_object(), c->body = b;
@@ -143,6 +146,16 @@ static void set_faults(jd_ctx *c)
             f.maintenance = json_object_get_boolean(v);
         else
             jd_detail(&details, "is_invalid", "maintenance", "is invalid");
+    }
+    const char *flags[] = {"requires_mkb_plan", "one_stop_shop"};
+    bool *slots[] = {&f.requires_mkb_plan, &f.one_stop_shop};
+    for (int i = 0; i < 2; i++) {
+        if (json_object_object_get_ex(b, flags[i], &v) && v) {
+            if (json_object_is_type(v, json_type_boolean))
+                *slots[i] = json_object_get_boolean(v);
+            else
+                jd_detail(&details, "is_invalid", flags[i], "is invalid");
+        }
     }
     if (json_object_object_get_ex(b, "expire_tokens", &v) && v) {
         if (json_object_is_type(v, json_type_boolean))

@@ -38,6 +38,8 @@ typedef struct {
     bool maintenance;
     long token_ttl;     /* 0 = JD_TOKEN_TTL, for tokens issued from now on */
     long retry_after;   /* > 0: faulted 429/500/502/503 replies carry Retry-After: N */
+    bool requires_mkb_plan; /* authenticated API calls get 401 organization.requires_mkb_plan */
+    bool one_stop_shop;     /* organizations/me one_stop_shop_enabled */
 } jd_faults;
 
 typedef struct jd_pending jd_pending;
@@ -170,6 +172,9 @@ void jd_invoices_credit(jd_ctx *c);
 void jd_ledger_list(jd_ctx *c);
 /* true when id names a selectable invoice ledger account. */
 bool jd_ledger_selectable(const char *id);
+
+void jd_organization_me(jd_ctx *c);
+void jd_tradenames_list(jd_ctx *c);
 
 /* ---- control.c ---- */
 void jd_control(jd_ctx *c);

@@ -197,6 +197,8 @@ static const route routes[] = {
     {"invoices/{id}", VALL, "GET", jd_invoices_get, "invoices:read"},
     {"invoices/{id}/credit", VALL, "POST", jd_invoices_credit, "invoices:write"},
     {"ledger_accounts/invoices", V0 | V1, "GET", jd_ledger_list, "invoices:write"},
+    {"tradenames", V0 | V1 | V3, "GET", jd_tradenames_list, "organizations:read"},
+    {"organizations/me", V0 | V1 | V3, "GET", jd_organization_me, "organizations:read"},
 };
 
 #define TOKEN_PATH "/oauth-provider/oauth/token"
@@ -529,6 +531,14 @@ static void handle_api(jd_ctx *c, long *delay_ms, bool *drop, const char **ctype
     } else {
         if (!jd_authenticate(c))
             return;
+        if (f->requires_mkb_plan) {
+            /* Jortt checks the plan after the token: an administration
+             * without an MKB or Plus plan gets this for every call. */
+            s->calls_faulted++;
+            jd_error(c, 401, "organization.requires_mkb_plan",
+                     "This organization requires a jortt MKB or jortt Plus plan to use the API.", NULL);
+            return;
+        }
         if (!jd_token_has_scope(c->token, hit->scope)) {
             jd_error(c, 401, "scopes.insufficient", "The access token lacks a scope this endpoint needs.", NULL);
             return;

@@ -199,6 +199,23 @@ expect "fault 2" "$(req POST /v3/invoices "{\"customer_id\":\"$C2\",\"line_items
 expect "after faults" "$(req POST /v3/invoices "{\"customer_id\":\"$C2\",\"line_items\":[$L]}")" 201
 expect "faulted had no effect" "$(state '.invoices | length')" $((N0 + 1))
 expect "faulted count" "$(state .calls.faulted)" 2
+
+# --- the organisation (scope organizations:read), and an administration without an API plan
+expect "tradenames without scope" "$(req GET /v3/tradenames)" 401
+expect "tradenames scope key" "$(j .error.key)" scopes.insufficient
+SAVED=$TOKEN
+curl -s -u id:secret -d 'grant_type=client_credentials&scope=organizations:read' $B/oauth-provider/oauth/token >"$TMP/body"
+TOKEN=$(j .access_token)
+expect "tradenames v3" "$(req GET /v3/tradenames)" 200
+expect "tradenames count" "$(j '.data | length')" 2
+expect "organization v1" "$(req GET /v1/organizations/me)" 200
+expect "organization name" "$(j .data.company_name)" "Testwinkel BV"
+expect "organization oss" "$(j .data.one_stop_shop_enabled)" false
+curl -s -o /dev/null -d '{"requires_mkb_plan":true}' $B/_double/faults
+expect "no plan" "$(req GET /v3/organizations/me)" 401
+expect "no plan key" "$(j .error.key)" organization.requires_mkb_plan
+curl -s -o /dev/null -d '{}' $B/_double/faults
+TOKEN=$SAVED
 curl -s -o /dev/null -d '{"fail_next":1,"status":500}' $B/_double/faults
 expect "fault 500" "$(req GET /customers/$C1)" 500
 expect "fault 500 key" "$(j .error.key)" server.internal_error

@@ -38,6 +38,7 @@ typedef struct {
     bool               verbose;
     /* entity stores, each an array of objects in insertion order */
     json_object       *orders, *memos, *customers;
+    json_object       *groups, *store_views, *store_configs; /* set-up reads (m2jortt magento ...) */
     json_object       *calls;     /* "GET /V1/orders" -> count */
     long               auth_failures;
     long               seq;       /* last entity_id given out */

@@ -276,8 +276,11 @@ static void control(md_server *s, struct evhttp_request *req, const char *path, 
         { "/_magento/orders", "entity_id", offsetof(md_server, orders) },
         { "/_magento/creditmemos", "entity_id", offsetof(md_server, memos) },
         { "/_magento/customers", "id", offsetof(md_server, customers) },
+        { "/_magento/customer_groups", "id", offsetof(md_server, groups) },
+        { "/_magento/store_views", "id", offsetof(md_server, store_views) },
+        { "/_magento/store_configs", "id", offsetof(md_server, store_configs) },
     };
-    for (size_t i = 0; i < 3; i++) {
+    for (size_t i = 0; i < sizeof stores / sizeof stores[0]; i++) {
         json_object *arr = *(json_object **)((char *)s + stores[i].off);
         size_t pl = strlen(stores[i].path);
         if (strncmp(path, stores[i].path, pl) != 0)
@@ -382,6 +385,12 @@ static void api(md_server *s, struct evhttp_request *req, const char *api_path, 
         out = md_search(s->memos, q, &swhy);
     } else if (!post && strcmp(api_path, "/V1/customers/search") == 0) {
         out = md_search(s->customers, q, &swhy);
+    } else if (!post && strcmp(api_path, "/V1/customerGroups/search") == 0) {
+        out = md_search(s->groups, q, &swhy);
+    } else if (!post && strcmp(api_path, "/V1/store/storeViews") == 0) {
+        out = json_object_get(s->store_views); /* Magento answers a bare array here */
+    } else if (!post && strcmp(api_path, "/V1/store/storeConfigs") == 0) {
+        out = json_object_get(s->store_configs);
     } else if (!post && sscanf(api_path, "/V1/orders/%63[0-9]", id) == 1 && strlen(api_path) == 11 + strlen(id)) {
         json_object *e = find(s->orders, "entity_id", id);
         if (e) {
@@ -457,6 +466,9 @@ int md_server_start(md_server *s, const char *host, int port)
     s->orders = json_object_new_array();
     s->memos = json_object_new_array();
     s->customers = json_object_new_array();
+    s->groups = json_object_new_array();
+    s->store_views = json_object_new_array();
+    s->store_configs = json_object_new_array();
     s->calls = json_object_new_object();
     s->http = evhttp_new(s->base);
     evhttp_set_max_body_size(s->http, MD_MAX_BODY);
@@ -480,6 +492,9 @@ void md_server_free(md_server *s)
     json_object_put(s->orders);
     json_object_put(s->memos);
     json_object_put(s->customers);
+    json_object_put(s->groups);
+    json_object_put(s->store_views);
+    json_object_put(s->store_configs);
     json_object_put(s->calls);
     json_object_put(g_nonces);
     free(s->faults.match_path);

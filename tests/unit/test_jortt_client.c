@@ -117,6 +117,24 @@ START_TEST(retry_after_values)
 }
 END_TEST
 
+/* jortt.api_version "v1" moves the v3 reads back; creation stays v3. */
+START_TEST(versioned_paths)
+{
+    m2j_buf b = {0};
+    ck_assert_str_eq(m2j_jortt_versioned_path("v3", "GET", M2J_PATH_CUSTOMERS, &b), "/v3/customers");
+    ck_assert_str_eq(m2j_jortt_versioned_path(NULL, "GET", M2J_PATH_INVOICES_LIST, &b), "/v3/invoices");
+    ck_assert_str_eq(m2j_jortt_versioned_path("v1", "GET", M2J_PATH_CUSTOMERS, &b), "/v1/customers");
+    ck_assert_str_eq(m2j_jortt_versioned_path("v1", "POST", "/v3/customers", &b), "/v1/customers");
+    ck_assert_str_eq(m2j_jortt_versioned_path("v1", "GET", "/v3/invoices/abc", &b), "/v1/invoices/abc");
+    ck_assert_str_eq(m2j_jortt_versioned_path("v1", "POST", "/v3/invoices/abc/credit", &b), "/v1/invoices/abc/credit");
+    ck_assert_str_eq(m2j_jortt_versioned_path("v1", "GET", M2J_PATH_INVOICES_LIST, &b), "/v1/invoices");
+    ck_assert_str_eq(m2j_jortt_versioned_path("v1", "POST", M2J_PATH_INVOICES_CREATE, &b), "/v3/invoices");
+    ck_assert_str_eq(m2j_jortt_versioned_path("v1", "GET", M2J_PATH_TRADENAMES, &b), "/v1/tradenames");
+    ck_assert_str_eq(m2j_jortt_versioned_path("v1", "GET", M2J_PATH_LEDGER_ACCOUNTS, &b), "/ledger_accounts/invoices");
+    m2j_buf_free(&b);
+}
+END_TEST
+
 START_TEST(url_building)
 {
     m2j_buf b = {0};
@@ -203,6 +221,7 @@ int main(void)
     tcase_add_test(tc, other_bodies);
     tcase_add_test(tc, retry_after_values);
     tcase_add_test(tc, url_building);
+    tcase_add_test(tc, versioned_paths);
     tcase_add_test(tc, response_clear_resets);
     tcase_add_test(tc, token_cache_lifetime);
     tcase_add_test(tc, email_hash_ignores_case_and_blanks);

@@ -69,6 +69,9 @@ START_TEST(error_acl_hints)
     ck_assert_str_eq(m2j_magento_acl_for("/V1/orders/5/comments"), "Magento_Sales::comment");
     ck_assert_str_eq(m2j_magento_acl_for("/V1/customers/search"), "Magento_Customer::customer");
     ck_assert_ptr_null(m2j_magento_acl_for("/V1/carts"));
+    ck_assert_str_eq(m2j_magento_acl_for("/V1/customerGroups/search"), "Magento_Customer::group");
+    ck_assert_str_eq(m2j_magento_acl_for("/V1/store/storeViews"), "Magento_Backend::store");
+    ck_assert_str_eq(m2j_magento_acl_for("/V1/store/storeConfigs"), "Magento_Backend::store");
 }
 END_TEST
 
