@@ -11,6 +11,7 @@
 #   tests/magento_double/*.c -> the Magento REST test double
 #   tests/unit/test_*.c   -> one Check executable per file
 #   tests/integration/test_*.c + harness.c -> one Check executable per file
+#   tests/fuzz/fuzz_*.c    -> one libFuzzer harness per file (clang, build-fuzz/)
 
 CC      ?= cc
 SAN     ?= 0
@@ -61,7 +62,8 @@ INTEG_BINS := $(patsubst tests/integration/%.c,$(BUILD)/tests/%,$(INTEG_SRC))
 # Objects built through the test pattern rules are not throwaway intermediates.
 .SECONDARY:
 
-.PHONY: all deps run check check-plain check-asan asan unit integration test-bins clean bench
+.PHONY: all deps run check check-plain check-asan asan unit integration test-bins clean bench \
+        fuzz-deps fuzz-bins fuzz fuzz-short
 all: $(BINS)
 
 deps:
@@ -136,7 +138,42 @@ bench: deps
 	@$(MAKE) --no-print-directory all
 	@bench/run.sh
 
-clean:
-	rm -rf build build-asan bin
+# libFuzzer harnesses. The common sources are compiled again by clang into
+# build-fuzz/ with coverage instrumentation and ASan+UBSan (gcc objects carry
+# no coverage, so the fuzzer would be blind in them). clang is installed only
+# here (`make fuzz-deps`), so `make run` never pulls a compiler it does not use.
+FUZZ_CC      ?= clang
+FUZZ_BUILD   := build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+FUZZ_CFLAGS  := -std=c11 -Wall -Wextra -Werror -Wno-missing-field-initializers -g -O1 $(FUZZ_SAN) \
+                $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+FUZZ_SRC     := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BINS    := $(patsubst tests/fuzz/%.c,$(FUZZ_BUILD)/%,$(FUZZ_SRC))
+FUZZ_LIB     := $(FUZZ_BUILD)/libm2jcommon.a
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+$(FUZZ_BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c $< -o $@
+$(FUZZ_LIB): $(patsubst %.c,$(FUZZ_BUILD)/obj/%.o,$(COMMON_SRC))
+	@rm -f $@
+	$(AR) rcs $@ $^
+$(FUZZ_BUILD)/fuzz_%: $(FUZZ_BUILD)/obj/tests/fuzz/fuzz_%.o $(FUZZ_LIB)
+	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
+
+fuzz-deps:
+	@FUZZ=1 scripts/deps.sh
+fuzz-bins: $(FUZZ_BINS)
+# Each harness runs FUZZ_SECONDS, one after another (one core each); any crash,
+# leak, hang or sanitizer report fails the target. fuzz-short is CI's round.
+fuzz: fuzz-deps
+	@$(MAKE) --no-print-directory fuzz-bins
+	@scripts/fuzz.sh $(FUZZ_SECONDS) $(FUZZ_BINS)
+fuzz-short: fuzz-deps
+	@$(MAKE) --no-print-directory fuzz-bins
+	@scripts/fuzz.sh 10 $(FUZZ_BINS)
+
+clean:
+	rm -rf build build-asan bin build-fuzz
+
+-include $(shell find $(BUILD) $(FUZZ_BUILD) -name '*.d' 2>/dev/null)
