@@ -70,7 +70,7 @@ INTEG_BINS := $(patsubst tests/integration/%.c,$(BUILD)/tests/%,$(INTEG_SRC))
 .SECONDARY:
 
 .PHONY: all deps run check check-plain check-asan asan unit integration test-bins clean bench hardening \
-        fuzz-deps fuzz-bins fuzz fuzz-short
+        fuzz-deps fuzz-bins fuzz fuzz-short lint-deps lint
 all: $(BINS)
 
 deps:
@@ -183,6 +183,13 @@ fuzz: fuzz-deps
 fuzz-short: fuzz-deps
 	@$(MAKE) --no-print-directory fuzz-bins
 	@scripts/fuzz.sh 10 $(FUZZ_BINS)
+
+# cppcheck and clang-tidy over the production sources (scripts/lint.sh; every
+# suppression and disabled check has its reason in scripts/lint/).
+lint-deps:
+	@LINT=1 scripts/deps.sh
+lint: lint-deps
+	@scripts/lint.sh
 
 clean:
 	rm -rf build build-asan bin build-fuzz
