@@ -8,16 +8,6 @@
 #include "ingest/envelope.h"
 #include "mapping/creditmemo_mapping.h"
 
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-    (void)argc;
-    (void)argv;
-    fuzz_mapping_init();
-    return 0;
-}
-
 static void plan(json_object *memo, json_object *order, const char *invref)
 {
     m2j_credit_plan p = {0};

@@ -1,8 +1,8 @@
 /* fuzz_mapping.h: what the order and credit-memo mapping harnesses share: two
  * fixed configs (the one the mapping fixtures use, with field maps, and one
  * with a default customer for guests, shipping-country VAT and today's date),
- * loaded once, and the fixture-or-bare reading of an input. Header-only: each
- * harness is its own executable. */
+ * loaded once as the harness's LLVMFuzzerInitialize, and the reading of an
+ * input as JSON. Header-only: each harness is its own executable. */
 #ifndef M2J_FUZZ_MAPPING_H
 #define M2J_FUZZ_MAPPING_H
 
@@ -35,9 +35,13 @@ static const char *const fuzz_config_texts[2] = {
 
 static m2j_config *fuzz_configs[2];
 
-/* Loads both configs; a config that does not load is the harness's bug. */
-static inline void fuzz_mapping_init(void)
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+
+/* Loads both configs once; a config that does not load is the harness's bug. */
+int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
+    (void)argc;
+    (void)argv;
     for (int i = 0; i < 2; i++) {
         m2j_err err = {0};
         if (m2j_config_load_string(fuzz_config_texts[i], &fuzz_configs[i], &err) != M2J_OK) {
@@ -45,6 +49,7 @@ static inline void fuzz_mapping_init(void)
             abort();
         }
     }
+    return 0;
 }
 
 /* The input as JSON (NULL when it is not), owned by the caller. */

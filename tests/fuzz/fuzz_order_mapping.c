@@ -7,16 +7,6 @@
 #include "ingest/envelope.h"
 #include "mapping/order_mapping.h"
 
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-    (void)argc;
-    (void)argv;
-    fuzz_mapping_init();
-    return 0;
-}
-
 static void plan(const m2j_config *cfg, json_object *order)
 {
     m2j_order_action act = M2J_ORDER_SKIP;
