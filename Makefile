@@ -1,5 +1,7 @@
 # m2jortt build. `make` builds bin/; `make check` installs deps, builds, and runs
-# the unit and integration suites twice: plain, then under ASan+UBSan.
+# the unit and integration suites twice: plain, then under ASan+UBSan, and
+# checks that the release binaries are hardened. `make fuzz` and `make lint`:
+# README "Fuzzing and static checks".
 #
 # Sources are found by wildcard so adding a file needs no Makefile edit:
 #   common/<room>/*.c     -> libm2jcommon.a (everything shared; one folder per
