@@ -1,5 +1,7 @@
 # m2jortt build. `make` builds bin/; `make check` installs deps, builds, and runs
-# the unit and integration suites twice: plain, then under ASan+UBSan.
+# the unit and integration suites twice: plain, then under ASan+UBSan, and
+# checks that the release binaries are hardened. `make fuzz` and `make lint`:
+# README "Fuzzing and static checks".
 #
 # Sources are found by wildcard so adding a file needs no Makefile edit:
 #   common/<room>/*.c     -> libm2jcommon.a (everything shared; one folder per
@@ -11,6 +13,7 @@
 #   tests/magento_double/*.c -> the Magento REST test double
 #   tests/unit/test_*.c   -> one Check executable per file
 #   tests/integration/test_*.c + harness.c -> one Check executable per file
+#   tests/fuzz/fuzz_*.c    -> one libFuzzer harness per file (clang, build-fuzz/)
 
 CC      ?= cc
 SAN     ?= 0
@@ -30,8 +33,15 @@ CFLAGS  += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitiz
 LDFLAGS += -fsanitize=address,undefined
 BINDIR  ?= $(BUILD)/bin
 else
+# The release build is hardened: bounds-checked libc calls where the size is
+# known (FORTIFY needs optimisation), stack canaries, a position-independent
+# executable (ASLR for the code too) and full RELRO (GOT read-only after
+# start-up). scripts/check-hardening.sh verifies the binaries in make check.
+# The sanitizer build leaves these out: ASan replaces the same checks and
+# FORTIFY's wrappers hide calls from its interceptors.
 BUILD   ?= build
-CFLAGS  += -O2
+CFLAGS  += -O2 -U_FORTIFY_SOURCE -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
+LDFLAGS += -pie -Wl,-z,relro,-z,now
 BINDIR  ?= bin
 endif
 
@@ -61,7 +71,8 @@ INTEG_BINS := $(patsubst tests/integration/%.c,$(BUILD)/tests/%,$(INTEG_SRC))
 # Objects built through the test pattern rules are not throwaway intermediates.
 .SECONDARY:
 
-.PHONY: all deps run check check-plain check-asan asan unit integration test-bins clean bench install test-install
+.PHONY: all deps run check check-plain check-asan asan unit integration test-bins clean bench install test-install \
+        hardening fuzz-deps fuzz-bins fuzz fuzz-short lint-deps lint
 all: $(BINS)
 
 deps:
@@ -127,7 +138,11 @@ asan: deps
 # cannot build with them (a fresh machine's first `make run` failed to link).
 check: deps
 	@$(MAKE) --no-print-directory check-plain
+	@$(MAKE) --no-print-directory hardening
 	@$(MAKE) --no-print-directory check-asan
+
+hardening: $(BINS)
+	@scripts/check-hardening.sh $(BINS)
 
 run: deps
 	@$(MAKE) --no-print-directory all
@@ -162,7 +177,52 @@ install: $(BINDIR)/m2jortt-receiver $(BINDIR)/m2jortt-worker $(BINDIR)/m2jortt
 test-install:
 	@BINDIR=$(BINDIR) scripts/test-install.sh
 
-clean:
-	rm -rf build build-asan bin
+# libFuzzer harnesses. The common sources are compiled again by clang into
+# build-fuzz/ with coverage instrumentation and ASan+UBSan (gcc objects carry
+# no coverage, so the fuzzer would be blind in them). clang is installed only
+# here (`make fuzz-deps`), so `make run` never pulls a compiler it does not use.
+FUZZ_CC      ?= clang
+FUZZ_BUILD   := build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+# -Wno-bitwise-instead-of-logical: constant-time comparisons use `&` on
+# purpose (both sides always run); clang flags that, gcc does not.
+FUZZ_CFLAGS  := -std=c11 -Wall -Wextra -Werror -Wno-missing-field-initializers -Wno-bitwise-instead-of-logical \
+                -g -O1 $(FUZZ_SAN) \
+                $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+FUZZ_SRC     := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BINS    := $(patsubst tests/fuzz/%.c,$(FUZZ_BUILD)/%,$(FUZZ_SRC))
+FUZZ_LIB     := $(FUZZ_BUILD)/libm2jcommon.a
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+$(FUZZ_BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c $< -o $@
+$(FUZZ_LIB): $(patsubst %.c,$(FUZZ_BUILD)/obj/%.o,$(COMMON_SRC))
+	@rm -f $@
+	$(AR) rcs $@ $^
+$(FUZZ_BUILD)/fuzz_%: $(FUZZ_BUILD)/obj/tests/fuzz/fuzz_%.o $(FUZZ_LIB)
+	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
+
+fuzz-deps:
+	@FUZZ=1 scripts/deps.sh
+fuzz-bins: $(FUZZ_BINS)
+# Each harness runs FUZZ_SECONDS, one after another (one core each); any crash,
+# leak, hang or sanitizer report fails the target. fuzz-short is CI's round.
+fuzz: fuzz-deps
+	@$(MAKE) --no-print-directory fuzz-bins
+	@scripts/fuzz.sh $(FUZZ_SECONDS) $(FUZZ_BINS)
+fuzz-short: fuzz-deps
+	@$(MAKE) --no-print-directory fuzz-bins
+	@scripts/fuzz.sh 10 $(FUZZ_BINS)
+
+# cppcheck and clang-tidy over the production sources (scripts/lint.sh; every
+# suppression and disabled check has its reason in scripts/lint/).
+lint-deps:
+	@LINT=1 scripts/deps.sh
+lint: lint-deps
+	@scripts/lint.sh
+
+clean:
+	rm -rf build build-asan bin build-fuzz
+
+-include $(shell find $(BUILD) $(FUZZ_BUILD) -name '*.d' 2>/dev/null)
