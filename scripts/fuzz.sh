@@ -43,8 +43,11 @@ for bin in "$@"; do
     grep -E 'ERROR: |SUMMARY: |runtime error|Test unit written' "$log" | head -n 8
   fi
 done
+nf=$(echo $failed | wc -w)
 if [ -n "$failed" ]; then
   echo "fuzz: $n harnesses, ${secs}s each, FAILED:$failed (inputs in build-fuzz/crashes/)"
+  echo "fuzz: $((n - nf)) passed, $nf failed"
   exit 1
 fi
 echo "fuzz: $n harnesses, ${secs}s each, all clean"
+echo "fuzz: $n passed, 0 failed"
