@@ -120,7 +120,7 @@ static char *cli_stderr(void)
         m2j_buf_append(&b, chunk, n);
     if (f)
         fclose(f);
-    truncate(p, 0);
+    ck_assert_msg(truncate(p, 0) == 0, "truncate %s", p);
     return b.data;
 }
 
