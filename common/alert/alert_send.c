@@ -1,5 +1,6 @@
 /* alert_send.c: see alert_send.h. */
 #include "alert/alert_send.h"
+#include "base/url_policy.h"
 
 #include <curl/curl.h>
 #include <json-c/json.h>
@@ -81,16 +82,11 @@ static size_t read_cb(char *buf, size_t size, size_t n, void *ud)
     return want;
 }
 
-/* smtp:// to 127.0.0.1, ::1 or localhost may be plain: a local relay. */
+/* smtp:// to this machine may stay plain (a local relay); anywhere else
+ * STARTTLS is required, and verified like every TLS connection. */
 static bool loopback_plain(const char *url)
 {
-    static const char *const ok[] = { "smtp://127.0.0.1", "smtp://localhost", "smtp://[::1]", NULL };
-    for (const char *const *p = ok; *p; p++) {
-        size_t n = strlen(*p);
-        if (strncmp(url, *p, n) == 0 && (url[n] == '\0' || url[n] == ':' || url[n] == '/'))
-            return true;
-    }
-    return false;
+    return strncmp(url, "smtp://", 7) == 0 && m2j_url_is_loopback(url);
 }
 
 m2j_rc m2j_alert_email(const m2j_alerts_config *a, const char *text, long long now_ms, m2j_err *err)
@@ -126,6 +122,9 @@ m2j_rc m2j_alert_email(const m2j_alerts_config *a, const char *text, long long n
         curl_easy_setopt(c, CURLOPT_TIMEOUT, (long)M2J_ALERT_SEND_TIMEOUT_S);
         curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
         curl_easy_setopt(c, CURLOPT_ERRORBUFFER, cerr);
+        curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+        curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+        curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
         curl_easy_setopt(c, CURLOPT_USE_SSL, loopback_plain(a->smtp_url) ? (long)CURLUSESSL_TRY : (long)CURLUSESSL_ALL);
         CURLcode cc = curl_easy_perform(c);
         if (cc != CURLE_OK)

@@ -2,6 +2,7 @@
  * over SMTP) and when a waiting event counts as an incident. */
 #include "config/config_read.h"
 #include "config/config_section.h"
+#include "base/url_policy.h"
 
 #include <string.h>
 
@@ -29,8 +30,11 @@ static m2j_rc load_alerts(json_object *s, m2j_buf *path, m2j_config *c, m2j_err 
         (rc = m2j_cfg_read_long(s, path, "repeat_seconds", 60, 7 * 86400, &a->repeat_seconds, err)) ||
         (rc = m2j_cfg_read_section(s, path, "email", ekeys, &e, err)))
         return rc;
-    if (*a->webhook_url && !has_prefix(a->webhook_url, "https://") && !has_prefix(a->webhook_url, "http://"))
-        return bad(path, "webhook_url", "expected an http:// or https:// URL", err);
+    /* Messages carry order numbers and reasons: https://, or http:// to a
+     * relay on this machine (base/url_policy.h). */
+    const char *why = *a->webhook_url ? m2j_url_web_refusal(a->webhook_url) : NULL;
+    if (why)
+        return bad(path, "webhook_url", why, err);
     if (e) {
         size_t old = m2j_cfg_path_push(path, "email");
         if ((rc = m2j_cfg_read_str(e, path, "smtp_url", &a->smtp_url, err)) ||
@@ -38,6 +42,8 @@ static m2j_rc load_alerts(json_object *s, m2j_buf *path, m2j_config *c, m2j_err 
             (rc = m2j_cfg_read_strv(e, path, "to", false, &a->smtp_to, &a->n_smtp_to, err)))
             return rc;
         if (*a->smtp_url) {
+            /* smtp:// must upgrade with STARTTLS (verified) unless the relay
+             * is on this machine: alert/alert_send.c */
             if (!has_prefix(a->smtp_url, "smtps://") && !has_prefix(a->smtp_url, "smtp://"))
                 return bad(path, "smtp_url", "expected smtps://host[:465] or smtp://host[:587] (STARTTLS)", err);
             if (!strchr(a->smtp_from, '@'))

@@ -2,6 +2,7 @@
  * credentials and the fleet-wide request rate. */
 #include "config/config_read.h"
 #include "config/config_section.h"
+#include "base/url_policy.h"
 
 #include <string.h>
 
@@ -26,11 +27,14 @@ static m2j_rc load_jortt(json_object *s, m2j_buf *path, m2j_config *c, m2j_err *
     size_t n = strlen(j->api_url);
     while (n > 0 && j->api_url[n - 1] == '/')
         j->api_url[--n] = '\0';
+    /* The client secret and the access token travel to these: never in
+     * clear over a network (base/url_policy.h). */
     const char *urls[] = {"api_url", j->api_url, "token_url", j->token_url};
     for (int i = 0; i < 4; i += 2) {
-        if (strncmp(urls[i + 1], "http://", 7) != 0 && strncmp(urls[i + 1], "https://", 8) != 0) {
+        const char *why = m2j_url_web_refusal(urls[i + 1]);
+        if (why) {
             m2j_cfg_path_push(path, urls[i]);
-            return m2j_fail(err, M2J_ERR_INVALID, "%s: must be an http:// or https:// URL", CFG_PATH(path));
+            return m2j_fail(err, M2J_ERR_INVALID, "%s: %s", CFG_PATH(path), why);
         }
     }
     return M2J_OK;

@@ -2,6 +2,7 @@
  * rest_url empty m2jortt is push only and the other keys are not used. */
 #include "config/config_read.h"
 #include "config/config_section.h"
+#include "base/url_policy.h"
 
 #include <string.h>
 
@@ -36,8 +37,13 @@ static m2j_rc load_magento(json_object *s, m2j_buf *path, m2j_config *c, m2j_err
     }
     if (m->poll_interval_seconds < 0)
         m->poll_interval_seconds = 60;
-    if (strncmp(m->rest_url, "http://", 7) != 0 && strncmp(m->rest_url, "https://", 8) != 0)
-        return at(path, "rest_url", "must be an http:// or https:// URL such as https://shop.example.nl/rest/all", err);
+    /* The integration's credentials and buyers' data travel here. */
+    const char *why = m2j_url_web_refusal(m->rest_url);
+    if (why) {
+        m2j_cfg_path_push(path, "rest_url");
+        return m2j_fail(err, M2J_ERR_INVALID, "%s: %s, such as https://shop.example.nl/rest/all", CFG_PATH(path),
+                        why);
+    }
     if (n >= 3 && strcmp(m->rest_url + n - 3, "/V1") == 0)
         return at(path, "rest_url", "must not end in /V1 (requests go to <rest_url>/V1/...)", err);
     if (!*m->access_token)

@@ -4,6 +4,7 @@
  * (keep-alive): at a few requests per second a handshake per call would cost
  * more than the call. */
 #include "http/http_client.h"
+#include "base/url_policy.h"
 
 #include <ctype.h>
 #include <curl/curl.h>
@@ -163,6 +164,14 @@ m2j_rc m2j_http_request(m2j_http *c, const char *method, const char *url, const 
 {
     memset(resp, 0, sizeof *resp);
     resp->retry_after_s = -1;
+    /* The config refuses such URLs already; a URL built some other way must
+     * not carry credentials in clear either (base/url_policy.h). */
+    const char *why = m2j_url_web_refusal(url);
+    if (why) {
+        resp->transport = M2J_TRANSPORT_NOT_SENT;
+        snprintf(resp->transport_error, sizeof resp->transport_error, "not sent: the URL %s", why);
+        return M2J_OK;
+    }
     CURL *h = c->curl;
     /* reset drops the previous request's options but keeps the connection */
     curl_easy_reset(h);
@@ -181,6 +190,10 @@ m2j_rc m2j_http_request(m2j_http *c, const char *method, const char *url, const 
     curl_easy_setopt(h, CURLOPT_TIMEOUT, c->timeout_s);
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, c->timeout_s < 10 ? c->timeout_s : 10L);
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+    /* libcurl's defaults, set anyway so no reset or build option can leave
+     * them off; there is deliberately no setting to turn them off. */
+    curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
+    curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
     curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt(h, CURLOPT_USERAGENT, "m2jortt/1");
     curl_easy_setopt(h, CURLOPT_NOPROGRESS, c->abort_fn ? 0L : 1L);

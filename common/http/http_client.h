@@ -59,7 +59,9 @@ void   m2j_http_set_gate(m2j_http *c, bool (*fn)(void *ud), void *ud);
  * .c). Returns M2J_OK whenever *resp describes the outcome, transport
  * failures included; M2J_ERR_CONFLICT when the gate refused (nothing sent);
  * other errors only for NOMEM and the like. resp is overwritten (clear it
- * first if it held something). */
+ * first if it held something). A URL base/url_policy.h refuses (plain
+ * http:// to another machine) is not sent: M2J_OK with transport NOT_SENT.
+ * TLS peers and host names are always verified. */
 m2j_rc m2j_http_request(m2j_http *c, const char *method, const char *url, const char *const *headers,
                         const char *body, size_t body_len, unsigned flags, m2j_http_response *resp, m2j_err *err);
 
