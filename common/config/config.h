@@ -11,7 +11,10 @@
  *
  * Loading: comments allowed; a string value "${NAME}" (the whole string, or
  * any part of it) is replaced by environment variable NAME, and an unset
- * variable is an error naming it. Unknown keys and wrong types are errors
+ * variable is an error naming it; "${file:/run/secrets/x}" by the contents
+ * of that file less its trailing newline (container secrets, systemd
+ * credentials: "${file:${CREDENTIALS_DIRECTORY}/x}"), and a missing,
+ * unreadable or empty file is an error naming it. Unknown keys and wrong types are errors
  * naming the key's path ("orders.payment_methods.checkmo.payment_term").
  * Every key has a default except where marked REQUIRED; deploy/
  * config.example.json documents each one.

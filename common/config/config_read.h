@@ -29,11 +29,16 @@ size_t m2j_cfg_path_push(m2j_buf *p, const char *key);
 void   m2j_cfg_path_pop(m2j_buf *p, size_t old);
 #define CFG_PATH(p) m2j_buf_str(p)
 
-/* ---- ${NAME} substitution (env_expand.c) ---- */
+/* ---- ${NAME} and ${file:PATH} substitution (env_expand.c) ---- */
 
-/* Replaces every "${NAME}" in in with the environment variable's value into
- * a new string (*out, owned by the caller). A '$' not followed by '{' is
- * literal. path names the key in the errors. */
+/* Largest secret file ${file:PATH} reads. */
+#define M2J_CFG_SECRET_FILE_MAX 65536
+
+/* Replaces every "${NAME}" in in with the environment variable's value, and
+ * every "${file:PATH}" with the file's contents less trailing line ends
+ * (PATH absolute, may use ${NAME}), into a new string (*out, owned by the
+ * caller). A '$' not followed by '{' is literal. path names the key in the
+ * errors, which never quote a value. */
 m2j_rc m2j_cfg_expand_env(const char *in, const m2j_buf *path, char **out, m2j_err *err);
 
 /* ---- value checks (config_read.c) ---- */

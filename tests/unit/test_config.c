@@ -1,10 +1,11 @@
 /* Unit tests for common/config.c: defaults, validation (every error names its
- * key path), environment substitution, redis URLs, lookups, and the shipped
+ * key path), environment and ${file:} substitution, redis URLs, lookups, and the shipped
  * example configuration. */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "config/config.h"
@@ -460,6 +461,95 @@ START_TEST(env_substitution)
 }
 END_TEST
 
+/* A file in a fresh temp dir (removed by the caller with rm_secret_dir). */
+static void write_secret(char *dir, size_t dn, const char *name, const char *content, size_t len, char *path,
+                         size_t pn)
+{
+    if (!dir[0]) {
+        snprintf(dir, dn, "/tmp/m2j-secret-XXXXXX");
+        ck_assert_ptr_nonnull(mkdtemp(dir));
+    }
+    snprintf(path, pn, "%s/%s", dir, name);
+    FILE *f = fopen(path, "wb");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_uint_eq(fwrite(content, 1, len, f), len);
+    fclose(f);
+}
+
+/* ${file:PATH}: container secrets and systemd credentials without an
+ * environment variable. */
+START_TEST(file_substitution)
+{
+    char dir[64] = "", secret[128], crlf[128], empty[128], nul[128], big[128], json[1024];
+    write_secret(dir, sizeof dir, "secret", "whsec_ZmlsZQ==\n", 15, secret, sizeof secret);
+    write_secret(dir, sizeof dir, "crlf", "s3cret\r\n\r\n", 10, crlf, sizeof crlf);
+    write_secret(dir, sizeof dir, "empty", "\n", 1, empty, sizeof empty);
+    write_secret(dir, sizeof dir, "nul", "ab\0cd", 5, nul, sizeof nul);
+    char *huge = malloc(70000);
+    ck_assert_ptr_nonnull(huge);
+    memset(huge, 'x', 70000);
+    write_secret(dir, sizeof dir, "big", huge, 70000, big, sizeof big);
+    free(huge);
+
+    /* the whole value, trailing newline dropped */
+    snprintf(json, sizeof json, "{\"receiver\":{\"webhook_secret\":\"${file:%s}\"},"
+             "\"jortt\":{\"client_secret\":\"pre-${file:%s}-post\"}}", secret, crlf);
+    m2j_config *c = load_ok(json);
+    ck_assert_str_eq(c->receiver.webhook_secret, "whsec_ZmlsZQ==");
+    ck_assert_str_eq(c->jortt.client_secret, "pre-s3cret-post");
+    m2j_config_free(c);
+
+    /* the directory from the environment, as systemd's $CREDENTIALS_DIRECTORY */
+    setenv("M2J_TEST_CREDS", dir, 1);
+    c = load_ok("{\"receiver\":{\"webhook_secret\":\"${file:${M2J_TEST_CREDS}/secret}\"}}");
+    ck_assert_str_eq(c->receiver.webhook_secret, "whsec_ZmlsZQ==");
+    m2j_config_free(c);
+
+    /* the contents are not expanded again */
+    char dollar[128];
+    write_secret(dir, sizeof dir, "dollar", "${M2J_TEST_UNSET}", 17, dollar, sizeof dollar);
+    unsetenv("M2J_TEST_UNSET");
+    snprintf(json, sizeof json, "{\"receiver\":{\"webhook_secret\":\"${file:%s}\"}}", dollar);
+    c = load_ok(json);
+    ck_assert_str_eq(c->receiver.webhook_secret, "${M2J_TEST_UNSET}");
+    m2j_config_free(c);
+
+    /* errors name the file and the key, never the contents */
+    snprintf(json, sizeof json, "{" SECRET ",\"jortt\":{\"client_secret\":\"${file:%s/missing}\"}}", dir);
+    load_fails(json, "(used by jortt.client_secret) cannot be read", "No such file");
+    snprintf(json, sizeof json, "{" SECRET ",\"jortt\":{\"client_secret\":\"${file:%s}\"}}", empty);
+    load_fails(json, "(used by jortt.client_secret) is empty", NULL);
+    snprintf(json, sizeof json, "{" SECRET ",\"jortt\":{\"client_secret\":\"${file:%s}\"}}", nul);
+    load_fails(json, "jortt.client_secret", "NUL");
+    snprintf(json, sizeof json, "{" SECRET ",\"jortt\":{\"client_secret\":\"${file:%s}\"}}", big);
+    load_fails(json, "jortt.client_secret", "larger than 65536 bytes");
+    snprintf(json, sizeof json, "{" SECRET ",\"jortt\":{\"client_secret\":\"${file:%s}\"}}", dir);
+    load_fails(json, "jortt.client_secret", "directory");
+    load_fails("{" SECRET ",\"jortt\":{\"client_secret\":\"${file:run/secrets/x}\"}}", "jortt.client_secret",
+               "absolute");
+    load_fails("{" SECRET ",\"jortt\":{\"client_secret\":\"${file:}\"}}", "jortt.client_secret", "names no file");
+    load_fails("{" SECRET ",\"jortt\":{\"client_secret\":\"${file:/x\"}}", "jortt.client_secret", "closing");
+    load_fails("{" SECRET ",\"jortt\":{\"client_secret\":\"${file:${M2J_TEST_UNSET}/x}\"}}",
+               "M2J_TEST_UNSET (used by jortt.client_secret) is not set", NULL);
+    load_fails("{" SECRET ",\"jortt\":{\"client_secret\":\"${file:${file:/x}}\"}}", "jortt.client_secret",
+               "nested");
+    /* an unreadable file (root reads everything: only checked otherwise) */
+    if (geteuid() != 0) {
+        ck_assert_int_eq(chmod(secret, 0), 0);
+        snprintf(json, sizeof json, "{\"receiver\":{\"webhook_secret\":\"${file:%s}\"}}", secret);
+        load_fails(json, "(used by receiver.webhook_secret) cannot be read", "Permission denied");
+    }
+    const char *names[] = { "secret", "crlf", "empty", "nul", "big", "dollar" };
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        char p[128];
+        snprintf(p, sizeof p, "%s/%s", dir, names[i]);
+        unlink(p);
+    }
+    rmdir(dir);
+    unsetenv("M2J_TEST_CREDS");
+}
+END_TEST
+
 static void url_ok(const char *url, const char *host, int port, const char *unix_path, const char *user,
                    const char *pass, int db)
 {
@@ -635,6 +725,7 @@ int main(void)
     tcase_add_loop_test(tc, validation_errors, 0, (int)(sizeof BAD / sizeof BAD[0]));
     tcase_add_test(tc, shortest_lock_ttl_is_accepted);
     tcase_add_test(tc, env_substitution);
+    tcase_add_test(tc, file_substitution);
     tcase_add_test(tc, redis_urls);
     tcase_add_test(tc, eu_countries);
     tcase_add_test(tc, example_file);
