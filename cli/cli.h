@@ -80,8 +80,9 @@ typedef enum {
 
 /* The opening every command shares once it has read its arguments.
  *  bad: prints usage (whole lines) to ctx->err, returns CLI_USAGE.
- *  else loads the config (and sets the log pseudonym key, so masked values
- *  match the logs) and opens the queue if needed. On failure prints why to
+ *  else loads the config and opens the queue if needed (and then reads the
+ *  installation key, creating it when this is the first program to run,
+ *  so masked values carry the tags the logs carry). On failure prints why to
  *  ctx->err ("m2jortt: <path>: <why>", or "m2jortt: cannot reach Redis at
  *  <where>: <why>": never the password), frees what it had and returns
  *  CLI_FAIL; otherwise CLI_OK.

@@ -29,7 +29,6 @@ static m2j_rc load_config(cli_ctx *c, m2j_config **cfg)
         fprintf(c->err, "m2jortt: %s\n", cli_config_error(c->config_path, &err));
         return rc;
     }
-    m2j_log_set_pseudonym_key((*cfg)->redis.key_prefix);
     int fmt = m2j_log_format_parse((*cfg)->log.format);
     if (fmt >= 0)
         m2j_log_set_format((m2j_log_format)fmt);
@@ -65,6 +64,18 @@ int cli_start(cli_ctx *c, bool bad, const char *usage, cli_needs needs, cli_sess
     if (needs == CLI_NEEDS_QUEUE && open_queue(c, s->cfg, &s->q) != M2J_OK) {
         cli_close(s);
         return CLI_FAIL;
+    }
+    if (s->q) {
+        /* masked values in `show` carry the tags the logs carry */
+        unsigned char key[M2J_INSTALL_KEY_LEN];
+        m2j_err err;
+        if (m2j_queue_install_key(s->q, key, NULL, &err) != M2J_OK) {
+            fprintf(c->err, "m2jortt: the installation key: %s\n", err.msg);
+            cli_close(s);
+            return CLI_FAIL;
+        }
+        m2j_log_set_install_key(key);
+        explicit_bzero(key, sizeof key);
     }
     return CLI_OK;
 }

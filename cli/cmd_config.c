@@ -40,7 +40,6 @@ int cli_cmd_check_config(cli_ctx *c, int argc, char **argv)
         m2j_config_free(cfg);
         return CLI_OK;
     }
-    m2j_log_set_pseudonym_key(cfg->redis.key_prefix);
     cli_session s = { cfg, NULL };
     int code = cli_check_online(c, &s);
     cli_close(&s);

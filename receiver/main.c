@@ -197,7 +197,9 @@ int main(int argc, char **argv)
         m2j_log(M2J_LOG_ERROR, "cannot load configuration", "path", path, "error", err.msg, NULL);
         return 1;
     }
-    m2j_log_apply(cfg->log.level, cfg->log.format, cfg->redis.key_prefix);
+    /* No installation key: the receiver logs no personal data (pseudonyms
+     * would read "h:?"), so it starts whether or not Redis is up yet. */
+    m2j_log_apply(cfg->log.level, cfg->log.format);
 
     if (!redis_durable_enough(cfg)) {
         m2j_config_free(cfg);

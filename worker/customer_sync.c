@@ -4,18 +4,31 @@
  * (only a free-text `query`), so without local knowledge every new buyer
  * costs a search before the create: two calls. The first worker that starts
  * therefore pages once through GET /customers (100 per page) and records
- * every customer with an e-mail in P:cust:<h>, then sets P:cust:index-warm.
+ * every customer with an e-mail in P:customer:<k>, then sets P:cust:index-warm.
  * From then on a buyer we have no record of is taken to be new and created
  * directly (one call). The price: a customer added by hand in Jortt after the
  * warm-up is not seen, and an order of that buyer creates a second Jortt
  * customer with the same e-mail. The README says so; deleting
  * P:cust:index-warm makes the next worker start rebuild the index. Records
  * in state "pending" (a create whose outcome we never learnt) always search
- * first, warm or not, so our own creates are never duplicated. */
+ * first, warm or not, so our own creates are never duplicated.
+ *
+ * Keys, and the upgrade from unkeyed ones. <k> is the customer key
+ * (base/pseudonym.h): an HMAC of the address under the installation key, so
+ * Redis keys cannot be matched to a customer list. Versions before it keyed
+ * the cache P:cust:<sha256 of the address>. Such an entry is moved to its
+ * new key the first time its buyer comes back (in the same script that
+ * reads it, under the customer's lock), so its id and fingerprint are kept
+ * and no customer is created twice. The installation key's creation clears
+ * P:cust:index-warm (queue/install_key.c), so the first worker after the
+ * upgrade reads Jortt's customer list again under the new keys; once that
+ * is complete the unkeyed entries left over (buyers who have not come back)
+ * are deleted, since the new index holds every customer they could name. */
 #include "worker/customer_sync.h"
 #include "worker/exactly_once.h"
 #include "base/crypto_util.h"
 #include "base/json_util.h"
+#include "base/pseudonym.h"
 #include "base/log.h"
 #include "mapping/order_mapping.h"
 #include "queue/redis_cmd.h"
@@ -28,25 +41,15 @@
 
 #define INDEX_LOCK_MS (15L * 60 * 1000)
 
-void m2j_email_hash(const char *email, char hex[65])
+/* The customer cache key part of an address, under the installation key. */
+static m2j_rc customer_key(m2j_worker *w, const char *email, char hex[65], m2j_err *err)
 {
-    m2j_buf b = {0};
-    for (const char *p = email; *p; p++) {
-        char c = (char)tolower((unsigned char)*p);
-        if (m2j_buf_append(&b, &c, 1) != M2J_OK)
-            break;
-    }
-    /* trailing/leading blanks are not part of an address */
-    const char *s = m2j_buf_str(&b);
-    size_t n = b.len;
-    while (n && isspace((unsigned char)s[n - 1]))
-        n--;
-    while (n && isspace((unsigned char)*s)) {
-        s++;
-        n--;
-    }
-    m2j_sha256_hex(s, n, hex);
-    m2j_buf_free(&b);
+    unsigned char key[M2J_INSTALL_KEY_LEN];
+    m2j_rc rc = m2j_queue_install_key(w->q, key, NULL, err);
+    if (rc == M2J_OK && m2j_customer_key_hex(key, email, hex) != M2J_OK)
+        rc = m2j_fail(err, M2J_ERR_INVALID, "no customer key for an empty address");
+    explicit_bzero(key, sizeof key);
+    return rc;
 }
 
 static bool email_eq(const char *a, const char *b)
@@ -70,7 +73,8 @@ typedef struct {
     m2j_step   *s;
     char        hash[65];
     char        fp[65];
-    m2j_buf     ck;   /* P:cust:<h> */
+    m2j_buf     ck;   /* P:customer:<k> */
+    m2j_buf     legacy; /* P:cust:<sha256>: where an older version kept it */
     m2j_buf     rk;   /* P:custref:<magento id>, empty for guests */
     const char *email;
     m2j_once   *once;          /* our lock, confirmed before the create */
@@ -115,10 +119,20 @@ static m2j_rc forget(resolve_ctx *c, const char *id, m2j_err *err)
     return rc;
 }
 
+/* KEYS[1] P:customer:<k>, KEYS[2] P:cust:<sha256>: moves an entry an older
+ * version wrote to its keyed name when there is none under that yet, then
+ * returns the entry (HGETALL). One script: a reader never sees neither. */
+static const char *const LOAD_SCRIPT =
+    "if redis.call('EXISTS', KEYS[1]) == 0 and redis.call('EXISTS', KEYS[2]) == 1 then\n"
+    "  redis.call('RENAME', KEYS[2], KEYS[1])\n"
+    "end\n"
+    "return redis.call('HGETALL', KEYS[1])\n";
+
 static m2j_rc load(resolve_ctx *c, m2j_err *err)
 {
     redisReply *r = NULL;
-    m2j_rc rc = m2j_wcmd(c->w->q, &r, err, "HGETALL", c->ck.data, NULL);
+    const char *keys[2] = { c->ck.data, c->legacy.data };
+    m2j_rc rc = m2j_weval(c->w->q, LOAD_SCRIPT, 2, keys, 0, NULL, &r, err);
     if (rc != M2J_OK)
         return rc;
     const char *id = m2j_reply_field(r, "id");
@@ -394,12 +408,19 @@ void m2j_customer_resolve(m2j_worker *w, const char *email, const char *magento_
         return;
     }
     resolve_ctx c = { .w = w, .s = s, .email = email, .tolerant = !prefer_custref };
-    m2j_email_hash(email, c.hash);
-    m2j_customer_fingerprint(body, c.fp);
     m2j_buf lock = {0};
-    if (m2j_wkey_id(w->q, &c.ck, "cust:", c.hash) ||
+    m2j_err e;
+    m2j_rc rc = customer_key(w, email, c.hash, &e);
+    if (rc != M2J_OK) {
+        m2j_step_from_rc(s, rc, &e, "customer key");
+        goto out;
+    }
+    char legacy[65];
+    m2j_customer_key_legacy_hex(email, legacy);
+    m2j_customer_fingerprint(body, c.fp);
+    if (m2j_wkey_id(w->q, &c.ck, "customer:", c.hash) || m2j_wkey_id(w->q, &c.legacy, "cust:", legacy) ||
         (magento_id && *magento_id && m2j_wkey_id(w->q, &c.rk, "custref:", magento_id)) ||
-        m2j_key_id(&lock, "cust:", c.hash)) {
+        m2j_key_id(&lock, "customer:", c.hash)) {
         m2j_step_set(s, M2J_STEP_RETRY, "out of memory");
         goto out;
     }
@@ -408,6 +429,7 @@ void m2j_customer_resolve(m2j_worker *w, const char *email, const char *magento_
 out:
     free(c.cid); free(c.cfp); free(c.cstate); free(c.rid);
     m2j_buf_free(&c.ck);
+    m2j_buf_free(&c.legacy);
     m2j_buf_free(&c.rk);
     m2j_buf_free(&lock);
 }
@@ -461,9 +483,15 @@ static bool index_cb(json_object *item, void *ud)
     if (!email || !*email || !id || !*id)
         return true;
     char h[65];
-    m2j_email_hash(email, h);
+    ic->rc = customer_key(ic->w, email, h, ic->err);
+    if (ic->rc == M2J_ERR_INVALID) {
+        ic->rc = M2J_OK; /* an address of blanks names nobody */
+        return true;
+    }
+    if (ic->rc != M2J_OK)
+        return false;
     m2j_buf k = {0};
-    if (m2j_wkey_id(ic->w->q, &k, "cust:", h)) {
+    if (m2j_wkey_id(ic->w->q, &k, "customer:", h)) {
         ic->rc = m2j_fail(ic->err, M2J_ERR_NOMEM, "out of memory");
         return false;
     }
@@ -478,6 +506,32 @@ static bool index_cb(json_object *item, void *ud)
         ic->filled++;
     freeReplyObject(r);
     return true;
+}
+
+/* P:cust:<64 hex digits>: nothing else has that shape (index-warm does not). */
+m2j_rc m2j_customer_drop_legacy(m2j_queue *q, long *dropped, m2j_err *err)
+{
+    *dropped = 0;
+    m2j_buf pat = {0}, hex = {0};
+    m2j_rc rc = M2J_OK;
+    for (int i = 0; i < 64 && rc == M2J_OK; i++)
+        rc = m2j_buf_puts(&hex, "[0-9a-f]");
+    if (rc == M2J_OK)
+        rc = m2j_buf_puts(&hex, "");
+    if (rc == M2J_OK) {
+        m2j_buf tail = {0};
+        rc = m2j_buf_printf(&tail, "cust:%s", hex.data);
+        if (rc == M2J_OK)
+            rc = m2j_queue_glob(q, &pat, tail.data);
+        m2j_buf_free(&tail);
+    }
+    if (rc == M2J_OK)
+        rc = m2j_queue_unlink_matching(q, pat.data, dropped, err);
+    else
+        m2j_fail(err, rc, "out of memory");
+    m2j_buf_free(&pat);
+    m2j_buf_free(&hex);
+    return rc;
 }
 
 m2j_rc m2j_customer_index_warm(m2j_worker *w, long *filled, m2j_err *err)
@@ -523,6 +577,20 @@ m2j_rc m2j_customer_index_warm(m2j_worker *w, long *filled, m2j_err *err)
         char now[32];
         snprintf(now, sizeof now, "%lld", m2j_now_ms());
         rc = m2j_wcmd(w->q, NULL, err, "SET", wk.data, now, NULL);
+    }
+    if (rc == M2J_OK) {
+        /* The keyed index is complete: unkeyed entries of an older version
+         * name nobody it does not (see the top of this file). */
+        long dropped = 0;
+        m2j_err de;
+        if (m2j_customer_drop_legacy(w->q, &dropped, &de) != M2J_OK) {
+            m2j_log(M2J_LOG_WARN, "unkeyed customer cache entries not removed; the next warm-up tries again",
+                    "error", de.msg, NULL);
+        } else if (dropped > 0) {
+            char n[24];
+            snprintf(n, sizeof n, "%ld", dropped);
+            m2j_log(M2J_LOG_INFO, "unkeyed customer cache entries of an older version removed", "entries", n, NULL);
+        }
     }
     m2j_lock_release(w->q, "cust-index", token, NULL);
 out:

@@ -1,11 +1,15 @@
 /* customer_sync.h: finding or creating the Jortt customer for a buyer with
  * as few Jortt calls as possible, exactly once.
  *
- * Redis records (P = prefix, h = sha256 of the lower-cased e-mail):
- *   P:cust:<h>      hash id, fp (fingerprint of the body last sent, "" when
- *                   unknown), state (pending while a create's outcome is unknown)
- *   P:custref:<id>  Magento customer id -> Jortt id (survives e-mail changes)
- *   P:lock:cust:<h> serialises work per e-mail across the fleet
+ * Redis records (P = prefix, k = the customer key of the e-mail: an HMAC under
+ * the installation key, base/pseudonym.h):
+ *   P:customer:<k>      hash id, fp (fingerprint of the body last sent, ""
+ *                       when unknown), state (pending while a create's
+ *                       outcome is unknown)
+ *   P:cust:<sha256>     the same, as versions before the installation key
+ *                       wrote it: moved to P:customer:<k> on first use
+ *   P:custref:<id>      Magento customer id -> Jortt id (survives e-mail changes)
+ *   P:lock:customer:<k> serialises work per e-mail across the fleet
  *
  * Cost per buyer: cached and unchanged = 0 calls; cached but changed = 1 PUT
  * (customers.update_existing); new = 1 POST while the warm index is complete,
@@ -36,13 +40,15 @@ void m2j_customer_resolve(m2j_worker *w, const char *email, const char *magento_
 /* A customer event, start to end (customers.sync, mapping, resolve). */
 void m2j_customer_event(m2j_worker *w, json_object *customer, m2j_step *s);
 
-/* Fills P:cust:<h> from Jortt's full customer list once per installation
- * (P:cust:index-warm set at the end; P:lock:cust-index serialises). Returns
- * M2J_OK when warm (now or already), M2J_ERR_CONFLICT when another worker is
- * warming it, other codes on failure (err says why). */
+/* Fills P:customer:<k> from Jortt's full customer list once per
+ * installation (P:cust:index-warm set at the end; P:lock:cust-index
+ * serialises), then drops the unkeyed P:cust:<sha256> entries an older
+ * version left. Returns M2J_OK when warm (now or already), M2J_ERR_CONFLICT
+ * when another worker is warming it, other codes on failure (err says why). */
 m2j_rc m2j_customer_index_warm(m2j_worker *w, long *filled, m2j_err *err);
 
-/* sha256 hex of the lower-cased e-mail: the cache key part. */
-void m2j_email_hash(const char *email, char hex[65]);
+/* Deletes every P:cust:<64 hex digits> (unkeyed entries of older versions);
+ * *dropped counts them. */
+m2j_rc m2j_customer_drop_legacy(m2j_queue *q, long *dropped, m2j_err *err);
 
 #endif

@@ -310,7 +310,7 @@ int main(int argc, char **argv)
         m2j_log(M2J_LOG_ERROR, "cannot load configuration", "path", config_path, "error", e.msg, NULL);
         return 1;
     }
-    m2j_log_apply(cfg->log.level, cfg->log.format, cfg->redis.key_prefix);
+    m2j_log_apply(cfg->log.level, cfg->log.format);
 
     char consumer[320];
     if (consumer_arg) {
@@ -360,6 +360,31 @@ int main(int argc, char **argv)
         exit_code = 1;
         goto done;
     }
+    /* The installation key (base/pseudonym.h) before any pseudonym is
+     * logged or any customer looked up: read, or created by the first
+     * program of the installation. Never logged. */
+    for (;;) {
+        unsigned char key[M2J_INSTALL_KEY_LEN];
+        bool created = false;
+        m2j_rc krc = m2j_queue_install_key(q, key, &created, &e);
+        if (krc == M2J_OK) {
+            m2j_log_set_install_key(key);
+            explicit_bzero(key, sizeof key);
+            if (created)
+                m2j_log(M2J_LOG_INFO, "installation key created in Redis (first start of this installation, or "
+                        "after an upgrade): the customer index is read again under it", NULL);
+            break;
+        }
+        if (krc != M2J_ERR_IO) {
+            m2j_log(M2J_LOG_ERROR, "cannot use the installation key", "error", e.msg, NULL);
+            exit_code = 1;
+            goto done;
+        }
+        redis_failed(&cs, "installation key", &e);
+        if (g_stop)
+            goto done;
+    }
+    redis_ok(&cs);
 
     m2j_worker w = { .cfg = cfg, .q = q, .consumer = consumer, .stop = &g_stop };
     if (m2j_heartbeat_start(cfg, q, consumer, &leases, &e) != M2J_OK) {

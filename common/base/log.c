@@ -9,6 +9,7 @@
 #include "base/buf.h"
 #include "base/crypto_util.h"
 #include "base/log_queue.h"
+#include "base/pseudonym.h"
 
 #include <pthread.h>
 #include <stdarg.h>
@@ -18,15 +19,12 @@
 #include <string.h>
 #include <time.h>
 
-/* Not secret: it only has to be the same in every process so tags agree;
- * installations set their own key (see log.h). */
-#define DEFAULT_PSEUDONYM_KEY "m2jortt-log-pseudonym-v1"
-
 static atomic_int g_level = M2J_LOG_INFO;
 static atomic_int g_format = M2J_LOG_LOGFMT;
 static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
 static char *g_component;    /* guarded by g_lock */
-static char *g_pseudonym_key; /* guarded by g_lock; NULL = default */
+static unsigned char g_install_key[M2J_INSTALL_KEY_LEN]; /* guarded by g_lock */
+static bool g_have_install_key;                          /* guarded by g_lock */
 
 static const char *level_name(m2j_log_level l)
 {
@@ -82,9 +80,15 @@ void m2j_log_set_component(const char *name)
     set_string(&g_component, name);
 }
 
-void m2j_log_set_pseudonym_key(const char *key)
+void m2j_log_set_install_key(const unsigned char *key)
 {
-    set_string(&g_pseudonym_key, key);
+    pthread_mutex_lock(&g_lock);
+    if (key)
+        memcpy(g_install_key, key, sizeof g_install_key);
+    else
+        explicit_bzero(g_install_key, sizeof g_install_key);
+    g_have_install_key = key != NULL;
+    pthread_mutex_unlock(&g_lock);
 }
 
 static bool needs_quotes(const char *s)
@@ -286,33 +290,13 @@ void m2j_log_stop_writer(void)
 
 char *m2j_log_pseudonym(const char *s, char *out)
 {
-    static const char digits[] = "0123456789abcdef";
-    if (!s || !*s) {
-        strcpy(out, "-");
-        return out;
-    }
-    unsigned char mac[32];
-    m2j_rc rc;
     pthread_mutex_lock(&g_lock);
-    const char *key = g_pseudonym_key ? g_pseudonym_key : DEFAULT_PSEUDONYM_KEY;
-    rc = m2j_hmac_sha256(key, strlen(key), s, strlen(s), mac);
+    m2j_pseudonym(g_have_install_key ? g_install_key : NULL, s, out);
     pthread_mutex_unlock(&g_lock);
-    if (rc != M2J_OK) {
-        /* Never fall back to the clear value. */
-        strcpy(out, "h:?");
-        return out;
-    }
-    out[0] = 'h';
-    out[1] = ':';
-    for (int i = 0; i < 6; i++) {
-        out[2 + 2 * i] = digits[mac[i] >> 4];
-        out[3 + 2 * i] = digits[mac[i] & 15];
-    }
-    out[14] = '\0';
     return out;
 }
 
-void m2j_log_apply(const char *level, const char *format, const char *pseudonym_key)
+void m2j_log_apply(const char *level, const char *format)
 {
     int lvl = m2j_log_level_parse(level ? level : "info");
     if (lvl >= 0)
@@ -320,5 +304,4 @@ void m2j_log_apply(const char *level, const char *format, const char *pseudonym_
     int fmt = m2j_log_format_parse(format);
     if (fmt >= 0)
         m2j_log_set_format((m2j_log_format)fmt);
-    m2j_log_set_pseudonym_key(pseudonym_key);
 }

@@ -5,13 +5,15 @@
  * JSON object a line with the same keys, every value a string:
  *   {"ts":"2026-11-29T04:35:55.123Z","level":"info","msg":"event queued","k":"v"} Personal data (e-mail, names,
  * addresses) must never be passed in clear: use m2j_log_pseudonym() to log a
- * stable, non-reversible tag instead (e.g. email=h:3f9a1c2b).
+ * stable tag keyed with the installation key instead
+ * (email=h:3f9a1c2b04d5e6f708192a3b, base/pseudonym.h).
  *
  * Usage:  m2j_log(M2J_LOG_INFO, "event queued", "id", id, "kind", "order", NULL);
  * The variadic part is key, value pairs of const char*, terminated by NULL. */
 #ifndef M2J_LOG_H
 #define M2J_LOG_H
 
+#include "base/pseudonym.h"
 #include <stddef.h>
 
 typedef enum { M2J_LOG_DEBUG, M2J_LOG_INFO, M2J_LOG_WARN, M2J_LOG_ERROR } m2j_log_level;
@@ -24,9 +26,10 @@ int  m2j_log_format_parse(const char *s);
 /* Parses "debug"|"info"|"warn"|"error"; returns -1 if unknown. */
 int  m2j_log_level_parse(const char *s);
 /* A program's logging as its configuration says: level ("debug" ... "error",
- * NULL or unknown = info), format ("logfmt" | "json", NULL or unknown =
- * logfmt) and the pseudonym key. The config loader has checked the values. */
-void m2j_log_apply(const char *level, const char *format, const char *pseudonym_key);
+ * NULL or unknown = info) and format ("logfmt" | "json", NULL or unknown =
+ * logfmt). The config loader has checked the values. The pseudonym key
+ * comes from Redis, later: m2j_log_set_install_key. */
+void m2j_log_apply(const char *level, const char *format);
 /* Sets a component name printed as comp=NAME on every line (e.g. "worker"). */
 void m2j_log_set_component(const char *name);
 void m2j_log(m2j_log_level lvl, const char *msg, ...) __attribute__((sentinel));
@@ -45,12 +48,14 @@ void m2j_log(m2j_log_level lvl, const char *msg, ...) __attribute__((sentinel));
 int  m2j_log_start_writer(size_t max_queued_bytes);
 void m2j_log_stop_writer(void);
 
-/* Writes "h:" + first 12 hex chars of HMAC-SHA256(process-wide log key, s)
- * into out (at least 16 bytes). The log key is random per installation unless
- * set with m2j_log_set_pseudonym_key (the config's redis key prefix is used so
- * all processes agree). NULL or "" gives "-". Returns out. */
-#define M2J_PSEUDONYM_LEN 16
+/* Writes m2j_pseudonym(installation key, s) into out (at least
+ * M2J_PSEUDONYM_LEN bytes): "h:" + 24 hex digits, "-" for NULL or "".
+ * Until m2j_log_set_install_key ran (a process that has not read the key
+ * from Redis: the receiver, which logs no personal data) it writes "h:?":
+ * never the value, never an unkeyed hash. Returns out. */
 char *m2j_log_pseudonym(const char *s, char *out);
-void  m2j_log_set_pseudonym_key(const char *key);
+/* The installation key (M2J_INSTALL_KEY_LEN bytes, copied; NULL forgets
+ * it), read by queue/install_key.c. */
+void  m2j_log_set_install_key(const unsigned char *key);
 
 #endif

@@ -133,6 +133,7 @@ void m2j_queue_close(m2j_queue *q)
     free(q->k_retry);
     free(q->k_dead_index);
     free(q->k_skipped);
+    explicit_bzero(q->install_key, sizeof q->install_key);
     free(q);
 }
 

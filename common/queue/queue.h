@@ -34,7 +34,12 @@
  *   P:credit:<memo key>   hash: state, credit_invoice_id, invoice_id, amount, at (credit notes)
  *   P:credit:cancel:<ref> hash: the same, for orders.credit_on_cancel
  *   P:credit:closed:<ref> hash: the same, for an order closed after a full refund
- *   P:cust:<sha256(lower(email))> hash: id, fp, state
+ *   P:install:key         string: the installation key, 64 hex digits (install_key.c);
+ *                         never logged or printed
+ *   P:cust:<customer key> hash: id, fp, state; the key is
+ *                         HMAC-SHA256(installation key, label, address) (base/pseudonym.h);
+ *                         entries of older versions are keyed by sha256(lower(email))
+ *                         and moved on first use (worker/customer_sync.c)
  *   P:custref:<magento customer id> string: Jortt customer id
  *   P:lock:<what>:<key>   string: owner token, PX ttl (compare-and-delete release)
  *   P:jortt:token         string: access token, PX until shortly before expiry
@@ -179,6 +184,36 @@ m2j_rc m2j_queue_dead_get(m2j_queue *q, const char *event_id, m2j_dead_entry *ou
 /* Moves one dead event back into the stream (attempts reset, history kept,
  * replays+1, a "replay" history entry). M2J_ERR_NOTFOUND if not dead. */
 m2j_rc m2j_queue_replay(m2j_queue *q, const char *event_id, const char *by, m2j_err *err);
+
+/* ---- walking keys (scan.c) ---- */
+
+/* Called with a batch of keys (borrowed for the call). Return M2J_OK to go
+ * on, M2J_ERR_EMPTY to stop early (m2j_queue_scan then returns M2J_OK), any
+ * other code to stop with it. */
+typedef m2j_rc (*m2j_scan_fn)(m2j_queue *q, const char *const *keys, size_t n, void *ud, m2j_err *err);
+/* SCAN MATCH match COUNT count (<= 0: 500) to the end, fn per non-empty
+ * batch. A key can come twice: fn must not mind. */
+m2j_rc m2j_queue_scan(m2j_queue *q, const char *match, long count, m2j_scan_fn fn, void *ud, m2j_err *err);
+/* Deletes every key matching match; *count says how many went. */
+m2j_rc m2j_queue_unlink_matching(m2j_queue *q, const char *match, long *count, m2j_err *err);
+/* "<prefix>:<pattern>" into out (reset first), the prefix's glob
+ * characters escaped so it matches only itself. */
+m2j_rc m2j_queue_glob(const m2j_queue *q, m2j_buf *out, const char *pattern);
+
+/* ---- the installation key (install_key.c) ---- */
+
+/* The installation's secret key (base/pseudonym.h) into key
+ * (M2J_INSTALL_KEY_LEN bytes): read from P:install:key, or created there
+ * (32 bytes from the OS's CSPRNG, SET NX: the first process of an
+ * installation creates it, every later one reads the same) and kept in q
+ * for later calls. Creating it also deletes P:cust:index-warm in the same
+ * script: customer cache entries are keyed with it, so a new key (a first
+ * start after an upgrade, or a key lost with Redis's data) needs the index
+ * read again before new buyers are created without a search. *created (may
+ * be NULL) says whether this call created it. A value of another shape is
+ * M2J_ERR_INVALID: replacing it would re-key every cache entry, so it is
+ * an operator's decision (delete the key). Never logs the key. */
+m2j_rc m2j_queue_install_key(m2j_queue *q, unsigned char *key, bool *created, m2j_err *err);
 
 /* ---- locks (lock.c) ---- */
 /* SET key token NX PX ttl. M2J_ERR_CONFLICT when held by someone else. */

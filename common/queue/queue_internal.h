@@ -10,6 +10,7 @@
 #define M2J_QUEUE_INTERNAL_H
 
 #include "queue/queue.h"
+#include "base/pseudonym.h"
 #include <hiredis/hiredis.h>
 #include <json-c/json.h>
 
@@ -20,6 +21,9 @@ struct m2j_queue {
     bool broken;
     long timeout_ms;
     char *k_stream, *k_stats, *k_retry, *k_dead_index, *k_skipped;
+    /* P:install:key once read (install_key.c); wiped by m2j_queue_close */
+    unsigned char install_key[M2J_INSTALL_KEY_LEN];
+    bool have_install_key;
 };
 
 /* "<prefix>:<suffix>", malloc'd (caller frees); NULL when out of memory. */

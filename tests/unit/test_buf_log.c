@@ -223,36 +223,48 @@ static void log_pseudonymised(void)
 START_TEST(pseudonym)
 {
     char a[M2J_PSEUDONYM_LEN], b[M2J_PSEUDONYM_LEN], c[M2J_PSEUDONYM_LEN];
-    m2j_log_set_pseudonym_key(NULL);
+    /* no installation key yet: never the value, never an unkeyed hash */
+    m2j_log_set_install_key(NULL);
+    ck_assert_str_eq(m2j_log_pseudonym("jan@example.nl", a), "h:?");
+
+    unsigned char key[M2J_INSTALL_KEY_LEN];
+    for (int i = 0; i < M2J_INSTALL_KEY_LEN; i++)
+        key[i] = (unsigned char)(i * 7 + 1);
+    m2j_log_set_install_key(key);
     m2j_log_pseudonym("jan@example.nl", a);
-    ck_assert_uint_eq(strlen(a), 14);
+    ck_assert_uint_eq(strlen(a), 2 + M2J_PSEUDONYM_HEX);
     ck_assert(strncmp(a, "h:", 2) == 0);
-    ck_assert_uint_eq(strspn(a + 2, "0123456789abcdef"), 12);
-    m2j_log_pseudonym("jan@example.nl", b);
-    ck_assert_str_eq(a, b); /* stable */
+    ck_assert_uint_eq(strspn(a + 2, "0123456789abcdef"), M2J_PSEUDONYM_HEX);
+    m2j_log_pseudonym(" Jan@Example.NL", b);
+    ck_assert_str_eq(a, b); /* stable, and the address is normalised first */
     m2j_log_pseudonym("piet@example.nl", c);
     ck_assert_str_ne(a, c);
     ck_assert_str_eq(m2j_log_pseudonym(NULL, c), "-");
     ck_assert_str_eq(m2j_log_pseudonym("", c), "-");
 
-    /* It is HMAC-SHA256 under the configured key, truncated. */
-    m2j_log_set_pseudonym_key("m2jortt");
-    m2j_log_pseudonym("jan@example.nl", b);
-    ck_assert_str_ne(a, b);
+    /* It is HMAC-SHA256 under the installation key with its label, cut to 96 bits. */
+    static const char msg[] = "m2jortt log pseudonym v2\0jan@example.nl";
     unsigned char mac[32];
-    ck_assert_int_eq(m2j_hmac_sha256("m2jortt", 7, "jan@example.nl", 14, mac), M2J_OK);
-    char expect[16];
-    snprintf(expect, sizeof expect, "h:%02x%02x%02x%02x%02x%02x", mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
-    ck_assert_str_eq(b, expect);
+    ck_assert_int_eq(m2j_hmac_sha256(key, sizeof key, msg, sizeof msg - 1, mac), M2J_OK);
+    char expect[M2J_PSEUDONYM_LEN] = "h:";
+    for (int i = 0; i < M2J_PSEUDONYM_HEX / 2; i++)
+        snprintf(expect + 2 + 2 * i, 3, "%02x", mac[i]);
+    ck_assert_str_eq(a, expect);
+    /* another installation, another tag */
+    key[0] ^= 1;
+    m2j_log_set_install_key(key);
+    ck_assert_str_ne(m2j_log_pseudonym("jan@example.nl", b), expect);
+    key[0] ^= 1;
+    m2j_log_set_install_key(key);
 
     char *out = capture_stderr(log_pseudonymised);
     ck_assert_ptr_null(strstr(out, "jan"));
     ck_assert_ptr_null(strstr(out, "example"));
-    char want[40];
+    char want[64];
     snprintf(want, sizeof want, " email=%s\n", expect);
     ck_assert_ptr_nonnull(strstr(out, want));
     free(out);
-    m2j_log_set_pseudonym_key(NULL);
+    m2j_log_set_install_key(NULL);
 }
 END_TEST
 

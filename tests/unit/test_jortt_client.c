@@ -178,19 +178,6 @@ START_TEST(token_cache_lifetime)
 }
 END_TEST
 
-START_TEST(email_hash_ignores_case_and_blanks)
-{
-    char a[65], b[65], c[65], want[65];
-    m2j_email_hash("Jan@Example.COM", a);
-    m2j_email_hash(" jan@example.com\t", b);
-    m2j_email_hash("jan@example.org", c);
-    m2j_sha256_hex("jan@example.com", 15, want);
-    ck_assert_str_eq(a, want);
-    ck_assert_str_eq(b, want);
-    ck_assert_str_ne(c, want);
-}
-END_TEST
-
 START_TEST(ids_safe_for_paths)
 {
     ck_assert(m2j_jortt_id_ok("14da573e-2c9f-43a6-9318-638ed736cb8d"));
@@ -224,7 +211,6 @@ int main(void)
     tcase_add_test(tc, versioned_paths);
     tcase_add_test(tc, response_clear_resets);
     tcase_add_test(tc, token_cache_lifetime);
-    tcase_add_test(tc, email_hash_ignores_case_and_blanks);
     tcase_add_test(tc, ids_safe_for_paths);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);

@@ -139,7 +139,8 @@ END_TEST
 
 int main(void)
 {
-    m2j_log_set_pseudonym_key("test-prefix");
+    unsigned char key[M2J_INSTALL_KEY_LEN] = { 1, 2, 3 };
+    m2j_log_set_install_key(key);
     Suite *s = suite_create("mask");
     TCase *tc = tcase_create("mask");
     tcase_add_test(tc, masks_personal_fields);
