@@ -137,7 +137,7 @@ m2j_rc m2j_jortt_call(m2j_jortt_api *a, const char *method, const char *path, co
         if (*cls == M2J_CLASS_AUTH && round == 0) {
             /* Expired or revoked early: drop it (only if nobody replaced it
              * yet) and try once more with a fresh one. */
-            m2j_token_drop(a->q, tok.data, NULL);
+            m2j_token_drop(a->q, &a->cfg->jortt, tok.data, NULL);
             continue;
         }
         if (*cls == M2J_CLASS_AUTH)

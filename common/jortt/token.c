@@ -1,5 +1,6 @@
 /* token.c: see token.h. */
 #include "jortt/token.h"
+#include "jortt/token_seal.h"
 #include "base/crypto_util.h"
 #include "base/json_util.h"
 #include "base/log.h"
@@ -33,15 +34,26 @@ long long m2j_token_cache_ms(long expires_in_s)
     return ms < 1000 ? 1000 : ms;
 }
 
-static m2j_rc read_token(m2j_queue *q, const char *key, m2j_buf *out, m2j_err *err)
+/* The shared token, opened (token_seal.h). A value this process cannot
+ * open (sealed under another client secret, altered, or a clear token an
+ * older version stored) counts as no token: the caller fetches a fresh one
+ * and overwrites it. */
+static m2j_rc read_token(m2j_token_ctx *t, const char *key, m2j_buf *out, m2j_err *err)
 {
     redisReply *r = NULL;
-    m2j_rc rc = m2j_wcmd(q, &r, err, "GET", key, NULL);
+    m2j_rc rc = m2j_wcmd(t->q, &r, err, "GET", key, NULL);
     if (rc != M2J_OK)
         return rc;
     if (r->type == REDIS_REPLY_STRING && r->len > 0) {
-        m2j_buf_reset(out);
-        rc = m2j_buf_append(out, r->str, r->len);
+        m2j_err e;
+        rc = m2j_token_unseal(t->cfg->client_id, t->cfg->client_secret, key, r->str, r->len, out, &e);
+        if (rc == M2J_ERR_AUTH || rc == M2J_ERR_INVALID) {
+            m2j_log(M2J_LOG_WARN, "the shared access token in Redis does not open; fetching a new one",
+                    "key", key, "reason", e.msg, NULL);
+            rc = M2J_ERR_NOTFOUND;
+        } else if (rc != M2J_OK) {
+            rc = m2j_fail(err, rc, "%s", e.msg);
+        }
     } else {
         rc = M2J_ERR_NOTFOUND;
     }
@@ -86,7 +98,12 @@ static m2j_rc fetch(m2j_token_ctx *t, const char *token_key, m2j_buf *out, m2j_j
     m2j_buf_reset(out);
     if (m2j_buf_puts(out, tok) != M2J_OK)
         return m2j_fail(err, M2J_ERR_NOMEM, "out of memory");
-    return m2j_wcmd(t->q, NULL, err, "SET", token_key, tok, "PX", px, NULL);
+    m2j_buf sealed = {0};
+    m2j_rc rc2 = m2j_token_seal(t->cfg->client_id, t->cfg->client_secret, token_key, tok, &sealed, err);
+    if (rc2 == M2J_OK)
+        rc2 = m2j_wcmd(t->q, NULL, err, "SET", token_key, sealed.data, "PX", px, NULL);
+    m2j_buf_free(&sealed);
+    return rc2;
 }
 
 m2j_rc m2j_token_get(m2j_token_ctx *t, m2j_buf *out, m2j_jortt_response *resp, m2j_err *err)
@@ -101,7 +118,7 @@ m2j_rc m2j_token_get(m2j_token_ctx *t, m2j_buf *out, m2j_jortt_response *resp, m
     m2j_rc rc;
     long long waited = 0;
     for (;;) {
-        rc = read_token(t->q, key.data, out, err);
+        rc = read_token(t, key.data, out, err);
         if (rc != M2J_ERR_NOTFOUND)
             break;
         char owner[33];
@@ -112,7 +129,7 @@ m2j_rc m2j_token_get(m2j_token_ctx *t, m2j_buf *out, m2j_jortt_response *resp, m
         rc = m2j_lock_acquire(t->q, "token", owner, m2j_token_lock_ms(t->cfg->timeout_seconds), err);
         if (rc == M2J_OK) {
             /* Someone may have stored a token between our GET and the lock. */
-            rc = read_token(t->q, key.data, out, err);
+            rc = read_token(t, key.data, out, err);
             if (rc == M2J_ERR_NOTFOUND)
                 rc = fetch(t, key.data, out, resp, err);
             m2j_err re;
@@ -145,16 +162,31 @@ static const char *const DROP_SCRIPT =
     "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end\n"
     "return 0\n";
 
-m2j_rc m2j_token_drop(m2j_queue *q, const char *used, m2j_err *err)
+m2j_rc m2j_token_drop(m2j_queue *q, const m2j_jortt_config *cfg, const char *used, m2j_err *err)
 {
-    m2j_buf key = {0};
+    m2j_buf key = {0}, open = {0};
     if (m2j_wkey(q, &key, "jortt:token")) {
         m2j_buf_free(&key);
         return m2j_fail(err, M2J_ERR_NOMEM, "out of memory");
     }
-    const char *keys[1] = { key.data };
-    const char *args[1] = { used };
-    m2j_rc rc = m2j_weval(q, DROP_SCRIPT, 1, keys, 1, args, NULL, err);
+    /* Redis holds the sealed form, which differs at every seal: open what
+     * is there, and delete exactly that value if it is the token we used. */
+    redisReply *r = NULL;
+    m2j_rc rc = m2j_wcmd(q, &r, err, "GET", key.data, NULL);
+    if (rc == M2J_OK && r->type == REDIS_REPLY_STRING) {
+        m2j_rc orc = m2j_token_unseal(cfg->client_id, cfg->client_secret, key.data, r->str, r->len, &open, NULL);
+        /* one we cannot open is of no use to us either: drop it too */
+        if (orc != M2J_OK || strcmp(open.data, used) == 0) {
+            const char *keys[1] = { key.data };
+            const char *args[1] = { r->str };
+            rc = m2j_weval(q, DROP_SCRIPT, 1, keys, 1, args, NULL, err);
+        }
+    }
+    if (r)
+        freeReplyObject(r);
+    if (open.data)
+        explicit_bzero(open.data, open.len);
+    m2j_buf_free(&open);
     m2j_buf_free(&key);
     return rc;
 }

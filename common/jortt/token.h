@@ -1,6 +1,8 @@
 /* token.h: the OAuth2 access token, shared by the fleet in Redis.
  *
- * P:jortt:token holds the token with PX = lifetime - 300 s, so nobody uses a
+ * P:jortt:token holds the token, sealed under a key derived from
+ * jortt.client_secret (jortt/token_seal.h: read access to Redis alone gives
+ * no usable token), with PX = lifetime - 300 s, so nobody uses a
  * token in its last five minutes. When it is missing one worker fetches a new
  * one under P:lock:token (NX, PX m2j_token_lock_ms: longer than the fetch can
  * take) while the others poll the key briefly:
@@ -33,10 +35,11 @@ typedef struct {
  * resp is cleared first and must be cleared by the caller. */
 m2j_rc m2j_token_get(m2j_token_ctx *t, m2j_buf *out, m2j_jortt_response *resp, m2j_err *err);
 
-/* Deletes the shared token only if it is still `used` (compare-and-delete):
- * after a 401 we must not throw away a fresh token another worker just
- * fetched. */
-m2j_rc m2j_token_drop(m2j_queue *q, const char *used, m2j_err *err);
+/* Deletes the shared token only if it is still `used` (compare-and-delete
+ * of the sealed value that opens to it), or if it does not open with cfg's
+ * client secret: after a 401 we must not throw away a fresh token another
+ * worker just fetched. */
+m2j_rc m2j_token_drop(m2j_queue *q, const m2j_jortt_config *cfg, const char *used, m2j_err *err);
 
 /* PX of P:lock:token: the longest fetch (the rate-limit wait bound plus a
  * request of timeout_seconds) and a few seconds of Redis round trips. */

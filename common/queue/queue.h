@@ -42,7 +42,9 @@
  *                         and moved on first use (worker/customer_sync.c)
  *   P:custref:<magento customer id> string: Jortt customer id
  *   P:lock:<what>:<key>   string: owner token, PX ttl (compare-and-delete release)
- *   P:jortt:token         string: access token, PX until shortly before expiry
+ *   P:jortt:token         string: access token sealed with AES-256-GCM under a key
+ *                         derived from jortt.client_secret (jortt/token_seal.h),
+ *                         PX until shortly before expiry
  *   P:jortt:calls:<sec>   counter of Jortt calls in that second (EX 120)
  *   P:rl, P:rl:pause      fleet rate limiter state (Jortt; queue/ratelimit.h)
  *   P:magento:rl, P:magento:rl:pause, P:magento:calls:<sec>  the same for Magento

@@ -10,6 +10,7 @@
 #include "queue/ratelimit.h"
 #include "redis_helper.h"
 #include "jortt/token.h"
+#include "jortt/token_seal.h"
 #include "queue/redis_cmd.h"
 
 #include <check.h>
@@ -204,14 +205,23 @@ END_TEST
 
 /* ---- token ---- */
 
+/* Redis holds the sealed token: drop compares what it opens to. */
 START_TEST(token_drop_only_if_unchanged)
 {
     m2j_err err;
-    freeReplyObject(redisCommand(raw, "SET t:jortt:token fresh"));
-    ck_assert_int_eq(m2j_token_drop(q, "stale", &err), M2J_OK);
+    m2j_buf sealed = {0};
+    const m2j_jortt_config *j = &cfg->jortt;
+    ck_assert_int_eq(m2j_token_seal(j->client_id, j->client_secret, "t:jortt:token", "fresh", &sealed, &err), M2J_OK);
+    freeReplyObject(redisCommand(raw, "SET t:jortt:token %s", sealed.data));
+    ck_assert_int_eq(m2j_token_drop(q, j, "stale", &err), M2J_OK);
     ck_assert_int_eq(rawint("EXISTS t:jortt:token"), 1);
-    ck_assert_int_eq(m2j_token_drop(q, "fresh", &err), M2J_OK);
+    ck_assert_int_eq(m2j_token_drop(q, j, "fresh", &err), M2J_OK);
     ck_assert_int_eq(rawint("EXISTS t:jortt:token"), 0);
+    /* a value that does not open (altered, another secret) is of no use: dropped */
+    freeReplyObject(redisCommand(raw, "SET t:jortt:token %s", "v1.AAAA"));
+    ck_assert_int_eq(m2j_token_drop(q, j, "stale", &err), M2J_OK);
+    ck_assert_int_eq(rawint("EXISTS t:jortt:token"), 0);
+    m2j_buf_free(&sealed);
 }
 END_TEST
 
