@@ -4,6 +4,7 @@
 #include "mapping/creditmemo_mapping.h"
 #include "base/json_util.h"
 #include "queue/redis_cmd.h"
+#include "queue/retention.h"
 #include "base/key_part.h"
 
 #include <stdio.h>
@@ -450,13 +451,20 @@ static void mark_not_invoiced(m2j_worker *w, const char *ok, const char *state, 
 static bool has_invoice(m2j_worker *w, const order_rec *o, const char *ok, const char *mark, const char *what,
                         m2j_step *s)
 {
+    /* No record at all after retention removed some: say that it may be
+     * one of those (queue/retention.h), so the refund is booked by hand. */
+    long long horizon = 0;
+    const char *hint = "";
+    if (!o->state && m2j_retention_horizon(w->q, &horizon, NULL) == M2J_OK && horizon > 0)
+        hint = " (or its record was removed after retention.processed_days: if Jortt has an invoice for it, "
+               "credit it there)";
     if (!mark && !invoiced(o)) {
-        m2j_step_set(s, M2J_STEP_RETRY, "order was never invoiced");
+        m2j_step_set(s, M2J_STEP_RETRY, "order was never invoiced%s", hint);
     } else if (o->state && strcmp(o->state, "pending") == 0) {
         m2j_step_set(s, M2J_STEP_RETRY, "%s; the order's invoice has an unknown outcome", what);
     } else if (!invoiced(o)) {
-        char why[96];
-        snprintf(why, sizeof why, "%s; the order was never invoiced", what);
+        char why[256];
+        snprintf(why, sizeof why, "%s; the order was never invoiced%s", what, hint);
         mark_not_invoiced(w, ok, mark, why, s);
     } else if (!m2j_jortt_id_ok(o->invoice_id)) {
         m2j_step_set(s, M2J_STEP_DEAD, "order record holds an invalid invoice id");

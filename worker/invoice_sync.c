@@ -9,6 +9,8 @@
 #include "mapping/order_mapping.h"
 #include "queue/redis_cmd.h"
 #include "base/key_part.h"
+#include "base/rfc3339.h"
+#include "queue/retention.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,7 +58,38 @@ typedef struct {
     const char       *event_id;
     m2j_invoice_plan *plan;
     const char       *ok;   /* P:order:<ref> */
+    long long         created_ms; /* the order's created_at; -1 unknown */
 } invoice_ud;
+
+/* Magento's created_at ("2026-11-20 10:15:04", UTC) or an RFC 3339 time, in
+ * ms; -1 when absent or unreadable. */
+static long long order_created_ms(json_object *order)
+{
+    const char *t = m2j_json_str(order, "created_at");
+    if (!t)
+        return -1;
+    long long sec;
+    size_t n = strlen(t);
+    if (m2j_rfc3339_parse(t, n, &sec) == M2J_OK)
+        return sec * 1000;
+    char z[32];
+    if (n == 19 && snprintf(z, sizeof z, "%sZ", t) == 20 && m2j_rfc3339_parse(z, 20, &sec) == M2J_OK)
+        return sec * 1000;
+    return -1;
+}
+
+/* No record for the order: never invoiced, or its record was removed by
+ * retention (queue/retention.h). The latter only for an order created
+ * before the fleet's horizon (or of unknown age once there is one): then
+ * Jortt is searched by the order number first, as after an unknown
+ * outcome, so the purge never leads to a second invoice. */
+static m2j_rc maybe_purged(m2j_worker *w, long long created_ms, bool *maybe, m2j_err *e)
+{
+    long long horizon = 0;
+    m2j_rc rc = m2j_retention_horizon(w->q, &horizon, e);
+    *maybe = rc == M2J_OK && horizon > 0 && (created_ms < 0 || created_ms < horizon);
+    return rc;
+}
 
 static m2j_rc mark_pending(m2j_once *o, void *ud, m2j_err *e)
 {
@@ -83,6 +116,15 @@ static void invoice_locked(m2j_once *o, void *ud, m2j_step *s)
     const char *st = m2j_reply_field(r, "state");
     const char *inv = m2j_reply_field(r, "invoice_id");
     bool pending = st && strcmp(st, "pending") == 0;
+    if (!st) {
+        bool maybe = false;
+        if ((rc = maybe_purged(w, u->created_ms, &maybe, &e)) != M2J_OK) {
+            freeReplyObject(r);
+            m2j_step_from_rc(s, rc, &e, "retention horizon");
+            return;
+        }
+        pending = maybe; /* search before posting */
+    }
     if (st && strcmp(st, "done") == 0) {
         /* The invoice was made for THIS event by an earlier delivery of it
          * (a worker that died or was taken over after recording the invoice
@@ -132,7 +174,9 @@ static void invoice_locked(m2j_once *o, void *ud, m2j_step *s)
                 m2j_step_from_rc(s, rc, &e, "record invoice");
                 free(found);
             } else {
-                m2j_step_set(s, M2J_STEP_DONE, "adopted invoice %s from an earlier attempt", found);
+                m2j_step_set(s, M2J_STEP_DONE, st ? "adopted invoice %s from an earlier attempt"
+                                                  : "adopted invoice %s found in Jortt (its record had been removed "
+                                                    "by retention)", found);
                 s->result_id = found;
             }
             free(customer_id);
@@ -238,7 +282,7 @@ void m2j_invoice_order(m2j_worker *w, const char *event_id, json_object *order, 
         m2j_step_set(s, M2J_STEP_RETRY, "out of memory");
         goto out;
     }
-    invoice_ud ud = { event_id, &plan, ok.data };
+    invoice_ud ud = { event_id, &plan, ok.data, order_created_ms(order) };
     m2j_once_run(w, lock.data, "order is being handled by another worker", invoice_locked, &ud, s);
     if (s->kind == M2J_STEP_DONE) {
         m2j_money_format(plan.grand_total, s->totals[0]);

@@ -22,6 +22,7 @@
 #include "worker/liveness.h"
 #include "worker/metrics_listen.h"
 #include "worker/processor.h"
+#include "worker/retention_sweep.h"
 #include "queue/queue.h"
 #include "queue/redis_cmd.h"
 #include "queue/durability.h"
@@ -457,6 +458,7 @@ int main(int argc, char **argv)
             last_promote = now;
         }
         m2j_magento_link_tick(&w, now); /* Magento, not Jortt: runs while the breaker is open */
+        m2j_retention_tick(&w, now);     /* Redis only, likewise */
         /* redis_ok only follows a call that really reached Redis: declaring
          * it back on an idle turn made an outage log up/down ten times a
          * second and kept the back-off from ever growing. */

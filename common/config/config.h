@@ -186,6 +186,14 @@ typedef struct {
     long   repeat_seconds;       /* reminder while an incident lasts; default 3600 */
 } m2j_alerts_config;
 
+/* "retention": how long settled records are kept (section_retention.c says
+ * why the bounds are what they are). */
+typedef struct {
+    long failed_days;    /* dead letters, whole payload; default 30; 1 .. 3650 */
+    long processed_days; /* records after success (ids, outcome); default 400;
+                            90 .. 3650 and >= failed_days + 7 */
+} m2j_retention_config;
+
 typedef struct {
     char *path;   /* the file it was loaded from (or "<memory>") */
     m2j_redis_config     redis;
@@ -198,6 +206,7 @@ typedef struct {
     m2j_log_config       log;
     m2j_admin_config     admin;
     m2j_alerts_config    alerts;
+    m2j_retention_config retention;
 } m2j_config;
 
 /* Loads and validates a file. On error *out is NULL and err names the problem

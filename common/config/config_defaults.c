@@ -101,6 +101,8 @@ m2j_rc m2j_cfg_set_defaults(m2j_config *c)
     c->alerts.max_age_seconds = 900;
     c->alerts.repeat_seconds = 3600;
     D(c->worker.metrics_listen, "");
+    c->retention.failed_days = 30;
+    c->retention.processed_days = 400; /* section_retention.c says why */
 #undef D
     return rc;
 }

@@ -24,6 +24,7 @@ static const m2j_cfg_section *const SECTIONS[] = {
     &m2j_cfg_section_log,
     &m2j_cfg_section_admin,
     &m2j_cfg_section_alerts,
+    &m2j_cfg_section_retention,
 };
 #define N_SECTIONS (sizeof SECTIONS / sizeof SECTIONS[0])
 

@@ -36,6 +36,7 @@ extern const m2j_cfg_section m2j_cfg_section_customers; /* section_customers.c *
 extern const m2j_cfg_section m2j_cfg_section_log;       /* section_log.c */
 extern const m2j_cfg_section m2j_cfg_section_admin;     /* section_admin.c */
 extern const m2j_cfg_section m2j_cfg_section_alerts;    /* section_alerts.c */
+extern const m2j_cfg_section m2j_cfg_section_retention; /* section_retention.c */
 
 /* Fills a zeroed c with every default (config_defaults.c). On
  * M2J_ERR_NOMEM c may hold some of them; m2j_config_free frees it. */

@@ -58,6 +58,8 @@ START_TEST(defaults)
     ck_assert_uint_eq(c->alerts.n_smtp_to, 0);
     ck_assert_int_eq(c->alerts.max_age_seconds, 900);
     ck_assert_int_eq(c->alerts.repeat_seconds, 3600);
+    ck_assert_int_eq(c->retention.failed_days, 30);
+    ck_assert_int_eq(c->retention.processed_days, 400);
     ck_assert_str_eq(c->worker.metrics_listen, "");
     ck_assert_ptr_null(c->worker.metrics_host);
 
@@ -296,6 +298,11 @@ static const struct {
     {"{" SECRET ",\"log\":{\"format\":\"xml\"}}", "log.format", "logfmt|json"},
     {"{" SECRET ",\"worker\":{\"metrics_listen\":\"9100\"}}", "worker.metrics_listen", "host:port"},
     {"{" SECRET ",\"alerts\":{\"webhook_url\":\"ftp://x\"}}", "alerts.webhook_url", "http"},
+    {"{" SECRET ",\"retention\":{\"failed_days\":0}}", "retention.failed_days", NULL},
+    {"{" SECRET ",\"retention\":{\"processed_days\":89}}", "retention.processed_days", NULL},
+    {"{" SECRET ",\"retention\":{\"failed_days\":90,\"processed_days\":96}}", "retention.processed_days",
+     "failed_days + 7 (97)"},
+    {"{" SECRET ",\"retention\":{\"keep\":1}}", "unknown key retention.keep", NULL},
     {"{" SECRET ",\"alerts\":{\"email\":{\"smtp_url\":\"imap://x\"}}}", "alerts.email.smtp_url", "smtps://"},
     {"{" SECRET ",\"alerts\":{\"email\":{\"smtp_url\":\"smtps://x\",\"from\":\"a@b.nl\"}}}",
      "alerts.email.to", "recipient"},
@@ -412,6 +419,20 @@ static const struct {
 START_TEST(validation_errors)
 {
     load_fails(BAD[_i].json, BAD[_i].frag, BAD[_i].frag2);
+}
+END_TEST
+
+/* The floor of processed_days is accepted as it is (section_retention.c). */
+START_TEST(retention_bounds)
+{
+    m2j_config *c = load_ok("{" SECRET ",\"retention\":{\"failed_days\":83,\"processed_days\":90}}");
+    ck_assert_int_eq(c->retention.failed_days, 83);
+    ck_assert_int_eq(c->retention.processed_days, 90);
+    m2j_config_free(c);
+    c = load_ok("{" SECRET ",\"retention\":{\"failed_days\":1}}");
+    ck_assert_int_eq(c->retention.failed_days, 1);
+    ck_assert_int_eq(c->retention.processed_days, 400);
+    m2j_config_free(c);
 }
 END_TEST
 
@@ -697,7 +718,8 @@ START_TEST(example_file)
         "orders.shipping_label", "customers.sync", "customers.update_existing", "customers.groups",
         "customers.language_by_country", "customers.field_map", "log.level", "log.format",
         "worker.metrics_listen", "admin.token", "alerts.webhook_url", "alerts.email.smtp_url",
-        "alerts.email.from", "alerts.email.to", "alerts.max_age_seconds", "alerts.repeat_seconds", NULL};
+        "alerts.email.from", "alerts.email.to", "alerts.max_age_seconds", "alerts.repeat_seconds",
+        "retention.failed_days", "retention.processed_days", NULL};
     json_object *doc = NULL;
     ck_assert_int_eq(m2j_json_parse_file(path, 1 << 20, &doc, &err), M2J_OK);
     for (const char *const *k = keys; *k; k++)
@@ -724,6 +746,7 @@ int main(void)
     tcase_add_test(tc, null_means_default);
     tcase_add_loop_test(tc, validation_errors, 0, (int)(sizeof BAD / sizeof BAD[0]));
     tcase_add_test(tc, shortest_lock_ttl_is_accepted);
+    tcase_add_test(tc, retention_bounds);
     tcase_add_test(tc, env_substitution);
     tcase_add_test(tc, file_substitution);
     tcase_add_test(tc, redis_urls);
