@@ -48,6 +48,8 @@ int cli_cmd_backfill(cli_ctx *c, int argc, char **argv);
 int cli_cmd_reconcile(cli_ctx *c, int argc, char **argv);
 int cli_cmd_jortt(cli_ctx *c, int argc, char **argv);
 int cli_cmd_magento(cli_ctx *c, int argc, char **argv);
+int cli_cmd_purge(cli_ctx *c, int argc, char **argv);
+int cli_cmd_forget(cli_ctx *c, int argc, char **argv);
 
 /* Dead events newest first with dead_at >= since_ms (0 = all), whose reason
  * contains reason_sub (case-insensitive; NULL = any), at most limit (0 =

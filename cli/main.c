@@ -43,6 +43,13 @@ void cli_usage(FILE *f)
         "                                 method codes of the N (200) most recent orders, with counts\n"
         "  magento customer-groups|stores [--json]\n"
         "                                 customer group ids, store views and base currencies\n"
+        "  purge [--yes] [--json]         what is past retention (dead letters after\n"
+        "                                 retention.failed_days, settled records after\n"
+        "                                 retention.processed_days); --yes removes it\n"
+        "  forget --email ADDRESS [--dry-run] [--json]\n"
+        "                                 remove what m2jortt holds about one person (dead\n"
+        "                                 letters, waiting events, customer cache) and say what\n"
+        "                                 went; Jortt's own copy is erased in Jortt\n"
         "\n"
         "DURATION is e.g. 90s, 30m, 2h, 7d, 1w or 1h30m (back from now); DATE is ISO 8601\n"
         "(2026-11-29, 2026-11-29T04:00:00Z; UTC when no zone is given). DAY is YYYY-MM-DD.\n"
@@ -65,6 +72,8 @@ static const struct {
     { "reconcile", cli_cmd_reconcile },
     { "jortt", cli_cmd_jortt },
     { "magento", cli_cmd_magento },
+    { "purge", cli_cmd_purge },
+    { "forget", cli_cmd_forget },
 };
 
 int main(int argc, char **argv)
