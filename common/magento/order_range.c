@@ -34,11 +34,16 @@ static bool day_parse(const char *s, time_t *out)
     return true;
 }
 
-static void stamp(time_t t, char out[20])
+/* false when t is past the year 9999: the text would not fit, and
+ * strftime then leaves out undefined. */
+static bool stamp(time_t t, char out[20])
 {
     struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(out, 20, "%Y-%m-%d %H:%M:%S", &tm);
+    if (!gmtime_r(&t, &tm) || strftime(out, 20, "%Y-%m-%d %H:%M:%S", &tm) != 19) {
+        out[0] = '\0';
+        return false;
+    }
+    return true;
 }
 
 m2j_rc m2j_day_range_parse(const char *from, const char *to, long long now_ms, m2j_day_range *out, m2j_err *err)
@@ -61,10 +66,13 @@ m2j_rc m2j_day_range_parse(const char *from, const char *to, long long now_ms, m
         return m2j_fail(err, M2J_ERR_INVALID, "--to %.40s is not a date YYYY-MM-DD", to);
     if (t < f)
         return m2j_fail(err, M2J_ERR_INVALID, "--to %s is before --from %s", to, from);
+    /* until is the day after --to: 9999-12-31 has none that fits */
+    if (!stamp(f, out->from_ts) || !stamp(t + 86400, out->until_ts)) {
+        memset(out, 0, sizeof *out);
+        return m2j_fail(err, M2J_ERR_INVALID, "--to %s is too far ahead (the last day is 9999-12-30)", to);
+    }
     memcpy(out->from_day, from, 10);
     memcpy(out->to_day, to, 10);
-    stamp(f, out->from_ts);
-    stamp(t + 86400, out->until_ts);
     return M2J_OK;
 }
 

@@ -8,16 +8,29 @@
 #include <string.h>
 #include <time.h>
 
+/* "YYYY-MM-DD HH:MM:SS" exactly: digits where digits belong (sscanf's %4d
+ * alone took "-999" or " +12" for a year, and such a time, moved back by
+ * the overlap, no longer fitted the 19 characters of a cursor), fields in
+ * their ranges (timegm would quietly carry 25:61 into the next day). */
 static bool ts_to_time(const char *ts, long long *out)
 {
+    static const char shape[] = "dddd-dd-dd dd:dd:dd";
+    if (!ts || strlen(ts) != 19)
+        return false;
+    for (int i = 0; i < 19; i++)
+        if (shape[i] == 'd' ? !isdigit((unsigned char)ts[i]) : ts[i] != shape[i])
+            return false;
     struct tm tm;
     memset(&tm, 0, sizeof tm);
-    int n = 0;
-    if (!ts || sscanf(ts, "%4d-%2d-%2d %2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
-                      &tm.tm_min, &tm.tm_sec, &n) != 6 || n != 19 || ts[19] != '\0')
+    tm.tm_year = atoi(ts) - 1900;
+    tm.tm_mon = atoi(ts + 5) - 1;
+    tm.tm_mday = atoi(ts + 8);
+    tm.tm_hour = atoi(ts + 11);
+    tm.tm_min = atoi(ts + 14);
+    tm.tm_sec = atoi(ts + 17);
+    if (tm.tm_mon < 0 || tm.tm_mon > 11 || tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour > 23 ||
+        tm.tm_min > 59 || tm.tm_sec > 60)
         return false;
-    tm.tm_year -= 1900;
-    tm.tm_mon -= 1;
     *out = (long long)timegm(&tm);
     return true;
 }
@@ -37,8 +50,12 @@ void m2j_poll_cursor_at(long long t, m2j_poll_cursor *out)
 {
     time_t tt = (time_t)t;
     struct tm tm;
-    gmtime_r(&tt, &tm);
-    strftime(out->ts, sizeof out->ts, "%Y-%m-%d %H:%M:%S", &tm);
+    /* A time outside the years 0000-9999 does not fit a cursor: the
+     * nearest one that does (strftime leaves the buffer undefined when the
+     * text does not fit). */
+    if (!gmtime_r(&tt, &tm) || tm.tm_year < -1900 || tm.tm_year > 9999 - 1900 ||
+        strftime(out->ts, sizeof out->ts, "%Y-%m-%d %H:%M:%S", &tm) != 19)
+        snprintf(out->ts, sizeof out->ts, "%s", t < 0 ? "0000-01-01 00:00:00" : "9999-12-31 23:59:59");
     snprintf(out->id, sizeof out->id, "0");
 }
 

@@ -26,6 +26,8 @@ START_TEST(day_ranges)
     ck_assert_int_eq(m2j_day_range_parse("2026-11-01", NULL, NOV_20_2026_NOON_MS, &r, &err), M2J_OK);
     ck_assert_str_eq(r.to_day, "2026-11-20");
     ck_assert_str_eq(r.until_ts, "2026-11-21 00:00:00");
+    ck_assert_int_eq(m2j_day_range_parse("9999-12-30", "9999-12-30", 0, &r, &err), M2J_OK);
+    ck_assert_str_eq(r.until_ts, "9999-12-31 00:00:00");
 
     static const struct { const char *from, *to, *msg; } bad[] = {
         { NULL, "2026-11-01", "--from YYYY-MM-DD is required" },
@@ -35,6 +37,10 @@ START_TEST(day_ranges)
         { "2026-11-01", "2026-13-01", "--to 2026-13-01 is not a date" },
         { "2026-11-01", "2026-11-01T10:00", "--to 2026-11-01T10:00 is not a date" },
         { "2026-11-02", "2026-11-01", "--to 2026-11-01 is before --from 2026-11-02" },
+        /* found by fuzz_order_range: the day after 9999-12-31 does not fit
+         * "YYYY-MM-DD HH:MM:SS", and strftime left until_ts unterminated */
+        { "9999-12-30", "9999-12-31", "--to 9999-12-31 is too far ahead" },
+        { "9999-12-31", "9999-12-31", "--to 9999-12-31 is too far ahead" },
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         ck_assert_msg(m2j_day_range_parse(bad[i].from, bad[i].to, NOV_20_2026_NOON_MS, &r, &err) == M2J_ERR_INVALID,

@@ -56,6 +56,32 @@ START_TEST(stored_form_and_order)
 }
 END_TEST
 
+/* Found by fuzz_poll_cursor: sscanf's %4d took "-999" for a year, and that
+ * time moved back by the overlap ("-1000-12-31 ...") no longer fitted the
+ * cursor, which strftime then left undefined. Times are now read digit by
+ * digit, and a cursor always holds a well-formed time. */
+START_TEST(malformed_times_refused)
+{
+    m2j_poll_cursor a;
+    static const char *const bad[] = {
+        "-999-01-01 00:00:05|0", " 202-01-01 00:00:05|0", "+202-01-01 00:00:05|0", "2026-1-011 00:00:05|0",
+        "2026-11-20 25:00:00|0", "2026-11-20 10:61:00|0", "2026-13-20 10:00:00|0", "2026-11-00 10:00:00|0",
+        "2026-11-20 10:00:0x|0", "2026-11-20 1 :00:00|0", NULL };
+    for (int i = 0; bad[i]; i++)
+        ck_assert_msg(!m2j_poll_cursor_parse(bad[i], &a), "accepted %s", bad[i]);
+    m2j_poll_cursor c;
+    ck_assert(!m2j_poll_cursor_set(&c, "-999-01-01 00:00:01", "1"));
+    ck_assert(!m2j_poll_cursor_rewound("-999-01-01 00:00:05", 30, &c));
+    /* the edges of what fits */
+    ck_assert(m2j_poll_cursor_rewound("0000-01-01 00:00:05", 30, &c));
+    ck_assert_uint_eq(strlen(c.ts), 19);
+    ck_assert_str_eq(c.ts, "0000-01-01 00:00:00");
+    m2j_poll_cursor_at(253402300800LL + 3600, &c); /* past 9999-12-31 */
+    ck_assert_str_eq(c.ts, "9999-12-31 23:59:59");
+    ck_assert(m2j_poll_cursor_parse("2026-11-20 23:59:60|7", &a)); /* a leap second is a time */
+}
+END_TEST
+
 START_TEST(overlap_rule)
 {
     m2j_poll_cursor c, last, out;
@@ -153,6 +179,7 @@ int main(void)
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, keyset_query_text);
     tcase_add_test(tc, stored_form_and_order);
+    tcase_add_test(tc, malformed_times_refused);
     tcase_add_test(tc, overlap_rule);
     tcase_add_test(tc, keyset_paging_neither_skips_nor_stalls);
     suite_add_tcase(s, tc);
