@@ -32,7 +32,7 @@
 
 typedef struct {
     m2j_worker *w;
-    const char *lock;       /* short lock key, "order:<ref>" or "cust:<hash>" */
+    const char *lock;       /* short lock key, "order:<ref>" or "customer:<customer key>" */
     const char *lock_key;   /* its Redis key (m2j_lock_key) */
     char        token[33];  /* our owner token */
     int         slot;       /* in w->hb, which renews the lock while we hold it */
