@@ -7,8 +7,8 @@
  * (LoadCredential=, $CREDENTIALS_DIRECTORY/NAME) hand a process, so neither
  * needs an environment variable. PATH may itself use ${NAME}
  * ("${file:${CREDENTIALS_DIRECTORY}/jortt_secret}") and must then be
- * absolute. An unset variable, or a file that is missing, unreadable, empty
- * after the line end, larger than M2J_CFG_SECRET_FILE_MAX or holding a NUL
+ * absolute. An unset variable, or a file that is missing, unreadable, not a
+ * regular file (a FIFO would hang the load), empty after the line end, larger than M2J_CFG_SECRET_FILE_MAX or holding a NUL
  * byte, is an error naming it and the key: an empty webhook secret or API
  * key picked up silently would fail much later and further from the cause.
  * Error messages never quote a value or a file's contents. Values are not
@@ -53,15 +53,18 @@ static m2j_rc append_file(m2j_buf *b, const char *file, const m2j_buf *path, m2j
 {
     if (file[0] != '/')
         return m2j_fail(err, M2J_ERR_INVALID, "%s: ${file:%.200s}: the path must be absolute", CFG_PATH(path), file);
-    int fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    /* O_NONBLOCK: a FIFO or a device must not hang the load in open() or
+     * read(); only a regular file is a secret file. */
+    int fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
     if (fd < 0)
         return m2j_fail(err, M2J_ERR_INVALID, "file %.200s (used by %s) cannot be read: %s", file, CFG_PATH(path),
                         strerror(errno));
     struct stat st;
-    if (fstat(fd, &st) != 0 || S_ISDIR(st.st_mode)) {
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        bool dir = S_ISDIR(st.st_mode);
         close(fd);
-        return m2j_fail(err, M2J_ERR_INVALID, "file %.200s (used by %s) is a directory, not a secret file", file,
-                        CFG_PATH(path));
+        return m2j_fail(err, M2J_ERR_INVALID, "file %.200s (used by %s) is %s, not a secret file", file,
+                        CFG_PATH(path), dir ? "a directory" : "not a regular file");
     }
     size_t start = b->len;
     m2j_rc rc = M2J_OK;

@@ -546,6 +546,15 @@ START_TEST(file_substitution)
     load_fails(json, "jortt.client_secret", "larger than 65536 bytes");
     snprintf(json, sizeof json, "{" SECRET ",\"jortt\":{\"client_secret\":\"${file:%s}\"}}", dir);
     load_fails(json, "jortt.client_secret", "directory");
+    /* a FIFO or a device would block a read: refused, at once */
+    load_fails("{" SECRET ",\"jortt\":{\"client_secret\":\"${file:/dev/null}\"}}", "jortt.client_secret",
+               "not a regular file");
+    char fifo[128];
+    snprintf(fifo, sizeof fifo, "%s/fifo", dir);
+    ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+    snprintf(json, sizeof json, "{" SECRET ",\"jortt\":{\"client_secret\":\"${file:%s}\"}}", fifo);
+    load_fails(json, "jortt.client_secret", "not a regular file");
+    unlink(fifo);
     load_fails("{" SECRET ",\"jortt\":{\"client_secret\":\"${file:run/secrets/x}\"}}", "jortt.client_secret",
                "absolute");
     load_fails("{" SECRET ",\"jortt\":{\"client_secret\":\"${file:}\"}}", "jortt.client_secret", "names no file");
