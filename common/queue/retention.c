@@ -33,12 +33,16 @@ static const char *const DEAD_SCRIPT =
     "end\n"
     "return #ids\n";
 
-/* KEYS: records of one SCAN batch; ARGV[1] cut-off ms, ARGV[2] '1' to
- * delete, ARGV[3] 'order' | 'credit'. Reply: how many qualify (and went). */
+/* KEYS: records of one SCAN batch, then P:retention:processed_before;
+ * ARGV[1] cut-off ms, ARGV[2] '1' to delete, ARGV[3] 'order' | 'credit'.
+ * Reply: how many qualify (and went). Removing an order record raises the
+ * horizon to the cut-off (never lowers it) in the same step, so no reader
+ * ever finds a record gone without the horizon saying it may be. */
 static const char *const RECORD_SCRIPT =
     "local cutoff, apply, kind = tonumber(ARGV[1]), ARGV[2] == '1', ARGV[3]\n"
     "local n = 0\n"
-    "for _, k in ipairs(KEYS) do\n"
+    "for i = 1, #KEYS - 1 do\n"
+    "  local k = KEYS[i]\n"
     "  if redis.call('TYPE', k).ok == 'hash' then\n"
     "    local v = redis.call('HMGET', k, 'state', 'at', 'credit_pending')\n"
     "    local st, at, cp = v[1], tonumber(v[2]), v[3]\n"
@@ -50,7 +54,13 @@ static const char *const RECORD_SCRIPT =
     "    end\n"
     "    if settled and at and at < cutoff then\n"
     "      n = n + 1\n"
-    "      if apply then redis.call('DEL', k) end\n"
+    "      if apply then\n"
+    "        if kind == 'order' then\n"
+    "          local h = tonumber(redis.call('GET', KEYS[#KEYS]) or '0') or 0\n"
+    "          if cutoff > h then redis.call('SET', KEYS[#KEYS], ARGV[1]) end\n"
+    "        end\n"
+    "        redis.call('DEL', k)\n"
+    "      end\n"
     "    end\n"
     "  end\n"
     "end\n"
@@ -64,12 +74,6 @@ static const char *const SKIPPED_SCRIPT =
     "local n = #redis.call('XRANGE', KEYS[1], '-', cut)\n"
     "if ARGV[2] == '1' and n > 0 then redis.call('XTRIM', KEYS[1], 'MINID', ARGV[1]) end\n"
     "return n\n";
-
-/* KEYS[1] P:retention:processed_before; ARGV[1] ms. Never lowered. */
-static const char *const HORIZON_SCRIPT =
-    "local cur = tonumber(redis.call('GET', KEYS[1]) or '0') or 0\n"
-    "if tonumber(ARGV[1]) > cur then redis.call('SET', KEYS[1], ARGV[1]) end\n"
-    "return 1\n";
 
 static m2j_rc int_reply(m2j_rc rc, redisReply *r, long long *out, m2j_err *err)
 {
@@ -116,16 +120,23 @@ typedef struct {
     const char *kind;
     char        cut[32];
     bool        apply;
+    const char *horizon; /* P:retention:processed_before */
     long long   n;
 } record_walk;
 
 static m2j_rc record_batch(m2j_queue *q, const char *const *keys, size_t n, void *ud, m2j_err *err)
 {
     record_walk *w = ud;
+    const char **all = calloc(n + 1, sizeof *all);
+    if (!all)
+        return m2j_fail(err, M2J_ERR_NOMEM, "out of memory");
+    memcpy(all, keys, n * sizeof *all);
+    all[n] = w->horizon;
     const char *args[] = { w->cut, w->apply ? "1" : "0", w->kind };
     redisReply *r;
     long long got = 0;
-    m2j_rc rc = m2j_q_eval(q, RECORD_SCRIPT, (int)n, (const char **)keys, 3, args, &r, err);
+    m2j_rc rc = m2j_q_eval(q, RECORD_SCRIPT, (int)n + 1, all, 3, args, &r, err);
+    free(all);
     rc = int_reply(rc, r, &got, err);
     w->n += got;
     return rc;
@@ -139,10 +150,16 @@ static m2j_rc records(m2j_queue *q, const char *pattern, const char *kind, long 
         m2j_buf_free(&match);
         return m2j_fail(err, M2J_ERR_NOMEM, "out of memory");
     }
-    record_walk w = { .kind = kind, .apply = apply };
+    char *horizon = m2j_q_key_dup(q->prefix, "retention:processed_before");
+    if (!horizon) {
+        m2j_buf_free(&match);
+        return m2j_fail(err, M2J_ERR_NOMEM, "out of memory");
+    }
+    record_walk w = { .kind = kind, .apply = apply, .horizon = horizon };
     snprintf(w.cut, sizeof w.cut, "%lld", before);
     m2j_rc rc = m2j_queue_scan(q, match.data, BATCH, record_batch, &w, err);
     m2j_buf_free(&match);
+    free(horizon);
     *n = w.n;
     return rc;
 }
@@ -152,20 +169,6 @@ m2j_rc m2j_retention_run(m2j_queue *q, long long dead_before_ms, long long proce
 {
     memset(out, 0, sizeof *out);
     m2j_rc rc = dead_letters(q, dead_before_ms, apply, &out->dead, err);
-    if (rc == M2J_OK && apply) {
-        /* first: from now on a missing record may mean a removed one */
-        char *k = m2j_q_key_dup(q->prefix, "retention:processed_before");
-        char ms[32];
-        snprintf(ms, sizeof ms, "%lld", processed_before_ms);
-        const char *keys[] = { k };
-        const char *args[] = { ms };
-        redisReply *r;
-        rc = k ? m2j_q_eval(q, HORIZON_SCRIPT, 1, keys, 1, args, &r, err)
-               : m2j_fail(err, M2J_ERR_NOMEM, "out of memory");
-        if (rc == M2J_OK)
-            freeReplyObject(r);
-        free(k);
-    }
     if (rc == M2J_OK)
         rc = records(q, "order:*", "order", processed_before_ms, apply, &out->orders, err);
     if (rc == M2J_OK)

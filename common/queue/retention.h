@@ -13,11 +13,13 @@
  * Records in state pending (an outcome not yet known) are never removed:
  * they are what keeps a retry from posting twice.
  *
- * Before the first order record goes, P:retention:processed_before is
- * raised to processed_before_ms (never lowered), in its own step: a worker
- * that finds no record for an order created before it searches Jortt by the
- * order number before posting (worker/invoice_sync.c), so a purged record
- * never lets a redelivered order be invoiced twice.
+ * The script that removes an order record raises
+ * P:retention:processed_before to processed_before_ms (never lowers it) in
+ * the same step: a worker that finds no record for an order created before
+ * it searches Jortt by the order number before posting
+ * (worker/invoice_sync.c), so a purged record never lets a redelivered
+ * order be invoiced twice. While nothing was ever removed there is no
+ * horizon, and no search.
  *
  * Ownership: counts are plain values; nothing is allocated for the caller. */
 #ifndef M2J_RETENTION_H

@@ -155,6 +155,10 @@ START_TEST(dead_letters_in_batches)
     ck_assert_int_eq(num("ZCARD rt:dead:index"), 3);
     ck_assert_int_eq(num("EXISTS rt:dead:d1199"), 0);
     ck_assert_int_eq(num("EXISTS rt:dead:d1200"), 1);
+    /* no order record went: no horizon, so no worker searches Jortt for nothing */
+    long long h = -1;
+    ck_assert_int_eq(m2j_retention_horizon(q, &h, &e), M2J_OK);
+    ck_assert_int_eq(h, 0);
 }
 END_TEST
 
