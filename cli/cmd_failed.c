@@ -3,7 +3,7 @@
 #include "cli/cli.h"
 #include "base/clock.h"
 #include "base/json_util.h"
-#include "cli/mask.h"
+#include "base/mask.h"
 #include "ingest/event.h"
 
 #include <stdlib.h>
