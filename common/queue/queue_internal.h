@@ -20,6 +20,8 @@ struct m2j_queue {
     bool broken;
     long timeout_ms;
     char *k_stream, *k_stats, *k_retry, *k_dead_index, *k_skipped;
+    char *k_activity;        /* P:activity (queue/activity.h) */
+    char  activity_keep[24]; /* its cap, admin.activity_keep as text */
 };
 
 /* "<prefix>:<suffix>", malloc'd (caller frees); NULL when out of memory. */
