@@ -690,7 +690,7 @@ m2j_rc rcv_page_settings(m2j_buf *b, const rcv_frame *f, const char *path, json_
     json_object_object_foreach(dump, section, v) {
         put(&w, "<h2>");
         esc(&w, section);
-        put(&w, "</h2>\n<table class=\"rows\"><thead><tr><th>Key</th><th>Value</th></tr></thead><tbody>\n");
+        put(&w, "</h2>\n<table class=\"kv\"><thead><tr><th>Key</th><th>Value</th></tr></thead><tbody>\n");
         setting_rows(&w, section, v);
         put(&w, "</tbody></table>\n");
     }

@@ -10,6 +10,7 @@
 #include "admin_util.h"
 
 #include <hiredis/hiredis.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -304,6 +305,59 @@ START_TEST(wrong_tokens_are_held_back)
 }
 END_TEST
 
+START_TEST(replay_all_after_confirming)
+{
+    E = a_env("dash-all", NULL, 1, false);
+    H_ASSERT(E, h_double_faults(E, "{\"match\":\"POST /v3/invoices\",\"fail_next\":3,\"status\":422}") == 200,
+             "faults");
+    static const char *const refs[] = { "100000801", "100000802", "100000803" };
+    for (int i = 0; i < 3; i++) {
+        char id[32];
+        snprintf(id, sizeof id, "evt-all-%d", i);
+        h_post_event(E, H_ORDER_FIXTURE, id, refs[i], NULL);
+    }
+    long long three = 3;
+    H_WAIT(E, 30000, h_pred_dead, &three, "three failed events");
+    /* no worker from here on: what is replayed stays in the queue to be counted */
+    pid_t w[H_MAX_WORKERS];
+    int nw = h_pids(E, H_ROLE_WORKER, w, H_MAX_WORKERS);
+    for (int i = 0; i < nw; i++)
+        h_stop_pid(E, w[i], SIGTERM, 10000);
+    char *cookie = a_sign_in(E);
+    a_resp r;
+    get("/admin/failed?reason=http+422", cookie, 200, &r);
+    has(&r, "3 failed events with a reason containing");
+    char *csrf = a_csrf(r.body);
+    a_resp_clear(&r);
+    char *form = a_form("csrf", csrf, "reason", "http 422", NULL);
+    a_http(E, "POST", "/admin/failed/replay-all", cookie, form, &r);
+    free(form);
+    has(&r, "<strong>3</strong> failed events with a reason containing");
+    has(&r, ">Replay 3 events</button>");
+    a_resp_clear(&r);
+    char key[128];
+    snprintf(key, sizeof key, "%s:events", E->prefix);
+    H_ASSERT(E, rint_("XLEN %s", key) == 0, "counting queued something");
+    form = a_form("csrf", csrf, "reason", "http 422", "confirm", "yes", NULL);
+    a_http(E, "POST", "/admin/failed/replay-all", cookie, form, &r);
+    free(form);
+    H_ASSERT(E, r.status == 303 && r.location && strstr(r.location, "replayed=3&gone=0&changed=0&broken=0&left=0"),
+             "replay all: %ld to %s", r.status, r.location ? r.location : "-");
+    a_resp_clear(&r);
+    H_ASSERT(E, rint_("XLEN %s", key) == 3, "the stream holds %lld, want 3", rint_("XLEN %s", key));
+    H_ASSERT(E, rint_("ZCARD %s:dead:index", E->prefix) == 0, "still failed");
+    /* a second confirmed click finds nothing: never a second copy */
+    form = a_form("csrf", csrf, "reason", "http 422", "confirm", "yes", NULL);
+    a_http(E, "POST", "/admin/failed/replay-all", cookie, form, &r);
+    free(form);
+    H_ASSERT(E, r.status == 303 && strstr(r.location, "replayed=0"), "second click: %s", r.location);
+    a_resp_clear(&r);
+    H_ASSERT(E, rint_("XLEN %s", key) == 3, "a second copy queued");
+    free(csrf);
+    free(cookie);
+}
+END_TEST
+
 START_TEST(hostile_values_come_out_escaped)
 {
     E = a_env("dash-hostile", NULL, 0, false);
@@ -373,6 +427,7 @@ int main(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, off_without_token);
     tcase_add_test(tc, sign_in_pages_and_replay);
+    tcase_add_test(tc, replay_all_after_confirming);
     tcase_add_test(tc, wrong_tokens_are_held_back);
     tcase_add_test(tc, hostile_values_come_out_escaped);
     tcase_add_test(tc, redis_away);
