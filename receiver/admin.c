@@ -896,19 +896,18 @@ void rcv_admin_serve(rcv_admin *a, struct evhttp_request *req, const char *path,
         return;
     }
     const route *rt = NULL;
-    bool other_method = false;
+    const char *allow = NULL;
     for (size_t i = 0; i < sizeof ROUTES / sizeof ROUTES[0]; i++) {
         if (strcmp(path, ROUTES[i].path) != 0)
             continue;
         if (ROUTES[i].post ? post : get)
             rt = &ROUTES[i];
         else
-            other_method = true;
+            allow = strcmp(path, "/admin/login") == 0 ? "GET, HEAD, POST" : ROUTES[i].post ? "POST" : "GET, HEAD";
     }
     if (!rt) {
-        if (other_method)
-            answer_now(a, req, "/admin", t0, 405, "Method not allowed", "Not with this method.",
-                       post ? "GET, HEAD" : "POST");
+        if (allow)
+            answer_now(a, req, "/admin", t0, 405, "Method not allowed", "Not with this method.", allow);
         else
             answer_now(a, req, "/admin/-", t0, 404, "Not found", "There is no such page.", NULL);
         return;

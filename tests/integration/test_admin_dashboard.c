@@ -84,6 +84,15 @@ START_TEST(sign_in_pages_and_replay)
     a_resp_clear(&r);
     get("/admin/failed", "m2j_session=0000000000000000000000000000000000000000000000000000000000000000", 303, &r);
     a_resp_clear(&r);
+    a_http(E, "POST", "/admin", NULL, "x=1", &r);
+    H_ASSERT(E, r.status == 405, "POST /admin: %ld", r.status);
+    header_has(&r, "Allow: GET, HEAD");
+    a_resp_clear(&r);
+    get("/admin/logout", NULL, 405, &r);
+    header_has(&r, "Allow: POST");
+    a_resp_clear(&r);
+    get("/admin/no/such/page", NULL, 404, &r);
+    a_resp_clear(&r);
     get("/admin/login", NULL, 200, &r);
     has(&r, "action=\"/admin/login\"");
     header_has(&r, "Content-Security-Policy: default-src 'none'; style-src 'self'");
