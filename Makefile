@@ -1,7 +1,8 @@
 # m2jortt build. `make` builds bin/; `make check` installs deps, builds, and runs
 # the unit and integration suites twice: plain, then under ASan+UBSan, and
 # checks that the release binaries are hardened. `make fuzz` and `make lint`:
-# README "Fuzzing and static checks".
+# README "Fuzzing and static checks"; `make browser-check` (the dashboard in
+# headless Chromium): README "Dashboard".
 #
 # Sources are found by wildcard so adding a file needs no Makefile edit:
 #   common/<room>/*.c     -> libm2jcommon.a (everything shared; one folder per
@@ -72,7 +73,7 @@ INTEG_BINS := $(patsubst tests/integration/%.c,$(BUILD)/tests/%,$(INTEG_SRC))
 .SECONDARY:
 
 .PHONY: all deps run check check-plain check-asan asan unit integration test-bins clean bench install test-install \
-        hardening fuzz-deps fuzz-bins fuzz fuzz-short lint-deps lint
+        hardening fuzz-deps fuzz-bins fuzz fuzz-short lint-deps lint browser-deps browser-check browser-run
 all: $(BINS)
 
 deps:
@@ -221,6 +222,29 @@ lint-deps:
 	@LINT=1 scripts/deps.sh
 lint: lint-deps
 	@scripts/lint.sh
+
+# The dashboard in a real browser (tests/browser/): headless Chromium driven
+# through chromedriver over the W3C WebDriver protocol. Debian's chromium and
+# chromium-driver are installed here only (BROWSER=1 scripts/deps.sh), so
+# `make run` and `make check` never pull a browser. Screenshots of every page
+# at 390 and 1280 px go to $(BUILD)/screenshots/ for a reviewer.
+BROWSER_SRC := $(sort $(wildcard tests/browser/*.c))
+BROWSER_BIN := $(BUILD)/tests/browser_dashboard
+$(BROWSER_BIN): $(call obj,$(BROWSER_SRC)) $(call obj,$(HARNESS_SRC)) $(ALL_LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(ALL_LIBS) $(CHECK_LIBS) $(LDLIBS)
+
+browser-deps:
+	@BROWSER=1 scripts/deps.sh
+# deps first, then a fresh make (see check: a make that installed libraries
+# cannot build with them).
+browser-check: browser-deps
+	@$(MAKE) --no-print-directory browser-run
+browser-run: $(BINS) $(BROWSER_BIN)
+	@mkdir -p $(BUILD)/screenshots
+	@M2JORTT_BIN_DIR=$(abspath $(BINDIR)) M2JORTT_SCREENSHOTS=$(abspath $(BUILD)/screenshots) \
+	    scripts/run-tests.sh browser $(BROWSER_BIN)
+	@echo "browser: screenshots in $(BUILD)/screenshots/"
 
 clean:
 	rm -rf build build-asan bin build-fuzz

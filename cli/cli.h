@@ -51,13 +51,6 @@ int cli_cmd_magento(cli_ctx *c, int argc, char **argv);
 int cli_cmd_purge(cli_ctx *c, int argc, char **argv);
 int cli_cmd_forget(cli_ctx *c, int argc, char **argv);
 
-/* Dead events newest first with dead_at >= since_ms (0 = all), whose reason
- * contains reason_sub (case-insensitive; NULL = any), at most limit (0 =
- * all). Free with cli_dead_free. */
-m2j_rc cli_dead_select(m2j_queue *q, long long since_ms, const char *reason_sub, size_t limit,
-                       m2j_dead_entry **out, size_t *n, m2j_err *err);
-void cli_dead_free(m2j_dead_entry *arr, size_t n);
-
 /* What a loaded configuration does about sender authentication and
  * Magento (push only / polling every N s / signed or Bearer), in lines for
  * check-config. Appends to out. Pure. */

@@ -3,38 +3,12 @@
 #include "cli/cli.h"
 #include "base/clock.h"
 #include "base/json_util.h"
-#include "cli/mask.h"
+#include "base/mask.h"
 #include "ingest/event.h"
+#include "queue/dead_select.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-void cli_dead_free(m2j_dead_entry *arr, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        m2j_dead_entry_clear(&arr[i]);
-    free(arr);
-}
-
-m2j_rc cli_dead_select(m2j_queue *q, long long since_ms, const char *reason_sub, size_t limit,
-                       m2j_dead_entry **out, size_t *n, m2j_err *err)
-{
-    /* The reason filter runs here, so the Redis-side limit only applies
-     * without it. */
-    m2j_rc rc = m2j_queue_dead_list(q, since_ms, reason_sub ? 0 : limit, out, n, err);
-    if (rc != M2J_OK || !reason_sub)
-        return rc;
-    size_t k = 0;
-    for (size_t i = 0; i < *n; i++) {
-        const char *reason = m2j_json_str((*out)[i].record, "reason");
-        if (strcasestr(reason ? reason : "", reason_sub) && (limit == 0 || k < limit))
-            (*out)[k++] = (*out)[i];
-        else
-            m2j_dead_entry_clear(&(*out)[i]);
-    }
-    *n = k;
-    return M2J_OK;
-}
 
 /* One line of text: control characters (newlines in a reason) as spaces. */
 static void put_flat(FILE *f, const char *s)
@@ -96,7 +70,9 @@ int cli_cmd_failed(cli_ctx *c, int argc, char **argv)
         return code;
     m2j_dead_entry *list = NULL;
     size_t n = 0;
-    if (cli_dead_select(sess.q, since_ms, reason, (size_t)limit, &list, &n, &err) != M2J_OK) {
+    long long total = 0;
+    m2j_dead_query dq = { .since_ms = since_ms, .reason = reason, .limit = (size_t)limit };
+    if (m2j_queue_dead_select(sess.q, &dq, &list, &n, &total, &err) != M2J_OK) {
         fprintf(c->err, "m2jortt failed: %s\n", err.msg);
         code = CLI_FAIL;
     } else if (json) {
@@ -121,7 +97,7 @@ int cli_cmd_failed(cli_ctx *c, int argc, char **argv)
             fputc('\n', c->out);
         }
     }
-    cli_dead_free(list, n);
+    m2j_dead_entries_free(list, n);
     cli_close(&sess);
     return code;
 }

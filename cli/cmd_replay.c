@@ -6,6 +6,7 @@
  * can mean thousands of Jortt calls. */
 #include "cli/cli.h"
 #include "base/clock.h"
+#include "queue/dead_select.h"
 
 #include <string.h>
 #include <unistd.h>
@@ -70,14 +71,16 @@ int cli_cmd_replay(cli_ctx *c, int argc, char **argv)
 
     m2j_dead_entry *list = NULL;
     size_t n = 0;
-    if (cli_dead_select(sess.q, since_ms, reason, 0, &list, &n, &err) != M2J_OK) {
+    long long total = 0;
+    m2j_dead_query dq = { .since_ms = since_ms, .reason = reason, .count_only = !yes };
+    if (m2j_queue_dead_select(sess.q, &dq, &list, &n, &total, &err) != M2J_OK) {
         fprintf(c->err, "m2jortt replay: %s\n", err.msg);
         code = CLI_FAIL;
         goto out;
     }
     if (!yes) {
-        fprintf(c->out, "%zu event%s would be replayed; add --yes\n", n, n == 1 ? "" : "s");
-        cli_dead_free(list, n);
+        fprintf(c->out, "%lld event%s would be replayed; add --yes\n", total, total == 1 ? "" : "s");
+        m2j_dead_entries_free(list, n);
         goto out;
     }
     size_t done = 0, gone = 0, failed = 0;
@@ -100,7 +103,7 @@ int cli_cmd_replay(cli_ctx *c, int argc, char **argv)
     fputc('\n', c->out);
     if (failed || done + gone < n)
         code = CLI_FAIL;
-    cli_dead_free(list, n);
+    m2j_dead_entries_free(list, n);
 out:
     cli_close(&sess);
     return code;

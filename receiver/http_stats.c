@@ -9,7 +9,7 @@
 #include <string.h>
 
 const char *const rcv_route_names[RCV_N_ROUTES] = {
-    "/webhooks/magento", "/healthz", "/readyz", "/metrics", "other",
+    "/webhooks/magento", "/healthz", "/readyz", "/metrics", "/admin", "other",
 };
 const double rcv_latency_bounds[RCV_N_BOUNDS] = {
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5,

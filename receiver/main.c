@@ -30,6 +30,8 @@
  *   GET /webhooks/magento?challenge=X  -> 200 {"challenge":"X"}  (I/O Events registration)
  *   GET /healthz -> 200 {"status":"ok"}      (liveness: the process answers)
  *   GET /readyz  -> 200 when Redis answers a PING now, else 503
+ *   GET /metrics -> the fleet's Prometheus figures (receiver/metrics.h)
+ *   /admin...    -> the dashboard, only with admin.token (receiver/admin.h)
  *   Other methods on these paths -> 405 with Allow; other paths -> 404.
  *
  * Runtime: receiver.threads libevent loops (default 1; 0 = one per CPU), each in

@@ -17,6 +17,7 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "queue/queue.h"
+#include "receiver/admin.h"
 #include "receiver/conn_guard.h"
 #include "receiver/json_error.h"
 #include "receiver/http_stats.h"
@@ -56,6 +57,7 @@ struct rcv_server {
     int                          port;
     m2j_sigcheck                *sig;
     rlink                       *redis;
+    rcv_admin                   *admin;     /* the dashboard; NULL without admin.token */
     char                         sha[41];
     rcv_guard                   *guard;
     size_t                       awaiting;  /* requests waiting on Redis */
@@ -634,6 +636,8 @@ static void on_request(struct evhttp_request *req, void *arg)
             method_not_allowed(s, req, "/readyz", t0, "GET, HEAD");
     } else if (strcmp(path, RCV_PATH_METRICS) == 0) {
         rcv_metrics_serve(s->cfg, s->redis, s->guard, req, t0);
+    } else if (s->admin && rcv_admin_path(path)) {
+        rcv_admin_serve(s->admin, req, path, t0);
     } else {
         /* The raw path is not logged: it is outside input of any length. */
         refuse(s, req, "-", t0, 404, "not_found", "no such path");
@@ -749,6 +753,8 @@ static m2j_rc server_create(const m2j_config *cfg, struct event_base *base, evut
     rc = rlink_new(base, &cfg->redis, M2J_ENQUEUE_SCRIPT, &s->redis, err);
     if (rc != M2J_OK)
         goto fail;
+    if ((rc = rcv_admin_new(cfg, s->redis, s->guard, &s->admin, err)) != M2J_OK)
+        goto fail;
     *out = s;
     return M2J_OK;
 fail:
@@ -798,6 +804,7 @@ void rcv_server_free(rcv_server *s)
      * evhttp. */
     rlink_free(s->redis);
     s->redis = NULL;
+    rcv_admin_free(s->admin); /* after the link: its callbacks still answered through it */
     if (s->http)
         evhttp_free(s->http);
     rcv_guard_free(s->guard);

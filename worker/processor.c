@@ -123,8 +123,10 @@ static m2j_rc record(m2j_worker *w, m2j_job *job, m2j_step *s, const char *ref, 
     *attempts_out = job_int(job->job, "attempts");
     switch (s->kind) {
     case M2J_STEP_DONE:
-    case M2J_STEP_CONTINUE:
-        return m2j_queue_done(w->q, job, err);
+    case M2J_STEP_CONTINUE: {
+        m2j_outcome_note note = { .ref = ref, .jortt_id = s->result_id };
+        return m2j_queue_done(w->q, job, &note, err);
+    }
     case M2J_STEP_SKIP:
         return m2j_queue_skip(w->q, job, ref ? ref : "", m2j_buf_str(&s->reason), err);
     case M2J_STEP_DEAD:
@@ -148,21 +150,22 @@ static m2j_rc record(m2j_worker *w, m2j_job *job, m2j_step *s, const char *ref, 
         json_object_object_del(job->job, "deferred_since");
         long long delay = m2j_retry_delay_ms(&w->cfg->worker.retry, (int)attempts, &s->retry, crypto_rand, NULL);
         m2j_job_add_history(job->job, now, w->consumer, "retry", m2j_buf_str(&s->reason));
-        return m2j_queue_retry(w->q, job, now + delay, err);
+        m2j_outcome_note note = { .ref = ref, .reason = m2j_buf_str(&s->reason) };
+        return m2j_queue_retry(w->q, job, now + delay, &note, err);
     }
     case M2J_STEP_LOCKED:
         /* Not the event's fault: no attempt is counted. */
         if (waited_too_long(w, job->job, now, s))
             return record_dead(w, job, s, ref, err);
         m2j_job_add_history(job->job, now, w->consumer, "locked", m2j_buf_str(&s->reason));
-        return m2j_queue_retry(w->q, job, now + M2J_LOCKED_RETRY_MS, err);
+        return m2j_queue_retry(w->q, job, now + M2J_LOCKED_RETRY_MS, NULL, err);
     case M2J_STEP_DEFER:
         /* Jortt is down (breaker open) or the fleet is paused: waiting must
          * not burn the event's attempts. */
         if (waited_too_long(w, job->job, now, s))
             return record_dead(w, job, s, ref, err);
         m2j_job_add_history(job->job, now, w->consumer, "deferred", m2j_buf_str(&s->reason));
-        return m2j_queue_retry(w->q, job, s->due_ms > now ? s->due_ms : now + 1000, err);
+        return m2j_queue_retry(w->q, job, s->due_ms > now ? s->due_ms : now + 1000, NULL, err);
     case M2J_STEP_RELEASE:
         m2j_job_add_history(job->job, now, w->consumer, "released", m2j_buf_str(&s->reason));
         return m2j_queue_release(w->q, job, err);

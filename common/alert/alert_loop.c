@@ -71,6 +71,18 @@ static void deliver(m2j_alert_loop *l, int ch, long long now)
     }
 }
 
+void m2j_alert_policy_for(const m2j_config *cfg, m2j_alert_policy *p)
+{
+    *p = (m2j_alert_policy){
+        .name = cfg->redis.key_prefix,
+        .max_age_ms = cfg->alerts.max_age_seconds * 1000LL,
+        .repeat_ms = cfg->alerts.repeat_seconds * 1000LL,
+        .dead_batch_ms = DEAD_BATCH_MS,
+        .magento_stale_ms = (3 * cfg->magento.poll_interval_seconds + 60) * 1000LL,
+        .workers_hold_ms = WORKERS_HOLD_MS,
+    };
+}
+
 static void evaluate(m2j_alert_loop *l)
 {
     const m2j_config *cfg = l->cfg;
@@ -79,14 +91,8 @@ static void evaluate(m2j_alert_loop *l)
     m2j_alert_obs *o = malloc(sizeof *o);
     if (!o)
         return;
-    m2j_alert_policy p = {
-        .name = cfg->redis.key_prefix,
-        .max_age_ms = cfg->alerts.max_age_seconds * 1000LL,
-        .repeat_ms = cfg->alerts.repeat_seconds * 1000LL,
-        .dead_batch_ms = DEAD_BATCH_MS,
-        .magento_stale_ms = (3 * cfg->magento.poll_interval_seconds + 60) * 1000LL,
-        .workers_hold_ms = WORKERS_HOLD_MS,
-    };
+    m2j_alert_policy p;
+    m2j_alert_policy_for(cfg, &p);
     m2j_alert_msg msgs[M2J_INC_N];
     if (m2j_alert_state_load(l->q, &st, &e) != M2J_OK || m2j_alert_observe(l->q, cfg, &st, o, &e) != M2J_OK) {
         free(o);

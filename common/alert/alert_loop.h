@@ -13,9 +13,14 @@
 #ifndef M2J_ALERT_LOOP_H
 #define M2J_ALERT_LOOP_H
 
+#include "alert/incident.h"
 #include "config/config.h"
 
 typedef struct m2j_alert_loop m2j_alert_loop;
+
+/* The policy the loop evaluates with, from cfg (the dashboard judges
+ * incidents by the same numbers). */
+void m2j_alert_policy_for(const m2j_config *cfg, m2j_alert_policy *p);
 
 /* Starts the thread; *out is NULL (and M2J_OK) when no channel is
  * configured. Call after curl_global_init, before signal handling threads

@@ -84,6 +84,20 @@ static void copy_cut(char *dst, size_t n, const char *src)
             *p = ' ';
 }
 
+void m2j_alert_obs_from_fleet(const m2j_fleet_stats *fs, bool polling, m2j_alert_obs *o)
+{
+    o->now_ms = fs->now_ms;
+    o->dead_total = fs->dead;
+    o->queued = fs->queued;
+    o->in_progress = fs->in_progress;
+    o->oldest_age_ms = fs->oldest_age_ms;
+    o->breaker_open = fs->breaker_open;
+    o->breaker_failures = fs->breaker_failures;
+    o->polling = polling;
+    o->magento_last_ok_ms = fs->magento_last_ok_ms;
+    o->workers_alive = fs->workers_alive;
+}
+
 m2j_rc m2j_alert_observe(m2j_queue *q, const m2j_config *cfg, const m2j_alert_state *st, m2j_alert_obs *o,
                          m2j_err *err)
 {
@@ -96,16 +110,8 @@ m2j_rc m2j_alert_observe(m2j_queue *q, const m2j_config *cfg, const m2j_alert_st
         free(fs);
         return rc;
     }
-    o->now_ms = fs->now_ms;
-    o->dead_total = fs->dead;
-    o->queued = fs->queued;
-    o->in_progress = fs->in_progress;
-    o->oldest_age_ms = fs->oldest_age_ms;
-    o->breaker_open = fs->breaker_open;
-    o->breaker_failures = fs->breaker_failures;
-    o->polling = cfg->magento.rest_url && *cfg->magento.rest_url && cfg->magento.poll_interval_seconds > 0;
-    o->magento_last_ok_ms = fs->magento_last_ok_ms;
-    o->workers_alive = fs->workers_alive;
+    m2j_alert_obs_from_fleet(fs, cfg->magento.rest_url && *cfg->magento.rest_url &&
+                                     cfg->magento.poll_interval_seconds > 0, o);
     free(fs);
 
     m2j_buf idx = {0}, dk = {0};

@@ -18,12 +18,18 @@
 
 #include "alert/incident.h"
 #include "config/config.h"
+#include "metrics/fleet_stats.h"
 #include "queue/queue.h"
 
 /* M2J_OK when this token holds the lease now (taken or renewed),
  * M2J_ERR_CONFLICT when another holds it. */
 m2j_rc m2j_alert_lease(m2j_queue *q, const char *token, long ttl_ms, m2j_err *err);
 m2j_rc m2j_alert_state_load(m2j_queue *q, m2j_alert_state *st, m2j_err *err);
+/* The fleet snapshot's part of an observation (no dead-letter items):
+ * what m2j_alert_observe reads, for callers that have a snapshot already
+ * (the dashboard). polling: Magento polling is configured. */
+void m2j_alert_obs_from_fleet(const m2j_fleet_stats *fs, bool polling, m2j_alert_obs *o);
+
 /* Fills o: the fleet snapshot and the dead letters newer than
  * st->dead_seen_ms (count, the newest few with ref, kind and reason). */
 m2j_rc m2j_alert_observe(m2j_queue *q, const m2j_config *cfg, const m2j_alert_state *st, m2j_alert_obs *o,

@@ -14,7 +14,7 @@ const char *m2j_incident_name(m2j_incident_kind k)
     return (unsigned)k < M2J_INC_N ? NAMES[k] : "?";
 }
 
-static bool condition(m2j_incident_kind k, const m2j_alert_obs *o, const m2j_alert_policy *p)
+bool m2j_incident_condition(m2j_incident_kind k, const m2j_alert_obs *o, const m2j_alert_policy *p)
 {
     switch (k) {
     case M2J_INC_DEAD:    return o->dead_total > 0;
@@ -138,7 +138,7 @@ size_t m2j_alert_evaluate(m2j_alert_state *st, const m2j_alert_obs *o, const m2j
     size_t n = 0;
     for (int k = 0; k < M2J_INC_N; k++) {
         m2j_incident *inc = &st->inc[k];
-        bool now = condition((m2j_incident_kind)k, o, p);
+        bool now = m2j_incident_condition((m2j_incident_kind)k, o, p);
         if (k == M2J_INC_WORKERS && !inc->active) {
             if (!now)
                 inc->seen_ms = 0;

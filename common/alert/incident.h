@@ -87,6 +87,10 @@ typedef struct {
     char              text[1536];
 } m2j_alert_msg;
 
+/* Whether an incident's condition holds in o now (before any hold time):
+ * the dashboard shows these while no alert channel keeps a state. */
+bool m2j_incident_condition(m2j_incident_kind k, const m2j_alert_obs *o, const m2j_alert_policy *p);
+
 /* Advances st by one observation and writes the messages it calls for into
  * out[0..max); returns how many. */
 size_t m2j_alert_evaluate(m2j_alert_state *st, const m2j_alert_obs *o, const m2j_alert_policy *p,

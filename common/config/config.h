@@ -171,9 +171,13 @@ typedef struct {
     char *format; /* "logfmt" (default) | "json" (one object a line) */
 } m2j_log_config;
 
-/* "admin": the secret that guards /metrics (and the dashboard). */
+/* "admin": the secret that guards /metrics and the dashboard (/admin). */
 typedef struct {
-    char *token;  /* "" (default) = /metrics open; else at least 32 characters, sent as Bearer */
+    char *token;          /* "" (default) = /metrics open and no dashboard; else at least 32
+                             characters, sent as Bearer or typed at the dashboard's sign-in */
+    long  activity_keep;  /* outcomes kept in the activity log (P:activity); default 10000, 100 .. 100000 */
+    bool  cookie_secure;  /* default false: the session cookie gets Secure only behind a proxy that
+                             says X-Forwarded-Proto: https; true: always */
 } m2j_admin_config;
 
 /* "alerts": who is told when invoices stop flowing. Empty channels = none. */

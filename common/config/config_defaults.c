@@ -95,6 +95,8 @@ m2j_rc m2j_cfg_set_defaults(m2j_config *c)
     D(c->log.level, "info");
     D(c->log.format, "logfmt");
     D(c->admin.token, "");
+    c->admin.activity_keep = 10000;
+    c->admin.cookie_secure = false;
     D(c->alerts.webhook_url, "");
     D(c->alerts.smtp_url, "");
     D(c->alerts.smtp_from, "");

@@ -1,5 +1,6 @@
 /* section_admin.c: "admin": the secret that guards /metrics and the
- * dashboard. */
+ * dashboard, how many outcomes the dashboard's activity log keeps, and the
+ * session cookie's Secure flag. */
 #include "config/config_read.h"
 #include "config/config_section.h"
 
@@ -13,8 +14,12 @@ static m2j_rc load_admin(json_object *s, m2j_buf *path, m2j_config *c, m2j_err *
 {
     if (!s)
         return M2J_OK;
-    m2j_rc rc = m2j_cfg_read_str(s, path, "token", &c->admin.token, err);
-    if (rc != M2J_OK)
+    m2j_rc rc;
+    /* The activity log is read whole by a search (one Lua script scanning
+     * it newest first), so its length bounds how long Redis is busy. */
+    if ((rc = m2j_cfg_read_str(s, path, "token", &c->admin.token, err)) ||
+        (rc = m2j_cfg_read_long(s, path, "activity_keep", 100, 100000, &c->admin.activity_keep, err)) ||
+        (rc = m2j_cfg_read_bool(s, path, "cookie_secure", &c->admin.cookie_secure, err)))
         return rc;
     size_t n = strlen(c->admin.token);
     if (n > 0 && n < ADMIN_TOKEN_MIN) {
@@ -34,6 +39,6 @@ static m2j_rc load_admin(json_object *s, m2j_buf *path, m2j_config *c, m2j_err *
     return M2J_OK;
 }
 
-static const char *const keys[] = {"token", NULL};
+static const char *const keys[] = {"token", "activity_keep", "cookie_secure", NULL};
 
 const m2j_cfg_section m2j_cfg_section_admin = {"admin", keys, load_admin};

@@ -1,8 +1,9 @@
-/* admin.c: the queue operations only the CLI uses: the stats snapshot, the
- * dead-letter list and lookup, and replaying a dead event. */
+/* admin.c: the queue operations only the CLI uses: the stats snapshot and
+ * the dead-letter list and lookup. (Selecting dead letters by reason:
+ * dead_select.c; replaying them: dead_replay.c.) */
 #include "queue/queue.h"
 #include "queue/queue_internal.h"
-#include "queue/queue_scripts.h"
+#include "queue/dead_select.h"
 #include "queue/redis_cmd.h"
 #include "base/clock.h"
 #include "base/json_util.h"
@@ -10,8 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define Q_REPLAY_ROUNDS 5
 
 /* One snapshot of the queue's state. A job moves between the stream, the
  * pending list and the retry set inside single scripts; reading those with
@@ -111,39 +110,12 @@ void m2j_dead_entry_clear(m2j_dead_entry *e)
     if (!e)
         return;
     free(e->event_id);
+    free(e->job_text);
     if (e->record)
         json_object_put(e->record);
     e->event_id = NULL;
+    e->job_text = NULL;
     e->record = NULL;
-}
-
-/* HGETALL reply -> object. "job" and "error_details" become JSON values
- * (kept as text if they do not parse, so nothing is hidden from the admin),
- * counters and timestamps become integers. */
-static m2j_rc record_from_hash(const redisReply *r, json_object **out, m2j_err *err)
-{
-    static const char *const ints[] = { "http_status", "attempts", "first_try", "last_try", "dead_at", NULL };
-    json_object *o = json_object_new_object();
-    if (!o)
-        return m2j_fail(err, M2J_ERR_NOMEM, "out of memory");
-    for (size_t i = 0; i + 1 < r->elements; i += 2) {
-        const redisReply *f = r->element[i], *v = r->element[i + 1];
-        if (f->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING)
-            continue;
-        json_object *val = NULL;
-        if (!strcmp(f->str, "job") || !strcmp(f->str, "error_details")) {
-            if (v->len == 0 || m2j_json_parse(v->str, v->len, &val, NULL) != M2J_OK)
-                val = v->len ? json_object_new_string_len(v->str, (int)v->len) : NULL;
-        } else {
-            bool is_int = false;
-            for (int k = 0; ints[k]; k++)
-                is_int = is_int || !strcmp(f->str, ints[k]);
-            val = is_int ? json_object_new_int64(m2j_reply_ll(v->str)) : json_object_new_string_len(v->str, (int)v->len);
-        }
-        json_object_object_add(o, f->str, val);
-    }
-    *out = o;
-    return M2J_OK;
 }
 
 static m2j_rc dead_fetch(m2j_queue *q, const char *event_id, m2j_dead_entry *out, m2j_err *err)
@@ -164,7 +136,7 @@ static m2j_rc dead_fetch(m2j_queue *q, const char *event_id, m2j_dead_entry *out
         freeReplyObject(r);
         return m2j_fail(err, M2J_ERR_NOTFOUND, "no failed event with id %.200s", event_id);
     }
-    rc = record_from_hash(r, &out->record, err);
+    rc = m2j_dead_record_parse(r, &out->record, err);
     freeReplyObject(r);
     if (rc != M2J_OK)
         return rc;
@@ -233,83 +205,4 @@ m2j_rc m2j_queue_dead_list(m2j_queue *q, long long since_ms, size_t limit,
     *out = arr;
     *n = k;
     return M2J_OK;
-}
-
-/* The job as it goes back: attempts reset so it gets a full retry budget,
- * replays counted, history kept with a "replay" entry appended. */
-static m2j_rc replay_job(const char *text, size_t len, const char *by, char **out, m2j_err *err)
-{
-    json_object *job;
-    m2j_rc rc = m2j_json_parse(text, len, &job, err);
-    if (rc != M2J_OK)
-        return rc;
-    if (!json_object_is_type(job, json_type_object)) {
-        json_object_put(job);
-        return m2j_fail(err, M2J_ERR_INVALID, "dead job is not a JSON object");
-    }
-    int64_t replays = 0;
-    if (m2j_json_int(job, "replays", &replays) != M2J_OK)
-        replays = 0;
-    if (json_object_object_add(job, "attempts", json_object_new_int(0)) ||
-        json_object_object_add(job, "replays", json_object_new_int64(replays + 1)) ||
-        m2j_job_add_history(job, m2j_now_ms(), by, "replay", "replayed from the dead-letter queue") != M2J_OK) {
-        json_object_put(job);
-        return m2j_fail(err, M2J_ERR_NOMEM, "out of memory");
-    }
-    const char *s = m2j_q_job_text(job);
-    *out = s ? strdup(s) : NULL;
-    json_object_put(job);
-    return *out ? M2J_OK : m2j_fail(err, M2J_ERR_NOMEM, "out of memory");
-}
-
-m2j_rc m2j_queue_replay(m2j_queue *q, const char *event_id, const char *by, m2j_err *err)
-{
-    if (!event_id || !*event_id)
-        return m2j_fail(err, M2J_ERR_INVALID, "event id required");
-    m2j_buf key = {0};
-    if (m2j_buf_printf(&key, "%s:dead:%s", q->prefix, event_id) != M2J_OK) {
-        m2j_buf_free(&key);
-        return m2j_fail(err, M2J_ERR_NOMEM, "out of memory");
-    }
-    m2j_rc rc = M2J_ERR_CONFLICT;
-    for (int round = 0; round < Q_REPLAY_ROUNDS; round++) {
-        const char *argv[] = { "HGET", key.data, "job" };
-        redisReply *r;
-        rc = m2j_q_cmd(q, 3, argv, &r, err);
-        if (rc != M2J_OK)
-            break;
-        if (r->type != REDIS_REPLY_STRING) {
-            freeReplyObject(r);
-            rc = m2j_fail(err, M2J_ERR_NOTFOUND, "no failed event with id %.200s", event_id);
-            break;
-        }
-        char *fresh = NULL;
-        rc = replay_job(r->str, r->len, by ? by : "unknown", &fresh, err);
-        if (rc != M2J_OK) {
-            freeReplyObject(r);
-            break;
-        }
-        const char *keys[] = { key.data, q->k_dead_index, q->k_stream, q->k_stats };
-        const char *args[] = { event_id, fresh, r->str };
-        redisReply *s;
-        rc = m2j_q_eval(q, M2J_SCRIPT_REPLAY, 4, keys, 3, args, &s, err);
-        free(fresh);
-        freeReplyObject(r);
-        if (rc != M2J_OK)
-            break;
-        bool queued = s->type == REDIS_REPLY_STRING; /* the new stream id */
-        long long v = s->type == REDIS_REPLY_INTEGER ? s->integer : -1;
-        freeReplyObject(s);
-        if (queued) {
-            rc = M2J_OK;
-            break;
-        }
-        if (v == 0) {
-            rc = m2j_fail(err, M2J_ERR_NOTFOUND, "no failed event with id %.200s", event_id);
-            break;
-        }
-        rc = m2j_fail(err, M2J_ERR_CONFLICT, "failed event %.200s keeps changing; try again", event_id);
-    }
-    m2j_buf_free(&key);
-    return rc;
 }

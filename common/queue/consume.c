@@ -14,6 +14,7 @@
  *   visibility timeout and already recorded an outcome. Nothing is recorded
  *   then (no double count, no second copy); the caller just moves on. */
 #include "queue/queue.h"
+#include "queue/activity.h"
 #include "queue/queue_internal.h"
 #include "queue/queue_scripts.h"
 #include "base/clock.h"
@@ -307,17 +308,22 @@ static m2j_rc events_slot_fill(const m2j_queue *q, const m2j_job *j, const char 
     return M2J_OK;
 }
 
-m2j_rc m2j_queue_done(m2j_queue *q, const m2j_job *j, m2j_err *err)
+/* A text as the activity log keeps it (a copy cut at a UTF-8 boundary). */
+static m2j_rc log_text(const char *s, m2j_buf *out)
 {
-    m2j_rc rc = check_job(j, err);
-    if (rc != M2J_OK)
-        return rc;
-    events_slot ev;
-    if ((rc = events_slot_fill(q, j, "processed", &ev, err)) != M2J_OK)
-        return rc;
-    const char *keys[] = { q->k_stream, q->k_stats, ev.key };
-    const char *args[] = { M2J_GROUP, j->stream_id, ev.field };
-    return outcome(q, "done", M2J_SCRIPT_DONE, 3, keys, 3, args, err);
+    m2j_buf_reset(out);
+    s = s ? s : "";
+    if (m2j_buf_append(out, s, m2j_activity_cut(s, M2J_ACTIVITY_REASON_MAX)) != M2J_OK ||
+        m2j_buf_append(out, "", 0) != M2J_OK)
+        return M2J_ERR_NOMEM;
+    return M2J_OK;
+}
+
+static const char *job_kind(const m2j_job *j)
+{
+    const char *kind = m2j_json_str(j->job, "event.kind");
+    m2j_kind k;
+    return kind && m2j_kind_parse(kind, &k) == M2J_OK ? kind : "unknown";
 }
 
 /* The event id of a job, or "raw-<stream id>" for a job that could not be
@@ -331,30 +337,53 @@ static m2j_rc job_event_id(const m2j_job *j, m2j_buf *b)
     return m2j_buf_printf(b, "raw-%s", j->stream_id);
 }
 
-m2j_rc m2j_queue_skip(m2j_queue *q, const m2j_job *j, const char *ref,
-                      const char *reason, m2j_err *err)
+m2j_rc m2j_queue_done(m2j_queue *q, const m2j_job *j, const m2j_outcome_note *note, m2j_err *err)
 {
     m2j_rc rc = check_job(j, err);
     if (rc != M2J_OK)
+        return rc;
+    events_slot ev;
+    if ((rc = events_slot_fill(q, j, "processed", &ev, err)) != M2J_OK)
         return rc;
     m2j_buf id = {0};
     if (job_event_id(j, &id) != M2J_OK) {
         m2j_buf_free(&id);
         return m2j_fail(err, M2J_ERR_NOMEM, "out of memory");
     }
-    events_slot ev;
-    if ((rc = events_slot_fill(q, j, "skipped", &ev, err)) != M2J_OK) {
-        m2j_buf_free(&id);
-        return rc;
-    }
-    const char *keys[] = { q->k_stream, q->k_stats, q->k_skipped, ev.key };
-    const char *args[] = { M2J_GROUP, j->stream_id, id.data, ref ? ref : "", reason ? reason : "", ev.field };
-    rc = outcome(q, "skip", M2J_SCRIPT_SKIP, 4, keys, 6, args, err);
+    const char *keys[] = { q->k_stream, q->k_stats, ev.key, q->k_activity };
+    const char *args[] = { M2J_GROUP, j->stream_id, ev.field, q->activity_keep, id.data, job_kind(j),
+                           note && note->ref ? note->ref : "", note && note->jortt_id ? note->jortt_id : "" };
+    rc = outcome(q, "done", M2J_SCRIPT_DONE, 4, keys, 8, args, err);
     m2j_buf_free(&id);
     return rc;
 }
 
-m2j_rc m2j_queue_retry(m2j_queue *q, const m2j_job *j, long long due_ms, m2j_err *err)
+m2j_rc m2j_queue_skip(m2j_queue *q, const m2j_job *j, const char *ref,
+                      const char *reason, m2j_err *err)
+{
+    m2j_rc rc = check_job(j, err);
+    if (rc != M2J_OK)
+        return rc;
+    m2j_buf id = {0}, why = {0};
+    events_slot ev;
+    if (job_event_id(j, &id) != M2J_OK || log_text(reason, &why) != M2J_OK) {
+        rc = m2j_fail(err, M2J_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    if ((rc = events_slot_fill(q, j, "skipped", &ev, err)) != M2J_OK)
+        goto out;
+    const char *keys[] = { q->k_stream, q->k_stats, q->k_skipped, ev.key, q->k_activity };
+    const char *args[] = { M2J_GROUP, j->stream_id, id.data, ref ? ref : "", reason ? reason : "", ev.field,
+                           q->activity_keep, job_kind(j), m2j_buf_str(&why) };
+    rc = outcome(q, "skip", M2J_SCRIPT_SKIP, 5, keys, 9, args, err);
+out:
+    m2j_buf_free(&id);
+    m2j_buf_free(&why);
+    return rc;
+}
+
+m2j_rc m2j_queue_retry(m2j_queue *q, const m2j_job *j, long long due_ms, const m2j_outcome_note *note,
+                       m2j_err *err)
 {
     m2j_rc rc = check_job(j, err);
     if (rc != M2J_OK)
@@ -364,12 +393,22 @@ m2j_rc m2j_queue_retry(m2j_queue *q, const m2j_job *j, long long due_ms, m2j_err
     const char *text = m2j_q_job_text(j->job);
     if (!text)
         return m2j_fail(err, M2J_ERR_NOMEM, "out of memory");
+    m2j_buf id = {0}, why = {0};
     events_slot ev;
+    if (job_event_id(j, &id) != M2J_OK || log_text(note ? note->reason : "", &why) != M2J_OK) {
+        rc = m2j_fail(err, M2J_ERR_NOMEM, "out of memory");
+        goto out;
+    }
     if ((rc = events_slot_fill(q, j, "retried", &ev, err)) != M2J_OK)
-        return rc;
-    const char *keys[] = { q->k_stream, q->k_stats, q->k_retry, ev.key };
-    const char *args[] = { M2J_GROUP, j->stream_id, due, text, ev.field };
-    return outcome(q, "retry", M2J_SCRIPT_RETRY, 4, keys, 5, args, err);
+        goto out;
+    const char *keys[] = { q->k_stream, q->k_stats, q->k_retry, ev.key, q->k_activity };
+    const char *args[] = { M2J_GROUP, j->stream_id, due, text, ev.field, note ? q->activity_keep : "0", id.data,
+                           job_kind(j), note && note->ref ? note->ref : "", m2j_buf_str(&why) };
+    rc = outcome(q, "retry", M2J_SCRIPT_RETRY, 5, keys, 10, args, err);
+out:
+    m2j_buf_free(&id);
+    m2j_buf_free(&why);
+    return rc;
 }
 
 static const char *int_field(json_object *job, const char *path, char *buf, size_t n)
@@ -388,7 +427,7 @@ m2j_rc m2j_queue_dead(m2j_queue *q, const m2j_job *j, const m2j_dead_info *info,
         return rc;
     if (!info || !info->reason || !*info->reason)
         return m2j_fail(err, M2J_ERR_INVALID, "dead: a reason is required");
-    m2j_buf id = {0}, key = {0};
+    m2j_buf id = {0}, key = {0}, why = {0};
     char http[32], attempts[32], first[32], last[32], at[32];
     const char *text = m2j_q_job_text(j->job);
     const char *details = info->error_details ? m2j_q_job_text(info->error_details) : "";
@@ -403,9 +442,14 @@ m2j_rc m2j_queue_dead(m2j_queue *q, const m2j_job *j, const m2j_dead_info *info,
     events_slot ev;
     if ((rc = events_slot_fill(q, j, "dead_lettered", &ev, err)) != M2J_OK)
         goto out;
-    const char *keys[] = { q->k_stream, q->k_stats, key.data, q->k_dead_index, ev.key };
+    if (log_text(info->reason, &why) != M2J_OK) {
+        rc = m2j_fail(err, M2J_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    const char *keys[] = { q->k_stream, q->k_stats, key.data, q->k_dead_index, ev.key, q->k_activity };
     const char *args[] = {
         M2J_GROUP, j->stream_id, id.data, at, ev.field,
+        q->activity_keep, job_kind(j), info->ref ? info->ref : "", m2j_buf_str(&why),
         "event_id", id.data,
         "job", text,
         "reason", info->reason,
@@ -419,10 +463,11 @@ m2j_rc m2j_queue_dead(m2j_queue *q, const m2j_job *j, const m2j_dead_info *info,
         "kind", kind ? kind : "unknown",
         "ref", info->ref ? info->ref : "",
     };
-    rc = outcome(q, "dead", M2J_SCRIPT_DEAD, 5, keys, (int)(sizeof args / sizeof args[0]), args, err);
+    rc = outcome(q, "dead", M2J_SCRIPT_DEAD, 6, keys, (int)(sizeof args / sizeof args[0]), args, err);
 out:
     m2j_buf_free(&id);
     m2j_buf_free(&key);
+    m2j_buf_free(&why);
     return rc;
 }
 

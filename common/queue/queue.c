@@ -16,9 +16,11 @@
  *   the group if the stream is gone. No call retries silently: the caller
  *   decides whether to back off. */
 #include "queue/queue.h"
+#include "queue/activity.h"
 #include "queue/queue_internal.h"
 #include "queue/redis_conn.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -134,6 +136,7 @@ void m2j_queue_close(m2j_queue *q)
     free(q->k_dead_index);
     free(q->k_skipped);
     explicit_bzero(q->install_key, sizeof q->install_key);
+    free(q->k_activity);
     free(q);
 }
 
@@ -158,9 +161,14 @@ m2j_rc m2j_queue_open(const m2j_config *cfg, m2j_queue **out, m2j_err *err)
     q->k_retry = m2j_q_key_dup(prefix, "retry");
     q->k_dead_index = m2j_q_key_dup(prefix, "dead:index");
     q->k_skipped = m2j_q_key_dup(prefix, "skipped");
+    q->k_activity = m2j_q_key_dup(prefix, "activity");
+    /* A config built by hand (tests) has 0: the documented default then. */
+    snprintf(q->activity_keep, sizeof q->activity_keep, "%ld",
+             cfg->admin.activity_keep > 0 ? cfg->admin.activity_keep : (long)M2J_ACTIVITY_DEFAULT_KEEP);
     if ((src->host && !q->rc.host) || (src->unix_path && !q->rc.unix_path) ||
         (src->username && !q->rc.username) || (src->password && !q->rc.password) ||
-        !q->prefix || !q->k_stream || !q->k_stats || !q->k_retry || !q->k_dead_index || !q->k_skipped) {
+        !q->prefix || !q->k_stream || !q->k_stats || !q->k_retry || !q->k_dead_index || !q->k_skipped ||
+        !q->k_activity) {
         m2j_queue_close(q);
         return m2j_fail(err, M2J_ERR_NOMEM, "out of memory");
     }

@@ -27,6 +27,10 @@
  *                         dead_lettered, duplicate), written by the same scripts
  *   P:stats:jortt         hash "<endpoint> <status>" -> Jortt requests (jortt/jortt_stats.h)
  *   P:skipped             stream (capped ~10000): event_id, ref, reason
+ *   P:activity, P:activity:minute:<minute>  the dashboard's activity log and
+ *                         throughput, written by the outcome scripts (queue/activity.h)
+ *   P:admin:session:<sha256 of the session id>, P:admin:fail:<who>  the
+ *                         dashboard's sessions and wrong sign-ins (receiver/admin_auth.h)
  *   P:order:<ref>         hash: state (pending|done|cancelled|closed), invoice_id, event_id
  *                         (the event that made the invoice), at, grand_total, customer_id;
  *                         credit ledger: credited, credited_full, credit_pending
@@ -139,13 +143,26 @@ m2j_rc m2j_queue_take(m2j_queue *q, const char *consumer, long block_ms,
 m2j_rc m2j_queue_hold(m2j_queue *q, const m2j_job *j, const char *consumer, m2j_err *err);
 extern const char *const M2J_HOLD_SCRIPT;
 
-/* Final outcomes; each is one atomic script that also XACKs and XDELs. */
-m2j_rc m2j_queue_done(m2j_queue *q, const m2j_job *j, m2j_err *err);                 /* processed++ */
+/* What the activity log (queue/activity.h, P:activity) says about an
+ * outcome besides its kind and time; every member may be NULL. Reasons are
+ * kept to M2J_ACTIVITY_REASON_MAX bytes there. */
+typedef struct {
+    const char *ref;       /* order increment id / other reference */
+    const char *jortt_id;  /* the Jortt invoice (credit, customer) the event made or found */
+    const char *reason;
+} m2j_outcome_note;
+
+/* Final outcomes; each is one atomic script that also XACKs and XDELs and
+ * adds the outcome to the activity log. */
+m2j_rc m2j_queue_done(m2j_queue *q, const m2j_job *j, const m2j_outcome_note *note,
+                      m2j_err *err);                                                     /* processed++ */
 m2j_rc m2j_queue_skip(m2j_queue *q, const m2j_job *j, const char *ref,
                       const char *reason, m2j_err *err);                                 /* skipped++, P:skipped */
 /* Schedules the (updated) job JSON for due_ms; attempts/history are the
- * caller's to update first. */
-m2j_rc m2j_queue_retry(m2j_queue *q, const m2j_job *j, long long due_ms, m2j_err *err);
+ * caller's to update first. note NULL: a round of waiting (a lock held
+ * elsewhere, Jortt down), not an attempt, and not in the activity log. */
+m2j_rc m2j_queue_retry(m2j_queue *q, const m2j_job *j, long long due_ms, const m2j_outcome_note *note,
+                       m2j_err *err);
 
 typedef struct {
     const char  *reason;        /* human text, required */
@@ -176,6 +193,8 @@ typedef struct {
     char        *event_id;   /* owned */
     json_object *record;     /* owned: the dead hash as an object; "job" and
                                 "error_details" parsed as JSON */
+    char        *job_text;   /* owned: the job exactly as stored (what a replay
+                                compares against), or NULL when not read */
 } m2j_dead_entry;
 void m2j_dead_entry_clear(m2j_dead_entry *e);
 /* Lists dead events, newest first, dead_at >= since_ms (0 = all), at most
@@ -184,7 +203,9 @@ m2j_rc m2j_queue_dead_list(m2j_queue *q, long long since_ms, size_t limit,
                            m2j_dead_entry **out, size_t *n, m2j_err *err);
 m2j_rc m2j_queue_dead_get(m2j_queue *q, const char *event_id, m2j_dead_entry *out, m2j_err *err);
 /* Moves one dead event back into the stream (attempts reset, history kept,
- * replays+1, a "replay" history entry). M2J_ERR_NOTFOUND if not dead. */
+ * replays+1, a "replay" history entry, a "replayed" entry in the activity
+ * log). M2J_ERR_NOTFOUND if not dead. (queue/dead_replay.c; selecting dead
+ * events by reason: queue/dead_select.h.) */
 m2j_rc m2j_queue_replay(m2j_queue *q, const char *event_id, const char *by, m2j_err *err);
 
 /* ---- walking keys (scan.c) ---- */

@@ -24,6 +24,8 @@ struct m2j_queue {
     /* P:install:key once read (install_key.c); wiped by m2j_queue_close */
     unsigned char install_key[M2J_INSTALL_KEY_LEN];
     bool have_install_key;
+    char *k_activity;        /* P:activity (queue/activity.h) */
+    char  activity_keep[24]; /* its cap, admin.activity_keep as text */
 };
 
 /* "<prefix>:<suffix>", malloc'd (caller frees); NULL when out of memory. */

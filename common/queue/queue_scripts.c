@@ -62,53 +62,81 @@ const char *const M2J_ENQUEUE_SCRIPT =
     "return out\n";
 
 /* The outcome scripts also count the outcome by the event's kind in
- * P:stats:events (field "<kind>:<outcome>", for /metrics), in the same step
- * that records it, so the figures never disagree with the queue. */
+ * P:stats:events (field "<kind>:<outcome>", for /metrics), and add it to
+ * the dashboard's activity log (queue/activity.h), in the same step that
+ * records it, so the figures never disagree with the queue. */
 
-/* KEYS[1] stream, KEYS[2] stats, KEYS[3] stats:events
- * ARGV[1] group, ARGV[2] stream id, ARGV[3] events field */
+/* activity(key, keep, outcome, event id, kind, ref, jortt id, reason):
+ * one entry in the capped stream key (keep "0": none) and one more in the
+ * outcome's count of the minute, which expires after two hours. The minute
+ * comes from the entry id, Redis's clock, like the entry's time. */
+#define LUA_ACTIVITY \
+    "local function activity(key, keep, outcome, event_id, kind, ref, jortt_id, reason)\n" \
+    "  if keep == '0' then return end\n" \
+    "  local id = redis.call('XADD', key, 'MAXLEN', '~', keep, '*', 'event_id', event_id, 'kind', kind,\n" \
+    "                        'outcome', outcome, 'ref', ref, 'jortt_id', jortt_id, 'reason', reason)\n" \
+    "  local mk = key .. ':minute:' .. string.format('%d', math.floor(tonumber(string.match(id, '^%d+')) / 60000))\n" \
+    "  redis.call('HINCRBY', mk, outcome, 1)\n" \
+    "  redis.call('EXPIRE', mk, 7200)\n" \
+    "end\n"
+
+/* KEYS[1] stream, KEYS[2] stats, KEYS[3] stats:events, KEYS[4] activity
+ * ARGV[1] group, ARGV[2] stream id, ARGV[3] events field,
+ * ARGV[4] activity keep, ARGV[5] event id, ARGV[6] kind, ARGV[7] ref, ARGV[8] Jortt id */
 const char *const M2J_SCRIPT_DONE =
+    LUA_ACTIVITY
     "if redis.call('XACK', KEYS[1], ARGV[1], ARGV[2]) == 0 then return 0 end\n"
     "redis.call('XDEL', KEYS[1], ARGV[2])\n"
     "redis.call('HINCRBY', KEYS[2], 'processed', 1)\n"
     "redis.call('HINCRBY', KEYS[3], ARGV[3], 1)\n"
+    "activity(KEYS[4], ARGV[4], 'processed', ARGV[5], ARGV[6], ARGV[7], ARGV[8], '')\n"
     "return 1\n";
 
-/* KEYS[1] stream, KEYS[2] stats, KEYS[3] skipped stream, KEYS[4] stats:events
+/* KEYS[1] stream, KEYS[2] stats, KEYS[3] skipped stream, KEYS[4] stats:events, KEYS[5] activity
  * ARGV[1] group, ARGV[2] stream id, ARGV[3] event id, ARGV[4] ref, ARGV[5] reason,
- * ARGV[6] events field */
+ * ARGV[6] events field, ARGV[7] activity keep, ARGV[8] kind, ARGV[9] reason as the log keeps it */
 const char *const M2J_SCRIPT_SKIP =
+    LUA_ACTIVITY
     "if redis.call('XACK', KEYS[1], ARGV[1], ARGV[2]) == 0 then return 0 end\n"
     "redis.call('XDEL', KEYS[1], ARGV[2])\n"
     "redis.call('XADD', KEYS[3], 'MAXLEN', '~', 10000, '*',\n"
     "           'event_id', ARGV[3], 'ref', ARGV[4], 'reason', ARGV[5])\n"
     "redis.call('HINCRBY', KEYS[2], 'skipped', 1)\n"
     "redis.call('HINCRBY', KEYS[4], ARGV[6], 1)\n"
+    "activity(KEYS[5], ARGV[7], 'skipped', ARGV[3], ARGV[8], ARGV[4], '', ARGV[9])\n"
     "return 1\n";
 
-/* KEYS[1] stream, KEYS[2] stats, KEYS[3] retry zset, KEYS[4] stats:events
- * ARGV[1] group, ARGV[2] stream id, ARGV[3] due ms, ARGV[4] job JSON, ARGV[5] events field */
+/* KEYS[1] stream, KEYS[2] stats, KEYS[3] retry zset, KEYS[4] stats:events, KEYS[5] activity
+ * ARGV[1] group, ARGV[2] stream id, ARGV[3] due ms, ARGV[4] job JSON, ARGV[5] events field,
+ * ARGV[6] activity keep ("0": a round of waiting, not in the log), ARGV[7] event id,
+ * ARGV[8] kind, ARGV[9] ref, ARGV[10] reason */
 const char *const M2J_SCRIPT_RETRY =
+    LUA_ACTIVITY
     "if redis.call('XACK', KEYS[1], ARGV[1], ARGV[2]) == 0 then return 0 end\n"
     "redis.call('XDEL', KEYS[1], ARGV[2])\n"
     "redis.call('ZADD', KEYS[3], ARGV[3], ARGV[4])\n"
     "redis.call('HINCRBY', KEYS[2], 'retried', 1)\n"
     "redis.call('HINCRBY', KEYS[4], ARGV[5], 1)\n"
+    "activity(KEYS[5], ARGV[6], 'retried', ARGV[7], ARGV[8], ARGV[9], '', ARGV[10])\n"
     "return 1\n";
 
 /* KEYS[1] stream, KEYS[2] stats, KEYS[3] P:dead:<event id>, KEYS[4] dead index,
- * KEYS[5] stats:events
+ * KEYS[5] stats:events, KEYS[6] activity
  * ARGV[1] group, ARGV[2] stream id, ARGV[3] event id, ARGV[4] dead_at ms,
- * ARGV[5] events field, ARGV[6..] field, value pairs of the dead record. The hash is replaced as a
- * whole so no field of an earlier death of the same event survives. */
+ * ARGV[5] events field, ARGV[6] activity keep, ARGV[7] kind, ARGV[8] ref,
+ * ARGV[9] reason as the log keeps it, ARGV[10..] field, value pairs of the
+ * dead record. The hash is replaced as a whole so no field of an earlier
+ * death of the same event survives. */
 const char *const M2J_SCRIPT_DEAD =
+    LUA_ACTIVITY
     "if redis.call('XACK', KEYS[1], ARGV[1], ARGV[2]) == 0 then return 0 end\n"
     "redis.call('XDEL', KEYS[1], ARGV[2])\n"
     "redis.call('DEL', KEYS[3])\n"
-    "redis.call('HSET', KEYS[3], unpack(ARGV, 6))\n"
+    "redis.call('HSET', KEYS[3], unpack(ARGV, 10))\n"
     "redis.call('ZADD', KEYS[4], ARGV[4], ARGV[3])\n"
     "redis.call('HINCRBY', KEYS[2], 'dead_total', 1)\n"
     "redis.call('HINCRBY', KEYS[5], ARGV[5], 1)\n"
+    "activity(KEYS[6], ARGV[6], 'dead_lettered', ARGV[3], ARGV[7], ARGV[8], '', ARGV[9])\n"
     "return 1\n";
 
 /* KEYS[1] stream; ARGV[1] group, ARGV[2] stream id, ARGV[3] job JSON.
@@ -129,21 +157,33 @@ const char *const M2J_SCRIPT_PROMOTE =
     "end\n"
     "return #due\n";
 
-/* KEYS[1] P:dead:<event id>, KEYS[2] dead index, KEYS[3] stream, KEYS[4] stats
- * ARGV[1] event id, ARGV[2] new job JSON, ARGV[3] the job JSON the caller read.
- * Reply: the new stream id; 0 when the event is no longer dead (someone else
- * replayed it); -1 when its record changed since the caller read it (it was
- * replayed and died again: the caller reads again rather than replaying a
- * stale copy). */
+/* Puts dead events back into the stream, each as one step.
+ * KEYS[1] dead index, KEYS[2] stream, KEYS[3] stats, KEYS[4] activity,
+ * KEYS[4+i] P:dead:<event id i>
+ * ARGV[1] activity keep, ARGV[2] the log's reason ("replayed by ..."), then
+ * per event three: event id, new job JSON, the job JSON the caller read.
+ * Reply: per event the new stream id; 0 when it is no longer dead (someone
+ * else replayed it); -1 when its record changed since the caller read it
+ * (it was replayed and died again: the caller reads again rather than
+ * replaying a stale copy). */
 const char *const M2J_SCRIPT_REPLAY =
-    "local cur = redis.call('HGET', KEYS[1], 'job')\n"
-    "if not cur then return 0 end\n"
-    "if cur ~= ARGV[3] then return -1 end\n"
-    "local id = redis.call('XADD', KEYS[3], '*', 'job', ARGV[2])\n"
-    "redis.call('DEL', KEYS[1])\n"
-    "redis.call('ZREM', KEYS[2], ARGV[1])\n"
-    "redis.call('HINCRBY', KEYS[4], 'replayed', 1)\n"
-    "return id\n";
+    LUA_ACTIVITY
+    "local out = {}\n"
+    "for i = 1, #KEYS - 4 do\n"
+    "  local key, a = KEYS[4 + i], 3 + (i - 1) * 3\n"
+    "  local cur = redis.call('HGET', key, 'job')\n"
+    "  if not cur then out[i] = 0\n"
+    "  elseif cur ~= ARGV[a + 2] then out[i] = -1\n"
+    "  else\n"
+    "    local kr = redis.call('HMGET', key, 'kind', 'ref')\n"
+    "    out[i] = redis.call('XADD', KEYS[2], '*', 'job', ARGV[a + 1])\n"
+    "    redis.call('DEL', key)\n"
+    "    redis.call('ZREM', KEYS[1], ARGV[a])\n"
+    "    redis.call('HINCRBY', KEYS[3], 'replayed', 1)\n"
+    "    activity(KEYS[4], ARGV[1], 'replayed', ARGV[a], kr[1] or 'unknown', kr[2] or '', '', ARGV[2])\n"
+    "  end\n"
+    "end\n"
+    "return out\n";
 
 /* KEYS[1] lock key; ARGV[1] owner token. Reply 1 if deleted, 0 if not ours. */
 const char *const M2J_SCRIPT_UNLOCK =

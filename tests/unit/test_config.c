@@ -53,6 +53,8 @@ START_TEST(defaults)
     ck_assert_ptr_null(c->redis.password);
     ck_assert_str_eq(c->log.format, "logfmt");
     ck_assert_str_eq(c->admin.token, "");
+    ck_assert_int_eq(c->admin.activity_keep, 10000);
+    ck_assert(!c->admin.cookie_secure);
     ck_assert_str_eq(c->alerts.webhook_url, "");
     ck_assert_str_eq(c->alerts.smtp_url, "");
     ck_assert_uint_eq(c->alerts.n_smtp_to, 0);
@@ -138,12 +140,15 @@ END_TEST
 
 START_TEST(monitoring_sections)
 {
-    m2j_config *c = load_ok("{" SECRET ",\"admin\":{\"token\":\"0123456789abcdef0123456789abcdef\"},"
+    m2j_config *c = load_ok("{" SECRET ",\"admin\":{\"token\":\"0123456789abcdef0123456789abcdef\","
+                            "\"activity_keep\":500,\"cookie_secure\":true},"
                             "\"log\":{\"format\":\"json\"},\"worker\":{\"metrics_listen\":\"127.0.0.1:9101\"},"
                             "\"alerts\":{\"webhook_url\":\"https://hooks.example/x\",\"max_age_seconds\":60,"
                             "\"repeat_seconds\":600,\"email\":{\"smtp_url\":\"smtps://mail.example:465\","
                             "\"from\":\"m2j@example.nl\",\"to\":[\"ops@example.nl\",\"boss@example.nl\"]}}}");
     ck_assert_str_eq(c->admin.token, "0123456789abcdef0123456789abcdef");
+    ck_assert_int_eq(c->admin.activity_keep, 500);
+    ck_assert(c->admin.cookie_secure);
     ck_assert_str_eq(c->log.format, "json");
     ck_assert_str_eq(c->worker.metrics_host, "127.0.0.1");
     ck_assert_int_eq(c->worker.metrics_port, 9101);
@@ -295,6 +300,9 @@ static const struct {
     {"{" SECRET ",\"admin\":{\"token\":\"0123456789abcdef0123456789abcde\"}}", "admin.token", "too short"},
     {"{" SECRET ",\"admin\":{\"token\":\"0123456789abcdef 123456789abcdef0\"}}", "admin.token", "printable"},
     {"{" SECRET ",\"admin\":{\"tokn\":\"\"}}", "unknown key admin.tokn", NULL},
+    {"{" SECRET ",\"admin\":{\"activity_keep\":99}}", "admin.activity_keep", NULL},
+    {"{" SECRET ",\"admin\":{\"activity_keep\":100001}}", "admin.activity_keep", NULL},
+    {"{" SECRET ",\"admin\":{\"cookie_secure\":\"yes\"}}", "admin.cookie_secure", NULL},
     {"{" SECRET ",\"log\":{\"format\":\"xml\"}}", "log.format", "logfmt|json"},
     {"{" SECRET ",\"worker\":{\"metrics_listen\":\"9100\"}}", "worker.metrics_listen", "host:port"},
     {"{" SECRET ",\"alerts\":{\"webhook_url\":\"ftp://x\"}}", "alerts.webhook_url", "http"},
@@ -726,9 +734,10 @@ START_TEST(example_file)
         "orders.field_map", "orders.credit_on_cancel", "orders.invoice_date", "orders.discount_label",
         "orders.shipping_label", "customers.sync", "customers.update_existing", "customers.groups",
         "customers.language_by_country", "customers.field_map", "log.level", "log.format",
-        "worker.metrics_listen", "admin.token", "alerts.webhook_url", "alerts.email.smtp_url",
-        "alerts.email.from", "alerts.email.to", "alerts.max_age_seconds", "alerts.repeat_seconds",
-        "retention.failed_days", "retention.processed_days", NULL};
+        "worker.metrics_listen", "admin.token", "admin.activity_keep", "admin.cookie_secure",
+        "alerts.webhook_url", "alerts.email.smtp_url", "alerts.email.from", "alerts.email.to",
+        "alerts.max_age_seconds", "alerts.repeat_seconds", "retention.failed_days", "retention.processed_days",
+        NULL};
     json_object *doc = NULL;
     ck_assert_int_eq(m2j_json_parse_file(path, 1 << 20, &doc, &err), M2J_OK);
     for (const char *const *k = keys; *k; k++)

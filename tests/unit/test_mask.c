@@ -1,6 +1,6 @@
 /* test_mask.c: personal data never shows in `m2jortt show` without --reveal,
  * while what an admin needs to debug (amounts, SKUs, statuses, ids) does. */
-#include "cli/mask.h"
+#include "base/mask.h"
 #include "base/json_util.h"
 #include "base/log.h"
 

@@ -270,11 +270,11 @@ START_TEST(take_done)
     ck_assert_str_eq(job_id(&j), "d1");
     ck_assert_int_eq(j.deliveries, 1);
     ck_assert_int_eq(rawint("XLEN t:events"), 1);   /* still there while in progress */
-    ck_assert_int_eq(m2j_queue_done(q, &j, &err), M2J_OK);
+    ck_assert_int_eq(m2j_queue_done(q, &j, NULL, &err), M2J_OK);
     ck_assert_int_eq(rawint("XLEN t:events"), 0);
     ck_assert_int_eq(rawint("HGET t:stats processed"), 1);
     /* a second outcome for the same entry records nothing */
-    ck_assert_int_eq(m2j_queue_done(q, &j, &err), M2J_ERR_CONFLICT);
+    ck_assert_int_eq(m2j_queue_done(q, &j, NULL, &err), M2J_ERR_CONFLICT);
     ck_assert_int_eq(rawint("HGET t:stats processed"), 1);
     m2j_job_clear(&j);
     ck_assert_int_eq(m2j_queue_take(q, "w1", 10, 60000, &j, &err), M2J_ERR_EMPTY);
@@ -310,7 +310,7 @@ START_TEST(retry_promote)
     ck_assert_int_eq(m2j_queue_take(q, "w1", 100, 60000, &j, &err), M2J_OK);
     json_object_object_add(j.job, "attempts", json_object_new_int(1));
     long long now = wall_ms();
-    ck_assert_int_eq(m2j_queue_retry(q, &j, now + 100000, &err), M2J_OK);
+    ck_assert_int_eq(m2j_queue_retry(q, &j, now + 100000, NULL, &err), M2J_OK);
     m2j_job_clear(&j);
     ck_assert_int_eq(rawint("XLEN t:events"), 0);
     ck_assert_int_eq(rawint("ZCARD t:retry"), 1);
@@ -326,7 +326,7 @@ START_TEST(retry_promote)
     ck_assert_int_eq(m2j_queue_take(q, "w1", 100, 60000, &j, &err), M2J_OK);
     ck_assert_str_eq(job_id(&j), "r1");
     ck_assert_str_eq(m2j_json_str(j.job, "attempts"), "1");
-    ck_assert_int_eq(m2j_queue_done(q, &j, &err), M2J_OK);
+    ck_assert_int_eq(m2j_queue_done(q, &j, NULL, &err), M2J_OK);
     m2j_job_clear(&j);
 }
 END_TEST
@@ -393,7 +393,7 @@ START_TEST(dead_and_replay)
     ck_assert_str_eq(m2j_json_str(j.job, "history.0.outcome"), "retry");
     ck_assert_str_eq(m2j_json_str(j.job, "history.1.outcome"), "replay");
     ck_assert_str_eq(m2j_json_str(j.job, "history.1.by"), "cli:test");
-    ck_assert_int_eq(m2j_queue_done(q, &j, &err), M2J_OK);
+    ck_assert_int_eq(m2j_queue_done(q, &j, NULL, &err), M2J_OK);
     m2j_job_clear(&j);
 }
 END_TEST
@@ -435,7 +435,7 @@ START_TEST(release_puts_back)
     ck_assert_str_ne(j.stream_id, first);
     ck_assert_int_eq(j.deliveries, 1);
     ck_assert_str_eq(m2j_json_str(j.job, "history.0.outcome"), "released");
-    ck_assert_int_eq(m2j_queue_done(q, &j, &err), M2J_OK);
+    ck_assert_int_eq(m2j_queue_done(q, &j, NULL, &err), M2J_OK);
     m2j_job_clear(&j);
     free(first);
 }
@@ -461,9 +461,9 @@ START_TEST(takeover_after_visibility_timeout)
     ck_assert_str_eq(b.stream_id, a.stream_id);
     ck_assert_str_eq(job_id(&b), "tk1");
     ck_assert_int_eq(b.deliveries, 2);
-    ck_assert_int_eq(m2j_queue_done(q, &b, &err), M2J_OK);
+    ck_assert_int_eq(m2j_queue_done(q, &b, NULL, &err), M2J_OK);
     /* A wakes up and reports: nothing recorded twice */
-    ck_assert_int_eq(m2j_queue_retry(q, &a, wall_ms(), &err), M2J_ERR_CONFLICT);
+    ck_assert_int_eq(m2j_queue_retry(q, &a, wall_ms(), NULL, &err), M2J_ERR_CONFLICT);
     ck_assert_int_eq(rawint("HGET t:stats processed"), 1);
     ck_assert_int_eq(rawint("ZCARD t:retry"), 0);
     m2j_job_clear(&a);
@@ -509,7 +509,7 @@ START_TEST(hold_only_while_ours)
     ck_assert_int_eq(m2j_queue_hold(q, &a, "A", &err), M2J_ERR_CONFLICT);
     ck_assert_int_eq(m2j_queue_hold(q, &b, "B", &err), M2J_OK);
     ck_assert_int_eq(b.deliveries, 2); /* holding is not a delivery */
-    ck_assert_int_eq(m2j_queue_done(q, &b, &err), M2J_OK);
+    ck_assert_int_eq(m2j_queue_done(q, &b, NULL, &err), M2J_OK);
     ck_assert_int_eq(m2j_queue_hold(q, &b, "B", &err), M2J_ERR_CONFLICT);
     m2j_job_clear(&a);
     m2j_job_clear(&b);
@@ -523,10 +523,10 @@ START_TEST(stats_add_up)
     m2j_job j;
     m2j_err err;
     ck_assert_int_eq(m2j_queue_take(q, "w", 100, 60000, &j, &err), M2J_OK);
-    ck_assert_int_eq(m2j_queue_done(q, &j, &err), M2J_OK);
+    ck_assert_int_eq(m2j_queue_done(q, &j, NULL, &err), M2J_OK);
     m2j_job_clear(&j);
     ck_assert_int_eq(m2j_queue_take(q, "w", 100, 60000, &j, &err), M2J_OK);
-    ck_assert_int_eq(m2j_queue_retry(q, &j, wall_ms() + 60000, &err), M2J_OK);
+    ck_assert_int_eq(m2j_queue_retry(q, &j, wall_ms() + 60000, NULL, &err), M2J_OK);
     m2j_job_clear(&j);
     ck_assert_int_eq(m2j_queue_take(q, "w", 100, 60000, &j, &err), M2J_OK);
     m2j_dead_info info = { .reason = "x" };
@@ -596,11 +596,11 @@ START_TEST(script_cache_survives_flush)
     m2j_job j;
     m2j_err err;
     ck_assert_int_eq(m2j_queue_take(q, "w", 100, 60000, &j, &err), M2J_OK);
-    ck_assert_int_eq(m2j_queue_done(q, &j, &err), M2J_OK);
+    ck_assert_int_eq(m2j_queue_done(q, &j, NULL, &err), M2J_OK);
     m2j_job_clear(&j);
     freeReplyObject(rawcmd("SCRIPT FLUSH"));
     ck_assert_int_eq(m2j_queue_take(q, "w", 100, 60000, &j, &err), M2J_OK);
-    ck_assert_int_eq(m2j_queue_done(q, &j, &err), M2J_OK);
+    ck_assert_int_eq(m2j_queue_done(q, &j, NULL, &err), M2J_OK);
     m2j_job_clear(&j);
     ck_assert_int_eq(rawint("HGET t:stats processed"), 2);
 }
@@ -633,7 +633,7 @@ START_TEST(redis_restart_then_recovery)
     enqueue_ids(1, "after");
     ck_assert_int_eq(m2j_queue_take(qq, "w", 100, 60000, &j, &err), M2J_OK);
     ck_assert_str_eq(job_id(&j), "after");
-    ck_assert_int_eq(m2j_queue_done(qq, &j, &err), M2J_OK);
+    ck_assert_int_eq(m2j_queue_done(qq, &j, NULL, &err), M2J_OK);
     m2j_job_clear(&j);
     ck_assert_ptr_nonnull(m2j_queue_redis(qq));
 

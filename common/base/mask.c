@@ -1,5 +1,5 @@
 /* mask.c: see mask.h. */
-#include "cli/mask.h"
+#include "base/mask.h"
 #include "base/log.h"
 
 #include <stdio.h>

@@ -1,4 +1,5 @@
-/* mask.h: hiding personal data in event payloads shown by `m2jortt show`.
+/* mask.h: hiding personal data in event payloads shown by `m2jortt show`
+ * and by the dashboard's failed events page (one rule for both).
  *
  * Which values are personal is decided by the field NAME (e-mail, names,
  * street, postcode, city, phone, VAT/tax numbers, date of birth, IP address,
@@ -9,8 +10,8 @@
  * can be matched to log lines without revealing anyone. Empty strings and
  * nulls stay as they are (they hide nothing and show that a field was empty).
  * Pure apart from the process-wide pseudonym key (log.h). */
-#ifndef M2J_CLI_MASK_H
-#define M2J_CLI_MASK_H
+#ifndef M2J_BASE_MASK_H
+#define M2J_BASE_MASK_H
 
 #include <json-c/json.h>
 #include <stdbool.h>
