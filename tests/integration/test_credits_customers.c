@@ -416,10 +416,11 @@ START_TEST(cancel_before_invoice_blocks_it)
 }
 END_TEST
 
-/* credit_on_cancel off (the default): skipped, nothing credited. */
+/* credit_on_cancel turned off (it is on by default): skipped, nothing
+ * credited or deleted. */
 START_TEST(cancel_flag_off_skips)
 {
-    E = h_env_up("cc-cancel-off", "{\"orders\":{" FIXTURE_ORDERS "}}", 1);
+    E = h_env_up("cc-cancel-off", "{\"orders\":{" FIXTURE_ORDERS ",\"credit_on_cancel\":false}}", 1);
     invoice_order(FULL_FIXTURE, "100000101", "evt-o-d1");
     long long skipped0 = stat_of("skipped");
     post_order(FULL_FIXTURE, "evt-o-d2", "canceled");
