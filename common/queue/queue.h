@@ -27,12 +27,15 @@
  *                         dead_lettered, duplicate), written by the same scripts
  *   P:stats:jortt         hash "<endpoint> <status>" -> Jortt requests (jortt/jortt_stats.h)
  *   P:skipped             stream (capped ~10000): event_id, ref, reason
- *   P:order:<ref>         hash: state (pending|done|cancelled|closed), invoice_id, event_id
- *                         (the event that made the invoice), at, grand_total, customer_id;
+ *   P:order:<ref>         hash: state (pending|done|cancelled|closed|deleted), invoice_id, event_id
+ *                         (the event that made the invoice), at, grand_total, customer_id,
+ *                         fingerprint (what was invoiced: mapping/order_fingerprint.h);
  *                         credit ledger: credited, credited_full, credit_pending
- *                         (worker/credit_sync.c)
+ *                         (worker/credit_sync.c); deleted_invoice_id, deleted_at once a
+ *                         cancellation deleted the draft (worker/invoice_delete.h)
  *   P:credit:<memo key>   hash: state, credit_invoice_id, invoice_id, amount, at (credit notes)
- *   P:credit:cancel:<ref> hash: the same, for orders.credit_on_cancel
+ *   P:credit:cancel:<ref> hash: the same, for orders.credit_on_cancel; action delete/deleted
+ *                         when the draft is (being) deleted instead
  *   P:credit:closed:<ref> hash: the same, for an order closed after a full refund
  *   P:cust:<sha256(lower(email))> hash: id, fp, state
  *   P:custref:<magento customer id> string: Jortt customer id
