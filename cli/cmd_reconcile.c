@@ -1,11 +1,13 @@
 /* cmd_reconcile.c: `m2jortt reconcile --from YYYY-MM-DD [--to YYYY-MM-DD]
  * [--json] [--enqueue]`: for every Magento order of those days (created_at,
  * whole UTC days) in an invoicing status (orders.statuses), what m2jortt
- * holds: invoiced (the Jortt invoice id), skipped (why), failed (the dead
- * letter's reason), pending (in the queue or waiting for a retry) or
- * missing; an invoiced order whose total in Magento is no longer the total
- * invoiced is flagged; counts at the end. --enqueue queues the missing ones
- * as the poller's order events.
+ * holds: invoiced (the Jortt invoice id), changed (invoiced, but its lines
+ * or totals in Magento are no longer what was invoiced: the difference in
+ * plain words), skipped (why), failed (the dead letter's reason), pending
+ * (in the queue or waiting for a retry) or missing; an invoiced order whose
+ * total in Magento is no longer the total invoiced is also flagged
+ * (total_differs); counts at the end. --enqueue queues the missing ones as
+ * the poller's order events.
  *
  * Read-only apart from --enqueue: Redis is read (reconcile_held.c, one
  * HGETALL of P:order:<ref> per order) and Magento paged through as
@@ -13,13 +15,15 @@
  * recorded under is worked out by the same mapping the worker runs
  * (orders.field_map may change it), falling back to the increment_id for
  * an order the mapping refuses; the total compared is the mapping's
- * grand_total, the figure the worker records. */
+ * grand_total, the figure the worker records, and the lines are compared
+ * by the worker's own fingerprint (mapping/order_fingerprint.h). */
 #include "cli/cli.h"
 #include "base/clock.h"
 #include "base/json_util.h"
 #include "cli/reconcile.h"
 #include "ingest/envelope.h"
 #include "magento/order_range.h"
+#include "mapping/order_fingerprint.h"
 #include "mapping/order_mapping.h"
 #include "queue/redis_cmd.h"
 
@@ -43,15 +47,19 @@ typedef struct {
     bool              failed;
 } recon;
 
-/* The reference and total the worker would use for this order. */
-static void plan_of(const m2j_config *cfg, json_object *raw, char **ref, bool *has_total, m2j_money *total)
+/* The reference and total the worker would use for this order, and its
+ * fingerprint (*have_fp: *fp filled, the caller clears it). */
+static void plan_of(const m2j_config *cfg, json_object *raw, char **ref, bool *has_total, m2j_money *total,
+                    m2j_order_fp *fp, bool *have_fp)
 {
     *ref = NULL;
     *has_total = false;
+    *have_fp = false;
     json_object *norm = NULL;
     m2j_err e;
     if (m2j_normalise_order(raw, &norm, &e) != M2J_OK)
         return;
+    *have_fp = m2j_order_fingerprint(cfg, norm, fp, &e) == M2J_OK;
     m2j_order_action action;
     m2j_invoice_plan plan;
     memset(&plan, 0, sizeof plan);
@@ -69,25 +77,32 @@ static bool one(recon *r, json_object *raw)
     const char *inc = m2j_json_get_id(raw, "increment_id"), *eid = m2j_json_get_id(raw, "entity_id");
     char *ref = NULL;
     cli_order_facts f = {0};
-    plan_of(r->cfg, raw, &ref, &f.has_total, &f.magento_total);
+    m2j_order_fp now;
+    bool have_fp = false;
+    plan_of(r->cfg, raw, &ref, &f.has_total, &f.magento_total, &now, &have_fp);
+    f.now = have_fp ? &now : NULL;
     if (!f.has_total && m2j_json_money(raw, "grand_total", &f.magento_total, NULL) == M2J_OK)
         f.has_total = true;
     const char *key_ref = ref ? ref : inc;
     redisReply *rec = NULL;
     if (key_ref) {
         m2j_buf key = {0};
-        m2j_rc rc = m2j_wkey(r->q, &key, "order:%s", key_ref);
+        m2j_rc rc = m2j_wkey_id(r->q, &key, "order:", key_ref);
         if (rc == M2J_OK)
             rc = m2j_wcmd(r->q, &rec, &r->err, "HGETALL", key.data, NULL);
         m2j_buf_free(&key);
         if (rc != M2J_OK) {
             free(ref);
+            if (have_fp)
+                m2j_order_fp_clear(&now);
             r->failed = true;
             return false;
         }
         f.record_state = m2j_reply_field(rec, "state");
         f.invoice_id = m2j_reply_field(rec, "invoice_id");
         f.invoiced_total = m2j_reply_field(rec, "grand_total");
+        f.fingerprint = m2j_reply_field(rec, "fingerprint");
+        f.credited_full = m2j_reply_field(rec, "credited_full");
     }
     f.pending = cli_held_pending(&r->held, key_ref, inc, eid);
     json_object *dead = cli_held_dead(&r->held, key_ref, inc, eid);
@@ -104,9 +119,16 @@ static bool one(recon *r, json_object *raw)
         json_object_object_add(row, "reference", json_object_new_string(ref));
     json_object_object_add(row, "status", json_object_new_string(m2j_json_scalar(raw, "status")));
     json_object_object_add(row, "state", json_object_new_string(cli_recon_state_name(v.state)));
-    if (v.state == CLI_RECON_INVOICED)
+    if (v.state == CLI_RECON_INVOICED) {
         json_object_object_add(row, "invoice_id", json_object_new_string(v.detail));
-    else if (*v.detail)
+    } else if (v.state == CLI_RECON_CHANGED) {
+        m2j_buf why = {0};
+        m2j_buf_printf(&why, "changed after invoicing (Jortt invoice %s): %s", v.detail, m2j_buf_str(&v.changes));
+        json_object_object_add(row, "invoice_id", json_object_new_string(v.detail));
+        json_object_object_add(row, "changes", json_object_new_string(m2j_buf_str(&v.changes)));
+        json_object_object_add(row, "reason", json_object_new_string(m2j_buf_str(&why)));
+        m2j_buf_free(&why);
+    } else if (*v.detail)
         json_object_object_add(row, "reason", json_object_new_string(v.detail));
     if (dead && v.state == CLI_RECON_FAILED)
         json_object_object_add(row, "event_id", json_object_new_string(m2j_json_scalar(dead, "event_id")));
@@ -123,6 +145,9 @@ static bool one(recon *r, json_object *raw)
     if (rec)
         freeReplyObject(rec);
     free(ref);
+    cli_verdict_clear(&v);
+    if (have_fp)
+        m2j_order_fp_clear(&now);
     return true;
 }
 
@@ -147,16 +172,18 @@ static void print_human(cli_ctx *c, const recon *r, const m2j_day_range *range, 
         if (!detail)
             detail = m2j_json_get_string(row, "reason");
         fprintf(c->out, "%-14s %-9s %s", m2j_json_scalar(row, "increment_id"), state, detail ? detail : "");
+        if (m2j_json_get(row, "changes"))
+            fprintf(c->out, "  CHANGED AFTER INVOICING: %s", m2j_json_scalar(row, "changes"));
         if (m2j_json_get(row, "total_differs"))
             fprintf(c->out, "  TOTAL DIFFERS: Magento %s, invoiced %s", m2j_json_scalar(row, "magento_total"),
                     m2j_json_scalar(row, "invoiced_total"));
         fputc('\n', c->out);
     }
-    fprintf(c->out, "%zu order%s in orders.statuses created %s .. %s (UTC): %ld invoiced, %ld skipped, "
-                    "%ld failed, %ld pending, %ld missing",
+    fprintf(c->out, "%zu order%s in orders.statuses created %s .. %s (UTC): %ld invoiced, %ld changed after "
+                    "invoicing, %ld skipped, %ld failed, %ld pending, %ld missing",
             n, n == 1 ? "" : "s", range->from_day, range->to_day, r->counts[CLI_RECON_INVOICED],
-            r->counts[CLI_RECON_SKIPPED], r->counts[CLI_RECON_FAILED], r->counts[CLI_RECON_PENDING],
-            r->counts[CLI_RECON_MISSING]);
+            r->counts[CLI_RECON_CHANGED], r->counts[CLI_RECON_SKIPPED], r->counts[CLI_RECON_FAILED],
+            r->counts[CLI_RECON_PENDING], r->counts[CLI_RECON_MISSING]);
     if (r->differs)
         fprintf(c->out, "; %ld invoiced with a total Magento no longer has", r->differs);
     fputc('\n', c->out);

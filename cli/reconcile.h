@@ -17,7 +17,9 @@
 #ifndef M2J_CLI_RECONCILE_H
 #define M2J_CLI_RECONCILE_H
 
+#include "base/buf.h"
 #include "base/money.h"
+#include "mapping/order_fingerprint.h"
 #include "queue/queue.h"
 #include <json-c/json.h>
 #include <stdbool.h>
@@ -49,16 +51,20 @@ typedef enum {
     CLI_RECON_FAILED,
     CLI_RECON_PENDING,
     CLI_RECON_MISSING,
+    CLI_RECON_CHANGED,
     CLI_RECON_N
 } cli_recon_state;
 
-/* "invoiced", "skipped", "failed", "pending", "missing". */
+/* "invoiced", "skipped", "failed", "pending", "missing", "changed". */
 const char *cli_recon_state_name(cli_recon_state s);
 
 typedef struct {
     const char *record_state;    /* P:order:<ref> state, NULL when there is no record */
     const char *invoice_id;      /* the record's invoice_id */
     const char *invoiced_total;  /* the record's grand_total ("92.17"), NULL for records older than it */
+    const char *fingerprint;     /* the record's fingerprint (what was invoiced), NULL for older records */
+    const char *credited_full;   /* the record's credited_full: the whole invoice was credited */
+    const m2j_order_fp *now;     /* the order in Magento now, NULL when it cannot be read */
     const char *pending;         /* cli_held_pending */
     const char *dead_reason;     /* from cli_held_dead */
     const char *skip_reason;     /* cli_held_skip */
@@ -71,16 +77,26 @@ typedef struct {
     char            detail[320];   /* invoice id, reason, where it waits; "" when none */
     bool            total_differs; /* invoiced, and the total invoiced is not Magento's now */
     m2j_money       invoiced_total;
+    m2j_buf         changes;       /* changed: what changed, in plain words (order_fingerprint.h) */
 } cli_verdict;
 
+/* Frees what a verdict owns (its changes). */
+void cli_verdict_clear(cli_verdict *v);
+
 /* The order is in an invoicing status in Magento. In this order of
- * precedence: invoiced (the record says done); pending (an event of the
+ * precedence: invoiced (the record says done), or changed when the order
+ * in Magento (now) differs from what was invoiced (the record's
+ * fingerprint and grand_total; a record without a fingerprint compares its
+ * total), detail the invoice id, changes what differs; an invoice
+ * credited in full is not compared; pending (an event of the
  * order waits in the stream or for a retry); failed (a dead letter);
  * skipped (the record says cancelled/closed, or the newest skip of its
  * events had a reason other than its status, which a later status change
  * would have overtaken); otherwise missing, also when the record says an
  * invoice attempt is pending but no event of the order is left to settle
- * it (queuing one makes the worker find or make the invoice by reference). */
+ * it (queuing one makes the worker find or make the invoice by reference).
+ * A record whose draft was deleted on cancellation is skipped with that
+ * reason. *v is overwritten: clear an earlier verdict first. */
 void cli_reconcile_verdict(const cli_order_facts *f, cli_verdict *v);
 
 #endif

@@ -6,7 +6,8 @@
 
 const char *cli_recon_state_name(cli_recon_state s)
 {
-    static const char *const names[CLI_RECON_N] = { "invoiced", "skipped", "failed", "pending", "missing" };
+    static const char *const names[CLI_RECON_N] = { "invoiced", "skipped", "failed", "pending", "missing",
+                                                    "changed" };
     return s < CLI_RECON_N ? names[s] : "?";
 }
 
@@ -22,11 +23,33 @@ static bool status_skip(const char *reason)
     return reason && strncmp(reason, "status ", 7) == 0 && strstr(reason, "not in orders.statuses");
 }
 
+void cli_verdict_clear(cli_verdict *v)
+{
+    m2j_buf_free(&v->changes);
+}
+
+/* What was invoiced (the record) against the order now: the difference
+ * into v->changes; true when there is one. An unreadable fingerprint is
+ * compared on its total alone. */
+static bool changed_since(const cli_order_facts *f, cli_verdict *v)
+{
+    if (!f->now || (f->credited_full && *f->credited_full))
+        return false;
+    m2j_order_fp was;
+    m2j_err e;
+    if (m2j_order_fp_parse(f->fingerprint, f->invoiced_total, &was, &e) != M2J_OK &&
+        m2j_order_fp_parse(NULL, f->invoiced_total, &was, &e) != M2J_OK)
+        return false;
+    bool differs = m2j_order_fp_diff(&was, f->now, &v->changes);
+    m2j_order_fp_clear(&was);
+    return differs;
+}
+
 void cli_reconcile_verdict(const cli_order_facts *f, cli_verdict *v)
 {
     memset(v, 0, sizeof *v);
     if (is(f->record_state, "done")) {
-        v->state = CLI_RECON_INVOICED;
+        v->state = changed_since(f, v) ? CLI_RECON_CHANGED : CLI_RECON_INVOICED;
         snprintf(v->detail, sizeof v->detail, "%s", f->invoice_id && *f->invoice_id ? f->invoice_id : "?");
         m2j_money inv = 0;
         m2j_err e;
@@ -45,6 +68,12 @@ void cli_reconcile_verdict(const cli_order_facts *f, cli_verdict *v)
     if (f->dead_reason) {
         v->state = CLI_RECON_FAILED;
         snprintf(v->detail, sizeof v->detail, "%s", f->dead_reason);
+        return;
+    }
+    if (is(f->record_state, "deleted")) {
+        v->state = CLI_RECON_SKIPPED;
+        snprintf(v->detail, sizeof v->detail, "cancelled after it was invoiced; its draft invoice %s was deleted",
+                 f->invoice_id && *f->invoice_id ? f->invoice_id : "?");
         return;
     }
     if (is(f->record_state, "cancelled") || is(f->record_state, "closed")) {

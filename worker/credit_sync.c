@@ -1,6 +1,7 @@
 /* credit_sync.c: see credit_sync.h. */
 #include "worker/credit_sync.h"
 #include "worker/exactly_once.h"
+#include "worker/invoice_delete.h"
 #include "mapping/creditmemo_mapping.h"
 #include "base/json_util.h"
 #include "queue/redis_cmd.h"
@@ -379,8 +380,10 @@ static void credit_partial(m2j_once *o, const credit_target *t, const char *invo
     json_object_put(body);
 }
 
-/* Reads the credit record: done -> SKIP set; else *pending. false = stop. */
-static bool credit_record(m2j_worker *w, const char *ck, bool *pending, m2j_step *s)
+/* Reads the credit record: done -> SKIP set; else *pending, and whether
+ * the pending intent is a cancellation's DELETE of a draft (*deleting; a
+ * record of invoice_delete.c). false = stop. */
+static bool credit_record(m2j_worker *w, const char *ck, bool *pending, bool *deleting, m2j_step *s)
 {
     m2j_err e;
     redisReply *r = NULL;
@@ -390,10 +393,17 @@ static bool credit_record(m2j_worker *w, const char *ck, bool *pending, m2j_step
         return false;
     }
     const char *st = m2j_reply_field(r, "state");
+    const char *action = m2j_reply_field(r, "action");
     *pending = st && strcmp(st, "pending") == 0;
+    *deleting = *pending && action && strcmp(action, "delete") == 0;
     if (st && strcmp(st, "done") == 0) {
         const char *id = m2j_reply_field(r, "credit_invoice_id");
-        m2j_step_set(s, M2J_STEP_SKIP, "already credited as %s", id ? id : "?");
+        if (action && strcmp(action, "deleted") == 0) {
+            id = m2j_reply_field(r, "invoice_id");
+            m2j_step_set(s, M2J_STEP_SKIP, "already cancelled: the draft invoice %s was deleted", id ? id : "?");
+        } else {
+            m2j_step_set(s, M2J_STEP_SKIP, "already credited as %s", id ? id : "?");
+        }
         freeReplyObject(r);
         return false;
     }
@@ -402,13 +412,14 @@ static bool credit_record(m2j_worker *w, const char *ck, bool *pending, m2j_step
 }
 
 /* The records a credit of order ref starts from, under the order lock: its
- * own record ck (done: the step ends as SKIP; pending: *pending) and the
- * order's, read into *o from key *ok. false = stop, s set, nothing held. */
-static bool open_credit(m2j_worker *w, const char *ref, const char *ck, bool *pending, m2j_buf *ok, order_rec *o,
-                        m2j_step *s)
+ * own record ck (done: the step ends as SKIP; pending: *pending, and
+ * *deleting for a cancellation's DELETE) and the order's, read into *o from
+ * key *ok. false = stop, s set, nothing held. */
+static bool open_credit(m2j_worker *w, const char *ref, const char *ck, bool *pending, bool *deleting, m2j_buf *ok,
+                        order_rec *o, m2j_step *s)
 {
-    *pending = false;
-    if (!credit_record(w, ck, pending, s))
+    *pending = *deleting = false;
+    if (!credit_record(w, ck, pending, deleting, s))
         return false;
     if (m2j_wkey_id(w->q, ok, "order:", ref) != M2J_OK) {
         m2j_step_set(s, M2J_STEP_RETRY, "out of memory");
@@ -447,10 +458,19 @@ static void mark_not_invoiced(m2j_worker *w, const char *ok, const char *state, 
  * the last attempt this is the reason). A cancelled or closed order (mark =
  * the state to leave, `what` the event) waits only while its invoice POST
  * has an unknown outcome, since crediting nothing could leave an invoice
- * standing; never invoiced, it is marked and skipped. false = stop, s set. */
+ * standing; never invoiced, it is marked and skipped. An order whose
+ * draft was deleted on cancellation has nothing booked: skipped. false =
+ * stop, s set. */
 static bool has_invoice(m2j_worker *w, const order_rec *o, const char *ok, const char *mark, const char *what,
                         m2j_step *s)
 {
+    if (o->state && strcmp(o->state, "deleted") == 0) {
+        /* cancelled while its invoice was a draft, which was deleted:
+         * nothing is booked, so nothing is left to credit */
+        m2j_step_set(s, M2J_STEP_SKIP, "%s; the order was cancelled and its draft invoice %s deleted, nothing is "
+                     "booked", what, o->invoice_id ? o->invoice_id : "?");
+        return false;
+    }
     /* No record at all after retention removed some: say that it may be
      * one of those (queue/retention.h), so the refund is booked by hand. */
     long long horizon = 0;
@@ -479,10 +499,10 @@ static void credit_locked(m2j_once *lk, json_object *memo, const char *ref, cons
 {
     m2j_worker *w = lk->w;
     m2j_err e;
-    bool pending;
+    bool pending, deleting;
     m2j_buf ok = {0};
     order_rec o;
-    if (!open_credit(w, ref, ck, &pending, &ok, &o, s))
+    if (!open_credit(w, ref, ck, &pending, &deleting, &ok, &o, s))
         return;
     if (!has_invoice(w, &o, m2j_buf_str(&ok), NULL, "credit memo", s))
         goto out;
@@ -534,22 +554,52 @@ out:
 }
 
 /* Under the order lock, so an invoice being created for the same order
- * cannot slip past: either it is recorded done already or not at all. */
+ * cannot slip past: either it is recorded done already or not at all.
+ * Jortt is asked what the invoice is now: a draft is deleted
+ * (invoice_delete.h), a sent one credited whole; either exactly once, in
+ * the cancellation's record P:credit:cancel:<ref>. An intent with an
+ * unknown outcome is settled first, the way it was started. */
 static void cancel_locked(m2j_once *lk, const char *ref, const char *ck, m2j_step *s)
 {
     m2j_worker *w = lk->w;
-    bool pending;
+    bool pending, deleting;
     m2j_buf ok = {0};
     order_rec o;
-    if (!open_credit(w, ref, ck, &pending, &ok, &o, s))
+    if (!open_credit(w, ref, ck, &pending, &deleting, &ok, &o, s))
         return;
     credit_target t = { ck, m2j_buf_str(&ok), o.invoiced, true };
-    if (has_invoice(w, &o, t.ok, "cancelled", "cancelled", s) &&
-        (pending || credit_allowed(w, &o, &t, "cancelled", s))) {
+    m2j_delete_target d = { ck, t.ok, o.invoice_id };
+    bool sent_instead = false;
+    if (!has_invoice(w, &o, t.ok, "cancelled", "cancelled", s)) {
+        /* s says why */
+    } else if (deleting) {
+        m2j_invoice_delete(lk, &d, true, &sent_instead, s);
+        if (sent_instead && credit_allowed(w, &o, &t, "cancelled", s))
+            credit_full(lk, &t, o.invoice_id, false, s);
+    } else if (pending) {
         credit_full(lk, &t, o.invoice_id, pending, s);
-        if (s->kind == M2J_STEP_DONE)
-            m2j_step_set(s, M2J_STEP_DONE, "cancelled; credited the invoice");
+    } else if (credit_allowed(w, &o, &t, "cancelled", s)) {
+        m2j_jortt_invoice_state st;
+        m2j_err e;
+        m2j_rc rc;
+        if (!m2j_invoice_state(w, o.invoice_id, &st, s)) {
+            /* s says why */
+        } else if (st == M2J_JORTT_DRAFT) {
+            m2j_invoice_delete(lk, &d, false, &sent_instead, s);
+            if (sent_instead)
+                credit_full(lk, &t, o.invoice_id, false, s);
+        } else if (st == M2J_JORTT_SENT) {
+            credit_full(lk, &t, o.invoice_id, false, s);
+        } else if ((rc = m2j_invoice_record_deleted(w, &d, &e)) != M2J_OK) {
+            m2j_step_from_rc(s, rc, &e, "record deletion");
+        } else {
+            m2j_step_set(s, M2J_STEP_DONE, "cancelled; the invoice %s is not in Jortt (any more), nothing to credit",
+                         o.invoice_id);
+        }
     }
+    /* the delete's reasons say "cancelled; ..." already; a credit's do not */
+    if (s->kind == M2J_STEP_DONE && strncmp(m2j_buf_str(&s->reason), "cancelled", 9) != 0)
+        m2j_step_set(s, M2J_STEP_DONE, "cancelled; credited the invoice%s", sent_instead ? " (it was sent)" : "");
     close_credit(&ok, &o);
 }
 
@@ -562,10 +612,10 @@ static void cancel_locked(m2j_once *lk, const char *ref, const char *ck, m2j_ste
 static void closed_locked(m2j_once *lk, json_object *order, const char *ref, const char *ck, m2j_step *s)
 {
     m2j_worker *w = lk->w;
-    bool pending;
+    bool pending, deleting;
     m2j_buf ok = {0};
     order_rec o;
-    if (!open_credit(w, ref, ck, &pending, &ok, &o, s))
+    if (!open_credit(w, ref, ck, &pending, &deleting, &ok, &o, s))
         return;
     credit_target t = { ck, m2j_buf_str(&ok), o.invoiced, true };
     m2j_err e;

@@ -23,10 +23,14 @@
  * for a partial one by an exact match of the plan's reference in
  * GET /invoices?query=<reference>.
  *
- * A cancelled order (orders.credit_on_cancel) that was invoiced is credited
- * whole once, under the order lock, record P:credit:cancel:<ref>; one not
- * invoiced gets P:order:<ref> state "cancelled", so an older event of the
- * order retried later does not invoice it.
+ * A cancelled order (orders.credit_on_cancel, on by default) that was
+ * invoiced: Jortt is asked whether the invoice is still a draft; a draft is
+ * deleted (invoice_delete.h; the order record then says state "deleted"),
+ * a sent invoice credited whole; either once, under the order lock, record
+ * P:credit:cancel:<ref>. One not invoiced gets P:order:<ref> state
+ * "cancelled", so an older event of the order retried later does not
+ * invoice it. A memo or "closed" event of an order whose draft was deleted
+ * has nothing to credit: skipped.
  *
  * An order event with status "closed" (refunds closed it) makes sure the
  * refund is booked: skipped when its memos booked it, the whole invoice
@@ -40,11 +44,13 @@
 
 void m2j_credit_memo(m2j_worker *w, json_object *memo, char **ref_out, m2j_step *s);
 /* An order event whose order Magento cancelled (m2j_order_is_cancelled);
- * ref: its increment_id. Skips with a reason when credit_on_cancel is off or
- * the order was never invoiced. */
+ * ref: the reference its record is kept under (m2j_order_reference). Skips
+ * with a reason when credit_on_cancel is off or the order was never
+ * invoiced. */
 void m2j_credit_cancelled_order(m2j_worker *w, const char *ref, m2j_step *s);
 /* An order event whose order refunds closed (m2j_order_is_closed); order:
- * the canonical order (its total_refunded is read), ref: its increment_id. */
+ * the canonical order (its total_refunded is read), ref: the reference its
+ * record is kept under. */
 void m2j_credit_closed_order(m2j_worker *w, json_object *order, const char *ref, m2j_step *s);
 
 #endif

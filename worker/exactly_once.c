@@ -144,20 +144,26 @@ m2j_rc m2j_once_fenced_hset(m2j_once *o, const char *key, m2j_err *e, ...)
 bool m2j_once_post(m2j_once *o, const char *what, m2j_intent_fn intent, void *iud, const char *path,
                    json_object *body, m2j_jortt_response *pr, m2j_call_class *cls, m2j_step *s)
 {
+    return m2j_once_send(o, what, intent, iud, "POST", path, body, pr, cls, s);
+}
+
+bool m2j_once_send(m2j_once *o, const char *what, m2j_intent_fn intent, void *iud, const char *method,
+                   const char *path, json_object *body, m2j_jortt_response *pr, m2j_call_class *cls, m2j_step *s)
+{
     m2j_worker *w = o->w;
     m2j_err e;
     memset(pr, 0, sizeof *pr);
     pr->retry_after_s = -1;
     m2j_rc rc = intent(o, iud, &e);
     if (rc == M2J_ERR_CONFLICT) {
-        m2j_step_set(s, M2J_STEP_LOCKED, "%s: lock %s expired before the POST; not sent", what, o->lock);
+        m2j_step_set(s, M2J_STEP_LOCKED, "%s: lock %s expired before the %s; not sent", what, o->lock, method);
         return false;
     }
     if (rc != M2J_OK) {
         m2j_step_from_rc(s, rc, &e, "intent record");
         return false;
     }
-    rc = m2j_jortt_call(&w->api, "POST", path, NULL, 0, body, pr, cls, &e);
+    rc = m2j_jortt_call(&w->api, method, path, NULL, 0, body, pr, cls, &e);
     if (rc != M2J_OK) {
         m2j_step_from_rc(s, rc, &e, what);
         m2j_jortt_response_clear(pr);

@@ -4,9 +4,10 @@
  *   lock -> read the record -> [intent without id: search by reference,
  *   adopt] -> intent record -> POST -> record the id
  *
- * Invoices (invoice_sync.c), full and partial credits (credit_sync.c) and
- * customers (customer_sync.c) all go through these three calls, so a rule
- * about locks or about sending lands in one place:
+ * Invoices (invoice_sync.c), full and partial credits (credit_sync.c),
+ * deleting a draft (invoice_delete.c) and customers (customer_sync.c) all go
+ * through these calls, so a rule about locks or about sending lands in one
+ * place:
  *
  *   m2j_once_run     takes the lock with a fresh owner token, hands it to
  *                    the worker's heartbeat (renewed as long as the step
@@ -16,7 +17,8 @@
  *                    lost POST made, by an exact reference match.
  *   m2j_once_post    writes the intent (the caller's record layout) in one
  *                    script with the check that the lock is ours, then
- *                    sends the POST; the heartbeat's gate checks the
+ *                    sends the POST (m2j_once_send: another method, the
+ *                    DELETE of a draft); the heartbeat's gate checks the
  *                    lock's lease once more right before the request is
  *                    written, so a process paused past its lease never
  *                    sends on resume without Redis confirming the lock.
@@ -81,5 +83,9 @@ m2j_rc m2j_once_fenced_hset(m2j_once *o, const char *key, m2j_err *e, ...) __att
  * effect in reasons ("create invoice"). */
 bool m2j_once_post(m2j_once *o, const char *what, m2j_intent_fn intent, void *iud, const char *path,
                    json_object *body, m2j_jortt_response *pr, m2j_call_class *cls, m2j_step *s);
+/* The same for any non-idempotent method ("POST", "DELETE"); body may be
+ * NULL. */
+bool m2j_once_send(m2j_once *o, const char *what, m2j_intent_fn intent, void *iud, const char *method,
+                   const char *path, json_object *body, m2j_jortt_response *pr, m2j_call_class *cls, m2j_step *s);
 
 #endif

@@ -4,8 +4,10 @@
 #include "worker/credit_sync.h"
 #include "mapping/creditmemo_mapping.h"
 #include "worker/customer_sync.h"
+#include "worker/order_changes.h"
 #include "base/json_util.h"
 #include "base/log.h"
+#include "mapping/order_fingerprint.h"
 #include "mapping/order_mapping.h"
 #include "queue/redis_cmd.h"
 #include "base/key_part.h"
@@ -23,15 +25,19 @@
  * same event (after a takeover) then counts as processed, any other as a
  * skipped redelivery. grand_total and customer_id (beyond the fields queue.h lists) let a later
  * credit memo tell a full refund from a partial one, and address a partial
- * credit invoice to the same customer, without asking Jortt. */
+ * credit invoice to the same customer, without asking Jortt. fingerprint
+ * (mapping/order_fingerprint.h; "" when it could not be made) is what the
+ * invoice was made from, so a later event can tell a status change from an
+ * order changed after it was invoiced (order_changes.h). */
 static m2j_rc record_done(m2j_worker *w, const char *ok, const char *event_id, const char *invoice_id,
-                          m2j_money grand_total, const char *customer_id, m2j_err *e)
+                          m2j_money grand_total, const char *customer_id, const char *fingerprint, m2j_err *e)
 {
     char now[32], gt[M2J_MONEY_STRLEN];
     snprintf(now, sizeof now, "%lld", m2j_now_ms());
     m2j_money_format(grand_total, gt);
     return m2j_wcmd(w->q, NULL, e, "HSET", ok, "state", "done", "invoice_id", invoice_id, "at", now, "event_id", event_id,
-                    "grand_total", gt, "customer_id", customer_id ? customer_id : "", NULL);
+                    "grand_total", gt, "customer_id", customer_id ? customer_id : "", "fingerprint",
+                    fingerprint ? fingerprint : "", NULL);
 }
 
 /* Jortt does not know the customer id we sent: a customer deleted in Jortt
@@ -55,10 +61,13 @@ static bool customer_rejected(const m2j_jortt_response *r, m2j_call_class cls)
 }
 
 typedef struct {
-    const char       *event_id;
-    m2j_invoice_plan *plan;
-    const char       *ok;   /* P:order:<ref> */
-    long long         created_ms; /* the order's created_at; -1 unknown */
+    const char         *event_id;
+    m2j_invoice_plan   *plan;
+    const char         *ok;      /* P:order:<ref> */
+    const m2j_order_fp *now;     /* the order's fingerprint, NULL when it could not be made */
+    const char         *now_err; /* why not */
+    const char         *fp_text; /* *now as stored, "" without */
+    long long           created_ms; /* the order's created_at; -1 unknown */
 } invoice_ud;
 
 /* Magento's created_at ("2026-11-20 10:15:04", UTC) or an RFC 3339 time, in
@@ -114,7 +123,6 @@ static void invoice_locked(m2j_once *o, void *ud, m2j_step *s)
         return;
     }
     const char *st = m2j_reply_field(r, "state");
-    const char *inv = m2j_reply_field(r, "invoice_id");
     bool pending = st && strcmp(st, "pending") == 0;
     if (!st) {
         bool maybe = false;
@@ -126,16 +134,16 @@ static void invoice_locked(m2j_once *o, void *ud, m2j_step *s)
         pending = maybe; /* search before posting */
     }
     if (st && strcmp(st, "done") == 0) {
-        /* The invoice was made for THIS event by an earlier delivery of it
-         * (a worker that died or was taken over after recording the invoice
-         * but before recording the queue outcome): the event did its work,
-         * so it counts as processed, not as a skipped redelivery. */
-        const char *by = m2j_reply_field(r, "event_id");
-        if (by && strcmp(by, event_id) == 0)
-            m2j_step_set(s, M2J_STEP_DONE, "invoiced as %s (by an earlier delivery of this event)",
-                         inv ? inv : "?");
-        else
-            m2j_step_set(s, M2J_STEP_SKIP, "already invoiced as %s", inv ? inv : "?");
+        /* this event's delivery made it, a status change, an older event,
+         * or an order that changed after it was invoiced */
+        m2j_order_changes_judge(w, r, plan->reference, event_id, u->now, u->now_err, NULL, s);
+        freeReplyObject(r);
+        return;
+    }
+    if (st && strcmp(st, "deleted") == 0) {
+        const char *inv = m2j_reply_field(r, "invoice_id");
+        m2j_step_set(s, M2J_STEP_SKIP, "order was cancelled after it was invoiced; its draft invoice %s was deleted",
+                     inv ? inv : "?");
         freeReplyObject(r);
         return;
     }
@@ -169,7 +177,7 @@ static void invoice_locked(m2j_once *o, void *ud, m2j_step *s)
             return;
         }
         if (found) {
-            rc = record_done(w, ok, event_id, found, plan->grand_total, customer_id, &e);
+            rc = record_done(w, ok, event_id, found, plan->grand_total, customer_id, u->fp_text, &e);
             if (rc != M2J_OK) {
                 m2j_step_from_rc(s, rc, &e, "record invoice");
                 free(found);
@@ -203,7 +211,8 @@ static void invoice_locked(m2j_once *o, void *ud, m2j_step *s)
             const char *id = pr.json ? m2j_json_str(pr.json, "data.id") : NULL;
             if (!id || !*id) {
                 m2j_step_set(s, M2J_STEP_RETRY, "create invoice: HTTP %ld without data.id", pr.status);
-            } else if ((rc = record_done(w, ok, event_id, id, plan->grand_total, customer_id, &e)) != M2J_OK) {
+            } else if ((rc = record_done(w, ok, event_id, id, plan->grand_total, customer_id, u->fp_text, &e)) !=
+                       M2J_OK) {
                 /* Created but not recorded: the pending mark makes the next
                  * attempt find it by reference. */
                 m2j_step_from_rc(s, rc, &e, "record invoice");
@@ -238,6 +247,78 @@ static void invoice_locked(m2j_once *o, void *ud, m2j_step *s)
     free(customer_id);
 }
 
+/* The reference of the record of an order that is cancelled or closed (it
+ * is not planned, but its record is under the same reference as its
+ * invoice): into *ref_out. false = stop, s set. */
+static bool record_ref(m2j_worker *w, json_object *order, char **ref_out, m2j_step *s)
+{
+    if (!*ref_out)
+        return true; /* no increment_id: the credit path says so */
+    char *ref = NULL;
+    m2j_err e;
+    m2j_rc rc = m2j_order_reference(w->cfg, order, &ref, &e);
+    if (rc != M2J_OK) {
+        m2j_step_set(s, rc == M2J_ERR_NOMEM ? M2J_STEP_RETRY : M2J_STEP_DEAD, "%s", e.msg);
+        return false;
+    }
+    free(*ref_out);
+    *ref_out = ref;
+    return true;
+}
+
+/* Magento's "Edit order" places a new order (increment id "<original>-1",
+ * relation_parent_real_id = the original's) and cancels the original in
+ * the same request. Before the new order is invoiced, the original's
+ * cancellation is booked here too (credit_sync.h: a draft deleted, a sent
+ * invoice credited, once; nothing when it was never invoiced, which then
+ * cannot be invoiced later), so the revenue is booked once even when the
+ * original's own cancel event comes late or not at all; when it comes, it
+ * finds the work done. The original's record reference is worked out from
+ * this order with the original's ids (orders.field_map may use them).
+ * true: go on (note holds what happened to the original, maybe nothing);
+ * false: s says why the new order waits (the original's step as is). */
+static bool book_replaced_original(m2j_worker *w, json_object *order, const char *inc, m2j_buf *note, m2j_step *s)
+{
+    const char *parent = m2j_json_str(order, "relation_parent_real_id");
+    if (!parent || !*parent || (inc && strcmp(parent, inc) == 0) || !w->cfg->orders.credit_on_cancel)
+        return true;
+    json_object *orig = NULL;
+    char *ref = NULL;
+    m2j_err e;
+    m2j_rc rc = M2J_ERR_NOMEM;
+    if (json_object_deep_copy(order, &orig, NULL) == 0 && m2j_json_set_str(orig, "increment_id", parent) == M2J_OK) {
+        const char *pid = m2j_json_str(order, "relation_parent_id");
+        json_object_object_del(orig, "entity_id");
+        rc = pid ? m2j_json_set_str(orig, "entity_id", pid) : M2J_OK;
+        if (rc == M2J_OK)
+            rc = m2j_order_reference(w->cfg, orig, &ref, &e);
+    }
+    json_object_put(orig);
+    if (rc != M2J_OK) {
+        m2j_step_set(s, rc == M2J_ERR_NOMEM ? M2J_STEP_RETRY : M2J_STEP_DEAD, "original order %.64s of this edited "
+                     "order: %s", parent, rc == M2J_ERR_NOMEM ? "out of memory" : e.msg);
+        free(ref);
+        return false;
+    }
+    m2j_step ps;
+    m2j_step_init(&ps);
+    m2j_credit_cancelled_order(w, ref, &ps);
+    bool go_on = ps.kind == M2J_STEP_DONE || ps.kind == M2J_STEP_SKIP || ps.kind == M2J_STEP_CONTINUE;
+    if (go_on) {
+        m2j_buf_printf(note, "; original order %s (replaced by this edit): %s", ref, m2j_buf_str(&ps.reason));
+        m2j_step_clear(&ps);
+    } else {
+        m2j_buf why = {0};
+        m2j_buf_printf(&why, "original order %s (replaced by this edit) first: %s", ref, m2j_buf_str(&ps.reason));
+        m2j_buf_free(&ps.reason);
+        ps.reason = why;
+        m2j_step_clear(s);
+        *s = ps; /* its retry hints, HTTP status and error key come along */
+    }
+    free(ref);
+    return go_on;
+}
+
 void m2j_invoice_order(m2j_worker *w, const char *event_id, json_object *order, char **ref_out, m2j_step *s)
 {
     const char *inc = m2j_json_str(order, "increment_id");
@@ -245,18 +326,23 @@ void m2j_invoice_order(m2j_worker *w, const char *event_id, json_object *order, 
     /* Before planning: the plan would skip "canceled" as a status not in
      * orders.statuses, but a cancelled invoiced order needs its credit. */
     if (m2j_order_is_cancelled(order)) {
-        m2j_credit_cancelled_order(w, inc, s);
+        if (record_ref(w, order, ref_out, s))
+            m2j_credit_cancelled_order(w, *ref_out, s);
         return;
     }
     if (m2j_order_is_closed(order)) {
-        m2j_credit_closed_order(w, order, inc, s);
+        if (record_ref(w, order, ref_out, s))
+            m2j_credit_closed_order(w, order, *ref_out, s);
         return;
     }
     m2j_order_action action;
-    m2j_buf skip = {0};
+    m2j_buf skip = {0}, note = {0}, fpt = {0};
     m2j_invoice_plan plan;
     memset(&plan, 0, sizeof plan);
-    m2j_err e;
+    m2j_order_fp now;
+    memset(&now, 0, sizeof now);
+    bool have_fp = false;
+    m2j_err e, fe = {0};
     m2j_rc rc = m2j_order_plan(w->cfg, order, &action, &skip, &plan, &e);
     if (rc != M2J_OK) {
         m2j_step_set(s, rc == M2J_ERR_NOMEM ? M2J_STEP_RETRY : M2J_STEP_DEAD, "%s", e.msg);
@@ -264,7 +350,9 @@ void m2j_invoice_order(m2j_worker *w, const char *event_id, json_object *order, 
         return;
     }
     if (action == M2J_ORDER_SKIP) {
-        m2j_step_set(s, M2J_STEP_SKIP, "%s", m2j_buf_str(&skip));
+        /* not invoiced in this status; but if it was invoiced before, a
+         * change is reported, whatever the status now */
+        m2j_order_changes_check(w, order, event_id, m2j_buf_str(&skip), ref_out, s);
         m2j_buf_free(&skip);
         return;
     }
@@ -276,21 +364,35 @@ void m2j_invoice_order(m2j_worker *w, const char *event_id, json_object *order, 
     }
     free(*ref_out);
     *ref_out = strdup(plan.reference);
+    if (!book_replaced_original(w, order, inc, &note, s)) {
+        m2j_invoice_plan_clear(&plan);
+        m2j_buf_free(&note);
+        return;
+    }
+    have_fp = m2j_order_fingerprint(w->cfg, order, &now, &fe) == M2J_OK;
+    if (have_fp && m2j_order_fp_format(&now, &fpt) != M2J_OK)
+        m2j_buf_reset(&fpt); /* recorded without: compared on the total later */
 
     m2j_buf ok = {0}, lock = {0};
     if (m2j_wkey_id(w->q, &ok, "order:", plan.reference) || m2j_key_id(&lock, "order:", plan.reference)) {
         m2j_step_set(s, M2J_STEP_RETRY, "out of memory");
         goto out;
     }
-    invoice_ud ud = { event_id, &plan, ok.data, order_created_ms(order) };
+    invoice_ud ud = { event_id, &plan, ok.data, have_fp ? &now : NULL, fe.msg, m2j_buf_str(&fpt),
+                      order_created_ms(order) };
     m2j_once_run(w, lock.data, "order is being handled by another worker", invoice_locked, &ud, s);
     if (s->kind == M2J_STEP_DONE) {
         m2j_money_format(plan.grand_total, s->totals[0]);
         m2j_money_format(plan.total_incl, s->totals[1]);
         m2j_money_format(plan.total_excl, s->totals[2]);
     }
+    if ((s->kind == M2J_STEP_DONE || s->kind == M2J_STEP_SKIP) && note.len)
+        m2j_buf_puts(&s->reason, m2j_buf_str(&note));
 out:
     m2j_buf_free(&ok);
     m2j_buf_free(&lock);
+    m2j_buf_free(&note);
+    m2j_buf_free(&fpt);
+    m2j_order_fp_clear(&now);
     m2j_invoice_plan_clear(&plan);
 }

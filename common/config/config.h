@@ -152,7 +152,7 @@ typedef struct {
     m2j_string_entry   *revenue_account_by_country; size_t n_revenue_account_by_country; /* ISO, "EU", "*" */
     char   *country_from;                    /* "billing" (default) | "shipping" */
     m2j_string_entry   *field_map;        size_t n_field_map;        /* Jortt invoice field -> template */
-    bool    credit_on_cancel;                /* default false */
+    bool    credit_on_cancel;                /* default true: a cancelled invoiced order's draft is deleted, a sent one credited */
     char   *invoice_date;                    /* "order" (default: the order's created_at date) | "today" */
     char   *discount_label;                  /* default "Korting"; text before the discount description */
     char   *shipping_label;                  /* default "Verzendkosten" when no mapping description and none in the order */

@@ -86,7 +86,7 @@ m2j_rc m2j_cfg_set_defaults(m2j_config *c)
         c->orders.vat_by_country[0].v = 21 * M2J_RATE_SCALE;
     }
     D(c->orders.country_from, "billing");
-    c->orders.credit_on_cancel = false;
+    c->orders.credit_on_cancel = true; /* an edited or cancelled order is not booked twice */
     D(c->orders.invoice_date, "order");
     D(c->orders.discount_label, "Korting");
     D(c->orders.shipping_label, "Verzendkosten");

@@ -213,12 +213,14 @@ m2j_rc m2j_http_request(m2j_http *c, const char *method, const char *url, const 
     } else {
         /* libcurl silently resends a request on a new connection when a
          * reused keep-alive connection turns out dead before any answer byte.
-         * A POST may already have been applied, so it never rides a reused
-         * connection: a dropped connection then surfaces as "outcome
-         * unknown" for the caller to resolve. */
-        if (strcmp(method, "POST") == 0)
+         * A POST or DELETE may already have been applied, so it never rides
+         * a reused connection: a dropped connection then surfaces as
+         * "outcome unknown" for the caller to resolve (the DELETE of a
+         * draft, too, is settled by reading the invoice, not by sending it
+         * again unseen). */
+        if (strcmp(method, "POST") == 0 || strcmp(method, "DELETE") == 0)
             curl_easy_setopt(h, CURLOPT_FRESH_CONNECT, 1L);
-        else
+        if (strcmp(method, "POST") != 0)
             curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
         curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)(body ? body_len : 0));
         curl_easy_setopt(h, CURLOPT_COPYPOSTFIELDS, body ? body : "");

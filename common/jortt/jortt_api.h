@@ -29,6 +29,8 @@
  * v3 paths yet. So they are written as v3 here, and jortt.api_version "v1"
  * sends them to /v1/ instead (m2j_jortt_versioned_path). Invoice creation is
  * POST /v3/invoices either way (in the spec; the older ones are deprecated).
+ * Deleting a draft (DELETE M2J_PATH_INVOICES_LIST/{id}; the spec has the
+ * unversioned and /v1 DELETE /invoices/{id}) follows get and credit.
  * Invoice ledger accounts have no known v3 path and stay unversioned. */
 #define M2J_PATH_CUSTOMERS        "/v3/customers"
 #define M2J_PATH_INVOICES_LIST    "/v3/invoices"

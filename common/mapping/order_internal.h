@@ -1,7 +1,8 @@
 /* order_internal.h: what the files behind order_mapping.h share. Not a public
  * contract: only order_mapping.c, order_lines.c, order_totals.c,
- * customer_mapping.c, field_map.c, vat.c and creditmemo_mapping.c (which
- * prices refunds by the same rules) include it.
+ * customer_mapping.c, field_map.c, vat.c, creditmemo_mapping.c (which
+ * prices refunds by the same rules) and order_fingerprint.c (which reads
+ * the invoiced rows the same way) include it.
  *
  * Money in here is m2j_money (1/10,000 units); every amount that becomes an
  * invoice line is already rounded to whole cents, so the invoice arithmetic

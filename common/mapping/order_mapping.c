@@ -232,6 +232,33 @@ fail:
     return rc;
 }
 
+m2j_rc m2j_order_reference(const m2j_config *cfg, json_object *order, char **out, m2j_err *err)
+{
+    *out = NULL;
+    const char *inc = m2j_json_scalar(order, "increment_id");
+    if (!*inc)
+        return m2j_fail(err, M2J_ERR_INVALID, "order has no increment_id");
+    json_object *body = json_object_new_object();
+    if (!body || m2j_json_set_str(body, "reference", inc) != M2J_OK) {
+        json_object_put(body);
+        return m2j_fail(err, M2J_ERR_NOMEM, "out of memory");
+    }
+    /* only the reference entry: the other fields have rules of their own
+     * that are no concern of finding the record */
+    m2j_rc rc = M2J_OK;
+    for (size_t i = 0; i < cfg->orders.n_field_map && rc == M2J_OK; i++)
+        if (strcmp(cfg->orders.field_map[i].key, "reference") == 0)
+            rc = m2j_apply_field_map(&cfg->orders.field_map[i], 1, M2J_FIELD_INVOICE, order, body, err);
+    if (rc == M2J_OK) {
+        json_object *ref = NULL;
+        json_object_object_get_ex(body, "reference", &ref);
+        if (!(*out = dup_trim(ref ? json_object_get_string(ref) : "", false)))
+            rc = m2j_fail(err, M2J_ERR_NOMEM, "out of memory");
+    }
+    json_object_put(body);
+    return rc;
+}
+
 /* ---- the decision ---- */
 
 static bool status_wanted(const m2j_config *cfg, const char *status)

@@ -64,6 +64,14 @@ typedef enum { M2J_ORDER_INVOICE, M2J_ORDER_SKIP } m2j_order_action;
 m2j_rc m2j_order_plan(const m2j_config *cfg, json_object *order, m2j_order_action *action,
                       m2j_buf *skip_reason, m2j_invoice_plan *plan, m2j_err *err);
 
+/* The reference the order's invoice carries (and its record P:order:<ref>
+ * is kept under): the increment_id, or orders.field_map's "reference" when
+ * it renders non-empty, trimmed, exactly as m2j_order_plan sets it. For
+ * events that are not invoiced (cancelled, closed, a status not in
+ * orders.statuses) but must find the order's record. *out is malloc'd.
+ * M2J_ERR_INVALID without an increment_id or when the template fails. */
+m2j_rc m2j_order_reference(const m2j_config *cfg, json_object *order, char **out, m2j_err *err);
+
 /* Jortt customer body for the buyer of an order (company or private, from
  * the billing address; customers.groups and customers.field_map applied).
  * New reference to *out. */

@@ -31,16 +31,19 @@
  *                         throughput, written by the outcome scripts (queue/activity.h)
  *   P:admin:session:<sha256 of the session id>, P:admin:fail:<who>  the
  *                         dashboard's sessions and wrong sign-ins (receiver/admin_auth.h)
- *   P:order:<ref>         hash: state (pending|done|cancelled|closed), invoice_id, event_id
- *                         (the event that made the invoice), at, grand_total, customer_id;
+ *   P:order:<ref>         hash: state (pending|done|cancelled|closed|deleted), invoice_id, event_id
+ *                         (the event that made the invoice), at, grand_total, customer_id,
+ *                         fingerprint (what was invoiced: mapping/order_fingerprint.h);
  *                         credit ledger: credited, credited_full, credit_pending
- *                         (worker/credit_sync.c)
+ *                         (worker/credit_sync.c); deleted_invoice_id, deleted_at once a
+ *                         cancellation deleted the draft (worker/invoice_delete.h)
  *   P:credit:<memo key>   hash: state, credit_invoice_id, invoice_id, amount, at (credit notes)
- *   P:credit:cancel:<ref> hash: the same, for orders.credit_on_cancel
+ *   P:credit:cancel:<ref> hash: the same, for orders.credit_on_cancel; action delete/deleted
+ *                         when the draft is (being) deleted instead
  *   P:credit:closed:<ref> hash: the same, for an order closed after a full refund
  *   P:install:key         string: the installation key, 64 hex digits (install_key.c);
  *                         never logged or printed
- *   P:cust:<customer key> hash: id, fp, state; the key is
+ *   P:customer:<customer key> hash: id, fp, state; the key is
  *                         HMAC-SHA256(installation key, label, address) (base/pseudonym.h);
  *                         entries of older versions are keyed by sha256(lower(email))
  *                         and moved on first use (worker/customer_sync.c)

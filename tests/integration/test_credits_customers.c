@@ -379,10 +379,12 @@ START_TEST(customer_sync_off)
 }
 END_TEST
 
-/* (e) an invoiced order cancelled later is credited once. */
+/* (e) an order whose invoice was sent (orders.invoice_status "sent"),
+ * cancelled later, is credited once (a draft would be deleted instead:
+ * test_changed_orders.c). */
 START_TEST(cancel_credits_once)
 {
-    E = h_env_up("cc-cancel", "{\"orders\":{" FIXTURE_ORDERS ",\"credit_on_cancel\":true}}", 1);
+    E = h_env_up("cc-cancel", "{\"orders\":{" FIXTURE_ORDERS ",\"invoice_status\":\"sent\"}}", 1);
     invoice_order(FULL_FIXTURE, "100000101", "evt-o-c1");
     char *orig = invoice_id("100000101");
     H_ASSERT(E, orig != NULL, "no invoice id");
@@ -405,7 +407,7 @@ END_TEST
  * (retried, or older and later in the queue) leaves nothing to invoice. */
 START_TEST(cancel_before_invoice_blocks_it)
 {
-    E = h_env_up("cc-cancel-first", "{\"orders\":{" FIXTURE_ORDERS ",\"credit_on_cancel\":true}}", 1);
+    E = h_env_up("cc-cancel-first", "{\"orders\":{" FIXTURE_ORDERS "}}", 1);
     post_order(PARTIAL_FIXTURE, "evt-o-e1", "canceled");
     drained();
     post_order(PARTIAL_FIXTURE, "evt-o-e2", "processing");
@@ -416,10 +418,11 @@ START_TEST(cancel_before_invoice_blocks_it)
 }
 END_TEST
 
-/* credit_on_cancel off (the default): skipped, nothing credited. */
+/* credit_on_cancel turned off (it is on by default): skipped, nothing
+ * credited or deleted. */
 START_TEST(cancel_flag_off_skips)
 {
-    E = h_env_up("cc-cancel-off", "{\"orders\":{" FIXTURE_ORDERS "}}", 1);
+    E = h_env_up("cc-cancel-off", "{\"orders\":{" FIXTURE_ORDERS ",\"credit_on_cancel\":false}}", 1);
     invoice_order(FULL_FIXTURE, "100000101", "evt-o-d1");
     long long skipped0 = stat_of("skipped");
     post_order(FULL_FIXTURE, "evt-o-d2", "canceled");
@@ -451,11 +454,12 @@ static char *dead_reason(const char *event_id)
     return out;
 }
 
-/* Credited on cancel, then the refund's memo arrives: it is skipped, not
- * refused by Jortt (a second credit of a credited invoice). */
+/* Credited on cancel (the invoice was sent), then the refund's memo
+ * arrives: it is skipped, not refused by Jortt (a second credit of a
+ * credited invoice). */
 START_TEST(cancel_then_memo_skipped)
 {
-    E = h_env_up("cc-cancel-memo", "{\"orders\":{" FIXTURE_ORDERS ",\"credit_on_cancel\":true}}", 1);
+    E = h_env_up("cc-cancel-memo", "{\"orders\":{" FIXTURE_ORDERS ",\"invoice_status\":\"sent\"}}", 1);
     invoice_order(FULL_FIXTURE, "100000101", "evt-o-f1");
     char *orig = invoice_id("100000101");
     H_ASSERT(E, orig != NULL, "no invoice id");

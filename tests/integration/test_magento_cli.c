@@ -6,8 +6,9 @@
  * inclusive), --yes queuing exactly the in-status orders at one request
  * per page, a second run queuing nothing, and the errors an admin meets.
  * Reconcile: orders invoiced by a worker, dead, pending, skipped and
- * missing told apart, a changed total found, --enqueue queuing exactly the
- * missing ones. */
+ * missing told apart, orders changed after invoicing (a total, a line
+ * partly cancelled) reported with the difference, --enqueue queuing
+ * exactly the missing ones. */
 #include "magento_util.h"
 #include "base/buf.h"
 #include "base/json_util.h"
@@ -372,6 +373,7 @@ START_TEST(reconcile_tells_invoiced_failed_pending_skipped_and_missing_apart)
     push_order(21, "processing", NULL);
     push_order(22, "processing", NULL);
     push_order(23, "complete", NULL);
+    push_order(32, "processing", NULL);
     push_order(24, "processing", "USD");  /* no EUR amounts: a dead letter */
     push_order(30, "pending", NULL);      /* skipped for its status ... */
     add_order(30, "2026-11-10 10:00:00", "complete"); /* ... then completed, with no push: missing */
@@ -379,7 +381,7 @@ START_TEST(reconcile_tells_invoiced_failed_pending_skipped_and_missing_apart)
     H_WAIT(E, 20000, h_pred_drained, NULL, "the worker did not finish");
     H_WAIT(E, 20000, h_pred_dead, &one_dead, "no dead letter");
     h_stop_pid(E, w, SIGTERM, h_ms(10000));
-    ck_assert_int_eq(h_count_invoices(E, NULL), 3);
+    ck_assert_int_eq(h_count_invoices(E, NULL), 4);
 
     add_order(25, "2026-11-10 10:00:00", "processing"); /* the worker found it cancelled before invoicing */
     redisReply *hr = h_redis_cmd(E, "HSET %s:order:200000025 state cancelled", E->prefix);
@@ -395,11 +397,19 @@ START_TEST(reconcile_tells_invoiced_failed_pending_skipped_and_missing_apart)
     free(was);
     H_ASSERT(E, hm_control(&M, "orders", changed) == 200, "change");
     free(changed);
+    /* and one partly cancelled: one of its two coffee bags (grand total kept) */
+    was = order_json(32, "2026-11-10 10:00:00", "complete", NULL);
+    changed = h_json_with(was, "items.0.qty_canceled", "\"1.0000\"", "total_canceled", "\"18.09\"", NULL);
+    free(was);
+    H_ASSERT(E, hm_control(&M, "orders", changed) == 200, "partial cancel");
+    free(changed);
 
     long long keys = data_keys(), xlen = redis_int("XLEN %s:events", E->prefix);
     json_object *rep = reconcile(NULL);
     expect(rep, "200000021", "invoiced", NULL);
-    expect(rep, "200000022", "invoiced", NULL);
+    expect(rep, "200000022", "changed", "changed after invoicing (Jortt invoice ");
+    expect(rep, "200000022", "changed", "): grand total 92.17 -> 99.99");
+    expect(rep, "200000032", "changed", "line KB-ESP-1000 qty 2 -> 1 (1 canceled)");
     expect(rep, "200000023", "invoiced", NULL);
     expect(rep, "200000024", "failed", "currency not supported");
     expect(rep, "200000025", "skipped", "order was cancelled before it was invoiced");
@@ -415,14 +425,24 @@ START_TEST(reconcile_tells_invoiced_failed_pending_skipped_and_missing_apart)
              "order 22: %s", json_object_to_json_string(r22));
     ck_assert_ptr_null(m2j_json_get(r21, "total_differs"));
     ck_assert(*m2j_json_scalar(r21, "invoice_id"));
-    ck_assert_int_eq(jint(rep, "counts.invoiced"), 3);
+    ck_assert(*m2j_json_scalar(r22, "invoice_id"));
+    ck_assert_str_eq(m2j_json_scalar(r22, "changes"), "grand total 92.17 -> 99.99");
+    ck_assert_ptr_null(m2j_json_get(row_of(rep, "200000032"), "total_differs"));
+    ck_assert_int_eq(jint(rep, "counts.invoiced"), 2);
+    ck_assert_int_eq(jint(rep, "counts.changed"), 2);
     ck_assert_int_eq(jint(rep, "counts.failed"), 1);
     ck_assert_int_eq(jint(rep, "counts.skipped"), 1);
     ck_assert_int_eq(jint(rep, "counts.pending"), 1);
     ck_assert_int_eq(jint(rep, "counts.missing"), 3);
     ck_assert_int_eq(jint(rep, "counts.total_differs"), 1);
-    ck_assert_int_eq(json_object_array_length(m2j_json_get_arr(rep, "orders")), 9);
+    ck_assert_int_eq(json_object_array_length(m2j_json_get_arr(rep, "orders")), 10);
     json_object_put(rep);
+    /* the table an operator reads says it too */
+    char *table = NULL;
+    ck_assert_int_eq(h_cli(E, &table, "reconcile", "--from", "2026-11-10", "--to", "2026-11-10", NULL), 0);
+    H_ASSERT(E, table && strstr(table, "CHANGED AFTER INVOICING: grand total 92.17 -> 99.99") &&
+                    strstr(table, "2 invoiced, 2 changed after invoicing,"), "reconcile table:\n%s", table);
+    free(table);
     /* reading changed nothing (but the rate limiter's slots) */
     ck_assert_int_eq(data_keys(), keys);
     ck_assert_int_eq(redis_int("XLEN %s:events", E->prefix), xlen);
@@ -445,10 +465,11 @@ START_TEST(reconcile_tells_invoiced_failed_pending_skipped_and_missing_apart)
     json_object *state = h_double_state(E);
     char why[256] = "";
     H_ASSERT(E, h_state_no_duplicates(state, why, sizeof why), "%s", why);
-    ck_assert_int_eq(h_state_invoices(state, NULL), 7);
+    ck_assert_int_eq(h_state_invoices(state, NULL), 8);
     json_object_put(state);
     rep = reconcile(NULL);
-    ck_assert_int_eq(jint(rep, "counts.invoiced"), 7);
+    ck_assert_int_eq(jint(rep, "counts.invoiced"), 6);
+    ck_assert_int_eq(jint(rep, "counts.changed"), 2);
     ck_assert_int_eq(jint(rep, "counts.missing"), 0);
     ck_assert_int_eq(jint(rep, "counts.pending"), 0);
     json_object_put(rep);

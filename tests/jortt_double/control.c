@@ -18,9 +18,11 @@ void jd_state_reset(jd_server *s)
 {
     json_object_put(s->customers);
     json_object_put(s->invoices);
+    json_object_put(s->deleted_invoices);
     json_object_put(s->by_endpoint);
     s->customers = json_object_new_object();
     s->invoices = json_object_new_object();
+    s->deleted_invoices = json_object_new_object();
     s->by_endpoint = json_object_new_object();
     s->invoice_seq = 0;
     s->calls_total = s->calls_throttled = s->calls_faulted = s->calls_dropped = 0;
@@ -59,6 +61,7 @@ static void state(jd_ctx *c)
     json_object_object_add(o, "customers", values_of(s->customers, 0));
     json_object_object_add(o, "deleted_customers", values_of(s->customers, 1));
     json_object_object_add(o, "invoices", values_of(s->invoices, -1));
+    json_object_object_add(o, "deleted_invoices", values_of(s->deleted_invoices, -1));
     json_object_object_add(o, "calls", calls);
     json_object_object_add(o, "tokens", json_object_new_int64(json_object_object_length(s->tokens)));
     json_object_object_add(o, "rate_limit", json_object_new_int64(s->rate_limit));
@@ -226,6 +229,41 @@ static void set_config(jd_ctx *c)
     jd_reply(c, 200, o);
 }
 
+/* POST /_double/invoices/{id}/send [{"send_method":"self"|"email"}]: the
+ * merchant sends a draft from Jortt's web app. 200 {"data":entity}; 404
+ * unknown or deleted; 422 already sent or a bad body. */
+static void send_invoice(jd_ctx *c, const char *id_and_rest)
+{
+    size_t n = strcspn(id_and_rest, "/");
+    char id[64], key[37];
+    json_object *e = NULL;
+    if (n >= sizeof id || strcmp(id_and_rest + n, "/send") != 0) {
+        jd_error(c, 404, "endpoint.not_found", "The requested endpoint could not be found.", NULL);
+        return;
+    }
+    memcpy(id, id_and_rest, n);
+    id[n] = '\0';
+    if (!jd_uuid_key(id, key) || !json_object_object_get_ex(c->srv->invoices, key, &e)) {
+        jd_error(c, 404, "resource.not_found", "The resource could not be found.", NULL);
+        return;
+    }
+    const char *method = c->body ? jd_get_str(c->body, "send_method") : NULL;
+    if ((c->body && !json_object_is_type(c->body, json_type_object)) ||
+        (method && strcmp(method, "self") != 0 && strcmp(method, "email") != 0)) {
+        json_object *d = NULL;
+        jd_detail(&d, "values_not_valid", "send_method", "does not have a valid value");
+        jd_invalid(c, d);
+        return;
+    }
+    if (!jd_invoice_mark_sent(c->srv, e, method)) {
+        jd_error(c, 422, "operation.invalid", "The invoice was sent already.", NULL);
+        return;
+    }
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "data", json_object_get(e));
+    jd_reply(c, 200, o);
+}
+
 void jd_control(jd_ctx *c)
 {
     const char *p = c->path + strlen("/_double");
@@ -247,6 +285,8 @@ void jd_control(jd_ctx *c)
         jd_reply(c, 200, faults_json(&c->srv->faults));
     } else if (strcmp(p, "/config") == 0 && post) {
         set_config(c);
+    } else if (strncmp(p, "/invoices/", 10) == 0 && post) {
+        send_invoice(c, p + 10);
     } else if (strcmp(p, "/healthz") == 0 || strcmp(p, "/state") == 0 || strcmp(p, "/reset") == 0 ||
                strcmp(p, "/faults") == 0 || strcmp(p, "/config") == 0) {
         jd_error(c, 405, "resource.method_not_allowed", "The method is not allowed for this resource.", NULL);

@@ -1,11 +1,13 @@
-/* invoices.c: invoice create (v3 body on every version), list, get and
- * credit. Totals come from totals.c, never from the client. */
+/* invoices.c: invoice create (v3 body on every version), list, get,
+ * credit and delete (drafts only), and marking a draft sent. Totals come
+ * from totals.c, never from the client. */
 #include "jd.h"
 #include "totals.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 static const char *const send_methods[] = {"self", "email", "peppol", NULL};
 static const char *const pay_methods[] = {"pay_later", "direct_debit", "already_paid", NULL};
@@ -295,6 +297,13 @@ static void copy_snapshot(json_object *inv, json_object *orig)
         copy_key(inv, keys[i], orig, keys[i]);
 }
 
+/* "202611-001": the invoice date's year and month, then one counter for
+ * the whole double. */
+static void next_number(jd_server *s, const char *date, char out[48])
+{
+    snprintf(out, 48, "%.4s%.2s-%03lu", date, date + 5, ++s->invoice_seq);
+}
+
 /* Builds the stored entity. cust: the customer (snapshot source) or NULL, then
  * orig supplies the snapshot (credit invoices). */
 static json_object *build_invoice(jd_server *s, const char *id, json_object *body, const parsed_invoice *pi,
@@ -327,7 +336,7 @@ static json_object *build_invoice(jd_server *s, const char *id, json_object *bod
     copy_key(e, "tradename_id", body, "tradename_id");
     if (send) {
         char num[48];
-        snprintf(num, sizeof num, "%.4s%.2s-%03lu", date, date + 5, ++s->invoice_seq);
+        next_number(s, date, num);
         json_object_object_add(e, "invoice_number", json_object_new_string(num));
     } else {
         json_object_object_add(e, "invoice_number", NULL);
@@ -563,6 +572,63 @@ void jd_invoices_credit(jd_ctx *c)
         return;
     json_object_object_add(e, "credited_invoice_id", json_object_new_string(jd_get_str(orig, "id")));
     json_object_array_add(field(orig, "credit_invoice_ids"), json_object_new_string(jd_get_str(e, "id")));
+}
+
+/* Jortt documents DELETE /invoices/{id} (204) and that only unfinalised
+ * invoices can be edited; it does not say what deleting a sent invoice
+ * answers. The double refuses it (422 operation.invalid), and refuses
+ * deleting an invoice that has credit invoices, the stricter choice: a
+ * client must credit what was sent. A deleted invoice is gone from get,
+ * list and credit (404) and is listed in /_double/state deleted_invoices;
+ * a deleted credit invoice's id leaves its original's credit_invoice_ids. */
+void jd_invoices_delete(jd_ctx *c)
+{
+    json_object *e = path_invoice(c);
+    if (!e)
+        return;
+    const char *status = jd_get_str(e, "invoice_status");
+    if (status && strcmp(status, "sent") == 0) {
+        jd_error(c, 422, "operation.invalid", "Only draft invoices can be deleted; credit a sent invoice.", NULL);
+        return;
+    }
+    json_object *ids = field(e, "credit_invoice_ids");
+    if (ids && json_object_array_length(ids) > 0) {
+        jd_error(c, 422, "operation.invalid", "An invoice that has credit invoices cannot be deleted.", NULL);
+        return;
+    }
+    char key[37];
+    jd_uuid_key(jd_get_str(e, "id"), key);
+    const char *orig_id = jd_get_str(e, "credited_invoice_id");
+    json_object *orig = NULL;
+    char okey[37];
+    if (orig_id && jd_uuid_key(orig_id, okey) && json_object_object_get_ex(c->srv->invoices, okey, &orig)) {
+        json_object *oids = field(orig, "credit_invoice_ids"), *kept = json_object_new_array();
+        for (size_t i = 0; oids && i < json_object_array_length(oids); i++) {
+            json_object *x = json_object_array_get_idx(oids, i);
+            if (strcasecmp(json_object_get_string(x), key) != 0)
+                json_object_array_add(kept, json_object_get(x));
+        }
+        json_object_object_add(orig, "credit_invoice_ids", kept);
+    }
+    json_object_object_add(c->srv->deleted_invoices, key, json_object_get(e));
+    json_object_object_del(c->srv->invoices, key);
+    jd_reply(c, 204, NULL);
+}
+
+bool jd_invoice_mark_sent(jd_server *s, json_object *invoice, const char *send_method)
+{
+    const char *status = jd_get_str(invoice, "invoice_status");
+    if (status && strcmp(status, "sent") == 0)
+        return false;
+    char num[48], today[11];
+    const char *date = jd_get_str(invoice, "invoice_date");
+    jd_today(today);
+    next_number(s, date && jd_is_date(date) ? date : today, num);
+    json_object_object_add(invoice, "invoice_status", json_object_new_string("sent"));
+    json_object_object_add(invoice, "invoice_number", json_object_new_string(num));
+    json_object_object_add(invoice, "invoice_date_sent", json_object_new_string(today));
+    json_object_object_add(invoice, "send_method", json_object_new_string(send_method ? send_method : "self"));
+    return true;
 }
 
 static bool status_matches(json_object *e, const char *want)

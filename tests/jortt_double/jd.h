@@ -58,6 +58,7 @@ typedef struct {
 
     json_object *customers;     /* id -> entity */
     json_object *invoices;      /* id -> entity, in creation order */
+    json_object *deleted_invoices; /* id -> entity of a deleted draft, in deletion order */
     unsigned long invoice_seq;  /* last invoice number issued */
 
     json_object *by_endpoint;   /* "METHOD /path/{id}" -> count */
@@ -168,6 +169,12 @@ void jd_invoices_list(jd_ctx *c);
 void jd_invoices_get(jd_ctx *c);
 void jd_invoices_create(jd_ctx *c);
 void jd_invoices_credit(jd_ctx *c);
+void jd_invoices_delete(jd_ctx *c);
+/* Marks a draft sent the way create with send_method does (number, date
+ * sent, send_method "self" unless one is given): for the control API, which
+ * stands for the merchant sending the invoice in Jortt's web app. false when
+ * it was sent already (nothing changes). */
+bool jd_invoice_mark_sent(jd_server *s, json_object *invoice, const char *send_method);
 
 void jd_ledger_list(jd_ctx *c);
 /* true when id names a selectable invoice ledger account. */

@@ -156,6 +156,7 @@ out:
     jd_faults_clear(&s.faults);
     json_object_put(s.customers);
     json_object_put(s.invoices);
+    json_object_put(s.deleted_invoices);
     json_object_put(s.by_endpoint);
     json_object_put(s.tokens);
     if (s.base)

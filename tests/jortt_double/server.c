@@ -195,6 +195,7 @@ static const route routes[] = {
     {"invoices", VALL, "GET", jd_invoices_list, "invoices:read"},
     {"invoices", VALL, "POST", jd_invoices_create, "invoices:write"},
     {"invoices/{id}", VALL, "GET", jd_invoices_get, "invoices:read"},
+    {"invoices/{id}", VALL, "DELETE", jd_invoices_delete, "invoices:write"},
     {"invoices/{id}/credit", VALL, "POST", jd_invoices_credit, "invoices:write"},
     {"ledger_accounts/invoices", V0 | V1, "GET", jd_ledger_list, "invoices:write"},
     {"tradenames", V0 | V1 | V3, "GET", jd_tradenames_list, "organizations:read"},

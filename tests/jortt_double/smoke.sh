@@ -174,12 +174,32 @@ req GET /v3/invoices/$CR >/dev/null
 expect "credit totals" "$(j '[.data.invoice_total.amount, .data.invoice_total_incl_vat.amount] | join(" ")')" "-24.09 -27.95"
 expect "credit quantity" "$(j .data.line_items[1].quantity)" -2
 expect "credit links" "$(j .data.credited_invoice_id)" "$I2"
-expect "credit number" "$(j .data.invoice_number)" 202611-002
+# a credit invoice is dated today (the original's date is not copied)
+expect "credit number" "$(j .data.invoice_number)" "$(date -u +%Y%m)-002"
 req GET /v3/invoices/$I2 >/dev/null
 expect "original links" "$(j '.data.credit_invoice_ids | join(",")')" "$CR"
 expect "credit twice" "$(req POST /invoices/$I2/credit)" 422
 expect "credit twice key" "$(j .error.key)" operation.invalid
 expect "credit a credit" "$(req POST /invoices/$CR/credit)" 422
+
+# --- delete (drafts only), and the merchant sending a draft (control API)
+expect "delete sent" "$(req DELETE /v3/invoices/$I2)" 422
+expect "delete sent key" "$(j .error.key)" operation.invalid
+req GET /invoices/$I1 >/dev/null
+expect "draft may be deleted" "$(j '.possible_actions | index("delete") != null')" true
+expect "delete draft" "$(req DELETE /invoices/$I1)" 204
+expect "deleted get" "$(req GET /v3/invoices/$I1)" 404
+expect "deleted get key" "$(j .error.key)" resource.not_found
+expect "delete again" "$(req DELETE /v3/invoices/$I1)" 404
+expect "deleted listed apart" "$(state '[.deleted_invoices[].id] | join(",")')" "$I1"
+expect "deleted not listed" "$(state "[.invoices[] | select(.id == \"$I1\")] | length")" 0
+expect "draft to send" "$(req POST /v3/invoices "{\"customer_id\":\"$C2\",\"invoice_date\":\"2026-11-05\",\"line_items\":[$L]}")" 201
+I3=$(j .data.id)
+expect "send by hand" "$(curl -s -o "$TMP/body" -w '%{http_code}' -d '{}' $B/_double/invoices/$I3/send)" 200
+expect "sent by hand" "$(j .data.invoice_status):$(j .data.invoice_number):$(j .data.send_method)" "sent:202611-003:self"
+expect "send twice" "$(curl -s -o /dev/null -w '%{http_code}' -d '{}' $B/_double/invoices/$I3/send)" 422
+expect "send unknown" "$(curl -s -o /dev/null -w '%{http_code}' -d '{}' $B/_double/invoices/$I1/send)" 404
+expect "delete sent by hand" "$(req DELETE /v1/invoices/$I3)" 422
 
 # --- ledger, unknown endpoints
 expect "ledger" "$(req GET /ledger_accounts/invoices)" 200

@@ -73,6 +73,8 @@ m2j_rc jd_state_load(jd_server *s, const char *path, m2j_err *err)
         rc = load_list(root, "customers", s->customers, err);
     if (rc == M2J_OK)
         rc = load_list(root, "invoices", s->invoices, err);
+    if (rc == M2J_OK)
+        rc = load_list(root, "deleted_invoices", s->deleted_invoices, err);
     json_object *v;
     if (rc == M2J_OK && json_object_object_get_ex(root, "invoice_seq", &v) && v)
         s->invoice_seq = (unsigned long)json_object_get_int64(v);
@@ -102,6 +104,7 @@ m2j_rc jd_state_save(jd_server *s, const char *path, m2j_err *err)
     json_object *root = json_object_new_object();
     json_object_object_add(root, "customers", values_of(s->customers));
     json_object_object_add(root, "invoices", values_of(s->invoices));
+    json_object_object_add(root, "deleted_invoices", values_of(s->deleted_invoices));
     json_object_object_add(root, "invoice_seq", json_object_new_int64((int64_t)s->invoice_seq));
     json_object_object_add(root, "tokens", json_object_get(s->tokens));
     size_t n = strlen(path) + 8;

@@ -1,5 +1,6 @@
-/* state_file.h: --state-file persistence of customers, invoices, the
- * invoice-number counter and issued tokens (not counters or faults). */
+/* state_file.h: --state-file persistence of customers, invoices (live and
+ * deleted), the invoice-number counter and issued tokens (not counters or
+ * faults). */
 #ifndef JD_STATE_FILE_H
 #define JD_STATE_FILE_H
 

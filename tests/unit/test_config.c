@@ -116,7 +116,7 @@ START_TEST(defaults)
     ck_assert_uint_eq(c->orders.n_revenue_account_by_country, 0);
     ck_assert_str_eq(c->orders.country_from, "billing");
     ck_assert_uint_eq(c->orders.n_field_map, 0);
-    ck_assert(!c->orders.credit_on_cancel);
+    ck_assert(c->orders.credit_on_cancel);
     ck_assert_str_eq(c->orders.invoice_date, "order");
     ck_assert_str_eq(c->orders.discount_label, "Korting");
     ck_assert_str_eq(c->orders.shipping_label, "Verzendkosten");
@@ -180,7 +180,7 @@ START_TEST(full_values_and_lookups)
         "  \"vat_by_country\":{\"BE\":\"0.21\",\"DE\":0.19,\"FR\":\"0.055\",\"XX\":0,\"YY\":1},"
         "  \"revenue_account_by_country\":{\"NL\":\"" UUID1 "\",\"EU\":\"" UUID2 "\",\"*\":\"" UUID1 "\"},"
         "  \"country_from\":\"shipping\",\"field_map\":{\"remarks\":\"Order {increment_id}\"},"
-        "  \"credit_on_cancel\":true,\"invoice_date\":\"today\",\"discount_label\":\"Discount\"},"
+        "  \"credit_on_cancel\":false,\"invoice_date\":\"today\",\"discount_label\":\"Discount\"},"
         "\"customers\":{\"sync\":false,\"update_existing\":false,"
         "  \"groups\":{\"1\":{\"payment_term\":30,\"ledger_account_id\":\"" UUID1 "\",\"invoice_language\":\"en\"},"
         "             \"*\":{}},"
@@ -206,7 +206,7 @@ START_TEST(full_values_and_lookups)
     ck_assert_str_eq(c->orders.send_method, "email");
     ck_assert_str_eq(c->orders.default_customer_id, UUID2);
     ck_assert(c->orders.default_customer_for_guests);
-    ck_assert(c->orders.credit_on_cancel);
+    ck_assert(!c->orders.credit_on_cancel); /* the merchant may turn the default off */
     ck_assert_str_eq(c->orders.invoice_date, "today");
     ck_assert_str_eq(c->orders.country_from, "shipping");
     ck_assert_str_eq(c->orders.discount_label, "Discount");
