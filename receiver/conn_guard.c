@@ -51,7 +51,8 @@ struct rcv_conn {
     size_t                   *done;       /* bytes of each framed request not yet answered (FIFO) */
     size_t                    n_done, cap_done;
     bool                      in_input;   /* inside on_input: the input must not be drained yet */
-    bool                      reject;     /* over the cap with nothing to shed: close on adoption */
+    bool                      reject;     /* close on adoption: over the cap with nothing to shed, or shed */
+    const char               *reject_reason; /* static text; NULL: over the cap */
     bool                      closing;
     long long                 close_at;
     rcv_reply_done_fn         reply_done;
@@ -264,8 +265,16 @@ static rcv_conn *pick_victim(rcv_guard *g, const rcv_conn *except, bool idle_too
     long long now = now_ms();
     rcv_conn *idle = NULL, *slow = NULL;
     for (rcv_conn *c = g->conns; c; c = c->next) {
-        if (c == except || c->closing || !c->evcon || conn_busy(c) || c->reply_pending)
+        if (c == except || c->closing || c->reject || conn_busy(c) || c->reply_pending)
             continue;
+        /* Accepted but not yet adopted: listen() hands a burst over in one
+         * callback and adoption waits for the loop, so in a burst these are
+         * the only candidates. Nothing has been read from them: idle. */
+        if (!c->evcon) {
+            if (idle_too && (!idle || c->t_idle < idle->t_idle))
+                idle = c;
+            continue;
+        }
         if (!rf_in_request(c->fr)) {
             if (idle_too && (!idle || c->t_idle < idle->t_idle))
                 idle = c;
@@ -278,6 +287,13 @@ static rcv_conn *pick_victim(rcv_guard *g, const rcv_conn *except, bool idle_too
 
 static void shed(rcv_conn *v, const char *reason)
 {
+    if (!v->evcon) {
+        /* closed on adoption (adopt); until then it still counts, so each
+         * newcomer of a burst gives up one connection of its own */
+        v->reject = true;
+        v->reject_reason = reason;
+        return;
+    }
     if (rf_in_request(v->fr))
         conn_close(v, 503, "overloaded", "too many slow requests; retry later", false, reason);
     else
@@ -440,7 +456,7 @@ static void adopt(rcv_conn *c)
     if (c->fd >= 0)
         g->by_fd[c->fd] = c;
     if (c->reject)
-        conn_close(c, 0, NULL, NULL, false, "over_connection_cap");
+        conn_close(c, 0, NULL, NULL, false, c->reject_reason ? c->reject_reason : "over_connection_cap");
     else
         arm(c);
 }
