@@ -301,14 +301,8 @@ typedef struct {
 static m2j_rc link_batch(m2j_queue *q, const char *const *keys, size_t n, void *ud, m2j_err *err)
 {
     link_walk *w = ud;
-    const char **argv = calloc(n + 1, sizeof *argv);
-    if (!argv)
-        return m2j_fail(err, M2J_ERR_NOMEM, "out of memory");
-    argv[0] = "MGET";
-    memcpy(argv + 1, keys, n * sizeof *argv);
     redisReply *r;
-    m2j_rc rc = m2j_q_cmd(q, (int)n + 1, argv, &r, err);
-    free(argv);
+    m2j_rc rc = m2j_q_cmd_keys(q, "MGET", keys, n, &r, err);
     if (rc != M2J_OK)
         return rc;
     for (size_t i = 0; r->type == REDIS_REPLY_ARRAY && i < r->elements && i < n && rc == M2J_OK; i++) {

@@ -45,5 +45,8 @@ m2j_rc m2j_q_note(m2j_queue *q, m2j_rc rc);
 m2j_rc m2j_q_cmd(m2j_queue *q, int argc, const char **argv, redisReply **r, m2j_err *err);
 m2j_rc m2j_q_eval(m2j_queue *q, const char *script, int nkeys, const char **keys,
                   int nargs, const char **args, redisReply **r, m2j_err *err);
+/* cmd followed by the n keys (MGET, UNLINK over a batch of scan.c). */
+m2j_rc m2j_q_cmd_keys(m2j_queue *q, const char *cmd, const char *const *keys, size_t n, redisReply **r,
+                      m2j_err *err);
 
 #endif

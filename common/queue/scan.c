@@ -6,6 +6,7 @@
 #include "queue/queue.h"
 #include "queue/queue_internal.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,17 +61,27 @@ m2j_rc m2j_queue_scan(m2j_queue *q, const char *match, long count, m2j_scan_fn f
     return M2J_OK;
 }
 
-static m2j_rc unlink_batch(m2j_queue *q, const char *const *keys, size_t n, void *ud, m2j_err *err)
+m2j_rc m2j_q_cmd_keys(m2j_queue *q, const char *cmd, const char *const *keys, size_t n, redisReply **r,
+                      m2j_err *err)
 {
-    long *count = ud;
+    *r = NULL;
+    if (n >= (size_t)INT_MAX)
+        return m2j_fail(err, M2J_ERR_INVALID, "%s: too many keys", cmd);
     const char **argv = calloc(n + 1, sizeof *argv);
     if (!argv)
         return m2j_fail(err, M2J_ERR_NOMEM, "out of memory");
-    argv[0] = "UNLINK";
+    argv[0] = cmd;
     memcpy(argv + 1, keys, n * sizeof *argv);
-    redisReply *r;
-    m2j_rc rc = m2j_q_cmd(q, (int)n + 1, argv, &r, err);
+    m2j_rc rc = m2j_q_cmd(q, (int)n + 1, argv, r, err);
     free(argv);
+    return rc;
+}
+
+static m2j_rc unlink_batch(m2j_queue *q, const char *const *keys, size_t n, void *ud, m2j_err *err)
+{
+    long *count = ud;
+    redisReply *r;
+    m2j_rc rc = m2j_q_cmd_keys(q, "UNLINK", keys, n, &r, err);
     if (rc != M2J_OK)
         return rc;
     if (r->type == REDIS_REPLY_INTEGER)
