@@ -4,7 +4,8 @@
  * One POST: Content-Type -> size -> signature on the raw bytes -> envelope
  * -> one EVALSHA of the enqueue script -> the answer, sent only from the
  * Redis reply callback, so a 2xx always means the events are in Redis.
- * Nothing blocks the loop: Redis is asynchronous (redis_link.c) and the body
+ * Nothing blocks the loop: Redis is asynchronous (redis_link.c, one of the
+ * loop's receiver.redis_connections picked per command by redis_pool.c) and the body
  * is read from evhttp's buffer in place (one pullup when it arrived in
  * pieces).
  *
@@ -21,7 +22,7 @@
 #include "receiver/json_error.h"
 #include "receiver/http_stats.h"
 #include "receiver/metrics.h"
-#include "receiver/redis_link.h"
+#include "receiver/redis_pool.h"
 #include "ingest/replay.h"
 #include "ingest/signature.h"
 
@@ -47,6 +48,10 @@
 #define MAX_HEADERS    (64 * 1024)
 #define HTTP_TIMEOUT_S 30
 #define FD_RESERVE     64 /* descriptors kept for Redis, logs, the listener */
+/* Redis commands in flight for the whole process (each pending enqueue holds
+ * its job text, ~10 KB): split between the event loops, then between each
+ * loop's connections (redis_pool.h). Beyond it: 503 at once. */
+#define MAX_PENDING_LOOP 4096
 
 struct rcv_server {
     const m2j_config            *cfg;
@@ -55,7 +60,7 @@ struct rcv_server {
     struct evhttp_bound_socket  *sock;
     int                          port;
     m2j_sigcheck                *sig;
-    rlink                       *redis;
+    rpool                       *redis;     /* receiver.redis_connections links */
     char                         sha[41];
     rcv_guard                   *guard;
     size_t                       awaiting;  /* requests waiting on Redis */
@@ -217,7 +222,7 @@ void rcv_server_drain(rcv_server *s, long grace_ms)
     if (s->draining)
         return;
     s->draining = true;
-    rlink_stop_connecting(s->redis);
+    rpool_stop_connecting(s->redis);
     if (s->sock) {
         rcv_guard_listener(s->guard, NULL);
         evhttp_del_accept_socket(s->http, s->sock);
@@ -454,7 +459,10 @@ static void handle_post(rcv_server *s, struct evhttp_request *req, const struct 
         refuse(s, req, PATH_WEBHOOK, t0, 401, "unauthorized", "recipient_client_id does not match");
         return;
     }
-    if (!rlink_ready(s->redis)) {
+    /* The connection with the fewest commands in flight (redis_pool.h);
+     * the whole body is one script run on it, so a batch is all or nothing. */
+    rlink *link = rpool_pick(s->redis);
+    if (!link) {
         pend_free(p);
         refuse(s, req, PATH_WEBHOOK, t0, 503, "redis_unavailable", "redis is not reachable; retry later");
         return;
@@ -472,7 +480,7 @@ static void handle_post(rcv_server *s, struct evhttp_request *req, const struct 
         json_object_put(p->env.events[i].entity);
         p->env.events[i].entity = NULL;
     }
-    if (rlink_eval(s->redis, s->sha, p->args.argc, (const char **)p->args.argv, p->args.lens,
+    if (rlink_eval(link, s->sha, p->args.argc, (const char **)p->args.argv, p->args.lens,
                    enqueue_done, p) != M2J_OK) {
         pend_free(p);
         refuse(s, req, PATH_WEBHOOK, t0, 503, "redis_unavailable", "redis is not reachable; retry later");
@@ -514,9 +522,9 @@ static void handle_challenge(rcv_server *s, struct evhttp_request *req, const st
 static bool group_ready(const rcv_server *s)
 {
     for (size_t i = 0; i < s->n_group; i++)
-        if (s->group[i] != s && !rlink_ready_seen(s->group[i]->redis))
+        if (s->group[i] != s && !rpool_ready_seen(s->group[i]->redis))
             return false;
-    return rlink_ready(s->redis);
+    return rpool_ready(s->redis);
 }
 
 static void handle_readyz(rcv_server *s, struct evhttp_request *req, long long t0)
@@ -534,7 +542,7 @@ static void handle_readyz(rcv_server *s, struct evhttp_request *req, long long t
     }
     p->s = s;
     p->t0_us = t0;
-    if (rlink_command(s->redis, 1, ping, NULL, ping_done, p) != M2J_OK) {
+    if (rlink_command(rpool_pick(s->redis), 1, ping, NULL, ping_done, p) != M2J_OK) {
         free(p);
         refuse(s, req, "/readyz", t0, 503, "redis_unavailable", "redis is not reachable");
         return;
@@ -633,7 +641,7 @@ static void on_request(struct evhttp_request *req, void *arg)
         else
             method_not_allowed(s, req, "/readyz", t0, "GET, HEAD");
     } else if (strcmp(path, RCV_PATH_METRICS) == 0) {
-        rcv_metrics_serve(s->cfg, s->redis, s->guard, req, t0);
+        rcv_metrics_serve(s->cfg, rpool_pick(s->redis), s->guard, req, t0);
     } else {
         /* The raw path is not logged: it is outside input of any length. */
         refuse(s, req, "-", t0, 404, "not_found", "no such path");
@@ -746,9 +754,10 @@ static m2j_rc server_create(const m2j_config *cfg, struct event_base *base, evut
         else if (ss.ss_family == AF_INET6)
             s->port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
     }
-    rc = rlink_new(base, &cfg->redis, M2J_ENQUEUE_SCRIPT, &s->redis, err);
+    rc = rpool_new(base, &cfg->redis, M2J_ENQUEUE_SCRIPT, (size_t)cfg->receiver.redis_connections, &s->redis, err);
     if (rc != M2J_OK)
         goto fail;
+    rpool_set_max_pending(s->redis, MAX_PENDING_LOOP);
     *out = s;
     return M2J_OK;
 fail:
@@ -774,7 +783,7 @@ void rcv_server_set_group(rcv_server *s, rcv_server *const *all, size_t n)
     s->n_group = n;
     /* The in-flight bound is a memory budget for the whole process. */
     if (n > 1) {
-        rlink_set_max_pending(s->redis, 4096 / n > 256 ? 4096 / n : 256);
+        rpool_set_max_pending(s->redis, MAX_PENDING_LOOP / n > 256 ? MAX_PENDING_LOOP / n : 256);
         rcv_guard_share(s->guard, n);
     }
 }
@@ -796,7 +805,7 @@ void rcv_server_free(rcv_server *s)
         return;
     /* Redis first: its pending callbacks answer into the still-living
      * evhttp. */
-    rlink_free(s->redis);
+    rpool_free(s->redis);
     s->redis = NULL;
     if (s->http)
         evhttp_free(s->http);
