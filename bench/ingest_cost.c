@@ -3,12 +3,15 @@
  * machine are noise; instruction counts are not).
  *
  * One request's work is what handle_post in receiver/server.c does between
- * the signature check and the Redis command: m2j_envelope_parse of the body
- * (strict check, parse, normalisation), then m2j_enqueue_args_build (the job
- * text). With --sign, the Standard Webhooks HMAC check of signature.c runs
+ * the signature check and the Redis command: the envelope parse of the body
+ * (m2j_envelope_parse_text: strict check, slices, normalisation as text),
+ * then m2j_enqueue_args_build (the job text). With --sign, the Standard Webhooks HMAC check of signature.c runs
  * first, as in the receiver.
  *
- *   ingest_cost TEMPLATE N [--sign]
+ *   ingest_cost TEMPLATE N [--sign] [--json-c]
+ *
+ * --json-c parses with m2j_envelope_parse (entities as json-c trees, the
+ * path the receiver took before m2j_envelope_parse_text) for comparison.
  *
  * TEMPLATE is bench/payloads/order-6kb.json; its {{...}} fields are filled
  * once (the same body every time: the work does not depend on the ids).
@@ -104,12 +107,16 @@ static const char *hdr(void *ctx, const char *name)
 int main(int argc, char **argv)
 {
     if (argc < 3)
-        die("usage: ingest_cost TEMPLATE N [--sign]");
+        die("usage: ingest_cost TEMPLATE N [--sign] [--json-c]");
     size_t tlen, len;
     char *tmpl = read_file(argv[1], &tlen);
     char *body = render(tmpl, tlen, &len);
     long n = strtol(argv[2], NULL, 10);
-    bool sign = argc > 3 && strcmp(argv[3], "--sign") == 0;
+    bool sign = false, jsonc = false;
+    for (int i = 3; i < argc; i++) {
+        sign = sign || strcmp(argv[i], "--sign") == 0;
+        jsonc = jsonc || strcmp(argv[i], "--json-c") == 0;
+    }
 
     m2j_config *cfg = NULL;
     m2j_err err = {0};
@@ -135,7 +142,9 @@ int main(int argc, char **argv)
                 die(err.msg);
         }
         m2j_envelope env;
-        if (m2j_envelope_parse(body, len, "msg_bench_0001", NULL, 100, 1764390000123LL, &env, &err) != M2J_OK)
+        m2j_rc r = jsonc ? m2j_envelope_parse(body, len, "msg_bench_0001", NULL, 100, 1764390000123LL, &env, &err)
+                         : m2j_envelope_parse_text(body, len, "msg_bench_0001", NULL, 100, 1764390000123LL, &env, &err);
+        if (r != M2J_OK)
             die(err.msg);
         m2j_enqueue_args a;
         if (m2j_enqueue_args_build("m2jortt", env.events, env.n_events, 604800, &a, &err) != M2J_OK)
@@ -144,7 +153,8 @@ int main(int argc, char **argv)
         m2j_enqueue_args_free(&a);
         m2j_envelope_clear(&env);
     }
-    printf("body %zu bytes, job text %zu bytes, %ld requests%s\n", len, job_len, n, sign ? " (signed)" : "");
+    printf("body %zu bytes, job text %zu bytes, %ld requests%s%s\n", len, job_len, n, sign ? " (signed)" : "",
+           jsonc ? " (json-c path)" : "");
     m2j_sigcheck_free(sc);
     m2j_buf_free(&sig);
     m2j_config_free(cfg);

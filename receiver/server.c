@@ -2,7 +2,8 @@
  * whole HTTP contract).
  *
  * One POST: Content-Type -> size -> signature on the raw bytes -> envelope
- * -> one EVALSHA of the enqueue script -> the answer, sent only from the
+ * (one pass over the body, entities written as job text from its bytes) ->
+ * one EVALSHA of the enqueue script -> the answer, sent only from the
  * Redis reply callback, so a 2xx always means the events are in Redis.
  * Nothing blocks the loop: Redis is asynchronous (redis_link.c, one of the
  * loop's receiver.redis_connections picked per command by redis_pool.c) and the body
@@ -431,7 +432,10 @@ static void handle_post(rcv_server *s, struct evhttp_request *req, const struct 
     }
     p->s = s;
     p->t0_us = t0;
-    m2j_rc r = m2j_envelope_parse(body, len, delivery, type, rc->max_batch_events, m2j_now_ms(), &p->env, &err);
+    /* Entities as text straight from the body's bytes: no json-c tree on
+     * this path (envelope.h). */
+    m2j_rc r = m2j_envelope_parse_text(body, len, delivery, type, rc->max_batch_events, m2j_now_ms(), &p->env,
+                                       &err);
     evhttp_clear_headers(&q);
     if (r != M2J_OK) {
         pend_free(p);
@@ -477,8 +481,9 @@ static void handle_post(rcv_server *s, struct evhttp_request *req, const struct 
     /* The jobs now hold their own copies; only ids and kinds are needed for
      * the answer. */
     for (size_t i = 0; i < p->env.n_events; i++) {
-        json_object_put(p->env.events[i].entity);
-        p->env.events[i].entity = NULL;
+        free(p->env.events[i].entity_text);
+        p->env.events[i].entity_text = NULL;
+        p->env.events[i].entity_text_len = 0;
     }
     if (rlink_eval(link, s->sha, p->args.argc, (const char **)p->args.argv, p->args.lens,
                    enqueue_done, p) != M2J_OK) {
