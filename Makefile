@@ -150,7 +150,7 @@ run: deps
 
 bench: deps
 	@$(MAKE) --no-print-directory all bench-bins
-	@bench/run.sh
+	@M2JORTT_BIN_DIR=$(abspath $(BINDIR)) BENCH_BUILD=$(abspath $(BUILD)) bench/run.sh
 
 # Bench tools linked with the project's library (bench/ingest_cost.c: the
 # receiver's per-request JSON work, for callgrind; see bench/parse_cost.sh).

@@ -7,8 +7,11 @@
 #   bench/parse_cost.sh [BUILD_DIR]     default: build (make bench-bins builds it)
 #
 # Prints one JSON line per variant:
-#   {"part":"parse-cost","what":"parse+job"|"signed","instr_per_request":N,
-#    "body_bytes":B,"top":[["function",share],...]}
+#   {"part":"parse-cost","what":W,"instr_per_request":N,"body_bytes":B,"top":[["function",share],...]}
+# W: "text" (the receiver's path: m2j_envelope_parse_text + job text),
+#    "text+hmac" (the same after the Standard Webhooks check),
+#    "json-c" (m2j_envelope_parse: the path the receiver took before, json-c
+#    trees; kept for the other callers), "json-c+hmac".
 # The count is the difference of two runs (N2 and N1 requests) divided by
 # N2 - N1, so start-up (config, template) is not counted.
 set -euo pipefail
@@ -27,8 +30,10 @@ total() { # OUT -> total Ir
   awk '/^summary:/ {print $2; exit} /^totals:/ {print $2; exit}' "$1"
 }
 
-for what in parse+job signed; do
-  flag=""; [ "$what" = signed ] && flag=--sign
+for what in text text+hmac json-c json-c+hmac; do
+  flag=""
+  case $what in *hmac) flag="--sign" ;; esac
+  case $what in json-c*) flag="$flag --json-c" ;; esac
   for n in $N1 $N2; do
     # shellcheck disable=SC2086
     valgrind --tool=callgrind --callgrind-out-file="$WORK/cg-$n.out" "$BIN" "$TEMPLATE" "$n" $flag \
@@ -41,7 +46,7 @@ for what in parse+job signed; do
     /^ *[0-9,]+ / {
       ir = $1; gsub(/,/, "", ir); fn = $0; sub(/^ *[0-9,]+ +(\([^)]*\) +)?/, "", fn); sub(/ \[.*$/, "", fn);
       n = split(fn, parts, ":"); name = parts[n];
-      if (name ~ /^(m2j_envelope_parse|m2j_json_strict_check|m2j_json_strict_scan|m2j_json_parse|json_tokener_parse_ex|m2j_enqueue_args_build|m2j_job_text_append|m2j_sigcheck_verify_scheme|m2j_normalise_order_inplace|m2j_jtree_build|m2j_entity_text_append)$/ && !(name in seen)) {
+      if (name ~ /^(m2j_envelope_parse|m2j_envelope_parse_text|m2j_json_strict_check|m2j_json_strict_scan|m2j_jtree_parse|m2j_normalise_text|m2j_json_parse|json_tokener_parse_ex|m2j_enqueue_args_build|m2j_job_text_append|m2j_sigcheck_verify_scheme|m2j_normalise_order_inplace)$/ && !(name in seen)) {
         seen[name] = 1; printf "%s[\"%s\",%.3f]", (k++ ? "," : ""), name, ir / tot;
       }
     }')
