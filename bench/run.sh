@@ -51,7 +51,7 @@ fi
 # POOL_DEFAULT (the configuration default) is the one called "receiver".
 # LAT_*: the order -> invoice latency batch (LAT_N orders at half the Jortt
 # limit LAT_LIMIT, returning customers: one call per order).
-POOLS="1 4 8"; POOL_DEFAULT=4; LAT_LIMIT=10; LAT_CUST=20; E2E=0
+POOLS="1 4 8"; POOL_DEFAULT=8; LAT_LIMIT=10; LAT_CUST=20; E2E=0
 if [ "$QUICK" = 1 ]; then
   MODE=quick; ROUNDS=1; DUR=3; CONNS="16 64"; NSIGS=60000; RB_N_PER_CONN=1000; RB_N_MIN=3000; RB_N_MAX=20000
   LAT_N=40

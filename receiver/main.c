@@ -34,7 +34,7 @@
  *
  * Runtime: receiver.threads libevent loops (default 1; 0 = one per CPU), each in
  * its own thread with its own HTTP server, signature keys and
- * receiver.redis_connections Redis connections (default 4; each enqueue on
+ * receiver.redis_connections Redis connections (default 8; each enqueue on
  * the one with the fewest commands in flight, receiver/redis_pool.c),
  * accepting on one shared listening socket; Redis through hiredis's async
  * API (receiver/redis_link.c), so no request ever blocks another. /readyz is

@@ -76,7 +76,7 @@ START_TEST(defaults)
     ck_assert_uint_eq(c->receiver.n_io_events_public_key_files, 0);
     ck_assert_str_eq(c->receiver.io_events_client_id, "");
     ck_assert_int_eq(c->receiver.threads, 1);
-    ck_assert_int_eq(c->receiver.redis_connections, 4);
+    ck_assert_int_eq(c->receiver.redis_connections, 8);
 
     ck_assert_str_eq(c->jortt.api_url, "https://api.jortt.nl");
     ck_assert_str_eq(c->jortt.token_url, "https://app.jortt.nl/oauth-provider/oauth/token");
