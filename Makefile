@@ -72,8 +72,8 @@ INTEG_BINS := $(patsubst tests/integration/%.c,$(BUILD)/tests/%,$(INTEG_SRC))
 # Objects built through the test pattern rules are not throwaway intermediates.
 .SECONDARY:
 
-.PHONY: all deps run check check-plain check-asan asan unit integration test-bins clean bench install test-install \
-        hardening fuzz-deps fuzz-bins fuzz fuzz-short lint-deps lint browser-deps browser-check browser-run
+.PHONY: all deps run check check-plain check-asan asan unit integration test-bins clean bench bench-bins install \
+        test-install hardening fuzz-deps fuzz-bins fuzz fuzz-short lint-deps lint browser-deps browser-check browser-run
 all: $(BINS)
 
 deps:
@@ -150,8 +150,16 @@ run: deps
 	@scripts/run.sh
 
 bench: deps
-	@$(MAKE) --no-print-directory all
-	@bench/run.sh
+	@$(MAKE) --no-print-directory all bench-bins
+	@M2JORTT_BIN_DIR=$(abspath $(BINDIR)) BENCH_BUILD=$(abspath $(BUILD)) bench/run.sh
+
+# Bench tools linked with the project's library (bench/ingest_cost.c: the
+# receiver's per-request JSON work, for callgrind; see bench/parse_cost.sh).
+BENCH_BINS := $(BUILD)/bench/ingest_cost
+bench-bins: $(BENCH_BINS)
+$(BUILD)/bench/%: $(call obj,bench/%.c) $(LIB_COMMON)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # make install [PREFIX=/usr/local] [DESTDIR=staging] [SYSTEMDUNITDIR=...]:
 # the three programs, their man pages, the systemd units (their paths

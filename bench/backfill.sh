@@ -117,7 +117,7 @@ seen=$(curl -sf "$MURL/_magento/stats" | node -e \
 [ "$seen" = "$calls" ] || die "the CLI counted $calls Magento calls, the double $seen"
 
 ms=$(( (t1 - t0) / 1000000 ))
-# The push path, as the last full bench/run.sh measured it: the receiver's best
+# The push path, as the bench/run.sh that called this measured it: the receiver's best
 # ingest rate, and one worker's end-to-end rate for returning customers.
 push_rps=$( [ -f "$RAW" ] && node -e '
   const l=require("fs").readFileSync(process.argv[1],"utf8").split("\n").filter(Boolean).map(JSON.parse);
@@ -138,7 +138,7 @@ printf '{"part":"backfill","orders":%s,"magento_calls":%s,"calls_per_order":%s,"
 
 section=$(cat <<MD
 <!-- backfill:begin (bench/backfill.sh) -->
-## 4. Backfill from Magento's REST API
+## 5. Backfill from Magento's REST API
 
 \`m2jortt backfill --from $DAY --to $DAY --yes\` of $N orders (all in \`orders.statuses\`) against the Magento
 double, Redis as above (append-only, fsync always), \`magento.requests_per_second\` $RPS (the pace: one request
@@ -148,9 +148,9 @@ per 1/$RPS s), one run at $rev on $(date -u +%Y-%m-%d). Calls are the double's c
 |---:|---:|---:|---:|---:|---|
 | $N | $calls | $per_order (**$met**) | $(node -e 'console.log((process.argv[1]/1000).toFixed(2))' "$ms") | $qps | $cli_cpu / $dbl_cpu / $rds_cpu |
 
-Beside it, the push path as the last full run measured it (sections 1 and 2): the receiver takes $push_rps
-signed orders/s at best, and one worker invoices $push_e2e orders/s end to end (returning customers, no added
-latency).
+Beside it, the push path as the same bench run measured it (section 1, and section 3 with \`--full\`):
+the receiver takes $push_rps signed orders/s at best, and one worker invoices $push_e2e orders/s end to end
+(returning customers, no added latency; "-" when the run had no end-to-end section).
 
 One request counts the range, then one page per 100 in-status orders (keyset on \`entity_id\`, stopping by
 \`total_count\`); nothing per order. The pace bounds it: $RPS requests/s of 100 orders is at most

@@ -40,9 +40,11 @@ const p = (s = '') => out.push(s);
 const mode = machine.mode || 'full';
 p('# m2jortt benchmark results');
 p();
-p(`Written by \`bench/run.sh${mode === 'quick' ? ' --quick' : ''}\` (\`make bench\`) on ${machine.date || '?'}` +
-  ` in ${machine.elapsed || '?'}. ${mode === 'quick' ? '**Quick mode: one round, short points, few orders: for ' +
-  'developing the scripts, not for quoting.**' : 'Full mode.'}`);
+p(`Written by \`bench/run.sh${mode === 'quick' ? ' --quick' : mode === 'full' ? ' --full' : ''}\`` +
+  `${mode === 'standard' ? ' (`make bench`)' : ''} on ${machine.date || '?'} in ${machine.elapsed || '?'}. ` +
+  `${mode === 'quick' ? '**Quick mode: one round, short points, few orders: for developing the scripts, not for ' +
+  'quoting.**' : mode === 'full' ? 'Full mode.' : 'Standard mode (`--full` adds 1 and 4 connections, a third round, ' +
+  'longer points and the worker fleet end to end).'}`);
 p('Regenerate with `make bench`; raw figures are in `bench/RESULTS.jsonl`.');
 p();
 p('## Machine and versions');
@@ -50,7 +52,7 @@ p();
 p('| | |');
 p('|---|---|');
 for (const k of ['cpu', 'cores', 'memory', 'disk', 'kernel', 'os', 'cc', 'm2jortt', 'binaries', 'redis', 'nginx', 'node', 'express',
-  'ioredis', 'wrk', 'libevent-2.1-7', 'libhiredis0.14', 'libjson-c5', 'libssl3', 'libcurl4']) {
+  'ioredis', 'wrk', 'load', 'libevent-2.1-7', 'libhiredis0.14', 'libjson-c5', 'libssl3', 'libcurl4']) {
   if (machine[k] !== undefined) p(`| ${k} | ${machine[k]} |`);
 }
 p();
@@ -62,7 +64,15 @@ p();
 
 // ---------- ingest ----------
 const ing = rows.filter((r) => r.part === 'ingest' && !(r.delay_ms > 0));
-const targets = ['nginx', 'redis-benchmark', 'redis-benchmark-1conn', 'node', 'receiver'];
+// Targets in this order; redis-benchmark-Nconn and receiver-poolN as the run had them.
+const rank = (t) => (t === 'nginx' ? 0 : t === 'redis-benchmark' ? 1 : t.startsWith('redis-benchmark') ? 2
+  : t === 'node' ? 3 : t.startsWith('receiver') ? 4 : 5);
+const poolOf = (t) => (t === 'receiver' ? (Number(machine.pool_default) || 4) : Number((t.match(/pool(\d+)$/) || [])[1] || 0));
+const rbConns = (t) => (t === 'redis-benchmark' ? 0 : Number((t.match(/-(\d+)conn$/) || [])[1] || 0));
+const targets = [...new Set(ing.map((r) => r.target))].sort((a, b) => rank(a) - rank(b) ||
+  (a.startsWith('receiver') ? poolOf(a) - poolOf(b) : rbConns(a) - rbConns(b)));
+const receivers = targets.filter((t) => t.startsWith('receiver'));
+const rbPool = targets.find((t) => rbConns(t) > 1);
 const conns = [...new Set(ing.map((r) => r.conns))].sort((a, b) => a - b);
 const rounds = [...new Set(ing.map((r) => r.round))].sort((a, b) => a - b);
 const get = (t, c, rd) => ing.find((r) => r.target === t && r.conns === c && r.round === rd);
@@ -71,8 +81,10 @@ const ratio = (a, b, c) => median(rounds.map((rd) => {
   const x = get(a, c, rd), y = get(b, c, rd);
   return x && y && y.wrk.rps > 0 ? x.wrk.rps / y.wrk.rps : null;
 }));
+const label = (t) => (t.startsWith('receiver') ? `${t} (${poolOf(t)} Redis conn${poolOf(t) > 1 ? 's' : ''})` : t);
 
 const summary = [];
+const info = [];
 if (ing.length) {
   p('## 1. Ingest');
   p();
@@ -81,12 +93,13 @@ if (ing.length) {
   p('`bench/wrk/post.lua` rebuilds each body), one wrk thread, for ' +
     `${rounds.length} round(s) of ${conns.join(', ')} connections. In each round the targets ran back to back:`);
   p('- **nginx** answering 202 from memory (1 worker): the HTTP ceiling;');
-  p('- **redis-benchmark** `XADD` of the same ~6 KB job field: the Redis ceiling (no HTTP);');
-  p('- **redis-benchmark-1conn**: the same XADD over ONE connection with as many commands in flight as there are');
-  p('  HTTP connections (`-c 1 -P C`): how a receiver with a single pipelined Redis connection is served;');
+  p('- **redis-benchmark** `XADD` of the same ~6 KB job field over C connections: the durable-write ceiling (no HTTP);');
+  p('- **redis-benchmark-Nconn**: the same XADD with C commands in flight over N connections (`-c N -P C/N`): how');
+  p('  Redis serves a client with N connections (1: the old single-connection receiver; the default pool size);');
   p('- **node**: Express + ioredis peer (`bench/peers/node-receiver`), same signature check, JSON.parse, dedup + XADD');
   p('  in one script, 202 after Redis answered (it does not normalise the order, the C receiver does);');
-  p('- **receiver**: `m2jortt-receiver`, default log level (info), its log written to a file.');
+  p('- **receiver**: `m2jortt-receiver` with the default `receiver.redis_connections`, and **receiver-poolN** with');
+  p('  N connections (same binary, other setting), default log level (info) to a file.');
   p();
   p(`Medians over ${rounds.length} round(s). CPU = utime+stime of the server process over the run / wall time`);
   p('(100 % = one core); peak RSS = VmHWM, reset before each run. Ratios are per round, then the median.');
@@ -94,43 +107,55 @@ if (ing.length) {
   p('"load-generator-bound" marks rows where wrk (or redis-benchmark) used >= 90 % of a core: there the figure is');
   p('the load generator\'s limit, and the real ceiling is higher (so a ratio against it flatters the receiver).');
   p();
-  p('| conns | target | req/s | p50 ms | p99 ms | server CPU % | Redis CPU % | wrk CPU % | peak RSS MB | max fsync ms |');
-  p('|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|');
+  p('| conns | target | req/s | p50 ms | p99 ms | server CPU % | Redis CPU % | load generator CPU % | CPU ms/req (server) | peak RSS MB | max fsync ms |');
+  p('|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const c of conns) {
     for (const t of targets) {
       if (!ing.some((r) => r.target === t && r.conns === c)) continue;
       const bound = (med(t, c, (r) => r.loadgen_cpu_pct) || 0) >= 90 ? ' (load-generator-bound)' : '';
-      p(`| ${c} | ${t} | ${f0(med(t, c, (r) => r.wrk.rps))}${bound} | ${ms(med(t, c, (r) => r.wrk.p50_us))} | ` +
+      const rb = t.startsWith('redis-benchmark');
+      const cpuReq = rb ? null : med(t, c, (r) => (r.wrk.rps > 0 ? r.server_cpu_pct * 10 / r.wrk.rps : null));
+      p(`| ${c} | ${label(t)} | ${f0(med(t, c, (r) => r.wrk.rps))}${bound} | ${ms(med(t, c, (r) => r.wrk.p50_us))} | ` +
         `${ms(med(t, c, (r) => r.wrk.p99_us))} | ${f1(med(t, c, (r) => r.server_cpu_pct))} | ` +
         `${f1(med(t, c, (r) => r.redis_cpu_pct))} | ${f1(med(t, c, (r) => r.loadgen_cpu_pct))} | ` +
-        `${t.startsWith('redis-benchmark') ? '-' : mb(med(t, c, (r) => r.hwm_kb))} | ` +
-        `${t.startsWith('redis-benchmark') || t === 'nginx' ? '-' : f0(med(t, c, (r) => r.fsync_max_ms))} |`);
+        `${rb ? '-' : (cpuReq === null ? 'n/a' : cpuReq.toFixed(3))} | ` +
+        `${rb ? '-' : mb(med(t, c, (r) => r.hwm_kb))} | ` +
+        `${rb || t === 'nginx' ? '-' : f0(med(t, c, (r) => r.fsync_max_ms))} |`);
     }
   }
   p();
-  p('Ratios of the receiver\'s req/s to what ran beside it (median of per-round ratios):');
+  p('Ratios of req/s between targets that ran beside each other (median of per-round ratios):');
   p();
-  p('| conns | receiver / nginx | receiver / node | receiver / redis-benchmark | receiver / redis-benchmark-1conn | redis-benchmark-1conn / redis-benchmark | node / nginx |');
-  p('|---:|---:|---:|---:|---:|---:|---:|');
-  for (const c of conns) {
-    p(`| ${c} | ${f2(ratio('receiver', 'nginx', c))} | ${f2(ratio('receiver', 'node', c))} | ` +
-      `${f2(ratio('receiver', 'redis-benchmark', c))} | ${f2(ratio('receiver', 'redis-benchmark-1conn', c))} | ` +
-      `${f2(ratio('redis-benchmark-1conn', 'redis-benchmark', c))} | ${f2(ratio('node', 'nginx', c))} |`);
-  }
+  const cols = [['receiver', 'redis-benchmark'], ...(rbPool ? [['receiver', rbPool]] : []), ['receiver', 'node'],
+    ['receiver', 'nginx'], ...receivers.filter((t) => t !== 'receiver-pool1' && receivers.includes('receiver-pool1'))
+      .map((t) => [t, 'receiver-pool1']),
+    ['redis-benchmark-1conn', 'redis-benchmark'], ...(rbPool ? [[rbPool, 'redis-benchmark']] : [])];
+  p(`| conns | ${cols.map(([a, b]) => `${a} / ${b}`).join(' | ')} |`);
+  p(`|---:|${cols.map(() => '---:').join('|')}|`);
+  for (const c of conns) p(`| ${c} | ${cols.map(([a, b]) => f2(ratio(a, b, c))).join(' | ')} |`);
   p();
-  // Headline: the receiver's best connection count against nginx's best and node's best.
+  // Headline: each target's best connection count, per round.
   const best = (t) => Math.max(...conns.map((c) => med(t, c, (r) => r.wrk.rps) || 0));
   const bestRatio = (a, b) => median(rounds.map((rd) => {
     const xa = Math.max(...conns.map((c) => (get(a, c, rd) || { wrk: { rps: 0 } }).wrk.rps));
     const xb = Math.max(...conns.map((c) => (get(b, c, rd) || { wrk: { rps: 0 } }).wrk.rps));
     return xb > 0 ? xa / xb : null;
   }));
-  const rn = bestRatio('receiver', 'nginx'), rp = bestRatio('receiver', 'node');
-  p(`Best rate over the connection counts: receiver ${f0(best('receiver'))} req/s, nginx ${f0(best('nginx'))}, ` +
-    `node ${f0(best('node'))}, redis-benchmark ${f0(best('redis-benchmark'))}.`);
+  p(`Best rate over the connection counts: ${receivers.map((t) => `${t} ${f0(best(t))}`).join(', ')} req/s; ` +
+    `nginx ${f0(best('nginx'))}, node ${f0(best('node'))}, redis-benchmark ${f0(best('redis-benchmark'))}.`);
   p();
-  summary.push(['Ingest >= 0.5x the nginx ceiling (best req/s of each, per round)', f2(rn) + 'x', rn === null ? null : rn >= 0.5]);
-  summary.push(['Ingest >= 3x the Node peer (best req/s of each, per round)', f2(rp) + 'x', rp === null ? null : rp >= 3]);
+  const cmax = Math.max(...conns);
+  const rRb = ratio('receiver', 'redis-benchmark', cmax);
+  const rRbPool = rbPool ? ratio('receiver', rbPool, cmax) : null;
+  const rp = bestRatio('receiver', 'node'), rn = bestRatio('receiver', 'nginx');
+  summary.push([`Ingest >= 0.8x \`redis-benchmark\` XADD at the same durability and connection count (${cmax} in flight: ` +
+    `${cmax} connections${rbPool ? `; against ${rbPool}, the receiver's own connection count, in brackets` : ''})`,
+    `${f2(rRb)}x${rbPool ? ` (${f2(rRbPool)}x)` : ''}`, rRb === null ? null : rRb >= 0.8]);
+  summary.push(['Ingest >= 4x the Node peer (best req/s of each, per round)', f2(rp) + 'x', rp === null ? null : rp >= 4]);
+  info.push(['Ingest against the nginx ceiling (best req/s of each, per round; not a target here)', f2(rn) + 'x']);
+  if (receivers.includes('receiver-pool1'))
+    info.push([`Redis connection pool: receiver (default pool) / receiver-pool1 at ${cmax} connections`,
+      f2(ratio('receiver', 'receiver-pool1', cmax)) + 'x']);
 
   const checks = rows.filter((r) => r.part === 'ingest-check');
   const dupRuns = checks.filter((r) => r.duplicates > 0);
@@ -141,26 +166,67 @@ if (ing.length) {
   p();
 
   const half = rows.filter((r) => r.part === 'ingest' && r.target === 'receiver-half');
+  const paced = rows.filter((r) => r.part === 'ingest' && r.target === 'redis-paced');
   const hinfo = rows.find((r) => r.part === 'ingest-half');
   if (half.length && hinfo) {
     const p99 = median(half.map((r) => r.wrk.p99_us));
     const rate = median(half.map((r) => r.wrk.rps));
-    p('### p99 at about half the maximum rate');
+    p('### p99 at about half the maximum rate, against Redis paced the same way');
     p();
     p(`wrk has no rate option (wrk2 is not packaged in Debian), so \`post.lua\` paces itself: 64 connections, each`);
     p(`waiting a random 0.5-1.5 x ${hinfo.delay_ms} ms between its requests, which offers about half of the receiver's`);
-    p(`best median rate (${f0(hinfo.max_rps)} req/s). The latency is still measured closed-loop (a slow answer delays`);
-    p('that connection\'s next request, so queueing behind it is not counted: wrk2\'s coordinated-omission');
-    p('correction is missing). Medians of ' + half.length + ' run(s):');
+    p(`best median rate (${f0(hinfo.max_rps)} req/s). Right after each such run, \`bench/redis_paced.c\` sends the`);
+    p('same XADD of the same ~6 KB body straight to Redis, paced the same way (64 connections, the same pauses):');
+    p('Redis\'s own latency for the durable write at that rate. Both are closed-loop (a slow answer delays that');
+    p('connection\'s next request; wrk2\'s coordinated-omission correction is missing). Medians of ' + half.length + ' round(s):');
     p();
-    p(`| achieved req/s | share of max | p50 ms | p90 ms | p99 ms | max ms | receiver CPU % |`);
-    p('|---:|---:|---:|---:|---:|---:|---:|');
-    p(`| ${f0(rate)} | ${f2(rate / hinfo.max_rps)} | ${ms(median(half.map((r) => r.wrk.p50_us)))} | ` +
-      `${ms(median(half.map((r) => r.wrk.p90_us)))} | ${ms(p99)} | ${ms(median(half.map((r) => r.wrk.max_us)))} | ` +
-      `${f1(median(half.map((r) => r.server_cpu_pct)))} |`);
+    p(`| target | achieved req/s | share of max | p50 ms | p90 ms | p99 ms | max ms | CPU % (receiver / Redis) |`);
+    p('|---|---:|---:|---:|---:|---:|---:|---:|');
+    const row = (name, xs, cpu) => p(`| ${name} | ${f0(median(xs.map((r) => r.wrk.rps)))} | ` +
+      `${f2(median(xs.map((r) => r.wrk.rps)) / hinfo.max_rps)} | ${ms(median(xs.map((r) => r.wrk.p50_us)))} | ` +
+      `${ms(median(xs.map((r) => r.wrk.p90_us)))} | ${ms(median(xs.map((r) => r.wrk.p99_us)))} | ` +
+      `${ms(median(xs.map((r) => r.wrk.max_us)))} | ${cpu} |`);
+    row('receiver', half, `${f1(median(half.map((r) => r.server_cpu_pct)))} / ${f1(median(half.map((r) => r.redis_cpu_pct)))}`);
+    if (paced.length) row('Redis alone (redis_paced)', paced, `- / ${f1(median(paced.map((r) => r.redis_cpu_pct)))}`);
     p();
-    summary.push(['p99 < 5 ms at half the maximum rate', `${ms(p99)} ms at ${f0(rate)} req/s (${f2(rate / hinfo.max_rps)} of max); ratio to target ${f2(p99 / 5000)}`, p99 < 5000]);
+    const pr = median(rounds.map((rd) => {
+      const a = half.find((r) => r.round === rd), b = paced.find((r) => r.round === rd);
+      return a && b && b.wrk.p99_us > 0 ? a.wrk.p99_us / b.wrk.p99_us : null;
+    }));
+    summary.push(['p99 at half the maximum rate <= 2x Redis\'s own p99 for the same XADD, paced the same (per round)',
+      `${ms(p99)} ms at ${f0(rate)} req/s (${f2(rate / hinfo.max_rps)} of max); ratio to Redis's p99 ${f2(pr)}`,
+      pr === null ? null : pr <= 2]);
   }
+}
+
+// ---------- order -> invoice latency ----------
+const lat = rows.filter((r) => r.part === 'latency');
+if (lat.length) {
+  p('## 2. Order → invoice latency');
+  p();
+  for (const l of lat) {
+    p(`${l.orders} orders posted with Poisson arrivals at ${l.rate}/s (the post took ${l.post.seconds} s, ` +
+      `${l.post.offered_per_s}/s offered) to the receiver, queued in Redis (fsync always), taken by ${l.workers} ` +
+      `workers and invoiced in \`jortt-double --rate-limit ${l.limit}\` (workers at \`jortt.requests_per_second\` ` +
+      `${l.limit}): returning customers, so one Jortt call per order and the offered load is ` +
+      `${f2(l.rate / l.limit)} of the rate limit. ${l.orders > 0 ? 'Latency' : ''} = from sending the POST to the worker's log line for ` +
+      'the order\'s outcome (written after the invoice was created and the outcome recorded in Redis); both clocks are ' +
+      'the machine\'s wall clock.');
+    p();
+    p('| orders | finished | outcomes | Jortt calls | 429s | order → 202 p50 / p99 ms | order → invoice p50 ms | p90 ms | p99 ms | max ms |');
+    p('|---:|---:|---|---|---:|---|---:|---:|---:|---:|');
+    const o = Object.entries(l.outcomes || {}).map(([k, v]) => `${k} ${v}`).join(', ');
+    const c = Object.entries(l.calls || {}).map(([k, v]) => `\`${k}\` ${v}`).join(', ');
+    p(`| ${l.orders} | ${l.finished} | ${o} | ${c} | ${l.throttled} | ${l.accepted_ms.p50} / ${l.accepted_ms.p99} | ` +
+      `${l.invoice_ms.p50} | ${l.invoice_ms.p90} | ${l.invoice_ms.p99} | ${l.invoice_ms.max} |`);
+    p();
+    info.push([`Order → invoice latency at ${f2(l.rate / l.limit)} of the Jortt rate limit (p50 / p99)`,
+      `${l.invoice_ms.p50} / ${l.invoice_ms.p99} ms (${l.finished} of ${l.orders} orders, ${l.throttled} 429s)`]);
+  }
+  p('The workers space their calls at the fleet-wide limit (GCRA in Redis, 1 % slack): an order that arrives while');
+  p('a call was granted less than ~101 ms ago waits for the next slot, so at half the limit most of the latency is');
+  p('that spacing plus a Jortt round trip; Poisson arrivals bunch, which is what the p99 shows.');
+  p();
 }
 
 // ---------- end to end ----------
@@ -195,7 +261,7 @@ function callsOf(r) {
     invoices: dc('invoices'), customers: dc('customers') };
 }
 if (e2e.length) {
-  p('## 2. End to end');
+  p('## 3. End to end (bench/run.sh --full)');
   p();
   p('W workers are started and left to finish their start-up calls; then N orders are posted through the receiver');
   p('(16 connections) and the clock runs from the first post until the Redis counters show all N processed (or');
@@ -290,28 +356,62 @@ if (e2e.length) {
   summary.push(['<= 2.0 Jortt calls per order, new customers (worst batch)', cpoN === null ? 'n/a' : `${f2(cpoN)} (ratio ${f2(cpoN / 2)})`, cpoN === null ? null : cpoN <= 2.0]);
 }
 
+// ---------- instructions per request ----------
+const pc = rows.filter((r) => r.part === 'parse-cost');
+if (pc.length) {
+  const of = (w) => pc.find((r) => r.what === w);
+  p('## Instructions per request (callgrind)');
+  p();
+  p('The receiver\'s JSON work on the bench order (envelope parse, normalisation, job text; "+hmac": after the');
+  p('Standard Webhooks check, as in the receiver) counted by callgrind in `bench/ingest_cost` (`bench/parse_cost.sh`):');
+  p('instructions do not depend on the machine\'s load. "json-c" is `m2j_envelope_parse` (a json-c tree of the');
+  p('whole body, what the receiver ran before), "text" is `m2j_envelope_parse_text` (slices of the body, entity');
+  p('written as text), both from this build.');
+  p();
+  p('| path | instructions / request | share of the json-c path | biggest parts (inclusive) |');
+  p('|---|---:|---:|---|');
+  for (const w of ['json-c', 'text', 'json-c+hmac', 'text+hmac']) {
+    const r = of(w);
+    if (!r) continue;
+    const base = of(w.replace('text', 'json-c'));
+    p(`| ${w} | ${f0(r.instr_per_request)} | ${base ? f2(r.instr_per_request / base.instr_per_request) : '-'} | ` +
+      `${(r.top || []).slice(0, 4).map(([n, sh]) => `\`${n}\` ${Math.round(sh * 100)} %`).join(', ')} |`);
+  }
+  p();
+  const a = of('text'), b = of('json-c');
+  if (a && b) info.push(['Instructions per request, envelope + job text (callgrind; json-c path → text path)',
+    `${f0(b.instr_per_request)} → ${f0(a.instr_per_request)} (${f2(a.instr_per_request / b.instr_per_request)})`]);
+}
+
 // ---------- memory ----------
 const mem = rows.filter((r) => r.part === 'memory');
-const recvLoad = Math.max(...ing.filter((r) => r.target === 'receiver').map((r) => r.hwm_kb || 0), 0);
+const recvLoad = Math.max(...ing.filter((r) => r.target.startsWith('receiver')).map((r) => r.hwm_kb || 0), 0);
 const nodeLoad = Math.max(...ing.filter((r) => r.target === 'node').map((r) => r.hwm_kb || 0), 0);
 const ngLoad = Math.max(...ing.filter((r) => r.target === 'nginx').map((r) => r.hwm_kb || 0), 0);
 const wLoad = Math.max(...e2e.map((r) => r.worker_hwm_kb || 0), 0);
 if (mem.length || recvLoad) {
-  p('## 3. Memory');
+  p('## 4. Memory');
   p();
   p('Idle = VmRSS a second (receiver) or three (worker, empty queue) after start. Under load = the highest VmHWM');
-  p('of any ingest run (receiver, peers; HWM reset before each run) or of any worker over a drain.');
+  p('of any ingest run (every receiver, pool sizes included; peers; HWM reset before each run) or of any worker');
+  p('over a drain (--full only).');
   p();
   p('| process | idle RSS MB | under load, peak RSS MB | ratio to the receiver (under load) |');
   p('|---|---:|---:|---:|');
   const idle = (w) => { const r = mem.find((m) => m.what === w && m.state === 'idle'); return r ? r.rss_kb : null; };
   p(`| m2jortt-receiver | ${mb(idle('receiver'))} | ${mb(recvLoad || null)} | 1.00 |`);
-  p(`| m2jortt-worker (one process) | ${mb(idle('worker'))} | ${mb(wLoad || null)} | ${recvLoad && wLoad ? f2(wLoad / recvLoad) : 'n/a'} |`);
+  if (wLoad || idle('worker'))
+    p(`| m2jortt-worker (one process) | ${mb(idle('worker'))} | ${mb(wLoad || null)} | ${recvLoad && wLoad ? f2(wLoad / recvLoad) : 'n/a'} |`);
   p(`| node peer | ${mb(idle('node'))} | ${mb(nodeLoad || null)} | ${recvLoad && nodeLoad ? f2(nodeLoad / recvLoad) : 'n/a'} |`);
   p(`| nginx worker | ${mb(idle('nginx'))} | ${mb(ngLoad || null)} | ${recvLoad && ngLoad ? f2(ngLoad / recvLoad) : 'n/a'} |`);
   p();
   if (recvLoad) summary.push(['Receiver RSS < 20 MB under load', `${mb(recvLoad)} MB (ratio to target ${f2(recvLoad / 1024 / 20)})`, recvLoad < 20 * 1024]);
 }
+
+// backfill.sh (run after this) puts its section here
+p('<!-- backfill:begin (bench/backfill.sh) -->');
+p('<!-- backfill:end -->');
+p();
 
 // ---------- summary goes near the top ----------
 const head = out.splice(0, out.indexOf('## Machine and versions'));
@@ -322,6 +422,12 @@ sum.push('| target | measured | |');
 sum.push('|---|---|---|');
 for (const [t, m, ok] of summary) sum.push(`| ${t} | ${m} | ${yes(ok)} |`);
 sum.push('');
+if (info.length) {
+  sum.push('Measured and published, no target:', '');
+  sum.push('| figure | measured |', '|---|---|');
+  for (const [t, m] of info) sum.push(`| ${t} | ${m} |`);
+  sum.push('');
+}
 const findings = path.join(__dirname, 'findings.md');
 if (fs.existsSync(findings)) sum.push('Where a target is missed, the cause found by profiling is under "Findings" below.', '');
 

@@ -1,15 +1,21 @@
 #!/usr/bin/env bash
 # bench/run.sh: the m2jortt benchmarks (`make bench` runs it after `make deps
-# all`). Writes bench/RESULTS.md (and the raw figures to bench/RESULTS.jsonl).
+# all bench-bins`). Writes bench/RESULTS.md (and the raw figures to
+# bench/RESULTS.jsonl).
 #
-#   bench/run.sh            full run: 3 rounds, 10 s per wrk point, 10,000 orders (~25-30 min)
-#   bench/run.sh --quick    development run: 1 round, 3 s points, few orders (~3 min)
-#   bench/run.sh --only ingest|e2e|backfill   one part (development)
+#   bench/run.sh            standard (make bench): 2 rounds of 16 and 64 connections, 5 s points,
+#                           Redis connection pools 1/4/8, p99 at half rate against Redis paced the
+#                           same, order -> invoice latency, backfill of 2,000 orders (~5 min)
+#   bench/run.sh --full     3 rounds of 1/4/16/64 connections, 10 s points, plus the worker fleet
+#                           end to end (10,000 orders, rate limits, latencies), backfill of 10,000 (~35 min)
+#   bench/run.sh --quick    development: 1 round, 3 s points, few orders (~3 min)
+#   bench/run.sh --only ingest|latency|e2e|parse|backfill   one part (development)
 #   (the backfill part is bench/backfill.sh, run last: Magento calls per order)
 #
 # Environment: M2JORTT_BIN_DIR (default bin/ of this tree, as `make all`
-# builds it), BENCH_OUT (default bench/RESULTS.md), BENCH_KEEP=1 keeps the
-# temp folder with every log.
+# builds it), BENCH_BUILD (the build folder holding bench/ingest_cost, as
+# `make bench-bins` builds it; default build/), BENCH_OUT (default
+# bench/RESULTS.md), BENCH_KEEP=1 keeps the temp folder with every log.
 #
 # Everything this script starts (redis-server on a free port in a temp folder,
 # nginx with a temp config and pid file, the Node peer, the Jortt double, the
@@ -20,12 +26,14 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BENCH="$ROOT/bench"
 QUICK=0
+FULL=0
 ONLY=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) QUICK=1 ;;
+    --full) FULL=1 ;;
     --only) ONLY="$2"; shift ;;
-    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
   esac
   shift
@@ -35,18 +43,26 @@ OUT=${BENCH_OUT:-$BENCH/RESULTS.md}
 RAW="${OUT%.md}.jsonl"
 if [ "$ONLY" = backfill ]; then
   # needs none of the rest; writes only its own section of RESULTS.md
-  BENCH_OUT="$OUT" M2JORTT_BIN_DIR="$BIN" exec "$BENCH/backfill.sh" "$([ "$QUICK" = 1 ] && echo 2000 || echo 10000)"
+  BENCH_OUT="$OUT" M2JORTT_BIN_DIR="$BIN" exec "$BENCH/backfill.sh" "$([ "$FULL" = 1 ] && echo 10000 || echo 2000)"
 fi
 
 # ---- sizes ----------------------------------------------------------------
+# POOLS: receiver.redis_connections of the receivers measured side by side;
+# POOL_DEFAULT (the configuration default) is the one called "receiver".
+# LAT_*: the order -> invoice latency batch (LAT_N orders at half the Jortt
+# limit LAT_LIMIT, returning customers: one call per order).
+POOLS="1 4 8"; POOL_DEFAULT=8; LAT_LIMIT=10; LAT_CUST=20; E2E=0
 if [ "$QUICK" = 1 ]; then
-  ROUNDS=1; DUR=3; CONNS="1 4 16 64"; NSIGS=60000; RB_N_PER_CONN=1000; RB_N_MIN=3000; RB_N_MAX=20000
-  E2E_WORKERS="1 2"; E2E_N_FAST=500; E2E_N_SLOW_PER_WORKER=40; E2E_N_LIMITED=60
-  E2E_LATENCIES="0 100"; E2E_LIMITS="0 10"
-else
-  ROUNDS=3; DUR=10; CONNS="1 4 16 64"; NSIGS=120000; RB_N_PER_CONN=3000; RB_N_MIN=10000; RB_N_MAX=60000
+  MODE=quick; ROUNDS=1; DUR=3; CONNS="16 64"; NSIGS=60000; RB_N_PER_CONN=1000; RB_N_MIN=3000; RB_N_MAX=20000
+  LAT_N=40
+elif [ "$FULL" = 1 ]; then
+  MODE=full; ROUNDS=3; DUR=10; CONNS="1 4 16 64"; NSIGS=120000; RB_N_PER_CONN=3000; RB_N_MIN=10000; RB_N_MAX=60000
+  LAT_N=300; E2E=1
   E2E_WORKERS="1 2 4"; E2E_N_FAST=10000; E2E_N_SLOW_PER_WORKER=150; E2E_N_LIMITED=300
   E2E_LATENCIES="0 100"; E2E_LIMITS="0 10"
+else
+  MODE=standard; ROUNDS=2; DUR=5; CONNS="16 64"; NSIGS=120000; RB_N_PER_CONN=1500; RB_N_MIN=5000; RB_N_MAX=30000
+  LAT_N=100
 fi
 SECRET="whsec_bTJqb3J0dC1iZW5jaC1zZWNyZXQtMDEyMzQ1Njc4OWFi"
 PREFIX="m2jortt"
@@ -156,6 +172,7 @@ command -v npm >/dev/null 2>&1 || need_pkgs="$need_pkgs npm"
 command -v redis-server >/dev/null 2>&1 || need_pkgs="$need_pkgs redis-server"
 command -v redis-benchmark >/dev/null 2>&1 || need_pkgs="$need_pkgs redis-tools"
 command -v cc >/dev/null 2>&1 || need_pkgs="$need_pkgs build-essential"
+command -v valgrind >/dev/null 2>&1 || need_pkgs="$need_pkgs valgrind"
 if [ -n "$need_pkgs" ]; then
   log "installing:$need_pkgs"
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
@@ -169,9 +186,13 @@ for b in m2jortt-receiver m2jortt-worker m2jortt jortt-double; do
   [ -x "$BIN/$b" ] || die "$BIN/$b missing: run make all first (or set M2JORTT_BIN_DIR)"
 done
 
-log "building bench/gen_signed.c"
+log "building bench/gen_signed.c and bench/redis_paced.c"
 cc -O2 -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror "$BENCH/gen_signed.c" -o "$WORK/gen_signed" -lcrypto
 GEN="$WORK/gen_signed"
+# shellcheck disable=SC2046
+cc -O2 -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror "$BENCH/redis_paced.c" -o "$WORK/redis_paced" \
+  $(pkg-config --cflags --libs hiredis) -lpthread
+PACED="$WORK/redis_paced"
 if [ ! -d "$BENCH/peers/node-receiver/node_modules/express" ] || [ ! -d "$BENCH/peers/node-receiver/node_modules/ioredis" ]; then
   log "npm ci (bench/peers/node-receiver)"
   (cd "$BENCH/peers/node-receiver" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
@@ -206,14 +227,15 @@ redis_reset() {
 }
 
 # ---- configuration for receiver and worker ---------------------------------
-# write_config FILE LISTEN_PORT JORTT_URL RPS
+# write_config FILE LISTEN_PORT JORTT_URL RPS [REDIS_CONNECTIONS]
 write_config() {
   cat > "$1" <<EOF
 {
   "redis": { "url": "redis://127.0.0.1:$REDIS_PORT/0", "key_prefix": "$PREFIX" },
   "receiver": {
     "listen": "127.0.0.1:$2",
-    "webhook_secret": "$SECRET"
+    "webhook_secret": "$SECRET",
+    "redis_connections": ${5:-$POOL_DEFAULT}
   },
   "jortt": {
     "api_url": "$3",
@@ -254,7 +276,9 @@ machine_info() {
     done
     echo "m2jortt=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$ROOT" diff --quiet HEAD -- receiver worker common 2>/dev/null || echo ' (with uncommitted changes)')"
     echo "binaries=$BIN"
-    echo "mode=$([ "$QUICK" = 1 ] && echo quick || echo full)"
+    echo "mode=$MODE"
+    echo "pool_default=$POOL_DEFAULT"
+    echo "load=$(cut -d' ' -f1-3 /proc/loadavg) (1/5/15 min load average at the start; 2 cores)"
     echo "date=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
   } > "$WORK/machine.txt"
 }
@@ -293,12 +317,16 @@ wrk_point() { # TARGET ROUND CONNS URL PID SIGS [DELAY_MS]
           tg, r, c, d, (c1-c0)/hz/wall*100, (r1-r0)/hz/wall*100, (w1-w0)/wall*100, hwm, rss, fs, wrk }')"
 }
 
-rb_point() { # ROUND CONNS BODYFILE [PIPELINE]
+rb_point() { # ROUND CONNS BODYFILE [REDIS_CONNS]
   local round=$1 c=$2 body=$3 pipe=${4:-0}
-  # PIPELINE: one connection with C commands in flight (-c 1 -P C), the way a
-  # receiver with a single Redis connection sends them, instead of C connections.
+  # REDIS_CONNS: C commands in flight over that many connections (-c N -P C/N),
+  # the way a receiver with N Redis connections sends them, instead of C
+  # connections with one command each.
   local target=redis-benchmark rbc=(-c "$c")
-  if [ "$pipe" = 1 ]; then target=redis-benchmark-1conn; rbc=(-c 1 -P "$c"); fi
+  if [ "$pipe" -ge 1 ]; then
+    target=redis-benchmark-$([ "$pipe" = 1 ] && echo 1conn || echo "${pipe}conn")
+    rbc=(-c "$pipe" -P "$(( c / pipe > 0 ? c / pipe : 1 ))")
+  fi
   local csv="$WORK/$target-$round-$c.csv" t0 r0 w0 t1 r1 w1
   children_cpu > "$WORK/w0"
   t0=$(date +%s.%N); r0=$(cpu_ticks "$REDIS_PID"); w0=$(cat "$WORK/w0")
@@ -347,11 +375,22 @@ ingest() {
   wait_port "$nodeport" "$nodepid" || die "node peer did not start (logs/node.log)"
   note_cmd "PORT=... REDIS_PORT=... SECRET=... node bench/peers/node-receiver/server.js"
 
-  recvport=$(free_port)
-  write_config "$WORK/ingest.json" "$recvport" "http://127.0.0.1:9" 10
-  start_receiver "$WORK/ingest.json"
-  wait_port "$recvport" "$RECEIVER_PID" || die "receiver did not start (logs/receiver.log)"
-  note_cmd "$BIN/m2jortt-receiver --config ingest.json (appendfsync always Redis, log level info to a file)"
+  # One receiver per pool size, side by side (an idle one costs nothing):
+  # "receiver" has the default receiver.redis_connections, the others are
+  # "receiver-poolN".
+  local pool name
+  declare -A RPORT RPID
+  for pool in $POOLS; do
+    name=receiver; [ "$pool" = "$POOL_DEFAULT" ] || name=receiver-pool$pool
+    RPORT[$name]=$(free_port)
+    write_config "$WORK/ingest-$name.json" "${RPORT[$name]}" "http://127.0.0.1:9" 10 "$pool"
+    start_bg "$name" "$BIN/m2jortt-receiver" --config "$WORK/ingest-$name.json"
+    RPID[$name]=$LAST_PID
+    wait_port "${RPORT[$name]}" "$LAST_PID" || die "$name did not start (logs/$name.log)"
+  done
+  RECEIVER_PID=${RPID[receiver]}
+  recvport=${RPORT[receiver]}
+  note_cmd "$BIN/m2jortt-receiver --config ingest.json (appendfsync always Redis, log level info to a file; receiver.redis_connections $POOLS, default $POOL_DEFAULT)"
   sleep 1
   record "{\"part\":\"memory\",\"what\":\"receiver\",\"state\":\"idle\",\"rss_kb\":$(status_kb "$RECEIVER_PID" VmRSS),\"hwm_kb\":$(status_kb "$RECEIVER_PID" VmHWM)}"
   record "{\"part\":\"memory\",\"what\":\"node\",\"state\":\"idle\",\"rss_kb\":$(status_kb "$nodepid" VmRSS),\"hwm_kb\":$(status_kb "$nodepid" VmHWM)}"
@@ -379,12 +418,16 @@ ingest() {
       redis_reset
       rb_point "$round" "$c" "$body" 1
       redis_reset
+      rb_point "$round" "$c" "$body" "$POOL_DEFAULT"
+      redis_reset
       wrk_point node "$round" "$c" "http://127.0.0.1:$nodeport$PATH_URL" "$nodepid" "$sigs"
       check_received node "$round" "$c"
       redis_reset
-      wrk_point receiver "$round" "$c" "http://127.0.0.1:$recvport$PATH_URL" "$RECEIVER_PID" "$sigs"
-      check_received receiver "$round" "$c"
-      redis_reset
+      for name in "${!RPORT[@]}"; do
+        wrk_point "$name" "$round" "$c" "http://127.0.0.1:${RPORT[$name]}$PATH_URL" "${RPID[$name]}" "$sigs"
+        check_received "$name" "$round" "$c"
+        redis_reset
+      done
     done
   done
   record "{\"part\":\"memory\",\"what\":\"receiver\",\"state\":\"after ingest\",\"rss_kb\":$(status_kb "$RECEIVER_PID" VmRSS),\"hwm_kb\":$(status_kb "$RECEIVER_PID" VmHWM)}"
@@ -419,13 +462,27 @@ ingest() {
     wrk_point receiver-half "$round" 64 "http://127.0.0.1:$recvport$PATH_URL" "$RECEIVER_PID" "$sigs" "$delay"
     check_received receiver-half "$round" 64
     redis_reset
+    # Redis alone, paced the same way (64 connections, the same pauses), for
+    # the same XADD of the same ~6 KB body: its own p99 at that rate.
+    local r0 r1 t0 t1
+    t0=$(date +%s.%N); r0=$(cpu_ticks "$REDIS_PID")
+    "$PACED" "$REDIS_PORT" 64 "$delay" "$DUR" "$body" "$PREFIX:rp" > "$WORK/paced-$round.json" \
+      2>"$WORK/logs/redis-paced-$round.err" || die "redis_paced failed: $(cat "$WORK/logs/redis-paced-$round.err")"
+    t1=$(date +%s.%N); r1=$(cpu_ticks "$REDIS_PID")
+    note_cmd "redis_paced $REDIS_PORT 64 $delay $DUR order-6kb-rendered.json $PREFIX:rp   # bench/redis_paced.c: XADD, paced as post.lua"
+    record "$(awk -v r="$round" -v d="$delay" -v t0="$t0" -v t1="$t1" -v r0="$r0" -v r1="$r1" -v hz="$CLK_TCK" \
+        -v j="$(cat "$WORK/paced-$round.json")" 'BEGIN {
+        printf "{\"part\":\"ingest\",\"target\":\"redis-paced\",\"round\":%d,\"conns\":64,\"delay_ms\":%s,\"server_cpu_pct\":%.1f,\"redis_cpu_pct\":%.1f,\"wrk\":%s}",
+          r, d, (r1-r0)/hz/(t1-t0)*100, (r1-r0)/hz/(t1-t0)*100, j }')"
+    redis_reset
   done
   record "{\"part\":\"ingest-half\",\"max_rps\":$maxrps,\"delay_ms\":$delay}"
 
-  stop_pid "$RECEIVER_PID"; stop_pid "$nodepid"; stop_pid "$ngmaster"
+  for name in "${!RPID[@]}"; do stop_pid "${RPID[$name]}"; done
+  stop_pid "$nodepid"; stop_pid "$ngmaster"
 }
 
-# ---- 2. end to end -----------------------------------------------------------
+# ---- 2. end to end (--full) ----------------------------------------------------
 # The double's state holds every customer and invoice: keep only the call
 # counters and the entity counts (10,000 invoices would not fit in argv).
 double_state() { # FILE
@@ -626,13 +683,86 @@ e2e() {
   note_cmd "node bench/post.js http://127.0.0.1:PORT$PATH_URL bench/payloads/order-6kb.json SIGS 16   # N orders; timed until processed+skipped+dead = N"
 }
 
+# ---- 3. order -> invoice latency ---------------------------------------------
+# Orders arriving at half of the Jortt rate limit (Poisson arrivals, mean
+# LAT_LIMIT / 2 per second), returning customers (one Jortt call per order),
+# 2 workers with jortt.requests_per_second = the double's limit: the time
+# from each POST until a worker logged the order's outcome (the invoice is
+# in the double by then). First LAT_CUST orders of new customers create
+# the customers (not timed).
+latency() {
+  local rport cfg rate
+  rate=$(awk -v l="$LAT_LIMIT" 'BEGIN {printf "%.2f", l / 2}')
+  log "latency: $LAT_N orders at $rate/s (half of a $LAT_LIMIT calls/s Jortt limit), 2 workers"
+  redis_reset
+  start_double "$LAT_LIMIT" 0
+  rport=$(free_port); cfg="$WORK/latency.json"
+  write_config "$cfg" "$rport" "http://127.0.0.1:$DOUBLE_PORT" "$LAT_LIMIT"
+  start_receiver "$cfg"
+  wait_port "$rport" "$RECEIVER_PID" || die "receiver did not start (logs/receiver.log)"
+  start_workers 2 "$cfg"
+  wait_double_quiet
+  local warm="$WORK/lat-warm.tsv" timed="$WORK/lat-timed.tsv" done0 out
+  "$GEN" "$TEMPLATE" "$SECRET" "$LAT_CUST" --start 700000 --customer-base 900000 --customers "$LAT_CUST" \
+    --tag lw > "$warm"
+  node "$BENCH/post.js" "http://127.0.0.1:$rport$PATH_URL" "$TEMPLATE" "$warm" 4 >/dev/null \
+    || die "posting the warm-up orders failed"
+  [ "$(wait_drained "$LAT_CUST" 120 "$(date +%s.%N)")" != "-1" ] || die "warm-up orders not processed"
+  double_state "$WORK/lat-before.json" || die "no double state"
+  "$GEN" "$TEMPLATE" "$SECRET" "$LAT_N" --start 710000 --customer-base 900000 --customers "$LAT_CUST" \
+    --tag lt > "$timed"
+  out=$(node "$BENCH/post_paced.js" "http://127.0.0.1:$rport$PATH_URL" "$TEMPLATE" "$timed" "$rate" \
+    "$WORK/lat-posted.jsonl") || die "paced posting failed: $out"
+  [ "$(wait_drained $((LAT_CUST + LAT_N)) $((LAT_N * 2 / LAT_LIMIT + 120)) "$(date +%s.%N)")" != "-1" ] \
+    || die "timed orders not processed"
+  double_state "$WORK/lat-after.json" || die "no double state"
+  note_cmd "node bench/post_paced.js URL bench/payloads/order-6kb.json SIGS $rate OUT   # $LAT_N orders, Poisson arrivals; jortt-double --rate-limit $LAT_LIMIT, 2 workers"
+  record "$(node -e '
+    const fs = require("fs");
+    const [lat, post, before, after, n, limit, rate] = process.argv.slice(1);
+    const b = JSON.parse(fs.readFileSync(before, "utf8")).calls || {}, a = JSON.parse(fs.readFileSync(after, "utf8")).calls || {};
+    const per = {};
+    for (const k of Object.keys(a.by_endpoint || {})) {
+      const v = (a.by_endpoint[k] || 0) - ((b.by_endpoint || {})[k] || 0);
+      if (v && !/oauth|token|_double/i.test(k)) per[k] = v;
+    }
+    console.log(JSON.stringify({ part: "latency", orders: Number(n), limit: Number(limit), rate: Number(rate),
+      workers: 2, post: JSON.parse(post), calls: per, throttled: (a.throttled || 0) - (b.throttled || 0),
+      ...JSON.parse(lat) }));' "$(node "$BENCH/latency.js" "$WORK/lat-posted.jsonl" "$WORK"/logs/worker*.log)" \
+    "$out" "$WORK/lat-before.json" "$WORK/lat-after.json" "$LAT_N" "$LAT_LIMIT" "$rate")"
+  stop_workers; stop_pid "$RECEIVER_PID"; stop_pid "$DOUBLE_PID"
+}
+
+# ---- instructions per request (callgrind) -------------------------------------
+# The receiver's JSON work on the bench order, both paths of the same build
+# (bench/parse_cost.sh): counts, unlike the wall-clock figures above, do not
+# depend on what else the machine runs.
+parse_cost() {
+  local b=${BENCH_BUILD:-$ROOT/build}
+  if [ ! -x "$b/bench/ingest_cost" ] || ! command -v valgrind >/dev/null 2>&1; then
+    log "parse cost: skipped ($b/bench/ingest_cost or valgrind missing: make bench-bins, apt-get install valgrind)"
+    return 0
+  fi
+  log "parse cost: callgrind on bench/ingest_cost (both paths)"
+  "$BENCH/parse_cost.sh" "$b" > "$WORK/parse-cost.jsonl" 2>"$WORK/logs/parse-cost.err" \
+    || { log "parse cost failed: $(tail -3 "$WORK/logs/parse-cost.err")"; return 0; }
+  cat "$WORK/parse-cost.jsonl" >> "$WORK/results.jsonl"
+  note_cmd "bench/parse_cost.sh $b   # valgrind --tool=callgrind on bench/ingest_cost, (Ir at 1200 - Ir at 200) / 1000"
+}
+
 # ---- run ---------------------------------------------------------------------
 T_START=$(date +%s)
 case "$ONLY" in
   ""|ingest) ingest ;;
 esac
 case "$ONLY" in
-  ""|e2e) e2e ;;
+  ""|latency) latency ;;
+esac
+if [ "$ONLY" = e2e ] || { [ -z "$ONLY" ] && [ "$E2E" = 1 ]; }; then
+  e2e
+fi
+case "$ONLY" in
+  ""|parse) parse_cost ;;
 esac
 echo "elapsed=$(( $(date +%s) - T_START )) s" >> "$WORK/machine.txt"
 
@@ -641,6 +771,6 @@ cp "$WORK/results.jsonl" "$RAW"
 node "$BENCH/report.js" "$WORK/results.jsonl" "$WORK/machine.txt" "$WORK/commands.txt" > "$OUT.tmp"
 mv "$OUT.tmp" "$OUT"
 if [ -z "$ONLY" ]; then
-  BENCH_OUT="$OUT" M2JORTT_BIN_DIR="$BIN" "$BENCH/backfill.sh" "$([ "$QUICK" = 1 ] && echo 2000 || echo 10000)"
+  BENCH_OUT="$OUT" M2JORTT_BIN_DIR="$BIN" "$BENCH/backfill.sh" "$([ "$FULL" = 1 ] && echo 10000 || echo 2000)"
 fi
 log "done in $(( $(date +%s) - T_START )) s: $OUT"

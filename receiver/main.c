@@ -35,10 +35,12 @@
  *   Other methods on these paths -> 405 with Allow; other paths -> 404.
  *
  * Runtime: receiver.threads libevent loops (default 1; 0 = one per CPU), each in
- * its own thread with its own HTTP server, signature keys and Redis
- * connection, accepting on one shared listening socket; Redis through
- * hiredis's async API (receiver/redis_link.c), so no request ever blocks
- * another. /readyz is 200 only when every loop's Redis link is ready. The receiver
+ * its own thread with its own HTTP server, signature keys and
+ * receiver.redis_connections Redis connections (default 8; each enqueue on
+ * the one with the fewest commands in flight, receiver/redis_pool.c),
+ * accepting on one shared listening socket; Redis through hiredis's async
+ * API (receiver/redis_link.c), so no request ever blocks another. /readyz is
+ * 200 only when every loop has a ready Redis connection. The receiver
  * starts even when Redis is down and reconnects with back-off (100 ms
  * doubling to 5 s). The enqueue script is run by EVALSHA (its SHA is computed
  * locally and SCRIPT LOADed on each connect), falling back to EVAL on

@@ -1,5 +1,5 @@
 /* metrics.h: GET /metrics on the receiver's listener: the whole fleet's
- * figures read from Redis in one script over the loop's asynchronous link
+ * figures read from Redis in one script over one of the loop's connections
  * (so a scrape never blocks the loop), followed by this receiver's own HTTP
  * figures (http_stats.h). Guarded by admin.token when it is set.
  *
@@ -18,7 +18,9 @@ struct evhttp_request;
 
 #define RCV_PATH_METRICS "/metrics"
 
-/* Answers req (now, or from the Redis reply). t0_us: m2j_mono_us() at arrival. */
+/* Answers req (now, or from the Redis reply). redis: a ready connection of
+ * the loop's pool, or NULL (then the fleet figures are reported missing).
+ * t0_us: m2j_mono_us() at arrival. */
 void rcv_metrics_serve(const m2j_config *cfg, rlink *redis, rcv_guard *guard, struct evhttp_request *req,
                        long long t0_us);
 

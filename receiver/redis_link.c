@@ -73,6 +73,7 @@ struct rlink {
     struct event            *watchdog_ev;
     op                      *head, *tail;
     size_t                   n_pending;
+    char                     name[12];  /* index, for log lines */
 };
 
 static struct timeval tv_ms(long ms)
@@ -141,7 +142,7 @@ static void drop(rlink *l, const char *why)
     atomic_store(&l->ready_seen, false);
     evtimer_del(l->connect_to_ev);
     if (was_ready)
-        m2j_log(M2J_LOG_WARN, "redis connection dropped", "reason", why, NULL);
+        m2j_log(M2J_LOG_WARN, "redis connection dropped", "conn", l->name, "reason", why, NULL);
     redisAsyncFree(ac);
     schedule_reconnect(l);
 }
@@ -153,14 +154,14 @@ static void ping_cb(redisAsyncContext *ac, void *reply, void *priv)
     if (ac != l->ac)
         return;
     if (!r || r->type == REDIS_REPLY_ERROR) {
-        m2j_log(M2J_LOG_WARN, "redis not usable", "error", r && r->str ? r->str : "no reply", NULL);
+        m2j_log(M2J_LOG_WARN, "redis not usable", "conn", l->name, "error", r && r->str ? r->str : "no reply", NULL);
         drop(l, "setup failed");
         return;
     }
     l->ready = true;
     atomic_store(&l->ready_seen, true);
     l->backoff_ms = BACKOFF_MIN_MS;
-    m2j_log(M2J_LOG_INFO, "redis ready", NULL);
+    m2j_log(M2J_LOG_INFO, "redis ready", "conn", l->name, NULL);
 }
 
 static void ignore_cb(redisAsyncContext *ac, void *reply, void *priv)
@@ -207,7 +208,8 @@ static void on_disconnect(const redisAsyncContext *ac, int status)
     l->connected = l->ready = false;
     atomic_store(&l->ready_seen, false);
     if (was_ready)
-        m2j_log(M2J_LOG_WARN, "redis connection lost", "error", ac->errstr[0] ? ac->errstr : "closed", NULL);
+        m2j_log(M2J_LOG_WARN, "redis connection lost", "conn", l->name, "error", ac->errstr[0] ? ac->errstr : "closed",
+                NULL);
     schedule_reconnect(l);
 }
 
@@ -293,7 +295,7 @@ static void watchdog_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 m2j_rc rlink_new(struct event_base *base, const m2j_redis_config *rc, const char *preload_script,
-                 rlink **out, m2j_err *err)
+                 unsigned index, rlink **out, m2j_err *err)
 {
     *out = NULL;
     rlink *l = calloc(1, sizeof *l);
@@ -304,6 +306,7 @@ m2j_rc rlink_new(struct event_base *base, const m2j_redis_config *rc, const char
     l->preload = preload_script;
     l->backoff_ms = BACKOFF_MIN_MS;
     l->max_pending = MAX_PENDING;
+    snprintf(l->name, sizeof l->name, "%u", index);
     atomic_init(&l->ready_seen, false);
     l->reconnect_ev = evtimer_new(base, reconnect_cb, l);
     l->connect_to_ev = evtimer_new(base, connect_timeout_cb, l);

@@ -1,4 +1,4 @@
-/* redis_link.h: the receiver's one asynchronous Redis connection, kept alive
+/* redis_link.h: one asynchronous Redis connection of the receiver, kept alive
  * on the event loop: connect at start (the receiver starts even when Redis is
  * down), reconnect with back-off (100 ms doubling to 5 s), and a watchdog
  * that drops a connection whose replies stall, so requests never hang.
@@ -7,6 +7,9 @@
  * NULL when the connection failed or was dropped before a reply came (the
  * command may or may not have run: callers answer "try again", and the
  * enqueue script's dedup makes the retry safe).
+ *
+ * A loop holds receiver.redis_connections links (redis_pool.h, which picks
+ * one per command); each link keeps the rules above on its own.
  *
  * Threads: a link belongs to the thread running its event loop; only
  * rlink_ready_seen may be called from others.
@@ -32,9 +35,10 @@ typedef struct rlink rlink;
 typedef void (*rlink_reply_fn)(redisReply *reply, void *arg);
 
 /* Creates the link and starts connecting. preload_script (static, may be
- * NULL) is sent as SCRIPT LOAD after each connect so EVALSHA usually hits. */
+ * NULL) is sent as SCRIPT LOAD after each connect so EVALSHA usually hits.
+ * index names the link in log lines ("conn": its place in the pool). */
 m2j_rc rlink_new(struct event_base *base, const m2j_redis_config *rc, const char *preload_script,
-                 rlink **out, m2j_err *err);
+                 unsigned index, rlink **out, m2j_err *err);
 /* Frees the link; pending callbacks run with NULL first. */
 void   rlink_free(rlink *l);
 /* For a draining server, while its loop still runs: no more connecting (the

@@ -2,9 +2,11 @@
  * whole HTTP contract).
  *
  * One POST: Content-Type -> size -> signature on the raw bytes -> envelope
- * -> one EVALSHA of the enqueue script -> the answer, sent only from the
+ * (one pass over the body, entities written as job text from its bytes) ->
+ * one EVALSHA of the enqueue script -> the answer, sent only from the
  * Redis reply callback, so a 2xx always means the events are in Redis.
- * Nothing blocks the loop: Redis is asynchronous (redis_link.c) and the body
+ * Nothing blocks the loop: Redis is asynchronous (redis_link.c, one of the
+ * loop's receiver.redis_connections picked per command by redis_pool.c) and the body
  * is read from evhttp's buffer in place (one pullup when it arrived in
  * pieces).
  *
@@ -22,7 +24,7 @@
 #include "receiver/json_error.h"
 #include "receiver/http_stats.h"
 #include "receiver/metrics.h"
-#include "receiver/redis_link.h"
+#include "receiver/redis_pool.h"
 #include "ingest/replay.h"
 #include "ingest/signature.h"
 
@@ -48,6 +50,10 @@
 #define MAX_HEADERS    (64 * 1024)
 #define HTTP_TIMEOUT_S 30
 #define FD_RESERVE     64 /* descriptors kept for Redis, logs, the listener */
+/* Redis commands in flight for the whole process (each pending enqueue holds
+ * its job text, ~10 KB): split between the event loops, then between each
+ * loop's connections (redis_pool.h). Beyond it: 503 at once. */
+#define MAX_PENDING_LOOP 4096
 
 struct rcv_server {
     const m2j_config            *cfg;
@@ -56,7 +62,7 @@ struct rcv_server {
     struct evhttp_bound_socket  *sock;
     int                          port;
     m2j_sigcheck                *sig;
-    rlink                       *redis;
+    rpool                       *redis;     /* receiver.redis_connections links */
     rcv_admin                   *admin;     /* the dashboard; NULL without admin.token */
     char                         sha[41];
     rcv_guard                   *guard;
@@ -219,7 +225,7 @@ void rcv_server_drain(rcv_server *s, long grace_ms)
     if (s->draining)
         return;
     s->draining = true;
-    rlink_stop_connecting(s->redis);
+    rpool_stop_connecting(s->redis);
     if (s->sock) {
         rcv_guard_listener(s->guard, NULL);
         evhttp_del_accept_socket(s->http, s->sock);
@@ -428,7 +434,10 @@ static void handle_post(rcv_server *s, struct evhttp_request *req, const struct 
     }
     p->s = s;
     p->t0_us = t0;
-    m2j_rc r = m2j_envelope_parse(body, len, delivery, type, rc->max_batch_events, m2j_now_ms(), &p->env, &err);
+    /* Entities as text straight from the body's bytes: no json-c tree on
+     * this path (envelope.h). */
+    m2j_rc r = m2j_envelope_parse_text(body, len, delivery, type, rc->max_batch_events, m2j_now_ms(), &p->env,
+                                       &err);
     evhttp_clear_headers(&q);
     if (r != M2J_OK) {
         pend_free(p);
@@ -456,7 +465,10 @@ static void handle_post(rcv_server *s, struct evhttp_request *req, const struct 
         refuse(s, req, PATH_WEBHOOK, t0, 401, "unauthorized", "recipient_client_id does not match");
         return;
     }
-    if (!rlink_ready(s->redis)) {
+    /* The connection with the fewest commands in flight (redis_pool.h);
+     * the whole body is one script run on it, so a batch is all or nothing. */
+    rlink *link = rpool_pick(s->redis);
+    if (!link) {
         pend_free(p);
         refuse(s, req, PATH_WEBHOOK, t0, 503, "redis_unavailable", "redis is not reachable; retry later");
         return;
@@ -471,10 +483,11 @@ static void handle_post(rcv_server *s, struct evhttp_request *req, const struct 
     /* The jobs now hold their own copies; only ids and kinds are needed for
      * the answer. */
     for (size_t i = 0; i < p->env.n_events; i++) {
-        json_object_put(p->env.events[i].entity);
-        p->env.events[i].entity = NULL;
+        free(p->env.events[i].entity_text);
+        p->env.events[i].entity_text = NULL;
+        p->env.events[i].entity_text_len = 0;
     }
-    if (rlink_eval(s->redis, s->sha, p->args.argc, (const char **)p->args.argv, p->args.lens,
+    if (rlink_eval(link, s->sha, p->args.argc, (const char **)p->args.argv, p->args.lens,
                    enqueue_done, p) != M2J_OK) {
         pend_free(p);
         refuse(s, req, PATH_WEBHOOK, t0, 503, "redis_unavailable", "redis is not reachable; retry later");
@@ -516,9 +529,9 @@ static void handle_challenge(rcv_server *s, struct evhttp_request *req, const st
 static bool group_ready(const rcv_server *s)
 {
     for (size_t i = 0; i < s->n_group; i++)
-        if (s->group[i] != s && !rlink_ready_seen(s->group[i]->redis))
+        if (s->group[i] != s && !rpool_ready_seen(s->group[i]->redis))
             return false;
-    return rlink_ready(s->redis);
+    return rpool_ready(s->redis);
 }
 
 static void handle_readyz(rcv_server *s, struct evhttp_request *req, long long t0)
@@ -536,7 +549,7 @@ static void handle_readyz(rcv_server *s, struct evhttp_request *req, long long t
     }
     p->s = s;
     p->t0_us = t0;
-    if (rlink_command(s->redis, 1, ping, NULL, ping_done, p) != M2J_OK) {
+    if (rlink_command(rpool_pick(s->redis), 1, ping, NULL, ping_done, p) != M2J_OK) {
         free(p);
         refuse(s, req, "/readyz", t0, 503, "redis_unavailable", "redis is not reachable");
         return;
@@ -635,7 +648,7 @@ static void on_request(struct evhttp_request *req, void *arg)
         else
             method_not_allowed(s, req, "/readyz", t0, "GET, HEAD");
     } else if (strcmp(path, RCV_PATH_METRICS) == 0) {
-        rcv_metrics_serve(s->cfg, s->redis, s->guard, req, t0);
+        rcv_metrics_serve(s->cfg, rpool_pick(s->redis), s->guard, req, t0);
     } else if (s->admin && rcv_admin_path(path)) {
         rcv_admin_serve(s->admin, req, path, t0);
     } else {
@@ -750,10 +763,11 @@ static m2j_rc server_create(const m2j_config *cfg, struct event_base *base, evut
         else if (ss.ss_family == AF_INET6)
             s->port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
     }
-    rc = rlink_new(base, &cfg->redis, M2J_ENQUEUE_SCRIPT, &s->redis, err);
+    rc = rpool_new(base, &cfg->redis, M2J_ENQUEUE_SCRIPT, (size_t)cfg->receiver.redis_connections, &s->redis, err);
     if (rc != M2J_OK)
         goto fail;
-    if ((rc = rcv_admin_new(cfg, s->redis, s->guard, &s->admin, err)) != M2J_OK)
+    rpool_set_max_pending(s->redis, MAX_PENDING_LOOP);
+    if ((rc = rcv_admin_new(cfg, rpool_pick(s->redis), s->guard, &s->admin, err)) != M2J_OK)
         goto fail;
     *out = s;
     return M2J_OK;
@@ -780,7 +794,7 @@ void rcv_server_set_group(rcv_server *s, rcv_server *const *all, size_t n)
     s->n_group = n;
     /* The in-flight bound is a memory budget for the whole process. */
     if (n > 1) {
-        rlink_set_max_pending(s->redis, 4096 / n > 256 ? 4096 / n : 256);
+        rpool_set_max_pending(s->redis, MAX_PENDING_LOOP / n > 256 ? MAX_PENDING_LOOP / n : 256);
         rcv_guard_share(s->guard, n);
     }
 }
@@ -802,7 +816,7 @@ void rcv_server_free(rcv_server *s)
         return;
     /* Redis first: its pending callbacks answer into the still-living
      * evhttp. */
-    rlink_free(s->redis);
+    rpool_free(s->redis);
     s->redis = NULL;
     rcv_admin_free(s->admin); /* after the link: its callbacks still answered through it */
     if (s->http)

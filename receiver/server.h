@@ -3,7 +3,8 @@
  * the events. main.c owns the loop and the signals.
  *
  * receiver/ holds the `m2jortt-receiver` program: its HTTP server and event
- * loops (this header), its asynchronous Redis link (redis_link.h) and main.c.
+ * loops (this header), its asynchronous Redis connections (redis_link.h, pooled
+ * per loop by redis_pool.h) and main.c.
  * Only the receiving loop lives here: checking signatures and reading
  * envelopes is ingest/'s and the enqueue script queue/'s, so `m2jortt sign`,
  * `m2jortt preview` and the tests run the same code.
@@ -40,8 +41,8 @@ void rcv_server_free(rcv_server *s);
 /* A server on base (another loop) accepting on first's listening socket. */
 m2j_rc rcv_server_new_sibling(const rcv_server *first, struct event_base *base, rcv_server **out, m2j_err *err);
 /* Tells s about every loop's server (all must outlive s; s may be among
- * them): /readyz then answers 200 only when every loop's Redis link is
- * ready, and the in-flight Redis bound is split between the loops. Call
+ * them): /readyz then answers 200 only when every loop has a ready Redis
+ * connection, and the in-flight Redis bound is split between the loops. Call
  * before the loops run. */
 void rcv_server_set_group(rcv_server *s, rcv_server *const *all, size_t n);
 /* rcv_server_drain, asked from another thread: it runs in s's loop. */

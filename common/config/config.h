@@ -64,6 +64,7 @@ typedef struct {
     char  *basic_auth_username;
     char  *basic_auth_password;
     long   threads;           /* receiver event loops (threads), 0 .. 64; default 1; 0 = one per CPU */
+    long   redis_connections; /* Redis connections per event loop, 1 .. 64; default 8 (receiver/redis_pool.h) */
     /* Against clients holding the receiver (receiver/conn_guard.h). */
     size_t max_connections;          /* default 1024; 1 .. 1000000 (kept under RLIMIT_NOFILE) */
     long   header_timeout_seconds;   /* request head complete within; default 10; 1 .. 300 */

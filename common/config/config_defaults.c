@@ -34,6 +34,11 @@ m2j_rc m2j_cfg_set_defaults(m2j_config *c)
     /* One loop: on the 2-core machine we measure on, more loops gave no gain
      * (bench/findings.md); a merchant with spare cores raises it. */
     c->receiver.threads = 1;
+    /* With appendfsync always, one connection feeds ~6 enqueues into each of
+     * Redis's fsyncs, 8 connections ~20: with a slow disk (fsync + 2 ms) 8
+     * took 2.5x the single connection's rate, 16 no more, and 8 was also the
+     * best with the disk as it is (bench/pool_sweep.sh, bench/findings.md). */
+    c->receiver.redis_connections = 8;
     c->receiver.timestamp_tolerance_seconds = 300;
     D(c->receiver.commerce_public_key_file, "");
     D(c->receiver.io_events_client_id, "");

@@ -58,6 +58,7 @@ static m2j_rc load_receiver(json_object *s, m2j_buf *path, m2j_config *c, m2j_er
                                     &r->n_io_events_public_key_files, err)) != M2J_OK ||
             (rc = m2j_cfg_read_str(s, path, "io_events_client_id", &r->io_events_client_id, err)) != M2J_OK ||
             (rc = m2j_cfg_read_long(s, path, "threads", 0, 64, &r->threads, err)) != M2J_OK ||
+            (rc = m2j_cfg_read_long(s, path, "redis_connections", 1, 64, &r->redis_connections, err)) != M2J_OK ||
             (rc = m2j_cfg_read_size(s, path, "max_connections", 1, 1000000, &r->max_connections, err)) != M2J_OK ||
             (rc = m2j_cfg_read_long(s, path, "header_timeout_seconds", 1, 300, &r->header_timeout_seconds,
                                     err)) != M2J_OK ||
@@ -98,7 +99,7 @@ static m2j_rc load_receiver(json_object *s, m2j_buf *path, m2j_config *c, m2j_er
 static const char *const keys[] = {
     "listen", "max_body_bytes", "webhook_secret", "dedup_ttl_seconds", "max_batch_events",
     "timestamp_tolerance_seconds", "commerce_public_key_file", "io_events_public_key_files",
-    "io_events_client_id", "threads", "max_connections", "header_timeout_seconds", "body_timeout_seconds",
+    "io_events_client_id", "threads", "redis_connections", "max_connections", "header_timeout_seconds", "body_timeout_seconds",
     "max_inflight_body_bytes", "basic_auth", NULL};
 
 const m2j_cfg_section m2j_cfg_section_receiver = {"receiver", keys, load_receiver};

@@ -55,17 +55,24 @@
  * "sha256:<hex of the element's compact JSON>" (taken before the element is
  * rewritten). Always sanitised.
  *
- * The parsed tree is ours, so each entity is canonicalised in place
- * (normalise.h) and the event takes a reference to it: no second copy of
- * the body is built on the receiver's hot path. */
+ * One pass reads the body: json_tree.h checks it is strict JSON and keeps
+ * slices of it, and the detection below reads the envelope from those
+ * slices. Each entity is then canonicalised either as text straight from
+ * the body's bytes (m2j_envelope_parse_text, the receiver: normalise_text.h,
+ * no json-c tree at all) or as a json-c tree (m2j_envelope_parse: the
+ * entity's slice parsed by json-c and rewritten in place, normalise.h). Both
+ * give the same job text (tests/unit/test_envelope_text.c). */
 #include "ingest/envelope.h"
 #include "base/crypto_util.h"
 #include "base/json_util.h"
 #include "base/rfc3339.h"
 #include "ingest/json_strict.h"
+#include "ingest/json_tree.h"
 #include "ingest/normalise.h"
+#include "ingest/normalise_text.h"
 
 #include <ctype.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,6 +88,8 @@
 #define STRICT_MAX_DEPTH 32
 
 #define NAME_UNKNOWN (-1)
+
+typedef m2j_jnode jn;
 
 static bool has_any(const char *hay, const char *const *needles)
 {
@@ -130,67 +139,105 @@ static int kind_from_name(const char *name)
     return k;
 }
 
+typedef struct {
+    m2j_jtree  *t;
+    const char *delivery_id;
+    const char *type_hint;
+    bool        in_batch;
+    size_t      index;
+    long long   now_ms;
+    bool        as_text;  /* entities as text (m2j_envelope_parse_text) */
+} parse_ctx;
+
 /* The entity inside a wrapper {"order": {...}} when the wrapper is only that;
  * otherwise obj itself. */
-static json_object *unwrap(json_object *obj, m2j_kind kind)
+static jn unwrap(m2j_jtree *t, jn obj, m2j_kind kind)
 {
     const char *key = kind == M2J_KIND_ORDER ? "order"
                     : kind == M2J_KIND_CUSTOMER ? "customer"
                     : kind == M2J_KIND_CREDITMEMO ? "creditmemo" : NULL;
-    json_object *inner = key ? m2j_json_get_obj(obj, key) : NULL;
+    jn inner = key ? m2j_jtree_get_obj(t, obj, key) : 0;
     if (!inner)
         return obj;
     /* An order carries no "order" key of its own, a customer no "customer":
      * but a credit memo may carry its "order". Unwrap a memo only when the
      * outer object does not look like a memo itself. */
-    if (kind == M2J_KIND_CREDITMEMO && m2j_json_get(obj, "items"))
+    if (kind == M2J_KIND_CREDITMEMO && m2j_jtree_get(t, obj, "items"))
         return obj;
-    if (kind != M2J_KIND_CREDITMEMO && (m2j_json_get(obj, "items") || m2j_json_get(obj, "email") || m2j_json_get(obj, "increment_id")))
+    if (kind != M2J_KIND_CREDITMEMO && (m2j_jtree_get(t, obj, "items") || m2j_jtree_get(t, obj, "email") ||
+                                        m2j_jtree_get(t, obj, "increment_id")))
         return obj;
     return inner;
 }
 
-/* Canonicalises raw in place (the tree is ours) and takes a reference. */
-static m2j_rc normalise(m2j_kind kind, json_object *raw, json_object **out, m2j_err *err)
+/* The canonical entity of raw (0: an empty object) into ev: as text, or as
+ * a json-c tree parsed from raw's bytes and rewritten in place. */
+static m2j_rc normalise(const parse_ctx *pc, m2j_kind kind, jn raw, m2j_event *ev, m2j_err *err)
 {
-    m2j_rc rc;
-    *out = NULL;
-    switch (kind) {
-    case M2J_KIND_ORDER:
-        rc = m2j_normalise_order_inplace(raw, err);
-        break;
-    case M2J_KIND_CUSTOMER:
-        rc = m2j_normalise_customer_inplace(raw, err);
-        break;
-    case M2J_KIND_CREDITMEMO:
-        rc = m2j_normalise_creditmemo_inplace(raw, err);
-        break;
-    default:
+    if (kind == M2J_KIND_IGNORED)
+        return M2J_OK;
+    if (pc->as_text) {
+        m2j_buf b = {0};
+        m2j_rc rc = m2j_normalise_text(pc->t, kind, raw, &b, err);
+        if (rc != M2J_OK) {
+            m2j_buf_free(&b);
+            return rc;
+        }
+        ev->entity_text_len = b.len;
+        ev->entity_text = m2j_buf_detach(&b);
         return M2J_OK;
     }
-    if (rc == M2J_OK)
-        *out = json_object_get(raw);
-    return rc;
+    json_object *obj = NULL;
+    if (!raw) {
+        if (!(obj = json_object_new_object()))
+            return m2j_fail(err, M2J_ERR_NOMEM, "out of memory");
+    } else {
+        size_t len;
+        const char *bytes = m2j_jtree_raw(pc->t, raw, &len);
+        m2j_err perr = {0};
+        m2j_rc rc = m2j_json_parse(bytes, len, &obj, &perr);
+        if (rc != M2J_OK)
+            return m2j_fail(err, rc == M2J_ERR_NOMEM ? rc : M2J_ERR_INVALID, "malformed JSON: %s", perr.msg);
+    }
+    m2j_rc rc;
+    switch (kind) {
+    case M2J_KIND_ORDER:
+        rc = m2j_normalise_order_inplace(obj, err);
+        break;
+    case M2J_KIND_CUSTOMER:
+        rc = m2j_normalise_customer_inplace(obj, err);
+        break;
+    default:
+        rc = m2j_normalise_creditmemo_inplace(obj, err);
+        break;
+    }
+    if (rc != M2J_OK) {
+        json_object_put(obj);
+        return rc;
+    }
+    ev->entity = obj;
+    return M2J_OK;
 }
 
 /* Kind of a bare REST entity from its fields; NAME_UNKNOWN if none fits. */
-static int detect_rest(json_object *o)
+static int detect_rest(m2j_jtree *t, jn o)
 {
-    json_object *items = m2j_json_get(o, "items");
-    bool has_items = items && json_object_is_type(items, json_type_array);
-    if ((m2j_json_get(o, "order_id") && has_items && !m2j_json_get(o, "customer_email")) ||
-        m2j_json_get(o, "creditmemo_status") || m2j_json_get(o, "adjustment_positive"))
+    jn items = m2j_jtree_get(t, o, "items");
+    bool has_items = m2j_jtree_is(t, items, M2J_JT_ARRAY);
+    if ((m2j_jtree_get(t, o, "order_id") && has_items && !m2j_jtree_get(t, o, "customer_email")) ||
+        m2j_jtree_get(t, o, "creditmemo_status") || m2j_jtree_get(t, o, "adjustment_positive"))
         return M2J_KIND_CREDITMEMO;
-    if ((has_items && (m2j_json_get(o, "increment_id") || m2j_json_get(o, "grand_total"))) ||
-        (m2j_json_get(o, "increment_id") && m2j_json_get(o, "customer_email")))
+    if ((has_items && (m2j_jtree_get(t, o, "increment_id") || m2j_jtree_get(t, o, "grand_total"))) ||
+        (m2j_jtree_get(t, o, "increment_id") && m2j_jtree_get(t, o, "customer_email")))
         return M2J_KIND_ORDER;
-    if (m2j_json_get_string(o, "email") && (m2j_json_get(o, "firstname") || m2j_json_get(o, "lastname")) && !items)
+    if (m2j_jtree_get_string(t, o, "email") && (m2j_jtree_get(t, o, "firstname") || m2j_jtree_get(t, o, "lastname")) &&
+        !items)
         return M2J_KIND_CUSTOMER;
     /* A trigger: senders that cannot send the order (a Mageplaza template
      * {"entity_id": "{{ item.entity_id }}"}) name it; the worker reads it
      * from Magento (worker/order_complete.h). */
-    if ((m2j_json_get_id(o, "entity_id") || m2j_json_get_id(o, "increment_id")) && !m2j_json_get(o, "order_id") &&
-        !m2j_json_get(o, "email") && !items)
+    if ((m2j_jtree_get_id(t, o, "entity_id") || m2j_jtree_get_id(t, o, "increment_id")) &&
+        !m2j_jtree_get(t, o, "order_id") && !m2j_jtree_get(t, o, "email") && !items)
         return M2J_KIND_ORDER;
     return NAME_UNKNOWN;
 }
@@ -208,14 +255,6 @@ static m2j_rc hint_kind(const char *hint, m2j_kind *out, m2j_err *err)
     return M2J_OK;
 }
 
-typedef struct {
-    const char *delivery_id;
-    const char *type_hint;
-    bool        in_batch;
-    size_t      index;
-    long long   now_ms;
-} parse_ctx;
-
 /* An id from outside (see M2J_OUTSIDE_ID_MAX): C0 controls (NUL included),
  * DEL and the C1 controls (U+0080-U+009F, C2 80-C2 9F in UTF-8). The id is
  * not repeated in the reason: it is the sender's text. */
@@ -231,32 +270,48 @@ static m2j_rc check_id(const char *what, const char *s, size_t len, m2j_err *err
     return M2J_OK;
 }
 
-/* The same for a string member; json-c's length, not strlen, so a NUL
+/* The same for a string value; its decoded length, not strlen, so a NUL
  * inside the string is seen. */
-static m2j_rc check_id_member(json_object *o, const char *key, m2j_err *err)
+static m2j_rc check_id_value(m2j_jtree *t, const char *key, jn v, m2j_err *err)
 {
-    json_object *v = m2j_json_get(o, key);
-    if (!v || !json_object_is_type(v, json_type_string))
+    if (!m2j_jtree_is(t, v, M2J_JT_STRING))
         return M2J_OK;
-    return check_id(key, json_object_get_string(v), (size_t)json_object_get_string_len(v), err);
+    size_t len;
+    const char *s = m2j_jtree_text(t, v, &len);
+    if (!s)
+        return m2j_fail(err, M2J_ERR_NOMEM, "out of memory");
+    return check_id(key, s, len, err);
 }
 
-/* The business ids the worker uses as references and key parts. */
-static m2j_rc check_entity_ids(json_object *entity, m2j_err *err)
+static m2j_rc check_id_member(m2j_jtree *t, jn o, const char *key, m2j_err *err)
 {
-    static const char *const keys[] = { "increment_id", "order_increment_id", "entity_id", NULL };
-    m2j_rc rc = M2J_OK;
-    for (size_t i = 0; keys[i] && rc == M2J_OK; i++)
-        rc = check_id_member(entity, keys[i], err);
+    return check_id_value(t, key, m2j_jtree_get(t, o, key), err);
+}
+
+/* The business ids the worker uses as references and key parts, as the
+ * canonical entity will hold them: a credit memo without its own
+ * order_increment_id takes its order's. */
+static m2j_rc check_entity_ids(m2j_jtree *t, m2j_kind kind, jn entity, m2j_err *err)
+{
+    jn order = m2j_jtree_get_obj(t, entity, "order");
+    m2j_rc rc = check_id_member(t, entity, "increment_id", err);
+    if (rc == M2J_OK) {
+        jn inc = m2j_jtree_get(t, entity, "order_increment_id");
+        if (!inc && kind == M2J_KIND_CREDITMEMO)
+            inc = m2j_jtree_get(t, order, "increment_id");
+        rc = check_id_value(t, "order_increment_id", inc, err);
+    }
+    if (rc == M2J_OK)
+        rc = check_id_member(t, entity, "entity_id", err);
     /* a credit memo may carry its order */
-    json_object *order = m2j_json_get_obj(entity, "order");
     if (rc == M2J_OK && order)
-        rc = check_id_member(order, "increment_id", err);
+        rc = check_id_member(t, order, "increment_id", err);
     return rc;
 }
 
-/* Fills ev->event_id from body_id, else the transport id, else a hash. */
-static m2j_rc set_id(m2j_event *ev, const char *body_id, json_object *elem, const parse_ctx *pc, m2j_err *err)
+/* Fills ev->event_id from body_id, else the transport id, else a hash of
+ * the element's compact JSON as json-c writes it (rare: json-c does it). */
+static m2j_rc set_id(m2j_event *ev, const char *body_id, jn elem, const parse_ctx *pc, m2j_err *err)
 {
     char *id = NULL;
     if (body_id) {
@@ -274,10 +329,16 @@ static m2j_rc set_id(m2j_event *ev, const char *body_id, json_object *elem, cons
             id = m2j_event_id_sanitise(pc->delivery_id);
         }
     } else {
-        const char *txt = json_object_to_json_string_ext(elem, JSON_C_TO_STRING_PLAIN);
-        if (txt && (id = malloc(7 + 65))) {
-            memcpy(id, "sha256:", 7);
-            m2j_sha256_hex(txt, strlen(txt), id + 7);
+        size_t len;
+        const char *bytes = m2j_jtree_raw(pc->t, elem, &len);
+        json_object *o = NULL;
+        if (m2j_json_parse(bytes, len, &o, NULL) == M2J_OK) {
+            const char *txt = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+            if (txt && (id = malloc(7 + 65))) {
+                memcpy(id, "sha256:", 7);
+                m2j_sha256_hex(txt, strlen(txt), id + 7);
+            }
+            json_object_put(o);
         }
     }
     if (!id)
@@ -286,9 +347,8 @@ static m2j_rc set_id(m2j_event *ev, const char *body_id, json_object *elem, cons
     return M2J_OK;
 }
 
-static m2j_rc fill(m2j_event *ev, m2j_kind kind, const char *source, const char *event_type,
-                   json_object *entity_raw, const char *body_id, json_object *elem,
-                   const parse_ctx *pc, m2j_err *err)
+static m2j_rc fill(m2j_event *ev, m2j_kind kind, const char *source, const char *event_type, jn entity_raw,
+                   bool empty_entity, const char *body_id, jn elem, const parse_ctx *pc, m2j_err *err)
 {
     ev->kind = kind;
     ev->received_at = pc->now_ms;
@@ -299,90 +359,92 @@ static m2j_rc fill(m2j_event *ev, m2j_kind kind, const char *source, const char 
     m2j_rc rc = set_id(ev, body_id, elem, pc, err);
     if (rc != M2J_OK)
         return rc;
-    if ((rc = normalise(kind, entity_raw, &ev->entity, err)) != M2J_OK)
+    if (kind == M2J_KIND_IGNORED || (!entity_raw && !empty_entity))
+        return M2J_OK;
+    if ((rc = normalise(pc, kind, entity_raw, ev, err)) != M2J_OK)
         return rc;
-    return ev->entity ? check_entity_ids(ev->entity, err) : M2J_OK;
+    return check_entity_ids(pc->t, kind, entity_raw, err);
 }
 
-static bool is_cloudevent(json_object *o)
+static bool is_cloudevent(m2j_jtree *t, jn o)
 {
-    if (m2j_json_get(o, "specversion"))
+    if (m2j_jtree_get(t, o, "specversion"))
         return true;
-    return m2j_json_get_string(o, "type") && m2j_json_get_obj(o, "data") && (m2j_json_get(o, "event_id") || m2j_json_get(o, "id"));
+    return m2j_jtree_get_string(t, o, "type") && m2j_jtree_get_obj(t, o, "data") &&
+           (m2j_jtree_get(t, o, "event_id") || m2j_jtree_get(t, o, "id"));
 }
 
-static m2j_rc parse_cloudevent(json_object *o, const parse_ctx *pc, m2j_event *ev, m2j_err *err)
+static m2j_rc parse_cloudevent(jn o, const parse_ctx *pc, m2j_event *ev, m2j_err *err)
 {
-    const char *type = m2j_json_get_string(o, "type");
+    m2j_jtree *t = pc->t;
+    const char *type = m2j_jtree_get_string(t, o, "type");
     if (!type || !*type)
         return m2j_fail(err, M2J_ERR_INVALID, "CloudEvent without a \"type\"");
-    m2j_rc rc = check_id_member(o, "event_id", err);
+    m2j_rc rc = check_id_member(t, o, "event_id", err);
     if (rc == M2J_OK)
-        rc = check_id_member(o, "id", err);
+        rc = check_id_member(t, o, "id", err);
     if (rc != M2J_OK)
         return rc;
     int k = kind_from_name(type);
     m2j_kind kind = k == NAME_UNKNOWN ? M2J_KIND_IGNORED : (m2j_kind)k;
-    json_object *value = NULL, *empty = NULL;
+    jn value = 0;
     if (kind != M2J_KIND_IGNORED) {
-        value = m2j_json_get_obj(m2j_json_get_obj(o, "data"), "value");
+        value = m2j_jtree_get_obj(t, m2j_jtree_get_obj(t, o, "data"), "value");
         /* I/O Events drops an event answered 4xx for good; accepted with an
          * empty entity, it reaches the dead letters (no increment_id, ...)
          * where an operator sees its id and type. */
-        if (!value && !(value = empty = json_object_new_object()))
-            return m2j_fail(err, M2J_ERR_NOMEM, "out of memory");
-        value = unwrap(value, kind);
+        if (value)
+            value = unwrap(t, value, kind);
     }
-    const char *id = m2j_json_get_id(o, "event_id");
+    const char *id = m2j_jtree_get_id(t, o, "event_id");
     if (!id)
-        id = m2j_json_get_id(o, "id");
-    rc = fill(ev, kind, "io_events", type, value, id, o, pc, err);
-    json_object_put(empty);
-    return rc;
+        id = m2j_jtree_get_id(t, o, "id");
+    return fill(ev, kind, "io_events", type, value, true, id, o, pc, err);
 }
 
 /* Commerce Webhooks default shape {"eventName","data":{…}}. */
-static m2j_rc parse_webhook(json_object *o, const parse_ctx *pc, m2j_event *ev, m2j_err *err)
+static m2j_rc parse_webhook(jn o, const parse_ctx *pc, m2j_event *ev, m2j_err *err)
 {
-    const char *name = m2j_json_get_string(o, "eventName");
-    json_object *data = m2j_json_get_obj(o, "data");
+    m2j_jtree *t = pc->t;
+    const char *name = m2j_jtree_get_string(t, o, "eventName");
+    jn data = m2j_jtree_get_obj(t, o, "data");
     int k = kind_from_name(name);
-    json_object *entity = NULL;
+    jn entity = 0;
     if (k == NAME_UNKNOWN) {
-        if ((entity = m2j_json_get_obj(data, "creditmemo")))
+        if ((entity = m2j_jtree_get_obj(t, data, "creditmemo")))
             k = M2J_KIND_CREDITMEMO;
-        else if ((entity = m2j_json_get_obj(data, "order")))
+        else if ((entity = m2j_jtree_get_obj(t, data, "order")))
             k = M2J_KIND_ORDER;
-        else if ((entity = m2j_json_get_obj(data, "customer")))
+        else if ((entity = m2j_jtree_get_obj(t, data, "customer")))
             k = M2J_KIND_CUSTOMER;
         else
             k = M2J_KIND_IGNORED;
     } else if (k != M2J_KIND_IGNORED) {
         const char *key = k == M2J_KIND_ORDER ? "order" : k == M2J_KIND_CUSTOMER ? "customer" : "creditmemo";
-        entity = m2j_json_get_obj(data, key);
+        entity = m2j_jtree_get_obj(t, data, key);
         if (!entity && k == M2J_KIND_CUSTOMER)
-            entity = m2j_json_get_obj(data, "customer_data_object");
+            entity = m2j_jtree_get_obj(t, data, "customer_data_object");
         if (!entity)
-            entity = m2j_json_get_obj(data, "data_object");
+            entity = m2j_jtree_get_obj(t, data, "data_object");
         if (!entity)
             return m2j_fail(err, M2J_ERR_INVALID, "webhook %.120s: data.%s is not an object", name, key);
     }
-    return fill(ev, (m2j_kind)k, "commerce_webhook", name, entity, NULL, o, pc, err);
+    return fill(ev, (m2j_kind)k, "commerce_webhook", name, entity, false, NULL, o, pc, err);
 }
 
 /* Plugin shape: the intercepted method's arguments, e.g. {"order":{…}}. */
-static int plugin_kind(json_object *o, json_object **entity)
+static int plugin_kind(m2j_jtree *t, jn o, jn *entity)
 {
-    if ((*entity = m2j_json_get_obj(o, "creditmemo")))
+    if ((*entity = m2j_jtree_get_obj(t, o, "creditmemo")))
         return M2J_KIND_CREDITMEMO;
-    if ((*entity = m2j_json_get_obj(o, "order")))
+    if ((*entity = m2j_jtree_get_obj(t, o, "order")))
         return M2J_KIND_ORDER;
-    if ((*entity = m2j_json_get_obj(o, "customer")))
+    if ((*entity = m2j_jtree_get_obj(t, o, "customer")))
         return M2J_KIND_CUSTOMER;
     return NAME_UNKNOWN;
 }
 
-static m2j_rc parse_rest(json_object *o, const parse_ctx *pc, m2j_event *ev, m2j_err *err)
+static m2j_rc parse_rest(jn o, const parse_ctx *pc, m2j_event *ev, m2j_err *err)
 {
     m2j_kind kind = M2J_KIND_IGNORED;
     if (pc->type_hint && *pc->type_hint) {
@@ -390,44 +452,44 @@ static m2j_rc parse_rest(json_object *o, const parse_ctx *pc, m2j_event *ev, m2j
         if (rc != M2J_OK)
             return rc;
     } else {
-        int k = detect_rest(o);
+        int k = detect_rest(pc->t, o);
         if (k == NAME_UNKNOWN)
             return m2j_fail(err, M2J_ERR_INVALID, "unknown envelope: not a CloudEvent, Commerce webhook, "
                                                   "or Magento order/customer/credit memo (use ?type=)");
         kind = (m2j_kind)k;
     }
-    return fill(ev, kind, "rest", "", o, NULL, o, pc, err);
+    return fill(ev, kind, "rest", "", o, false, NULL, o, pc, err);
 }
 
 /* One object that is not a REST search result. *is_webhook tells the caller
  * which answer the sender needs. */
-static m2j_rc parse_one(json_object *o, const parse_ctx *pc, m2j_event *ev, bool *is_webhook, m2j_err *err)
+static m2j_rc parse_one(jn o, const parse_ctx *pc, m2j_event *ev, bool *is_webhook, m2j_err *err)
 {
+    m2j_jtree *t = pc->t;
     *is_webhook = false;
-    if (!json_object_is_type(o, json_type_object))
+    if (!m2j_jtree_is(t, o, M2J_JT_OBJECT))
         return m2j_fail(err, M2J_ERR_INVALID, "not a JSON object");
-    if (is_cloudevent(o))
+    if (is_cloudevent(t, o))
         return parse_cloudevent(o, pc, ev, err);
-    if (m2j_json_get_string(o, "eventName") && m2j_json_get_obj(o, "data")) {
+    if (m2j_jtree_get_string(t, o, "eventName") && m2j_jtree_get_obj(t, o, "data")) {
         *is_webhook = true;
         return parse_webhook(o, pc, ev, err);
     }
-    json_object *entity = NULL;
-    int k = plugin_kind(o, &entity);
+    jn entity = 0;
+    int k = plugin_kind(t, o, &entity);
     /* A hint names a bare entity; an order that happens to hold an "order"
      * key (it does not, in Magento) would otherwise be misread. */
-    if (k != NAME_UNKNOWN && !(pc->type_hint && *pc->type_hint) && detect_rest(o) == NAME_UNKNOWN) {
+    if (k != NAME_UNKNOWN && !(pc->type_hint && *pc->type_hint) && detect_rest(t, o) == NAME_UNKNOWN) {
         *is_webhook = true;
-        return fill(ev, (m2j_kind)k, "commerce_webhook", "", entity, NULL, o, pc, err);
+        return fill(ev, (m2j_kind)k, "commerce_webhook", "", entity, false, NULL, o, pc, err);
     }
     return parse_rest(o, pc, ev, err);
 }
 
-static bool is_search_result(json_object *o)
+static bool is_search_result(m2j_jtree *t, jn o)
 {
-    json_object *items = m2j_json_get(o, "items");
-    return items && json_object_is_type(items, json_type_array) && m2j_json_get(o, "search_criteria") &&
-           !m2j_json_get(o, "increment_id") && !m2j_json_get(o, "grand_total");
+    return m2j_jtree_is(t, m2j_jtree_get(t, o, "items"), M2J_JT_ARRAY) && m2j_jtree_get(t, o, "search_criteria") &&
+           !m2j_jtree_get(t, o, "increment_id") && !m2j_jtree_get(t, o, "grand_total");
 }
 
 void m2j_envelope_clear(m2j_envelope *env)
@@ -442,14 +504,14 @@ void m2j_envelope_clear(m2j_envelope *env)
 }
 
 /* Records the CloudEvents' recipient_client_id (see envelope.h). */
-static m2j_rc note_recipient(m2j_envelope *env, json_object *elem, m2j_err *err)
+static m2j_rc note_recipient(m2j_jtree *t, m2j_envelope *env, jn elem, m2j_err *err)
 {
-    if (!json_object_is_type(elem, json_type_object) || !is_cloudevent(elem))
+    if (!m2j_jtree_is(t, elem, M2J_JT_OBJECT) || !is_cloudevent(t, elem))
         return M2J_OK;
     env->n_cloudevents++;
-    const char *rid = m2j_json_get_string(elem, "recipient_client_id");
+    const char *rid = m2j_jtree_get_string(t, elem, "recipient_client_id");
     if (!rid)
-        rid = m2j_json_get_string(elem, "recipientclientid");
+        rid = m2j_jtree_get_string(t, elem, "recipientclientid");
     if (!rid) {
         env->recipient_client_id_mixed = true;
         return M2J_OK;
@@ -466,16 +528,17 @@ static m2j_rc note_recipient(m2j_envelope *env, json_object *elem, m2j_err *err)
 }
 
 /* Records a CloudEvent's "time" (see envelope.h). */
-static void note_time(m2j_envelope *env, json_object *elem)
+static void note_time(m2j_jtree *t, m2j_envelope *env, jn elem)
 {
-    if (!json_object_is_type(elem, json_type_object) || !is_cloudevent(elem))
+    if (!m2j_jtree_is(t, elem, M2J_JT_OBJECT) || !is_cloudevent(t, elem))
         return;
-    json_object *t = m2j_json_get(elem, "time");
-    if (!t)
+    jn v = m2j_jtree_get(t, elem, "time");
+    if (!v)
         return;
     long long at;
-    if (!json_object_is_type(t, json_type_string) ||
-        m2j_rfc3339_parse(json_object_get_string(t), (size_t)json_object_get_string_len(t), &at) != M2J_OK) {
+    size_t len = 0;
+    const char *s = m2j_jtree_is(t, v, M2J_JT_STRING) ? m2j_jtree_text(t, v, &len) : NULL;
+    if (!s || m2j_rfc3339_parse(s, len, &at) != M2J_OK) {
         env->time_invalid = true;
         return;
     }
@@ -485,43 +548,62 @@ static void note_time(m2j_envelope *env, json_object *elem)
         env->newest_time = at;
 }
 
-m2j_rc m2j_envelope_parse(const char *body, size_t len, const char *delivery_id,
-                          const char *type_hint, size_t max_events, long long now_ms,
-                          m2j_envelope *out, m2j_err *err)
+/* json-c's name of a value's type, for the error below. */
+static const char *type_name(m2j_jtype ty)
+{
+    switch (ty) {
+    case M2J_JT_FALSE:
+    case M2J_JT_TRUE: return "boolean";
+    case M2J_JT_INT: return "int";
+    case M2J_JT_DOUBLE: return "double";
+    case M2J_JT_STRING: return "string";
+    case M2J_JT_ARRAY: return "array";
+    case M2J_JT_OBJECT: return "object";
+    default: return "null";
+    }
+}
+
+static m2j_rc parse_body(const char *body, size_t len, const char *delivery_id, const char *type_hint,
+                         size_t max_events, long long now_ms, bool as_text, m2j_envelope *out, m2j_err *err)
 {
     memset(out, 0, sizeof *out);
-    json_object *root = NULL;
     m2j_err perr = {0};
     if (delivery_id && check_id("delivery id", delivery_id, strlen(delivery_id), err) != M2J_OK)
         return M2J_ERR_INVALID;
-    /* json-c is lenient and clamps integers it cannot hold: only RFC 8259
-     * JSON reaches it, and a batch over the bound is refused while it is
-     * being counted, before any tree is built */
+    if (len > (size_t)INT32_MAX - 1)
+        return m2j_fail(err, M2J_ERR_INVALID, "malformed JSON: JSON document too large (%zu bytes)", len);
+    /* Only RFC 8259 JSON is read (json-c, which the json-c form and the
+     * worker use, is lenient and clamps integers it cannot hold), and a
+     * batch over the bound is refused while it is being counted. */
     size_t bound = max_events < HARD_MAX_EVENTS ? max_events : (size_t)HARD_MAX_EVENTS;
     m2j_json_strict_limits lim = { STRICT_MAX_DEPTH, bound ? bound : 1 };
-    m2j_rc src = m2j_json_strict_check(body, len, &lim, &perr);
+    m2j_jtree *t = NULL;
+    m2j_rc src = m2j_jtree_parse(body, len, &lim, &t, &perr);
     if (src == M2J_ERR_TOO_LARGE)
         return m2j_fail(err, src, "more than %zu events in one body (at most %zu)", lim.max_top_elements,
                         lim.max_top_elements);
     if (src != M2J_OK)
         return m2j_fail(err, src, "malformed JSON: %s", perr.msg);
-    if (m2j_json_parse(body, len, &root, &perr) != M2J_OK)
-        return m2j_fail(err, M2J_ERR_INVALID, "malformed JSON: %s", perr.msg);
     m2j_rc rc = M2J_OK;
-    parse_ctx pc = { delivery_id, type_hint, false, 0, now_ms };
-    json_object *list = NULL;
-    if (json_object_is_type(root, json_type_array)) {
-        list = root;
-        out->batch = true;
-    } else if (json_object_is_type(root, json_type_object) && is_search_result(root)) {
-        list = m2j_json_get(root, "items");
-        out->batch = true;
-    } else if (!json_object_is_type(root, json_type_object)) {
-        rc = m2j_fail(err, M2J_ERR_INVALID, "body is a JSON %s, not an object or array",
-                      json_type_to_name(json_object_get_type(root)));
+    jn root = m2j_jtree_root(t);
+    parse_ctx pc = { t, delivery_id, type_hint, false, 0, now_ms, as_text };
+    jn list = 0;
+    m2j_jtype rt = m2j_jtree_type(t, root);
+    if (rt == M2J_JT_NULL) {
+        rc = m2j_fail(err, M2J_ERR_INVALID, "malformed JSON: JSON document is null");
         goto done;
     }
-    size_t n = list ? json_object_array_length(list) : 1;
+    if (rt == M2J_JT_ARRAY) {
+        list = root;
+        out->batch = true;
+    } else if (rt == M2J_JT_OBJECT && is_search_result(t, root)) {
+        list = m2j_jtree_get(t, root, "items");
+        out->batch = true;
+    } else if (rt != M2J_JT_OBJECT) {
+        rc = m2j_fail(err, M2J_ERR_INVALID, "body is a JSON %s, not an object or array", type_name(rt));
+        goto done;
+    }
+    size_t n = list ? m2j_jtree_count(t, list) : 1;
     if (n == 0) {
         rc = m2j_fail(err, M2J_ERR_INVALID, "empty batch");
         goto done;
@@ -538,19 +620,21 @@ m2j_rc m2j_envelope_parse(const char *body, size_t len, const char *delivery_id,
     }
     pc.in_batch = out->batch;
     bool all_webhook = true;
-    for (size_t i = 0; i < n; i++) {
-        json_object *elem = list ? json_object_array_get_idx(list, i) : root;
+    jn elem = list ? m2j_jtree_first(t, list) : root;
+    for (size_t i = 0; i < n; i++, elem = list ? m2j_jtree_next(t, elem) : 0) {
         pc.index = i;
         bool wh = false;
-        if (!elem) {
+        if (m2j_jtree_is(t, elem, M2J_JT_NULL)) {
             rc = m2j_fail(err, M2J_ERR_INVALID, "event %zu: not a JSON object", i);
             goto done;
         }
         out->n_events = i + 1; /* so clear() frees a half-filled event */
         rc = parse_one(elem, &pc, &out->events[i], &wh, err);
         if (rc == M2J_OK)
-            rc = note_recipient(out, elem, err);
-        note_time(out, elem);
+            rc = note_recipient(t, out, elem, err);
+        note_time(t, out, elem);
+        if (rc == M2J_OK && m2j_jtree_oom(t))
+            rc = m2j_fail(err, M2J_ERR_NOMEM, "out of memory");
         if (rc != M2J_OK) {
             if (out->batch && err && rc == M2J_ERR_INVALID) {
                 char msg[sizeof err->msg];
@@ -565,8 +649,22 @@ m2j_rc m2j_envelope_parse(const char *body, size_t len, const char *delivery_id,
      * Events expects even if its elements look like webhook bodies. */
     out->commerce_webhook = !out->batch && all_webhook;
 done:
-    json_object_put(root);
+    m2j_jtree_free(t);
     if (rc != M2J_OK)
         m2j_envelope_clear(out);
     return rc;
+}
+
+m2j_rc m2j_envelope_parse(const char *body, size_t len, const char *delivery_id,
+                          const char *type_hint, size_t max_events, long long now_ms,
+                          m2j_envelope *out, m2j_err *err)
+{
+    return parse_body(body, len, delivery_id, type_hint, max_events, now_ms, false, out, err);
+}
+
+m2j_rc m2j_envelope_parse_text(const char *body, size_t len, const char *delivery_id,
+                               const char *type_hint, size_t max_events, long long now_ms,
+                               m2j_envelope *out, m2j_err *err)
+{
+    return parse_body(body, len, delivery_id, type_hint, max_events, now_ms, true, out, err);
 }

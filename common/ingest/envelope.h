@@ -71,6 +71,13 @@ typedef struct {
 m2j_rc m2j_envelope_parse(const char *body, size_t len, const char *delivery_id,
                           const char *type_hint, size_t max_events, long long now_ms,
                           m2j_envelope *out, m2j_err *err);
+/* The same, for the receiver's hot path: each event's canonical entity is
+ * ev->entity_text (what m2j_job_text_append writes for the tree
+ * m2j_envelope_parse would give, byte for byte), ev->entity stays NULL,
+ * and no json-c tree is built. */
+m2j_rc m2j_envelope_parse_text(const char *body, size_t len, const char *delivery_id,
+                               const char *type_hint, size_t max_events, long long now_ms,
+                               m2j_envelope *out, m2j_err *err);
 void m2j_envelope_clear(m2j_envelope *env);
 
 /* Canonicalisers (see event.h). Each returns a NEW object (caller owns) built

@@ -2,6 +2,7 @@
 #include "ingest/event.h"
 
 #include "base/crypto_util.h"
+#include "ingest/json_text.h"
 
 #include <inttypes.h>
 #include <stdbool.h>
@@ -43,6 +44,7 @@ void m2j_event_clear(m2j_event *ev)
     free(ev->source);
     free(ev->event_type);
     json_object_put(ev->entity);
+    free(ev->entity_text);
     memset(ev, 0, sizeof *ev);
 }
 
@@ -102,6 +104,8 @@ json_object *m2j_event_to_json(const m2j_event *ev)
     json_object *entity = NULL;
     if (ev->entity && json_object_deep_copy(ev->entity, &entity, NULL) != 0)
         goto fail;
+    if (!ev->entity && ev->entity_text && !(entity = json_tokener_parse(ev->entity_text)))
+        goto fail;
     if (!add(o, "event_id", json_object_new_string(ev->event_id ? ev->event_id : "")) ||
         !add(o, "kind", json_object_new_string(m2j_kind_name(ev->kind))) ||
         !add(o, "source", json_object_new_string(ev->source ? ev->source : "")) ||
@@ -117,76 +121,18 @@ fail:
     return NULL;
 }
 
-/* ---- job text, written directly (m2j_job_text_append) ----
- * The writer fills b's storage itself (data/len/cap as buf.h defines them:
- * malloc'd, NUL-terminated when done) instead of one m2j_buf_append per
- * token: an order has hundreds of tokens, and the per-call cost was more
- * than json-c's own serialiser that this replaces. */
+/* ---- job text, written directly (m2j_job_text_append; json_text.h) ---- */
 
 #define TEXT_FLAGS (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
 
-/* Makes room for n more bytes plus the NUL. */
-static bool room(m2j_buf *b, size_t n)
-{
-    if (b->data && b->cap - b->len > n)
-        return true;
-    size_t cap = b->cap ? b->cap : 256;
-    if (n >= SIZE_MAX / 4 - b->len)
-        return false;
-    while (cap - b->len <= n)
-        cap *= 2;
-    char *p = realloc(b->data, cap);
-    if (!p)
-        return false;
-    b->data = p;
-    b->cap = cap;
-    return true;
-}
-
 static bool put(m2j_buf *b, const char *s, size_t n)
 {
-    if (!room(b, n))
-        return false;
-    memcpy(b->data + b->len, s, n);
-    b->len += n;
-    return true;
+    return m2j_jtext_put(b, s, n);
 }
 
-/* JSON string escaping exactly as json-c does it with NOSLASHESCAPE, so the
- * text is the one m2j_job_new would give. */
 static bool put_str(m2j_buf *b, const char *s, size_t n)
 {
-    static const char hex[] = "0123456789abcdef";
-    if (n > SIZE_MAX / 8 || !room(b, 6 * n + 2))
-        return false;
-    char *o = b->data + b->len;
-    *o++ = '"';
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c >= 0x20 && c != '"' && c != '\\') {
-            *o++ = (char)c;
-            continue;
-        }
-        *o++ = '\\';
-        switch (c) {
-        case '"': *o++ = '"'; break;
-        case '\\': *o++ = '\\'; break;
-        case '\b': *o++ = 'b'; break;
-        case '\n': *o++ = 'n'; break;
-        case '\r': *o++ = 'r'; break;
-        case '\t': *o++ = 't'; break;
-        case '\f': *o++ = 'f'; break;
-        default:
-            *o++ = 'u';
-            *o++ = '0';
-            *o++ = '0';
-            *o++ = hex[c >> 4];
-            *o++ = hex[c & 15];
-        }
-    }
-    *o++ = '"';
-    b->len = (size_t)(o - b->data);
-    return true;
+    return m2j_jtext_put_str(b, s, n);
 }
 
 /* The compact text json-c would give for v. Depth is that of a parsed
@@ -263,10 +209,10 @@ m2j_rc m2j_job_text_append(m2j_buf *b, const m2j_event *ev)
               put_cstr(b, ",\"source\":") && put_str(b, src, strlen(src)) &&
               put_cstr(b, ",\"event_type\":") && put_str(b, type, strlen(type)) &&
               put_cstr(b, ",\"received_at\":") && put(b, at, (size_t)atn) &&
-              put_cstr(b, ",\"entity\":") && put_value(b, ev->entity) &&
+              put_cstr(b, ",\"entity\":") &&
+              (ev->entity_text ? put(b, ev->entity_text, ev->entity_text_len) : put_value(b, ev->entity)) &&
               put_cstr(b, "},\"attempts\":0,\"first_try\":0,\"last_try\":0,\"replays\":0,\"history\":[]}");
-    if (b->data)
-        b->data[b->len] = '\0';
+    m2j_jtext_end(b);
     return ok ? M2J_OK : M2J_ERR_NOMEM;
 }
 

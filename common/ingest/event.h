@@ -54,12 +54,19 @@ typedef struct {
     char        *event_type;  /* owned, may be "" */
     long long    received_at; /* ms since epoch */
     json_object *entity;      /* owned reference (NULL for ignored events) */
+    /* Or, from m2j_envelope_parse_text (the receiver's hot path), the
+     * canonical entity as compact JSON text (owned, NUL-terminated; entity
+     * is then NULL): exactly the text m2j_job_text_append would write for
+     * the tree. NULL for ignored events and for events with a tree. */
+    char        *entity_text;
+    size_t       entity_text_len;
 } m2j_event;
 
 /* Frees the members (not the struct itself) and zeroes it. */
 void m2j_event_clear(m2j_event *ev);
 
-/* New JSON object for the event (caller owns the returned reference). */
+/* New JSON object for the event (caller owns the returned reference); an
+ * entity given as text is parsed. */
 json_object *m2j_event_to_json(const m2j_event *ev);
 /* Fills ev from event JSON (deep-copies what it keeps; ev owns the result). */
 m2j_rc m2j_event_from_json(json_object *obj, m2j_event *ev, m2j_err *err);
@@ -73,8 +80,8 @@ char *m2j_event_id_sanitise(const char *raw);
 json_object *m2j_job_new(const m2j_event *ev);
 /* Appends the text of m2j_job_new(ev) (compact, same fields and order) to b,
  * without building the job or copying the entity: the receiver's hot path.
- * The entity is serialised in place (json-c keeps that text in the entity
- * until it changes or dies). M2J_ERR_NOMEM on failure (b may then hold a
+ * The entity's text is ev->entity_text when set, else ev->entity written in
+ * place. M2J_ERR_NOMEM on failure (b may then hold a
  * partial text; the caller discards it). */
 m2j_rc m2j_job_text_append(m2j_buf *b, const m2j_event *ev);
 /* Bounds of a job's history. An event answered LOCKED or DEFER comes back

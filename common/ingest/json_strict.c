@@ -14,6 +14,7 @@
 
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -35,8 +36,30 @@ typedef struct {
     frame                        *stack;
     size_t                        depth;
     const m2j_json_strict_limits *lim;
+    const m2j_json_sink          *sink;  /* or NULL */
     m2j_err                      *err;
 } scanner;
+
+/* A byte a string's fast loop passes: printable ASCII but '"' and '\\'
+ * (control characters, escapes and every byte of a multi-byte UTF-8
+ * sequence take the slow path). */
+static inline bool plain(unsigned char c)
+{
+    return (unsigned char)(c - 0x20) < 0x60 && c != '"' && c != '\\';
+}
+
+/* Eight bytes at a time: a mask with the high bit of every byte that is not
+ * plain() set, exact up to the first such byte (a borrow may mark bytes
+ * after it, never one before), so its lowest set bit finds that byte. */
+#define ONES  0x0101010101010101ULL
+#define HIGHS 0x8080808080808080ULL
+static inline uint64_t stops8(uint64_t x)
+{
+    uint64_t q = x ^ (ONES * '"'), bs = x ^ (ONES * '\\');
+    uint64_t zq = (q - ONES) & ~q, zb = (bs - ONES) & ~bs;
+    uint64_t ctl = (x - ONES * 0x20) & ~x;
+    return (zq | zb | ctl | x) & HIGHS;
+}
 
 static bool shown_key(const char *k, size_t n)
 {
@@ -91,8 +114,11 @@ __attribute__((format(printf, 4, 5))) static m2j_rc fail(scanner *sc, m2j_rc rc,
     return rc;
 }
 
-static void skip_ws(scanner *sc)
+static inline void skip_ws(scanner *sc)
 {
+    /* compact JSON, the usual case: nothing to skip */
+    if (sc->pos < sc->len && sc->s[sc->pos] > ' ')
+        return;
     while (sc->pos < sc->len) {
         unsigned char c = sc->s[sc->pos];
         if (c != ' ' && c != '\t' && c != '\n' && c != '\r')
@@ -162,52 +188,69 @@ static bool hex4(const scanner *sc, size_t at, unsigned *out)
     return true;
 }
 
-/* At the opening quote; leaves pos after the closing one. */
-static m2j_rc scan_string(scanner *sc)
+/* At the opening quote; leaves pos after the closing one. *escaped: a
+ * backslash was seen. */
+static inline m2j_rc scan_string(scanner *sc, bool *escaped)
 {
     size_t open = sc->pos++;
+    const unsigned char *s = sc->s;
+    size_t pos = sc->pos, len = sc->len;
+    *escaped = false;
     for (;;) {
-        if (sc->pos >= sc->len)
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        while (len - pos >= 8) {
+            uint64_t w;
+            memcpy(&w, s + pos, 8);
+            uint64_t m = stops8(w);
+            if (m) {
+                pos += (size_t)__builtin_ctzll(m) / 8;
+                break;
+            }
+            pos += 8;
+        }
+#endif
+        while (pos < len && plain(s[pos]))
+            pos++;
+        sc->pos = pos;
+        if (pos >= len)
             return fail(sc, M2J_ERR_INVALID, open, "unterminated string");
-        unsigned char c = sc->s[sc->pos];
+        unsigned char c = s[pos];
         if (c == '"') {
-            sc->pos++;
+            sc->pos = pos + 1;
             return M2J_OK;
         }
         if (c < 0x20)
-            return fail(sc, M2J_ERR_INVALID, sc->pos, "control character 0x%02x raw in a string", c);
+            return fail(sc, M2J_ERR_INVALID, pos, "control character 0x%02x raw in a string", c);
         if (c >= 0x80) {
-            size_t n = utf8_len(sc->s + sc->pos, sc->len - sc->pos);
+            size_t n = utf8_len(s + pos, len - pos);
             if (n == 0)
-                return fail(sc, M2J_ERR_INVALID, sc->pos, "invalid UTF-8");
-            sc->pos += n;
+                return fail(sc, M2J_ERR_INVALID, pos, "invalid UTF-8");
+            pos += n;
             continue;
         }
-        if (c != '\\') {
-            sc->pos++;
-            continue;
-        }
-        size_t esc = sc->pos++;
-        if (sc->pos >= sc->len)
+        *escaped = true;
+        size_t esc = pos++;
+        if (pos >= len)
             return fail(sc, M2J_ERR_INVALID, open, "unterminated string");
-        unsigned char e = sc->s[sc->pos];
+        unsigned char e = s[pos];
         if (e != 'u') {
             if (!e || !strchr("\"\\/bfnrt", e))
                 return fail(sc, M2J_ERR_INVALID, esc, "invalid escape in a string");
-            sc->pos++;
+            pos++;
             continue;
         }
         unsigned u, low;
-        if (!hex4(sc, sc->pos + 1, &u))
+        if (!hex4(sc, pos + 1, &u))
             return fail(sc, M2J_ERR_INVALID, esc, "invalid \\u escape in a string");
-        sc->pos += 5;
+        pos += 5;
+        sc->pos = pos;
         if (u >= 0xDC00 && u <= 0xDFFF)
             return fail(sc, M2J_ERR_INVALID, esc, "unpaired UTF-16 surrogate escape");
         if (u >= 0xD800 && u <= 0xDBFF) {
-            if (sc->len - sc->pos < 6 || sc->s[sc->pos] != '\\' || sc->s[sc->pos + 1] != 'u' ||
-                !hex4(sc, sc->pos + 2, &low) || low < 0xDC00 || low > 0xDFFF)
+            if (len - pos < 6 || s[pos] != '\\' || s[pos + 1] != 'u' || !hex4(sc, pos + 2, &low) || low < 0xDC00 ||
+                low > 0xDFFF)
                 return fail(sc, M2J_ERR_INVALID, esc, "unpaired UTF-16 surrogate escape");
-            sc->pos += 6;
+            pos += 6;
         }
     }
 }
@@ -215,7 +258,7 @@ static m2j_rc scan_string(scanner *sc)
 /* -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)? ; an integer (no fraction,
  * no exponent) must fit a signed 64-bit integer: json-c stores integers as
  * values, not text, and clamps those that do not fit. */
-static m2j_rc scan_number(scanner *sc)
+static m2j_rc scan_number(scanner *sc, bool *is_int)
 {
     size_t start = sc->pos;
     bool neg = sc->s[sc->pos] == '-';
@@ -252,6 +295,7 @@ static m2j_rc scan_number(scanner *sc)
         while (sc->pos < sc->len && is_digit(sc->s[sc->pos]))
             sc->pos++;
     }
+    *is_int = integer;
     if (integer) {
         /* no leading zeros here, so more digits is a larger number */
         const char *max = neg ? "9223372036854775808" : "9223372036854775807";
@@ -272,16 +316,28 @@ static m2j_rc scan_literal(scanner *sc, const char *word)
 
 static m2j_rc scan_scalar(scanner *sc)
 {
-    unsigned char c = sc->s[sc->pos];
+    size_t at = sc->pos;
+    unsigned char c = sc->s[at];
+    m2j_json_token kind;
+    bool escaped = false, is_int = false;
+    m2j_rc rc;
     switch (c) {
     case '"':
-        return scan_string(sc);
+        rc = scan_string(sc, &escaped);
+        kind = M2J_JSON_STRING;
+        break;
     case 't':
-        return scan_literal(sc, "true");
+        rc = scan_literal(sc, "true");
+        kind = M2J_JSON_TRUE;
+        break;
     case 'f':
-        return scan_literal(sc, "false");
+        rc = scan_literal(sc, "false");
+        kind = M2J_JSON_FALSE;
+        break;
     case 'n':
-        return scan_literal(sc, "null");
+        rc = scan_literal(sc, "null");
+        kind = M2J_JSON_NULL;
+        break;
     case '\'':
         return fail(sc, M2J_ERR_INVALID, sc->pos, "single quotes are not JSON");
     case '/':
@@ -293,12 +349,18 @@ static m2j_rc scan_scalar(scanner *sc)
     case '}':
         if (sc->depth)
             return fail(sc, M2J_ERR_INVALID, sc->pos, "trailing comma");
-        break;
+        return fail(sc, M2J_ERR_INVALID, sc->pos, "unexpected character");
     default:
-        if (c == '-' || is_digit(c))
-            return scan_number(sc);
+        if (c != '-' && !is_digit(c))
+            return fail(sc, M2J_ERR_INVALID, sc->pos, "unexpected character");
+        rc = scan_number(sc, &is_int);
+        kind = is_int ? M2J_JSON_INT : M2J_JSON_DOUBLE;
     }
-    return fail(sc, M2J_ERR_INVALID, sc->pos, "unexpected character");
+    if (rc != M2J_OK || !sc->sink)
+        return rc;
+    if (kind == M2J_JSON_STRING)
+        return sc->sink->scalar(sc->sink->ctx, kind, at + 1, sc->pos - at - 2, escaped);
+    return sc->sink->scalar(sc->sink->ctx, kind, at, sc->pos - at, false);
 }
 
 /* At a member's key (whitespace skipped); leaves pos at its value. */
@@ -318,11 +380,14 @@ static m2j_rc scan_key(scanner *sc)
     if (c != '"')
         return fail(sc, M2J_ERR_INVALID, sc->pos, "a key must be a string in double quotes");
     size_t open = sc->pos;
-    m2j_rc rc = scan_string(sc);
+    bool escaped;
+    m2j_rc rc = scan_string(sc, &escaped);
     if (rc != M2J_OK)
         return rc;
     f->key = (const char *)sc->s + open + 1;
     f->key_len = sc->pos - open - 2;
+    if (sc->sink && (rc = sc->sink->key(sc->sink->ctx, open + 1, f->key_len, escaped)) != M2J_OK)
+        return rc;
     skip_ws(sc);
     if (sc->pos >= sc->len || sc->s[sc->pos] != ':')
         return fail(sc, M2J_ERR_INVALID, sc->pos, "expected ':' after a key");
@@ -362,6 +427,8 @@ static m2j_rc scan(scanner *sc)
             }
             if (sc->depth >= sc->lim->max_depth)
                 return fail(sc, M2J_ERR_INVALID, sc->pos, "nested deeper than %zu levels", sc->lim->max_depth);
+            if (sc->sink && (rc = sc->sink->open(sc->sink->ctx, c == '{', sc->pos)) != M2J_OK)
+                return rc;
             frame *f = &sc->stack[sc->depth++];
             *f = (frame){ .object = c == '{' };
             sc->pos++;
@@ -369,6 +436,8 @@ static m2j_rc scan(scanner *sc)
             if (sc->pos < sc->len && sc->s[sc->pos] == (f->object ? '}' : ']')) {
                 sc->pos++;
                 sc->depth--;
+                if (sc->sink && (rc = sc->sink->close(sc->sink->ctx, sc->pos)) != M2J_OK)
+                    return rc;
                 want_value = false;
                 continue;
             }
@@ -390,6 +459,8 @@ static m2j_rc scan(scanner *sc)
         if (c == (f->object ? '}' : ']')) {
             sc->pos++;
             sc->depth--;
+            if (sc->sink && (rc = sc->sink->close(sc->sink->ctx, sc->pos)) != M2J_OK)
+                return rc;
             continue;
         }
         if (c == '/')
@@ -408,7 +479,13 @@ static m2j_rc scan(scanner *sc)
 
 m2j_rc m2j_json_strict_check(const char *text, size_t len, const m2j_json_strict_limits *limits, m2j_err *err)
 {
-    scanner sc = { .s = (const unsigned char *)text, .len = len, .lim = limits, .err = err };
+    return m2j_json_strict_scan(text, len, limits, NULL, err);
+}
+
+m2j_rc m2j_json_strict_scan(const char *text, size_t len, const m2j_json_strict_limits *limits,
+                            const m2j_json_sink *sink, m2j_err *err)
+{
+    scanner sc = { .s = (const unsigned char *)text, .len = len, .lim = limits, .sink = sink, .err = err };
     sc.stack = malloc((limits->max_depth ? limits->max_depth : 1) * sizeof *sc.stack);
     if (!sc.stack)
         return m2j_fail(err, M2J_ERR_NOMEM, "out of memory");

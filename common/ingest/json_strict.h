@@ -23,6 +23,7 @@
 #define M2J_JSON_STRICT_H
 
 #include "base/m2j.h"
+#include <stdbool.h>
 #include <stddef.h>
 
 typedef struct {
@@ -31,5 +32,35 @@ typedef struct {
 } m2j_json_strict_limits;
 
 m2j_rc m2j_json_strict_check(const char *text, size_t len, const m2j_json_strict_limits *limits, m2j_err *err);
+
+/* The same pass, telling a sink what it reads (json_tree.h builds its tree
+ * from these), so a body is read once. Offsets are into text. A sink
+ * function returning anything but M2J_OK stops the pass with that code.
+ * Keys and string values are reported as the bytes between their quotes,
+ * escapes kept; escaped says whether a backslash is among them. */
+typedef enum {
+    M2J_JSON_NULL,
+    M2J_JSON_FALSE,
+    M2J_JSON_TRUE,
+    M2J_JSON_INT,     /* no fraction, no exponent (within int64: checked) */
+    M2J_JSON_DOUBLE,  /* a fraction or an exponent */
+    M2J_JSON_STRING
+} m2j_json_token;
+
+typedef struct {
+    void  *ctx;
+    /* A container opens: '{' (object) or '[' at byte at. */
+    m2j_rc (*open)(void *ctx, bool object, size_t at);
+    /* The innermost open container closes; end is the byte after it. */
+    m2j_rc (*close)(void *ctx, size_t end);
+    /* An object member's key. */
+    m2j_rc (*key)(void *ctx, size_t at, size_t len, bool escaped);
+    /* A scalar value: for a string at/len are its contents (without the
+     * quotes), for the others its text. */
+    m2j_rc (*scalar)(void *ctx, m2j_json_token kind, size_t at, size_t len, bool escaped);
+} m2j_json_sink;
+
+m2j_rc m2j_json_strict_scan(const char *text, size_t len, const m2j_json_strict_limits *limits,
+                            const m2j_json_sink *sink, m2j_err *err);
 
 #endif

@@ -81,6 +81,7 @@ START_TEST(defaults)
     ck_assert_uint_eq(c->receiver.n_io_events_public_key_files, 0);
     ck_assert_str_eq(c->receiver.io_events_client_id, "");
     ck_assert_int_eq(c->receiver.threads, 1);
+    ck_assert_int_eq(c->receiver.redis_connections, 8);
 
     ck_assert_str_eq(c->jortt.api_url, "https://api.jortt.nl");
     ck_assert_str_eq(c->jortt.token_url, "https://app.jortt.nl/oauth-provider/oauth/token");
@@ -168,7 +169,8 @@ START_TEST(full_values_and_lookups)
     m2j_config *c = load_ok(
         "{\"redis\":{\"url\":\"redis://alice:s%40cr%3At@redis.internal:6380/3\",\"key_prefix\":\"shop1\"},"
         "\"receiver\":{\"listen\":\"[::1]:9090\",\"webhook_secret\":\"raw\",\"max_body_bytes\":1024,"
-        "  \"dedup_ttl_seconds\":86400,\"io_events_public_key_files\":[\"/a.pem\",\"/b.pem\"],\"threads\":64},"
+        "  \"dedup_ttl_seconds\":86400,\"io_events_public_key_files\":[\"/a.pem\",\"/b.pem\"],\"threads\":64,"
+        "  \"redis_connections\":64},"
         "\"jortt\":{\"api_url\":\"http://127.0.0.1:9999//\",\"requests_per_second\":1000},"
         "\"worker\":{\"retry\":{\"base_seconds\":5,\"max_seconds\":5,\"max_attempts\":1}},"
         "\"orders\":{\"statuses\":[\"complete\"],\"invoice_status\":\"sent\",\"send_method\":\"email\","
@@ -197,6 +199,7 @@ START_TEST(full_values_and_lookups)
     ck_assert_uint_eq(c->receiver.max_body_bytes, 1024);
     ck_assert_uint_eq(c->receiver.n_io_events_public_key_files, 2);
     ck_assert_int_eq(c->receiver.threads, 64);
+    ck_assert_int_eq(c->receiver.redis_connections, 64);
     ck_assert_str_eq(c->receiver.io_events_public_key_files[1], "/b.pem");
     ck_assert_str_eq(c->jortt.api_url, "http://127.0.0.1:9999");
     ck_assert_int_eq(c->jortt.requests_per_second, 1000);
@@ -397,6 +400,8 @@ static const struct {
     {"{\"receiver\":{\"webhook_secret\":\"s\",\"threads\":-1}}", "receiver.threads", "range"},
     {"{\"receiver\":{\"webhook_secret\":\"s\",\"threads\":65}}", "receiver.threads", "range"},
     {"{\"receiver\":{\"webhook_secret\":\"s\",\"threads\":\"2\"}}", "receiver.threads", "integer"},
+    {"{\"receiver\":{\"webhook_secret\":\"s\",\"redis_connections\":0}}", "receiver.redis_connections", "range"},
+    {"{\"receiver\":{\"webhook_secret\":\"s\",\"redis_connections\":65}}", "receiver.redis_connections", "range"},
     {"{\"receiver\":{\"webhook_secret\":\"s\",\"io_events_public_key_files\":\"/a.pem\"}}",
      "receiver.io_events_public_key_files", "array"},
     {"{" SECRET ",\"jortt\":{\"requests_per_second\":0}}", "jortt.requests_per_second", NULL},
@@ -719,7 +724,7 @@ START_TEST(example_file)
         "redis.url", "redis.key_prefix", "receiver.listen", "receiver.max_body_bytes",
         "receiver.webhook_secret", "receiver.dedup_ttl_seconds", "receiver.max_batch_events",
         "receiver.timestamp_tolerance_seconds", "receiver.commerce_public_key_file",
-        "receiver.io_events_public_key_files", "receiver.io_events_client_id", "receiver.threads", "jortt.api_url",
+        "receiver.io_events_public_key_files", "receiver.io_events_client_id", "receiver.threads", "receiver.redis_connections", "jortt.api_url",
         "receiver.basic_auth",
         "jortt.token_url", "jortt.client_id", "jortt.client_secret", "jortt.scope",
         "jortt.requests_per_second", "jortt.timeout_seconds", "magento.rest_url", "magento.consumer_key",

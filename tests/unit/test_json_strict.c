@@ -253,6 +253,47 @@ START_TEST(fixtures_pass)
 }
 END_TEST
 
+/* Strings are scanned eight bytes at a time: a bad byte at every offset
+ * of a long string (before, inside and after a word) is still found, at
+ * its exact byte, and good UTF-8 anywhere still passes. */
+START_TEST(string_scan_every_offset)
+{
+    static const struct {
+        const char *bytes;
+        const char *msg;
+    } cases[] = {
+        { "\x01", "control character 0x01" }, { "\x1f", "control character 0x1f" }, { "\x80", "invalid UTF-8" },
+        { "\xff", "invalid UTF-8" }, { "\xc3", "invalid UTF-8" }, { "\\q", "invalid escape" },
+        { "\xed\xa0\x80", "invalid UTF-8" }, { "\xc3\xa9", NULL }, { "\xf0\x9f\x98\x80", NULL },
+        { "\\u00e9", NULL }, { "\\\"", NULL }, { "\x7f", NULL }, { " ", NULL },
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        for (size_t at = 0; at < 26; at++) {
+            m2j_buf b = {0};
+            m2j_buf_puts(&b, "{\"k\":\"");
+            size_t start = b.len;
+            for (size_t i = 0; i < at; i++)
+                m2j_buf_puts(&b, "a");
+            m2j_buf_puts(&b, cases[c].bytes);
+            for (size_t i = 0; i < 26 - at; i++)
+                m2j_buf_puts(&b, "z");
+            m2j_buf_puts(&b, "\"}");
+            m2j_err err = {0};
+            m2j_rc rc = check_n(b.data, b.len, &err);
+            if (!cases[c].msg) {
+                ck_assert_msg(rc == M2J_OK, "case %zu at %zu: %s", c, at, err.msg);
+            } else {
+                char where[32];
+                snprintf(where, sizeof where, "(byte %zu)", start + at);
+                ck_assert_msg(rc == M2J_ERR_INVALID && strstr(err.msg, cases[c].msg) && strstr(err.msg, where),
+                              "case %zu at %zu: got %s", c, at, err.msg);
+            }
+            m2j_buf_free(&b);
+        }
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("json_strict");
@@ -263,6 +304,7 @@ int main(void)
     tcase_add_test(t, depth_bound);
     tcase_add_test(t, top_level_count_stops_early);
     tcase_add_test(t, fixtures_pass);
+    tcase_add_test(t, string_scan_every_offset);
     suite_add_tcase(s, t);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
