@@ -38,7 +38,7 @@ static const char CSP[] = "default-src 'none'; style-src 'self'; img-src 'self';
 
 struct rcv_admin {
     const m2j_config *cfg;
-    rlink            *redis;
+    rpool            *redis;     /* borrowed; a ready link is picked per command */
     rcv_guard        *guard;
     const char       *prefix;
     char             *by;      /* who replays: "dashboard@<host>" */
@@ -260,13 +260,14 @@ static void adm_call(adm *r, adm_step next)
     }
     r->next = next;
     m2j_redis_args *a = &r->args;
-    m2j_rc rc;
-    if (a->argc >= 3 && strcmp(a->argv[0], "EVAL") == 0) {
+    m2j_rc rc = M2J_ERR_IO;
+    rlink *link = rpool_pick(r->a->redis); /* NULL while no link is ready: answered as Redis away */
+    if (link && a->argc >= 3 && strcmp(a->argv[0], "EVAL") == 0) {
         char sha[41];
         rlink_script_sha(a->argv[1], sha);
-        rc = rlink_eval(r->a->redis, sha, a->argc, (const char **)a->argv, a->lens, adm_on_reply, r);
-    } else {
-        rc = rlink_command(r->a->redis, a->argc, (const char **)a->argv, a->lens, adm_on_reply, r);
+        rc = rlink_eval(link, sha, a->argc, (const char **)a->argv, a->lens, adm_on_reply, r);
+    } else if (link) {
+        rc = rlink_command(link, a->argc, (const char **)a->argv, a->lens, adm_on_reply, r);
     }
     if (rc != M2J_OK)
         next(r, NULL);
@@ -955,7 +956,7 @@ void rcv_admin_serve(rcv_admin *a, struct evhttp_request *req, const char *path,
 
 /* ---- life cycle ---- */
 
-m2j_rc rcv_admin_new(const m2j_config *cfg, rlink *redis, rcv_guard *guard, rcv_admin **out, m2j_err *err)
+m2j_rc rcv_admin_new(const m2j_config *cfg, rpool *redis, rcv_guard *guard, rcv_admin **out, m2j_err *err)
 {
     *out = NULL;
     if (!cfg->admin.token || !*cfg->admin.token)

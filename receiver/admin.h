@@ -8,7 +8,7 @@
  * with confirm=yes, the replay). Sessions, CSRF and the sign-in limits:
  * admin_auth.h; the HTML: admin_pages.h.
  *
- * Every Redis call goes over the loop's asynchronous link (redis_link.h),
+ * Every Redis call goes over the loop's asynchronous links (redis_pool.h),
  * so a page never blocks the loop; a client that leaves mid-way is
  * forgotten when the reply comes. Every answer carries
  * Cache-Control: no-store, a Content-Security-Policy allowing only this
@@ -25,7 +25,7 @@
 
 #include "config/config.h"
 #include "receiver/conn_guard.h"
-#include "receiver/redis_link.h"
+#include "receiver/redis_pool.h"
 
 #include <stdbool.h>
 
@@ -35,7 +35,7 @@ typedef struct rcv_admin rcv_admin;
 #define RCV_PATH_ADMIN "/admin"
 
 /* *out NULL (and M2J_OK) when admin.token is empty: no dashboard. */
-m2j_rc rcv_admin_new(const m2j_config *cfg, rlink *redis, rcv_guard *guard, rcv_admin **out, m2j_err *err);
+m2j_rc rcv_admin_new(const m2j_config *cfg, rpool *redis, rcv_guard *guard, rcv_admin **out, m2j_err *err);
 void   rcv_admin_free(rcv_admin *a);
 
 /* True for "/admin" and every path under "/admin/". */

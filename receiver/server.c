@@ -767,7 +767,7 @@ static m2j_rc server_create(const m2j_config *cfg, struct event_base *base, evut
     if (rc != M2J_OK)
         goto fail;
     rpool_set_max_pending(s->redis, MAX_PENDING_LOOP);
-    if ((rc = rcv_admin_new(cfg, rpool_pick(s->redis), s->guard, &s->admin, err)) != M2J_OK)
+    if ((rc = rcv_admin_new(cfg, s->redis, s->guard, &s->admin, err)) != M2J_OK)
         goto fail;
     *out = s;
     return M2J_OK;
