@@ -13,12 +13,14 @@
 #ifndef M2J_TEST_REDIS_HELPER_H
 #define M2J_TEST_REDIS_HELPER_H
 
+#include <check.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <hiredis/hiredis.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -222,6 +224,33 @@ static inline void m2j_test_redis_stop(m2j_test_redis *r)
     if (r->dir[0])
         m2j_test_rmdir(r->dir);
     r->dir[0] = '\0';
+}
+
+/* One command on a test's own connection; the reply is the caller's (never
+ * NULL: a lost connection fails the test). */
+static inline redisReply *m2j_test_cmd(redisContext *c, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    redisReply *r = redisvCommand(c, fmt, ap);
+    va_end(ap);
+    ck_assert_ptr_nonnull(r);
+    return r;
+}
+
+/* The same, read as a number: an integer reply, or a string one as digits;
+ * -1 for anything else. The reply is freed. */
+static inline long long m2j_test_int(redisContext *c, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    redisReply *r = redisvCommand(c, fmt, ap);
+    va_end(ap);
+    ck_assert_ptr_nonnull(r);
+    long long v = r->type == REDIS_REPLY_INTEGER ? r->integer
+                : r->type == REDIS_REPLY_STRING  ? strtoll(r->str, NULL, 10) : -1;
+    freeReplyObject(r);
+    return v;
 }
 
 #endif

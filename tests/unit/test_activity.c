@@ -28,28 +28,7 @@ static void suite_teardown(void)
     m2j_test_redis_stop(&srv);
 }
 
-static redisReply *rawcmd(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    redisReply *r = redisvCommand(raw, fmt, ap);
-    va_end(ap);
-    ck_assert_ptr_nonnull(r);
-    return r;
-}
 
-static long long rawint(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    redisReply *r = redisvCommand(raw, fmt, ap);
-    va_end(ap);
-    ck_assert_ptr_nonnull(r);
-    long long v = r->type == REDIS_REPLY_INTEGER ? r->integer
-                : r->type == REDIS_REPLY_STRING ? atoll(r->str) : -1;
-    freeReplyObject(r);
-    return v;
-}
 
 /* Runs an EVAL argv on the raw connection; the reply is the caller's. */
 static redisReply *run(const m2j_redis_args *a)
@@ -65,7 +44,7 @@ static void setup(void)
     struct timeval tv = { .tv_sec = 2 };
     raw = redisConnectWithTimeout("127.0.0.1", srv.port, tv);
     ck_assert(raw && !raw->err);
-    freeReplyObject(rawcmd("FLUSHALL"));
+    freeReplyObject(m2j_test_cmd(raw, "FLUSHALL"));
     memset(&cfg, 0, sizeof cfg);
     cfg.redis.host = "127.0.0.1";
     cfg.redis.port = srv.port;
@@ -151,7 +130,7 @@ START_TEST(every_outcome_is_logged)
     m2j_job_clear(&j);
 
     dead("e5", "100000005", "Jortt refused the invoice: <b>vat</b>");
-    ck_assert_int_eq(rawint("XLEN t:activity"), 4);
+    ck_assert_int_eq(m2j_test_int(raw, "XLEN t:activity"), 4);
 
     m2j_activity_query aq = { .limit = 10 };
     m2j_activity_row *rows;
@@ -191,9 +170,9 @@ START_TEST(every_outcome_is_logged)
     ck_assert_int_eq(tp.total[M2J_ACT_DEAD], 1);
     ck_assert_int_eq(tp.total[M2J_ACT_REPLAYED], 0);
     ck_assert_int_eq(tp.minute[59][M2J_ACT_PROCESSED] + tp.minute[58][M2J_ACT_PROCESSED], 1);
-    long long ttl = rawint("TTL t:activity:minute:%lld", tp.first_minute + 59);
+    long long ttl = m2j_test_int(raw, "TTL t:activity:minute:%lld", tp.first_minute + 59);
     if (ttl < 0) /* the minute turned between the outcome and the read */
-        ttl = rawint("TTL t:activity:minute:%lld", tp.first_minute + 58);
+        ttl = m2j_test_int(raw, "TTL t:activity:minute:%lld", tp.first_minute + 58);
     ck_assert(ttl > 7000 && ttl <= 7200);
 }
 END_TEST
@@ -308,7 +287,7 @@ START_TEST(log_is_capped)
         m2j_job_clear(&j);
     }
     /* MAXLEN ~ 100 trims whole macro nodes: about 100, never all 400 */
-    long long len = rawint("XLEN t:activity");
+    long long len = m2j_test_int(raw, "XLEN t:activity");
     ck_assert_msg(len >= 100 && len < 300, "XLEN %lld", len);
 }
 END_TEST
@@ -404,10 +383,10 @@ START_TEST(batch_replay_refuses_stale_copies)
     }
     m2j_dead_entries_free(list, n);
     /* r3 is back in the stream with its attempts reset; r1 is still dead */
-    ck_assert_int_eq(rawint("XLEN t:events"), 1);
-    ck_assert_int_eq(rawint("EXISTS t:dead:r3"), 0);
-    ck_assert_int_eq(rawint("EXISTS t:dead:r1"), 1);
-    ck_assert_int_eq(rawint("HGET t:stats replayed"), 3);
+    ck_assert_int_eq(m2j_test_int(raw, "XLEN t:events"), 1);
+    ck_assert_int_eq(m2j_test_int(raw, "EXISTS t:dead:r3"), 0);
+    ck_assert_int_eq(m2j_test_int(raw, "EXISTS t:dead:r1"), 1);
+    ck_assert_int_eq(m2j_test_int(raw, "HGET t:stats replayed"), 3);
     m2j_job j;
     ck_assert_int_eq(m2j_queue_take(q, "w3", 100, 60000, &j, &err), M2J_OK);
     ck_assert_str_eq(m2j_json_str(j.job, "event.event_id"), "r3");

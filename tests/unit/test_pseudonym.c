@@ -98,23 +98,14 @@ static m2j_queue *open_queue(m2j_config **cfg)
     return q;
 }
 
-static redisReply *cmd(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    redisReply *r = redisvCommand(raw, fmt, ap);
-    va_end(ap);
-    ck_assert_ptr_nonnull(r);
-    return r;
-}
 
 START_TEST(install_key_created_once)
 {
     struct timeval tv = { .tv_sec = 2 };
     raw = redisConnectWithTimeout("127.0.0.1", srv.port, tv);
     ck_assert(raw && !raw->err);
-    freeReplyObject(cmd("FLUSHALL"));
-    freeReplyObject(cmd("SET ik:cust:index-warm 123"));
+    freeReplyObject(m2j_test_cmd(raw, "FLUSHALL"));
+    freeReplyObject(m2j_test_cmd(raw, "SET ik:cust:index-warm 123"));
 
     m2j_config *c1, *c2;
     m2j_queue *q1 = open_queue(&c1), *q2 = open_queue(&c2);
@@ -124,19 +115,19 @@ START_TEST(install_key_created_once)
     ck_assert_int_eq(m2j_queue_install_key(q1, k1, &created, &e), M2J_OK);
     ck_assert(created);
     /* creating it clears the warm flag: the index is read again under it */
-    redisReply *r = cmd("EXISTS ik:cust:index-warm");
+    redisReply *r = m2j_test_cmd(raw, "EXISTS ik:cust:index-warm");
     ck_assert_int_eq(r->integer, 0);
     freeReplyObject(r);
     /* a second process reads the same key and creates nothing */
-    freeReplyObject(cmd("SET ik:cust:index-warm 456"));
+    freeReplyObject(m2j_test_cmd(raw, "SET ik:cust:index-warm 456"));
     ck_assert_int_eq(m2j_queue_install_key(q2, k2, &created, &e), M2J_OK);
     ck_assert(!created);
     ck_assert_mem_eq(k1, k2, sizeof k1);
-    r = cmd("EXISTS ik:cust:index-warm");
+    r = m2j_test_cmd(raw, "EXISTS ik:cust:index-warm");
     ck_assert_int_eq(r->integer, 1);
     freeReplyObject(r);
     /* stored as 64 hex digits, and random (not all zero) */
-    r = cmd("GET ik:install:key");
+    r = m2j_test_cmd(raw, "GET ik:install:key");
     ck_assert_int_eq(r->type, REDIS_REPLY_STRING);
     ck_assert_uint_eq(r->len, 64);
     char hex[65];
@@ -148,20 +139,20 @@ START_TEST(install_key_created_once)
     ck_assert(memcmp(k1, zero, sizeof zero) != 0);
 
     /* kept in the handle: a later change in Redis does not re-key a running process */
-    freeReplyObject(cmd("SET ik:install:key %s", "0000000000000000000000000000000000000000000000000000000000000000"));
+    freeReplyObject(m2j_test_cmd(raw, "SET ik:install:key %s", "0000000000000000000000000000000000000000000000000000000000000000"));
     ck_assert_int_eq(m2j_queue_install_key(q1, k2, NULL, &e), M2J_OK);
     ck_assert_mem_eq(k1, k2, sizeof k1);
     m2j_queue_close(q1);
     m2j_queue_close(q2);
 
     /* a value of another shape is refused, not replaced */
-    freeReplyObject(cmd("SET ik:install:key not-a-key"));
+    freeReplyObject(m2j_test_cmd(raw, "SET ik:install:key not-a-key"));
     m2j_config_free(c1);
     q1 = open_queue(&c1);
     ck_assert_int_eq(m2j_queue_install_key(q1, k1, NULL, &e), M2J_ERR_INVALID);
     ck_assert_ptr_nonnull(strstr(e.msg, "ik:install:key is not 64 hex digits"));
     ck_assert_ptr_null(strstr(e.msg, "not-a-key"));
-    r = cmd("GET ik:install:key");
+    r = m2j_test_cmd(raw, "GET ik:install:key");
     ck_assert_str_eq(r->str, "not-a-key");
     freeReplyObject(r);
     m2j_queue_close(q1);

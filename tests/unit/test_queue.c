@@ -38,35 +38,14 @@ static void suite_teardown(void)
     m2j_test_redis_stop(&srv);
 }
 
-static redisReply *rawcmd(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    redisReply *r = redisvCommand(raw, fmt, ap);
-    va_end(ap);
-    ck_assert_ptr_nonnull(r);
-    return r;
-}
 
-static long long rawint(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    redisReply *r = redisvCommand(raw, fmt, ap);
-    va_end(ap);
-    ck_assert_ptr_nonnull(r);
-    long long v = r->type == REDIS_REPLY_INTEGER ? r->integer
-                : r->type == REDIS_REPLY_STRING ? atoll(r->str) : -1;
-    freeReplyObject(r);
-    return v;
-}
 
 static void setup(void)
 {
     struct timeval tv = { .tv_sec = 2 };
     raw = redisConnectWithTimeout("127.0.0.1", srv.port, tv);
     ck_assert(raw && !raw->err);
-    freeReplyObject(rawcmd("FLUSHALL"));
+    freeReplyObject(m2j_test_cmd(raw, "FLUSHALL"));
     cfg_for(&cfg, srv.port);
     m2j_err err;
     ck_assert_int_eq(m2j_queue_open(&cfg, &q, &err), M2J_OK);
@@ -124,16 +103,16 @@ START_TEST(enqueue_single)
     ck_assert_int_eq(m2j_queue_enqueue(q, &ev, 1, 3600, &res, &err), M2J_OK);
     ck_assert(!res.duplicate);
     ck_assert_ptr_nonnull(res.stream_id);
-    ck_assert_int_eq(rawint("XLEN t:events"), 1);
-    redisReply *r = rawcmd("GET t:seen:evt-1");
+    ck_assert_int_eq(m2j_test_int(raw, "XLEN t:events"), 1);
+    redisReply *r = m2j_test_cmd(raw, "GET t:seen:evt-1");
     ck_assert_int_eq(r->type, REDIS_REPLY_STRING);
     ck_assert_str_eq(r->str, res.stream_id);
     freeReplyObject(r);
-    long long ttl = rawint("TTL t:seen:evt-1");
+    long long ttl = m2j_test_int(raw, "TTL t:seen:evt-1");
     ck_assert(ttl > 3500 && ttl <= 3600);
-    ck_assert_int_eq(rawint("HGET t:stats received"), 1);
+    ck_assert_int_eq(m2j_test_int(raw, "HGET t:stats received"), 1);
     /* the stored job is the event, wrapped */
-    r = rawcmd("XRANGE t:events - +");
+    r = m2j_test_cmd(raw, "XRANGE t:events - +");
     ck_assert_int_eq(r->elements, 1);
     json_object *job;
     redisReply *f = r->element[0]->element[1];
@@ -174,9 +153,9 @@ START_TEST(enqueue_batch_and_duplicates)
     m2j_event_clear(&evs[0]);
     m2j_event_clear(&evs[1]);
 
-    ck_assert_int_eq(rawint("XLEN t:events"), 3);
-    ck_assert_int_eq(rawint("HGET t:stats received"), 3);
-    ck_assert_int_eq(rawint("HGET t:stats duplicates"), 2);
+    ck_assert_int_eq(m2j_test_int(raw, "XLEN t:events"), 3);
+    ck_assert_int_eq(m2j_test_int(raw, "HGET t:stats received"), 3);
+    ck_assert_int_eq(m2j_test_int(raw, "HGET t:stats duplicates"), 2);
 }
 END_TEST
 
@@ -184,21 +163,21 @@ START_TEST(enqueue_all_or_nothing)
 {
     /* A stats key of the wrong type makes the script fail; nothing of the
      * batch may be left behind (no entry, no seen key). */
-    freeReplyObject(rawcmd("SET t:stats garbage"));
+    freeReplyObject(m2j_test_cmd(raw, "SET t:stats garbage"));
     m2j_event evs[2];
     m2j_enqueue_result res[2];
     ev_make(&evs[0], "x1");
     ev_make(&evs[1], "x2");
     m2j_err err;
     ck_assert_int_eq(m2j_queue_enqueue(q, evs, 2, 3600, res, &err), M2J_ERR_IO);
-    ck_assert_int_eq(rawint("XLEN t:events"), 0);
-    ck_assert_int_eq(rawint("EXISTS t:seen:x1 t:seen:x2"), 0);
+    ck_assert_int_eq(m2j_test_int(raw, "XLEN t:events"), 0);
+    ck_assert_int_eq(m2j_test_int(raw, "EXISTS t:seen:x1 t:seen:x2"), 0);
 
     /* once fixed, the same batch goes in whole */
-    freeReplyObject(rawcmd("DEL t:stats"));
+    freeReplyObject(m2j_test_cmd(raw, "DEL t:stats"));
     ck_assert_int_eq(m2j_queue_enqueue(q, evs, 2, 3600, res, &err), M2J_OK);
     ck_assert(!res[0].duplicate && !res[1].duplicate);
-    ck_assert_int_eq(rawint("XLEN t:events"), 2);
+    ck_assert_int_eq(m2j_test_int(raw, "XLEN t:events"), 2);
     m2j_enqueue_results_clear(res, 2);
     m2j_event_clear(&evs[0]);
     m2j_event_clear(&evs[1]);
@@ -255,7 +234,7 @@ START_TEST(enqueue_args_and_async)
     m2j_enqueue_args_free(&a);
     m2j_event_clear(&evs[0]);
     m2j_event_clear(&evs[1]);
-    ck_assert_int_eq(rawint("XLEN t:events"), 1);
+    ck_assert_int_eq(m2j_test_int(raw, "XLEN t:events"), 1);
 }
 END_TEST
 
@@ -269,13 +248,13 @@ START_TEST(take_done)
     ck_assert_int_eq(m2j_queue_take(q, "w1", 100, 60000, &j, &err), M2J_OK);
     ck_assert_str_eq(job_id(&j), "d1");
     ck_assert_int_eq(j.deliveries, 1);
-    ck_assert_int_eq(rawint("XLEN t:events"), 1);   /* still there while in progress */
+    ck_assert_int_eq(m2j_test_int(raw, "XLEN t:events"), 1);   /* still there while in progress */
     ck_assert_int_eq(m2j_queue_done(q, &j, NULL, &err), M2J_OK);
-    ck_assert_int_eq(rawint("XLEN t:events"), 0);
-    ck_assert_int_eq(rawint("HGET t:stats processed"), 1);
+    ck_assert_int_eq(m2j_test_int(raw, "XLEN t:events"), 0);
+    ck_assert_int_eq(m2j_test_int(raw, "HGET t:stats processed"), 1);
     /* a second outcome for the same entry records nothing */
     ck_assert_int_eq(m2j_queue_done(q, &j, NULL, &err), M2J_ERR_CONFLICT);
-    ck_assert_int_eq(rawint("HGET t:stats processed"), 1);
+    ck_assert_int_eq(m2j_test_int(raw, "HGET t:stats processed"), 1);
     m2j_job_clear(&j);
     ck_assert_int_eq(m2j_queue_take(q, "w1", 10, 60000, &j, &err), M2J_ERR_EMPTY);
     ck_assert_ptr_null(j.job);
@@ -289,9 +268,9 @@ START_TEST(take_skip)
     m2j_err err;
     ck_assert_int_eq(m2j_queue_take(q, "w1", 100, 60000, &j, &err), M2J_OK);
     ck_assert_int_eq(m2j_queue_skip(q, &j, "100000001", "status pending not invoiced", &err), M2J_OK);
-    ck_assert_int_eq(rawint("XLEN t:events"), 0);
-    ck_assert_int_eq(rawint("HGET t:stats skipped"), 1);
-    redisReply *r = rawcmd("XRANGE t:skipped - +");
+    ck_assert_int_eq(m2j_test_int(raw, "XLEN t:events"), 0);
+    ck_assert_int_eq(m2j_test_int(raw, "HGET t:stats skipped"), 1);
+    redisReply *r = m2j_test_cmd(raw, "XRANGE t:skipped - +");
     ck_assert_int_eq(r->elements, 1);
     redisReply *f = r->element[0]->element[1];
     ck_assert_str_eq(f->element[1]->str, "s1");
@@ -312,9 +291,9 @@ START_TEST(retry_promote)
     long long now = wall_ms();
     ck_assert_int_eq(m2j_queue_retry(q, &j, now + 100000, NULL, &err), M2J_OK);
     m2j_job_clear(&j);
-    ck_assert_int_eq(rawint("XLEN t:events"), 0);
-    ck_assert_int_eq(rawint("ZCARD t:retry"), 1);
-    ck_assert_int_eq(rawint("HGET t:stats retried"), 1);
+    ck_assert_int_eq(m2j_test_int(raw, "XLEN t:events"), 0);
+    ck_assert_int_eq(m2j_test_int(raw, "ZCARD t:retry"), 1);
+    ck_assert_int_eq(m2j_test_int(raw, "HGET t:stats retried"), 1);
 
     long moved = -1;
     ck_assert_int_eq(m2j_queue_promote_due(q, now, 10, &moved, &err), M2J_OK);
@@ -322,7 +301,7 @@ START_TEST(retry_promote)
     ck_assert_int_eq(m2j_queue_take(q, "w1", 10, 60000, &j, &err), M2J_ERR_EMPTY);
     ck_assert_int_eq(m2j_queue_promote_due(q, now + 100000, 10, &moved, &err), M2J_OK);
     ck_assert_int_eq(moved, 1);
-    ck_assert_int_eq(rawint("ZCARD t:retry"), 0);
+    ck_assert_int_eq(m2j_test_int(raw, "ZCARD t:retry"), 0);
     ck_assert_int_eq(m2j_queue_take(q, "w1", 100, 60000, &j, &err), M2J_OK);
     ck_assert_str_eq(job_id(&j), "r1");
     ck_assert_str_eq(m2j_json_str(j.job, "attempts"), "1");
@@ -350,8 +329,8 @@ START_TEST(dead_and_replay)
     ck_assert_int_eq(m2j_queue_dead(q, &j, &info, &err), M2J_OK);
     json_object_put(details);
     m2j_job_clear(&j);
-    ck_assert_int_eq(rawint("XLEN t:events"), 0);
-    ck_assert_int_eq(rawint("HGET t:stats dead_total"), 1);
+    ck_assert_int_eq(m2j_test_int(raw, "XLEN t:events"), 0);
+    ck_assert_int_eq(m2j_test_int(raw, "HGET t:stats dead_total"), 1);
 
     m2j_dead_entry *list;
     size_t n;
@@ -382,8 +361,8 @@ START_TEST(dead_and_replay)
     m2j_dead_entry e;
     ck_assert_int_eq(m2j_queue_dead_get(q, "dd1", &e, &err), M2J_ERR_NOTFOUND);
     ck_assert_int_eq(m2j_queue_replay(q, "dd1", "cli:test", &err), M2J_ERR_NOTFOUND);
-    ck_assert_int_eq(rawint("ZCARD t:dead:index"), 0);
-    ck_assert_int_eq(rawint("HGET t:stats replayed"), 1);
+    ck_assert_int_eq(m2j_test_int(raw, "ZCARD t:dead:index"), 0);
+    ck_assert_int_eq(m2j_test_int(raw, "HGET t:stats replayed"), 1);
 
     ck_assert_int_eq(m2j_queue_take(q, "w1", 100, 60000, &j, &err), M2J_OK);
     ck_assert_str_eq(job_id(&j), "dd1");
@@ -400,7 +379,7 @@ END_TEST
 
 START_TEST(malformed_entry_is_dead_lettered)
 {
-    freeReplyObject(rawcmd("XADD t:events * job %s", "{not json"));
+    freeReplyObject(m2j_test_cmd(raw, "XADD t:events * job %s", "{not json"));
     m2j_job j;
     m2j_err err;
     ck_assert_int_eq(m2j_queue_take(q, "w1", 100, 60000, &j, &err), M2J_OK);
@@ -429,7 +408,7 @@ START_TEST(release_puts_back)
     ck_assert_int_eq(m2j_job_add_history(j.job, wall_ms(), "w1", "released", "shutdown"), M2J_OK);
     ck_assert_int_eq(m2j_queue_release(q, &j, &err), M2J_OK);
     m2j_job_clear(&j);
-    ck_assert_int_eq(rawint("XLEN t:events"), 1);
+    ck_assert_int_eq(m2j_test_int(raw, "XLEN t:events"), 1);
     ck_assert_int_eq(m2j_queue_take(q, "w2", 100, 60000, &j, &err), M2J_OK);
     ck_assert_str_eq(job_id(&j), "rel1");
     ck_assert_str_ne(j.stream_id, first);
@@ -464,8 +443,8 @@ START_TEST(takeover_after_visibility_timeout)
     ck_assert_int_eq(m2j_queue_done(q, &b, NULL, &err), M2J_OK);
     /* A wakes up and reports: nothing recorded twice */
     ck_assert_int_eq(m2j_queue_retry(q, &a, wall_ms(), NULL, &err), M2J_ERR_CONFLICT);
-    ck_assert_int_eq(rawint("HGET t:stats processed"), 1);
-    ck_assert_int_eq(rawint("ZCARD t:retry"), 0);
+    ck_assert_int_eq(m2j_test_int(raw, "HGET t:stats processed"), 1);
+    ck_assert_int_eq(m2j_test_int(raw, "ZCARD t:retry"), 0);
     m2j_job_clear(&a);
     m2j_job_clear(&b);
 }
@@ -538,12 +517,12 @@ START_TEST(stats_add_up)
     ck_assert_int_eq(m2j_queue_take(q, "w", 100, 60000, &j, &err), M2J_OK); /* stays in progress */
 
     /* 30 Jortt calls spread over the last 10 whole seconds */
-    redisReply *t = rawcmd("TIME");
+    redisReply *t = m2j_test_cmd(raw, "TIME");
     long long now_s = atoll(t->element[0]->str);
     freeReplyObject(t);
-    freeReplyObject(rawcmd("SET t:jortt:calls:%lld 20", now_s - 2));
-    freeReplyObject(rawcmd("SET t:jortt:calls:%lld 10", now_s - 9));
-    freeReplyObject(rawcmd("SET t:jortt:calls:%lld 500", now_s - 30)); /* too old */
+    freeReplyObject(m2j_test_cmd(raw, "SET t:jortt:calls:%lld 20", now_s - 2));
+    freeReplyObject(m2j_test_cmd(raw, "SET t:jortt:calls:%lld 10", now_s - 9));
+    freeReplyObject(m2j_test_cmd(raw, "SET t:jortt:calls:%lld 500", now_s - 30)); /* too old */
 
     m2j_queue_stats s;
     ck_assert_int_eq(m2j_queue_stats_get(q, &s, &err), M2J_OK);
@@ -578,13 +557,13 @@ START_TEST(locks)
     /* the full key names the same lock */
     ck_assert_int_eq(m2j_lock_acquire(q, "t:lock:order:1", "tokB", 10000, &err), M2J_ERR_CONFLICT);
     ck_assert_int_eq(m2j_lock_release(q, "order:1", "tokB", &err), M2J_ERR_CONFLICT);
-    redisReply *r = rawcmd("GET t:lock:order:1");
+    redisReply *r = m2j_test_cmd(raw, "GET t:lock:order:1");
     ck_assert_str_eq(r->str, "tokA");
     freeReplyObject(r);
-    long long pttl = rawint("PTTL t:lock:order:1");
+    long long pttl = m2j_test_int(raw, "PTTL t:lock:order:1");
     ck_assert(pttl > 0 && pttl <= 10000);
     ck_assert_int_eq(m2j_lock_release(q, "order:1", "tokA", &err), M2J_OK);
-    ck_assert_int_eq(rawint("EXISTS t:lock:order:1"), 0);
+    ck_assert_int_eq(m2j_test_int(raw, "EXISTS t:lock:order:1"), 0);
     ck_assert_int_eq(m2j_lock_acquire(q, "order:1", "tokB", 10000, &err), M2J_OK);
     ck_assert_int_eq(m2j_lock_acquire(q, "order:2", "tokA", 10000, &err), M2J_OK);
 }
@@ -598,11 +577,11 @@ START_TEST(script_cache_survives_flush)
     ck_assert_int_eq(m2j_queue_take(q, "w", 100, 60000, &j, &err), M2J_OK);
     ck_assert_int_eq(m2j_queue_done(q, &j, NULL, &err), M2J_OK);
     m2j_job_clear(&j);
-    freeReplyObject(rawcmd("SCRIPT FLUSH"));
+    freeReplyObject(m2j_test_cmd(raw, "SCRIPT FLUSH"));
     ck_assert_int_eq(m2j_queue_take(q, "w", 100, 60000, &j, &err), M2J_OK);
     ck_assert_int_eq(m2j_queue_done(q, &j, NULL, &err), M2J_OK);
     m2j_job_clear(&j);
-    ck_assert_int_eq(rawint("HGET t:stats processed"), 2);
+    ck_assert_int_eq(m2j_test_int(raw, "HGET t:stats processed"), 2);
 }
 END_TEST
 
@@ -646,7 +625,7 @@ END_TEST
 START_TEST(stream_flushed_under_a_worker)
 {
     /* FLUSHALL removes the group; take must re-create it, not fail forever */
-    freeReplyObject(rawcmd("FLUSHALL"));
+    freeReplyObject(m2j_test_cmd(raw, "FLUSHALL"));
     m2j_job j;
     m2j_err err;
     ck_assert_int_eq(m2j_queue_take(q, "w", 10, 0, &j, &err), M2J_ERR_EMPTY);

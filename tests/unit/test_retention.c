@@ -61,18 +61,6 @@ static void run(const char *fmt, ...)
     freeReplyObject(r);
 }
 
-static long long num(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    redisReply *r = redisvCommand(raw, fmt, ap);
-    va_end(ap);
-    ck_assert_ptr_nonnull(r);
-    long long v = r->type == REDIS_REPLY_INTEGER ? r->integer
-                : r->type == REDIS_REPLY_STRING  ? strtoll(r->str, NULL, 10) : -1;
-    freeReplyObject(r);
-    return v;
-}
 
 START_TEST(counts_then_removes_only_what_is_past)
 {
@@ -106,8 +94,8 @@ START_TEST(counts_then_removes_only_what_is_past)
     ck_assert_int_eq(n.credits, 1);
     ck_assert_int_eq(n.skipped, 1);
     /* counting removes nothing and sets no horizon */
-    ck_assert_int_eq(num("EXISTS rt:dead:old rt:order:1 rt:order:5 rt:credit:9"), 4);
-    ck_assert_int_eq(num("XLEN rt:skipped"), 2);
+    ck_assert_int_eq(m2j_test_int(raw, "EXISTS rt:dead:old rt:order:1 rt:order:5 rt:credit:9"), 4);
+    ck_assert_int_eq(m2j_test_int(raw, "XLEN rt:skipped"), 2);
     long long h = -1;
     ck_assert_int_eq(m2j_retention_horizon(q, &h, &e), M2J_OK);
     ck_assert_int_eq(h, 0);
@@ -117,12 +105,12 @@ START_TEST(counts_then_removes_only_what_is_past)
     ck_assert_int_eq(n.orders, 2);
     ck_assert_int_eq(n.credits, 1);
     ck_assert_int_eq(n.skipped, 1);
-    ck_assert_int_eq(num("EXISTS rt:dead:old"), 0);
-    ck_assert_int_eq(num("ZSCORE rt:dead:index old"), -1);
-    ck_assert_int_eq(num("EXISTS rt:dead:new"), 1);
-    ck_assert_int_eq(num("EXISTS rt:order:1 rt:order:5 rt:credit:9"), 0);
-    ck_assert_int_eq(num("EXISTS rt:order:2 rt:order:3 rt:order:4 rt:credit:10 rt:credit:cancel:5"), 5);
-    ck_assert_int_eq(num("XLEN rt:skipped"), 1);
+    ck_assert_int_eq(m2j_test_int(raw, "EXISTS rt:dead:old"), 0);
+    ck_assert_int_eq(m2j_test_int(raw, "ZSCORE rt:dead:index old"), -1);
+    ck_assert_int_eq(m2j_test_int(raw, "EXISTS rt:dead:new"), 1);
+    ck_assert_int_eq(m2j_test_int(raw, "EXISTS rt:order:1 rt:order:5 rt:credit:9"), 0);
+    ck_assert_int_eq(m2j_test_int(raw, "EXISTS rt:order:2 rt:order:3 rt:order:4 rt:credit:10 rt:credit:cancel:5"), 5);
+    ck_assert_int_eq(m2j_test_int(raw, "XLEN rt:skipped"), 1);
     ck_assert_int_eq(m2j_retention_horizon(q, &h, &e), M2J_OK);
     ck_assert_int_eq(h, processed_before);
 
@@ -152,9 +140,9 @@ START_TEST(dead_letters_in_batches)
     m2j_err e;
     ck_assert_int_eq(m2j_retention_run(q, 1000 + 1200, 0, true, &n, &e), M2J_OK);
     ck_assert_int_eq(n.dead, 1200);
-    ck_assert_int_eq(num("ZCARD rt:dead:index"), 3);
-    ck_assert_int_eq(num("EXISTS rt:dead:d1199"), 0);
-    ck_assert_int_eq(num("EXISTS rt:dead:d1200"), 1);
+    ck_assert_int_eq(m2j_test_int(raw, "ZCARD rt:dead:index"), 3);
+    ck_assert_int_eq(m2j_test_int(raw, "EXISTS rt:dead:d1199"), 0);
+    ck_assert_int_eq(m2j_test_int(raw, "EXISTS rt:dead:d1200"), 1);
     /* no order record went: no horizon, so no worker searches Jortt for nothing */
     long long h = -1;
     ck_assert_int_eq(m2j_retention_horizon(q, &h, &e), M2J_OK);
@@ -212,8 +200,8 @@ START_TEST(forget_finds_and_removes_one_person)
     ck_assert_str_eq(rep.items[0].event_id, "ev-1");
     ck_assert_str_eq(rep.items[0].ref, "1001");
     m2j_forget_report_clear(&rep);
-    ck_assert_int_eq(num("EXISTS rt:dead:ev-1 rt:dead:ev-2"), 2); /* a dry run */
-    ck_assert_int_eq(num("XLEN rt:events"), 3);
+    ck_assert_int_eq(m2j_test_int(raw, "EXISTS rt:dead:ev-1 rt:dead:ev-2"), 2); /* a dry run */
+    ck_assert_int_eq(m2j_test_int(raw, "XLEN rt:events"), 3);
 
     ck_assert_int_eq(m2j_queue_forget(q, about_jan, NULL, true, 1000, &rep, &e), M2J_OK);
     ck_assert_uint_eq(count(&rep, M2J_FORGET_DEAD, true), 2);
@@ -221,12 +209,12 @@ START_TEST(forget_finds_and_removes_one_person)
     ck_assert_uint_eq(count(&rep, M2J_FORGET_WAITING, true), 1);
     ck_assert_uint_eq(count(&rep, M2J_FORGET_IN_PROGRESS, false), 1);
     m2j_forget_report_clear(&rep);
-    ck_assert_int_eq(num("EXISTS rt:dead:ev-1 rt:dead:ev-2"), 0);
-    ck_assert_int_eq(num("ZCARD rt:dead:index"), 1);
-    ck_assert_int_eq(num("EXISTS rt:dead:ev-3"), 1);
-    ck_assert_int_eq(num("ZCARD rt:retry"), 1);
-    ck_assert_int_eq(num("XLEN rt:events"), 2); /* the held one and Piet's */
-    ck_assert_int_eq(num("HGET rt:stats forgotten"), 1);
+    ck_assert_int_eq(m2j_test_int(raw, "EXISTS rt:dead:ev-1 rt:dead:ev-2"), 0);
+    ck_assert_int_eq(m2j_test_int(raw, "ZCARD rt:dead:index"), 1);
+    ck_assert_int_eq(m2j_test_int(raw, "EXISTS rt:dead:ev-3"), 1);
+    ck_assert_int_eq(m2j_test_int(raw, "ZCARD rt:retry"), 1);
+    ck_assert_int_eq(m2j_test_int(raw, "XLEN rt:events"), 2); /* the held one and Piet's */
+    ck_assert_int_eq(m2j_test_int(raw, "HGET rt:stats forgotten"), 1);
 
     /* a bound is a bound */
     ck_assert_int_eq(m2j_queue_forget(q, about_jan, NULL, false, 1, &rep, &e), M2J_OK);
@@ -245,11 +233,11 @@ START_TEST(forget_links)
     m2j_err e;
     ck_assert_int_eq(m2j_queue_forget_links(q, ids, 1, false, &n, &e), M2J_OK);
     ck_assert_int_eq(n, 2);
-    ck_assert_int_eq(num("EXISTS rt:custref:77 rt:custref:79"), 2);
+    ck_assert_int_eq(m2j_test_int(raw, "EXISTS rt:custref:77 rt:custref:79"), 2);
     ck_assert_int_eq(m2j_queue_forget_links(q, ids, 1, true, &n, &e), M2J_OK);
     ck_assert_int_eq(n, 2);
-    ck_assert_int_eq(num("EXISTS rt:custref:77 rt:custref:79"), 0);
-    ck_assert_int_eq(num("EXISTS rt:custref:78"), 1);
+    ck_assert_int_eq(m2j_test_int(raw, "EXISTS rt:custref:77 rt:custref:79"), 0);
+    ck_assert_int_eq(m2j_test_int(raw, "EXISTS rt:custref:78"), 1);
 }
 END_TEST
 

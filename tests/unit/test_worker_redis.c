@@ -77,18 +77,6 @@ static void teardown(void)
     raw = NULL;
 }
 
-static long long rawint(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    redisReply *r = redisvCommand(raw, fmt, ap);
-    va_end(ap);
-    ck_assert_ptr_nonnull(r);
-    long long v = r->type == REDIS_REPLY_INTEGER ? r->integer
-                : r->type == REDIS_REPLY_STRING ? atoll(r->str) : -1;
-    freeReplyObject(r);
-    return v;
-}
 
 /* ---- rate limit ---- */
 
@@ -108,9 +96,9 @@ START_TEST(ratelimit_spaces_calls)
     redisReply *r = redisCommand(raw, "KEYS t:jortt:calls:*");
     long long sum = 0;
     for (size_t i = 0; i < r->elements; i++)
-        sum += rawint("GET %s", r->element[i]->str);
+        sum += m2j_test_int(raw, "GET %s", r->element[i]->str);
     ck_assert_int_eq(sum, w == 0 ? 2 : 1);
-    ck_assert_int_gt(rawint("TTL %s", r->element[0]->str), 100);
+    ck_assert_int_gt(m2j_test_int(raw, "TTL %s", r->element[0]->str), 100);
     freeReplyObject(r);
 }
 END_TEST
@@ -126,7 +114,7 @@ START_TEST(ratelimit_per_api)
     ck_assert_int_eq(m2j_ratelimit_pause(q, &M2J_RL_JORTT, 30, &err), M2J_OK);
     ck_assert_int_eq(m2j_ratelimit_ask(q, &M2J_RL_MAGENTO, 1, &w, &err), M2J_OK);
     ck_assert_int_eq(w, 0);
-    ck_assert_int_eq(rawint("EXISTS t:magento:rl"), 1);
+    ck_assert_int_eq(m2j_test_int(raw, "EXISTS t:magento:rl"), 1);
     ck_assert_int_eq(m2j_ratelimit_ask(q, &M2J_RL_MAGENTO, 1, &w, &err), M2J_OK);
     ck_assert_int_gt(w, 500); /* one a second: the next slot is a second away */
     ck_assert_int_eq(m2j_ratelimit_pause(q, &M2J_RL_MAGENTO, 20, &err), M2J_OK);
@@ -152,7 +140,7 @@ START_TEST(ratelimit_pause_stops_the_fleet)
     ck_assert_int_eq(m2j_ratelimit_pause(q, &M2J_RL_JORTT, 30, &err), M2J_OK); /* Retry-After 30 */
     ck_assert_int_eq(m2j_ratelimit_ask(q, &M2J_RL_JORTT, 10, &w, &err), M2J_OK);
     ck_assert_int_gt(w, 29000);
-    ck_assert_int_eq(rawint("EXISTS t:rl"), 0); /* nothing granted meanwhile */
+    ck_assert_int_eq(m2j_test_int(raw, "EXISTS t:rl"), 0); /* nothing granted meanwhile */
 }
 END_TEST
 
@@ -199,7 +187,7 @@ START_TEST(breaker_one_prober)
     m2j_err err;
     ck_assert_int_eq(m2j_breaker_claim_probe(q, "a", &err), M2J_OK);
     ck_assert_int_eq(m2j_breaker_claim_probe(q, "b", &err), M2J_ERR_CONFLICT);
-    ck_assert_int_le(rawint("PTTL t:breaker:probe"), 10000);
+    ck_assert_int_le(m2j_test_int(raw, "PTTL t:breaker:probe"), 10000);
 }
 END_TEST
 
@@ -214,13 +202,13 @@ START_TEST(token_drop_only_if_unchanged)
     ck_assert_int_eq(m2j_token_seal(j->client_id, j->client_secret, "t:jortt:token", "fresh", &sealed, &err), M2J_OK);
     freeReplyObject(redisCommand(raw, "SET t:jortt:token %s", sealed.data));
     ck_assert_int_eq(m2j_token_drop(q, j, "stale", &err), M2J_OK);
-    ck_assert_int_eq(rawint("EXISTS t:jortt:token"), 1);
+    ck_assert_int_eq(m2j_test_int(raw, "EXISTS t:jortt:token"), 1);
     ck_assert_int_eq(m2j_token_drop(q, j, "fresh", &err), M2J_OK);
-    ck_assert_int_eq(rawint("EXISTS t:jortt:token"), 0);
+    ck_assert_int_eq(m2j_test_int(raw, "EXISTS t:jortt:token"), 0);
     /* a value that does not open (altered, another secret) is of no use: dropped */
     freeReplyObject(redisCommand(raw, "SET t:jortt:token %s", "v1.AAAA"));
     ck_assert_int_eq(m2j_token_drop(q, j, "stale", &err), M2J_OK);
-    ck_assert_int_eq(rawint("EXISTS t:jortt:token"), 0);
+    ck_assert_int_eq(m2j_test_int(raw, "EXISTS t:jortt:token"), 0);
     m2j_buf_free(&sealed);
 }
 END_TEST
@@ -259,14 +247,14 @@ START_TEST(intent_is_fenced_by_the_lock)
     /* expired: nobody's, and still not ours */
     freeReplyObject(redisCommand(raw, "DEL t:lock:order:77"));
     ck_assert_int_eq(m2j_once_fenced_hset(&o, "t:order:77", &err, "state", "pending", NULL), M2J_ERR_CONFLICT);
-    ck_assert_int_eq(rawint("EXISTS t:lock:order:77"), 0);
+    ck_assert_int_eq(m2j_test_int(raw, "EXISTS t:lock:order:77"), 0);
     /* ours: written, and the lock extended to its full TTL */
     freeReplyObject(redisCommand(raw, "SET t:lock:order:77 mine PX 1000"));
     ck_assert_int_eq(m2j_once_fenced_hset(&o, "t:order:78", &err, "state", "pending", "at", "1", NULL), M2J_OK);
     r = redisCommand(raw, "HGET t:order:78 state");
     ck_assert_str_eq(r->str, "pending");
     freeReplyObject(r);
-    ck_assert_int_gt(rawint("PTTL t:lock:order:77"), 1000);
+    ck_assert_int_gt(m2j_test_int(raw, "PTTL t:lock:order:77"), 1000);
 }
 END_TEST
 
@@ -325,8 +313,8 @@ START_TEST(ignored_event_is_skipped)
 {
     enqueue("ignored", "ev-ign", NULL);
     take_and_process(NULL);
-    ck_assert_int_eq(rawint("HGET t:stats skipped"), 1);
-    ck_assert_int_eq(rawint("XLEN t:events"), 0);
+    ck_assert_int_eq(m2j_test_int(raw, "HGET t:stats skipped"), 1);
+    ck_assert_int_eq(m2j_test_int(raw, "XLEN t:events"), 0);
     redisReply *r = redisCommand(raw, "XRANGE t:skipped - +");
     ck_assert_int_eq(r->elements, 1);
     ck_assert_str_eq(r->element[0]->element[1]->element[5]->str, "event type com.example.some_event is not handled");
@@ -338,8 +326,8 @@ START_TEST(unparseable_job_is_dead)
 {
     freeReplyObject(redisCommand(raw, "XADD t:events * job %s", "{\"event\":{\"kind\":\"order\"}}"));
     take_and_process(NULL);
-    ck_assert_int_eq(rawint("ZCARD t:dead:index"), 1);
-    ck_assert_int_eq(rawint("XLEN t:events"), 0);
+    ck_assert_int_eq(m2j_test_int(raw, "ZCARD t:dead:index"), 1);
+    ck_assert_int_eq(m2j_test_int(raw, "XLEN t:events"), 0);
 }
 END_TEST
 
@@ -402,14 +390,14 @@ START_TEST(locked_for_days_is_dead_with_a_reason)
     ck_assert_str_eq(m2j_json_str(j, "defers"), "41");
     ck_assert_int_eq(json_object_array_length(m2j_json_path(j, "history")), M2J_HISTORY_FIRST + M2J_HISTORY_LAST);
     ck_assert_int_eq(atoi(m2j_json_str(j, "history_dropped")), rounds + 1 - M2J_HISTORY_FIRST - M2J_HISTORY_LAST);
-    ck_assert_int_eq(rawint("ZCARD t:dead:index"), 0);
+    ck_assert_int_eq(m2j_test_int(raw, "ZCARD t:dead:index"), 0);
 
     /* 72 h and a minute since the first round */
     json_object_object_add(j, "deferred_since", json_object_new_int64(m2j_now_ms() - (72LL * 3600 + 60) * 1000));
     requeue(j);
     json_object_put(j);
     take_and_process(NULL);
-    ck_assert_int_eq(rawint("ZCARD t:retry"), 0);
+    ck_assert_int_eq(m2j_test_int(raw, "ZCARD t:retry"), 0);
     redisReply *r = redisCommand(raw, "HGET t:dead:ev-stuck reason");
     ck_assert_int_eq(r->type, REDIS_REPLY_STRING);
     ck_assert_msg(strstr(r->str, "waited more than 72 h without an attempt (worker.max_defer_hours; 42 rounds locked)"),
@@ -433,7 +421,7 @@ START_TEST(replay_restarts_the_wait)
     requeue(j);
     json_object_put(j);
     take_and_process(NULL);
-    ck_assert_int_eq(rawint("ZCARD t:dead:index"), 0);
+    ck_assert_int_eq(m2j_test_int(raw, "ZCARD t:dead:index"), 0);
     j = retry_job(&due);
     ck_assert_str_eq(m2j_json_str(j, "defers"), "1");
     ck_assert_str_eq(m2j_json_str(j, "defer_replays"), "1");
@@ -450,7 +438,7 @@ START_TEST(invoiced_order_is_skipped_without_a_call)
     ck_assert_int_eq(r->elements, 1);
     ck_assert_str_eq(r->element[0]->element[1]->element[5]->str, "already invoiced as inv-1");
     freeReplyObject(r);
-    ck_assert_int_eq(rawint("EXISTS t:lock:order:100000001"), 0); /* released */
+    ck_assert_int_eq(m2j_test_int(raw, "EXISTS t:lock:order:100000001"), 0); /* released */
 }
 END_TEST
 
@@ -478,7 +466,7 @@ START_TEST(credit_for_uninvoiced_order_retries_then_dies)
     ck_assert_int_eq(r->type, REDIS_REPLY_STRING);
     ck_assert_str_eq(r->str, "order was never invoiced (gave up after 2 attempts)");
     freeReplyObject(r);
-    ck_assert_int_eq(rawint("ZCARD t:retry"), 0);
+    ck_assert_int_eq(m2j_test_int(raw, "ZCARD t:retry"), 0);
 }
 END_TEST
 
