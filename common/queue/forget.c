@@ -86,8 +86,21 @@ static bool str_el(const redisReply *r)
     return r && r->type == REDIS_REPLY_STRING;
 }
 
-static m2j_rc dead_pass(m2j_queue *q, m2j_forget_match_fn match, void *ud, bool apply, size_t max,
-                        m2j_forget_report *out, m2j_err *err)
+/* What one pass over a sorted set looks for, and where it reports. */
+typedef struct {
+    m2j_forget_match_fn match;
+    void               *ud;
+    bool                apply;
+    m2j_forget_report  *out;
+} pass_ctx;
+
+/* One member of the set; *gone when it left the set (the ranks after it
+ * shift down by one). */
+typedef m2j_rc (*member_fn)(m2j_queue *q, const redisReply *member, pass_ctx *c, bool *gone, m2j_err *err);
+
+/* Pages through the sorted set at key by rank, PAGE members a call, at most
+ * max members in all (then out->truncated). */
+static m2j_rc zset_walk(m2j_queue *q, const char *key, size_t max, member_fn fn, pass_ctx *c, m2j_err *err)
 {
     size_t seen = 0;
     long long start = 0;
@@ -95,120 +108,99 @@ static m2j_rc dead_pass(m2j_queue *q, m2j_forget_match_fn match, void *ud, bool 
         char a[32], b[32];
         snprintf(a, sizeof a, "%lld", start);
         snprintf(b, sizeof b, "%lld", start + PAGE - 1);
-        const char *argv[] = { "ZRANGE", q->k_dead_index, a, b };
-        redisReply *ids;
-        m2j_rc rc = m2j_q_cmd(q, 4, argv, &ids, err);
+        const char *argv[] = { "ZRANGE", key, a, b };
+        redisReply *page;
+        m2j_rc rc = m2j_q_cmd(q, 4, argv, &page, err);
         if (rc != M2J_OK)
             return rc;
-        if (ids->type != REDIS_REPLY_ARRAY || ids->elements == 0) {
-            freeReplyObject(ids);
+        if (page->type != REDIS_REPLY_ARRAY || page->elements == 0) {
+            freeReplyObject(page);
             return M2J_OK;
         }
         long long gone = 0;
-        for (size_t i = 0; i < ids->elements && rc == M2J_OK; i++) {
+        for (size_t i = 0; i < page->elements && rc == M2J_OK; i++) {
             if (seen++ >= max) {
-                out->truncated = true;
+                c->out->truncated = true;
                 break;
             }
-            if (!str_el(ids->element[i]))
+            if (!str_el(page->element[i]))
                 continue;
-            const char *id = ids->element[i]->str;
-            m2j_buf key = {0};
-            if (m2j_buf_printf(&key, "%s:dead:%s", q->prefix, id) != M2J_OK) {
-                m2j_buf_free(&key);
-                rc = m2j_fail(err, M2J_ERR_NOMEM, "out of memory");
-                break;
-            }
-            const char *hv[] = { "HGETALL", key.data };
-            redisReply *h;
-            rc = m2j_q_cmd(q, 2, hv, &h, err);
-            if (rc == M2J_OK) {
-                bool hit = false;
-                const char *job = NULL;
-                size_t job_len = 0;
-                for (size_t k = 0; h->type == REDIS_REPLY_ARRAY && k + 1 < h->elements; k += 2) {
-                    const redisReply *f = h->element[k], *v = h->element[k + 1];
-                    if (!str_el(f) || !str_el(v))
-                        continue;
-                    if (!strcmp(f->str, "job")) {
-                        job = v->str;
-                        job_len = v->len;
-                    }
-                    hit = hit || match(v->str, v->len, ud);
-                }
-                bool removed = false;
-                if (hit && apply) {
-                    const char *keys[] = { key.data, q->k_dead_index };
-                    const char *args[] = { id };
-                    redisReply *d;
-                    rc = m2j_q_eval(q, DEAD_DEL, 2, keys, 1, args, &d, err);
-                    if (rc == M2J_OK) {
-                        removed = d->type == REDIS_REPLY_INTEGER && d->integer > 0;
-                        freeReplyObject(d);
-                        gone++; /* out of the index either way: ranks shift */
-                    }
-                }
-                if (hit && rc == M2J_OK)
-                    rc = add_item(out, M2J_FORGET_DEAD, job, job_len, id, removed, err);
-                freeReplyObject(h);
-            }
-            m2j_buf_free(&key);
+            bool left = false;
+            rc = fn(q, page->element[i], c, &left, err);
+            gone += left;
         }
-        size_t got = ids->elements;
-        freeReplyObject(ids);
-        if (rc != M2J_OK || out->truncated || got < PAGE)
+        size_t got = page->elements;
+        freeReplyObject(page);
+        if (rc != M2J_OK || c->out->truncated || got < PAGE)
             return rc;
         start += (long long)got - gone;
     }
 }
 
-static m2j_rc retry_pass(m2j_queue *q, m2j_forget_match_fn match, void *ud, bool apply, size_t max,
-                         m2j_forget_report *out, m2j_err *err)
+/* A dead letter (P:dead:<id>, indexed in P:dead:index) with the person in
+ * any of its fields. */
+static m2j_rc dead_member(m2j_queue *q, const redisReply *member, pass_ctx *c, bool *gone, m2j_err *err)
 {
-    size_t seen = 0;
-    long long start = 0;
-    for (;;) {
-        char a[32], b[32];
-        snprintf(a, sizeof a, "%lld", start);
-        snprintf(b, sizeof b, "%lld", start + PAGE - 1);
-        const char *argv[] = { "ZRANGE", q->k_retry, a, b };
-        redisReply *jobs;
-        m2j_rc rc = m2j_q_cmd(q, 4, argv, &jobs, err);
+    const char *id = member->str;
+    m2j_buf key = {0};
+    if (m2j_buf_printf(&key, "%s:dead:%s", q->prefix, id) != M2J_OK) {
+        m2j_buf_free(&key);
+        return m2j_fail(err, M2J_ERR_NOMEM, "out of memory");
+    }
+    const char *hv[] = { "HGETALL", key.data };
+    redisReply *h;
+    m2j_rc rc = m2j_q_cmd(q, 2, hv, &h, err);
+    if (rc == M2J_OK) {
+        bool hit = false;
+        const char *job = NULL;
+        size_t job_len = 0;
+        for (size_t k = 0; h->type == REDIS_REPLY_ARRAY && k + 1 < h->elements; k += 2) {
+            const redisReply *f = h->element[k], *v = h->element[k + 1];
+            if (!str_el(f) || !str_el(v))
+                continue;
+            if (!strcmp(f->str, "job")) {
+                job = v->str;
+                job_len = v->len;
+            }
+            hit = hit || c->match(v->str, v->len, c->ud);
+        }
+        bool removed = false;
+        if (hit && c->apply) {
+            const char *keys[] = { key.data, q->k_dead_index };
+            const char *args[] = { id };
+            redisReply *d;
+            rc = m2j_q_eval(q, DEAD_DEL, 2, keys, 1, args, &d, err);
+            if (rc == M2J_OK) {
+                removed = d->type == REDIS_REPLY_INTEGER && d->integer > 0;
+                freeReplyObject(d);
+                *gone = true; /* out of the index either way */
+            }
+        }
+        if (hit && rc == M2J_OK)
+            rc = add_item(c->out, M2J_FORGET_DEAD, job, job_len, id, removed, err);
+        freeReplyObject(h);
+    }
+    m2j_buf_free(&key);
+    return rc;
+}
+
+/* A job waiting for its retry (the member of P:retry is the job itself). */
+static m2j_rc retry_member(m2j_queue *q, const redisReply *j, pass_ctx *c, bool *gone, m2j_err *err)
+{
+    if (!c->match(j->str, j->len, c->ud))
+        return M2J_OK;
+    bool removed = false;
+    if (c->apply) {
+        const char *zv[] = { "ZREM", q->k_retry, j->str };
+        redisReply *z;
+        m2j_rc rc = m2j_q_cmd(q, 3, zv, &z, err);
         if (rc != M2J_OK)
             return rc;
-        if (jobs->type != REDIS_REPLY_ARRAY || jobs->elements == 0) {
-            freeReplyObject(jobs);
-            return M2J_OK;
-        }
-        long long gone = 0;
-        for (size_t i = 0; i < jobs->elements && rc == M2J_OK; i++) {
-            if (seen++ >= max) {
-                out->truncated = true;
-                break;
-            }
-            const redisReply *j = jobs->element[i];
-            if (!str_el(j) || !match(j->str, j->len, ud))
-                continue;
-            bool removed = false;
-            if (apply) {
-                const char *zv[] = { "ZREM", q->k_retry, j->str };
-                redisReply *z;
-                rc = m2j_q_cmd(q, 3, zv, &z, err);
-                if (rc == M2J_OK) {
-                    removed = z->type == REDIS_REPLY_INTEGER && z->integer == 1;
-                    gone += removed;
-                    freeReplyObject(z);
-                }
-            }
-            if (rc == M2J_OK)
-                rc = add_item(out, M2J_FORGET_RETRY, j->str, j->len, NULL, removed, err);
-        }
-        size_t got = jobs->elements;
-        freeReplyObject(jobs);
-        if (rc != M2J_OK || out->truncated || got < PAGE)
-            return rc;
-        start += (long long)got - gone;
+        removed = z->type == REDIS_REPLY_INTEGER && z->integer == 1;
+        *gone = removed;
+        freeReplyObject(z);
     }
+    return add_item(c->out, M2J_FORGET_RETRY, j->str, j->len, NULL, removed, err);
 }
 
 static m2j_rc stream_pass(m2j_queue *q, m2j_forget_match_fn match, void *ud, bool apply, size_t max,
@@ -283,9 +275,10 @@ m2j_rc m2j_queue_forget(m2j_queue *q, m2j_forget_match_fn match, void *ud, bool 
                         m2j_forget_report *out, m2j_err *err)
 {
     memset(out, 0, sizeof *out);
-    m2j_rc rc = dead_pass(q, match, ud, apply, max_entries, out, err);
+    pass_ctx c = { match, ud, apply, out };
+    m2j_rc rc = zset_walk(q, q->k_dead_index, max_entries, dead_member, &c, err);
     if (rc == M2J_OK)
-        rc = retry_pass(q, match, ud, apply, max_entries, out, err);
+        rc = zset_walk(q, q->k_retry, max_entries, retry_member, &c, err);
     if (rc == M2J_OK)
         rc = stream_pass(q, match, ud, apply, max_entries, out, err);
     return rc;
