@@ -502,7 +502,7 @@ END_TEST
 START_TEST(delete_answer_lost_is_settled_by_reading)
 {
     E = h_env_up("chg-delete-drop", NULL, 1);
-    invoice_original();
+    free(invoice_original());
     drained();
     H_ASSERT(E, h_double_faults(E, "{\"match\":\"DELETE /v3/invoices/\",\"drop_after_apply\":1}") == 200, "faults");
     post(CANCELLED, "evt-cancel");
@@ -533,7 +533,7 @@ static bool pred_delete_arrived(h_env *e, void *arg)
 START_TEST(worker_killed_inside_the_delete)
 {
     E = h_env_up("chg-delete-kill", "{\"worker\":{\"lock_ttl_seconds\":3}}", 1);
-    invoice_original();
+    free(invoice_original());
     drained();
     H_ASSERT(E, h_double_faults(E, "{\"match\":\"DELETE /v3/invoices/\",\"latency_ms\":4000}") == 200, "faults");
     post(CANCELLED, "evt-cancel");
