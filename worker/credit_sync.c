@@ -1,5 +1,6 @@
 /* credit_sync.c: see credit_sync.h. */
 #include "worker/credit_sync.h"
+#include "worker/credit_record.h"
 #include "worker/exactly_once.h"
 #include "worker/invoice_delete.h"
 #include "mapping/creditmemo_mapping.h"
@@ -42,14 +43,6 @@ static const char *const RECORD_SCRIPT =
     "  redis.call('HDEL', KEYS[2], 'credit_pending') end\n"
     "return 1\n";
 
-/* KEYS: credit record, order record. Jortt refused the credit: nothing
- * exists, so a replay posts again instead of searching. */
-static const char *const DROP_SCRIPT =
-    "redis.call('DEL', KEYS[1])\n"
-    "if redis.call('HGET', KEYS[2], 'credit_pending') == KEYS[1] then\n"
-    "  redis.call('HDEL', KEYS[2], 'credit_pending') end\n"
-    "return 1\n";
-
 /* One credit being booked: its record, its order's record, what it credits. */
 typedef struct {
     const char *ck;     /* P:credit:... */
@@ -57,17 +50,6 @@ typedef struct {
     m2j_money   amount; /* positive, in the invoiced currency */
     bool        full;   /* credits the whole invoice */
 } credit_target;
-
-static m2j_rc ledger_eval(m2j_worker *w, const char *script, const credit_target *t, int nargs, const char **args,
-                          m2j_err *e)
-{
-    const char *keys[2] = { t->ck, t->ok };
-    redisReply *r = NULL;
-    m2j_rc rc = m2j_weval(w->q, script, 2, keys, nargs, args, &r, e);
-    if (r)
-        freeReplyObject(r);
-    return rc;
-}
 
 /* The intent of one credit POST (m2j_intent_fn). */
 typedef struct {
@@ -92,7 +74,7 @@ static m2j_rc record_credit(m2j_worker *w, const credit_target *t, const char *i
     snprintf(now, sizeof now, "%lld", m2j_now_ms());
     snprintf(amount, sizeof amount, "%lld", (long long)m2j_money_round_cents(t->amount));
     const char *args[4] = { id, now, amount, t->full ? "1" : "0" };
-    return ledger_eval(w, RECORD_SCRIPT, t, 4, args, e);
+    return m2j_credit_record_eval(w, RECORD_SCRIPT, t->ck, t->ok, 4, args, e);
 }
 
 /* The order record's fields a credit needs; owns r. */
@@ -203,7 +185,7 @@ static void finish_credit_post(m2j_worker *w, const credit_target *t, const char
     } else {
         m2j_step_from_call(s, w, what, pr, cls);
         if (s->kind == M2J_STEP_DEAD)
-            ledger_eval(w, DROP_SCRIPT, t, 0, NULL, NULL);
+            m2j_credit_record_drop(w, t->ck, t->ok, NULL); /* Jortt refused: nothing exists */
     }
     m2j_jortt_response_clear(pr);
 }

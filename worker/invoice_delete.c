@@ -1,5 +1,6 @@
 /* invoice_delete.c: see invoice_delete.h. */
 #include "worker/invoice_delete.h"
+#include "worker/credit_record.h"
 #include "base/json_util.h"
 #include "queue/redis_cmd.h"
 
@@ -25,36 +26,19 @@ static const char *const DELETED_SCRIPT =
     "  redis.call('HDEL', KEYS[2], 'credit_pending') end\n"
     "return 1\n";
 
-/* KEYS: cancel record, order record. Nothing was deleted: the intent goes,
- * so the credit path (or a replay) starts clean. */
-static const char *const DROP_SCRIPT =
-    "redis.call('DEL', KEYS[1])\n"
-    "if redis.call('HGET', KEYS[2], 'credit_pending') == KEYS[1] then\n"
-    "  redis.call('HDEL', KEYS[2], 'credit_pending') end\n"
-    "return 1\n";
-
-static m2j_rc eval2(m2j_worker *w, const char *script, const m2j_delete_target *t, int nargs, const char **args,
-                    m2j_err *e)
-{
-    const char *keys[2] = { t->ck, t->ok };
-    redisReply *r = NULL;
-    m2j_rc rc = m2j_weval(w->q, script, 2, keys, nargs, args, &r, e);
-    if (r)
-        freeReplyObject(r);
-    return rc;
-}
-
 m2j_rc m2j_invoice_record_deleted(m2j_worker *w, const m2j_delete_target *t, m2j_err *e)
 {
     char now[32];
     snprintf(now, sizeof now, "%lld", m2j_now_ms());
     const char *args[2] = { t->invoice_id, now };
-    return eval2(w, DELETED_SCRIPT, t, 2, args, e);
+    return m2j_credit_record_eval(w, DELETED_SCRIPT, t->ck, t->ok, 2, args, e);
 }
 
+/* Nothing was deleted: the intent goes, so the credit path (or a replay)
+ * starts clean. */
 static m2j_rc drop_intent(m2j_worker *w, const m2j_delete_target *t, m2j_err *e)
 {
-    return eval2(w, DROP_SCRIPT, t, 0, NULL, e);
+    return m2j_credit_record_drop(w, t->ck, t->ok, e);
 }
 
 static m2j_rc mark_pending(m2j_once *o, void *ud, m2j_err *e)
