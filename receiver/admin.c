@@ -61,6 +61,7 @@ struct adm {
     bool                      post;
     struct evkeyvalq          in;      /* the query (GET) or the form (POST) */
     adm_step                  next;
+    bool                      down_page; /* no reply: answer "Redis is not reachable" instead of next */
     m2j_redis_args            args;    /* the command in flight (kept until its reply) */
     void                    (*page)(adm *r);
     char                      sid[RCV_SESSION_ID_LEN + 1];
@@ -237,20 +238,28 @@ static void adm_on_close(struct evhttp_connection *conn, void *arg)
     adm_gone(arg);
 }
 
+/* The command's arguments are done with before its step runs (the step
+ * may build the next command in r->args). */
+static void adm_deliver(adm *r, redisReply *reply)
+{
+    m2j_redis_args_free(&r->args);
+    if (!reply && r->down_page)
+        adm_redis_down(r);
+    else
+        r->next(r, reply);
+}
+
 static void adm_on_reply(redisReply *reply, void *arg)
 {
     adm *r = arg;
-    adm_step next = r->next;
     if (!r->req) {
         adm_free(r);
         return;
     }
-    next(r, reply);
+    adm_deliver(r, reply);
 }
 
-/* Sends r->args (EVAL argv as EVALSHA, else as is); next runs with the
- * reply, or at once with NULL when Redis cannot take the command now. */
-static void adm_call(adm *r, adm_step next)
+static void adm_send(adm *r, adm_step next, bool down_page)
 {
     if (!r->watched) {
         r->watched = true;
@@ -259,6 +268,7 @@ static void adm_call(adm *r, adm_step next)
             evhttp_connection_set_closecb(r->conn, adm_on_close, r);
     }
     r->next = next;
+    r->down_page = down_page;
     m2j_redis_args *a = &r->args;
     m2j_rc rc = M2J_ERR_IO;
     rlink *link = rpool_pick(r->a->redis); /* NULL while no link is ready: answered as Redis away */
@@ -270,13 +280,21 @@ static void adm_call(adm *r, adm_step next)
         rc = rlink_command(link, a->argc, (const char **)a->argv, a->lens, adm_on_reply, r);
     }
     if (rc != M2J_OK)
-        next(r, NULL);
+        adm_deliver(r, NULL);
 }
 
-/* The command that was in flight is done with (its reply is being read). */
-static void args_done(adm *r)
+/* Sends r->args (EVAL argv as EVALSHA, else as is); next runs with the
+ * reply, or at once with NULL when Redis cannot take the command now. */
+static void adm_call(adm *r, adm_step next)
 {
-    m2j_redis_args_free(&r->args);
+    adm_send(r, next, false);
+}
+
+/* The same for a page that has nothing to show without Redis: next runs
+ * only with a reply; without one the answer is "Redis is not reachable". */
+static void adm_query(adm *r, adm_step next)
+{
+    adm_send(r, next, true);
 }
 
 static const char *param(adm *r, const char *name)
@@ -305,7 +323,6 @@ static bool event_id_ok(const char *id)
 
 static void ov_alerts(adm *r, redisReply *rep)
 {
-    args_done(r);
     m2j_alert_state st;
     bool have = rep && rep->type == REDIS_REPLY_STRING;
     if (have)
@@ -325,7 +342,6 @@ static void ov_alerts(adm *r, redisReply *rep)
 
 static void ov_throughput(adm *r, redisReply *rep)
 {
-    args_done(r);
     m2j_err e;
     if (rep && (r->tp = malloc(sizeof *r->tp)) && m2j_throughput_parse(rep, r->tp, &e) != M2J_OK) {
         free(r->tp);
@@ -342,7 +358,6 @@ static void ov_throughput(adm *r, redisReply *rep)
 
 static void ov_fleet(adm *r, redisReply *rep)
 {
-    args_done(r);
     m2j_err e;
     if (!rep) {
         ov_alerts(r, NULL); /* Redis is away: the page says so */
@@ -390,11 +405,6 @@ static void act_render(adm *r, int code, const m2j_activity_row *rows, size_t n,
 
 static void act_got(adm *r, redisReply *rep)
 {
-    args_done(r);
-    if (!rep) {
-        adm_redis_down(r);
-        return;
-    }
     m2j_activity_row *rows;
     size_t n;
     char *next;
@@ -422,7 +432,7 @@ static void act_start(adm *r)
         act_render(r, 400, NULL, 0, NULL, e.msg);
         return;
     }
-    adm_call(r, act_got);
+    adm_query(r, act_got);
 }
 
 /* ---- failed events ---- */
@@ -455,11 +465,6 @@ static void failed_notice(adm *r, m2j_buf *out, bool *bad)
 
 static void fl_got(adm *r, redisReply *rep)
 {
-    args_done(r);
-    if (!rep) {
-        adm_redis_down(r);
-        return;
-    }
     m2j_err e;
     if (m2j_dead_select_parse(rep, &r->dead, &r->n_dead, &r->total, &e) != M2J_OK) {
         adm_message(r, 500, "Failed events unreadable", e.msg);
@@ -483,16 +488,11 @@ static void fl_start(adm *r)
         adm_message(r, 400, "Filter refused", e.msg);
         return;
     }
-    adm_call(r, fl_got);
+    adm_query(r, fl_got);
 }
 
 static void fe_got(adm *r, redisReply *rep)
 {
-    args_done(r);
-    if (!rep) {
-        adm_redis_down(r);
-        return;
-    }
     if (rep->type != REDIS_REPLY_ARRAY || rep->elements == 0) {
         adm_message(r, 404, "No such failed event",
                     "There is no failed event with this id: it may have been replayed meanwhile.");
@@ -527,7 +527,7 @@ static void fe_start(adm *r)
         adm_message(r, 500, "Out of memory", e.msg);
         return;
     }
-    adm_call(r, fe_got);
+    adm_query(r, fe_got);
 }
 
 /* After a replay: back to the list, with what happened in the query (and,
@@ -556,7 +556,6 @@ static void replay_redirect(adm *r, const char *reason)
 
 static void replay_done(adm *r, redisReply *rep)
 {
-    args_done(r);
     m2j_err e;
     if (!rep || m2j_replay_batch_parse(&r->batch, rep, r->res, &e) != M2J_OK) {
         m2j_buf loc = {0};
@@ -600,7 +599,6 @@ static void replay_entries(adm *r)
 
 static void r1_job(adm *r, redisReply *rep)
 {
-    args_done(r);
     if (!rep) {
         adm_redirect(r, "/admin/failed?redis=1", NULL);
         return;
@@ -639,12 +637,7 @@ static void r1_start(adm *r)
 
 static void ra_rows(adm *r, redisReply *rep)
 {
-    args_done(r);
     m2j_err e;
-    if (!rep) {
-        adm_redis_down(r);
-        return;
-    }
     if (m2j_dead_select_parse(rep, &r->dead, &r->n_dead, &r->total, &e) != M2J_OK) {
         adm_message(r, 500, "Failed events unreadable", e.msg);
         return;
@@ -654,12 +647,7 @@ static void ra_rows(adm *r, redisReply *rep)
 
 static void ra_count(adm *r, redisReply *rep)
 {
-    args_done(r);
     m2j_err e;
-    if (!rep) {
-        adm_redis_down(r);
-        return;
-    }
     if (m2j_dead_select_parse(rep, &r->dead, &r->n_dead, &r->total, &e) != M2J_OK) {
         adm_message(r, 500, "Failed events unreadable", e.msg);
         return;
@@ -679,7 +667,7 @@ static void ra_start(adm *r)
         adm_message(r, 400, "Filter refused", e.msg);
         return;
     }
-    adm_call(r, confirm ? ra_rows : ra_count);
+    adm_query(r, confirm ? ra_rows : ra_count);
 }
 
 /* ---- settings, sign-out ---- */
@@ -693,7 +681,6 @@ static void settings_page(adm *r)
 
 static void logout_done(adm *r, redisReply *rep)
 {
-    args_done(r);
     (void)rep; /* gone or not, the browser forgets the cookie; the session expires anyway */
     m2j_log(M2J_LOG_INFO, "dashboard sign-out", "client", r->client, NULL);
     to_login(r, true);
@@ -713,11 +700,6 @@ static void logout_start(adm *r)
 
 static void session_got(adm *r, redisReply *rep)
 {
-    args_done(r);
-    if (!rep) {
-        adm_redis_down(r);
-        return;
-    }
     if (rep->type != REDIS_REPLY_STRING || !rcv_session_value_parse(rep->str, m2j_now_ms(), r->csrf)) {
         r->csrf[0] = '\0';
         to_login(r, true);
@@ -746,7 +728,7 @@ static void session_start(adm *r)
         adm_message(r, 500, "Out of memory", e.msg);
         return;
     }
-    adm_call(r, session_got);
+    adm_query(r, session_got);
 }
 
 /* ---- sign-in ---- */
@@ -760,7 +742,6 @@ static void login_page(adm *r, int code, const char *message, long retry_after)
 
 static void login_done(adm *r, redisReply *rep)
 {
-    args_done(r);
     rcv_login_verdict v;
     long wait = 0;
     m2j_err e;
