@@ -52,7 +52,7 @@ p();
 p('| | |');
 p('|---|---|');
 for (const k of ['cpu', 'cores', 'memory', 'disk', 'kernel', 'os', 'cc', 'm2jortt', 'binaries', 'redis', 'nginx', 'node', 'express',
-  'ioredis', 'wrk', 'load', 'libevent-2.1-7', 'libhiredis0.14', 'libjson-c5', 'libssl3', 'libcurl4']) {
+  'ioredis', 'loadgen', 'load', 'libevent-2.1-7', 'libhiredis0.14', 'libjson-c5', 'libssl3', 'libcurl4']) {
   if (machine[k] !== undefined) p(`| ${k} | ${machine[k]} |`);
 }
 p();
@@ -90,7 +90,7 @@ if (ing.length) {
   p();
   p('A signed ~6 KB Adobe I/O Events order (`bench/payloads/order-6kb.json`, `sales_order_save_commit_after`, EUR,');
   p('4 items) posted with a unique `webhook-id` and event id per request (`bench/gen_signed.c` pre-signs them,');
-  p('`bench/wrk/post.lua` rebuilds each body), one wrk thread, for ' +
+  p('`bench/loadgen.c`, a one-thread epoll HTTP/1.1 load generator, rebuilds each body), for ' +
     `${rounds.length} round(s) of ${conns.join(', ')} connections. In each round the targets ran back to back:`);
   p('- **nginx** answering 202 from memory (1 worker): the HTTP ceiling;');
   p('- **redis-benchmark** `XADD` of the same ~6 KB job field over C connections: the durable-write ceiling (no HTTP);');
@@ -104,7 +104,7 @@ if (ing.length) {
   p(`Medians over ${rounds.length} round(s). CPU = utime+stime of the server process over the run / wall time`);
   p('(100 % = one core); peak RSS = VmHWM, reset before each run. Ratios are per round, then the median.');
   p('Max fsync = the longest AOF fsync Redis saw during the run (its latency monitor; 0 = none over 1 ms).');
-  p('"load-generator-bound" marks rows where wrk (or redis-benchmark) used >= 90 % of a core: there the figure is');
+  p('"load-generator-bound" marks rows where loadgen (or redis-benchmark) used >= 90 % of a core: there the figure is');
   p('the load generator\'s limit, and the real ceiling is higher (so a ratio against it flatters the receiver).');
   p();
   p('| conns | target | req/s | p50 ms | p99 ms | server CPU % | Redis CPU % | load generator CPU % | CPU ms/req (server) | peak RSS MB | max fsync ms |');
@@ -173,12 +173,12 @@ if (ing.length) {
     const rate = median(half.map((r) => r.wrk.rps));
     p('### p99 at about half the maximum rate, against Redis paced the same way');
     p();
-    p(`wrk has no rate option (wrk2 is not packaged in Debian), so \`post.lua\` paces itself: 64 connections, each`);
+    p(`\`bench/loadgen.c\` paces the receiver (closed loop, like wrk's \`delay()\`): 64 connections, each`);
     p(`waiting a random 0.5-1.5 x ${hinfo.delay_ms} ms between its requests, which offers about half of the receiver's`);
     p(`best median rate (${f0(hinfo.max_rps)} req/s). Right after each such run, \`bench/redis_paced.c\` sends the`);
     p('same XADD of the same ~6 KB body straight to Redis, paced the same way (64 connections, the same pauses):');
     p('Redis\'s own latency for the durable write at that rate. Both are closed-loop (a slow answer delays that');
-    p('connection\'s next request; wrk2\'s coordinated-omission correction is missing). Medians of ' + half.length + ' round(s):');
+    p('connection\'s next request; there is no coordinated-omission correction as in wrk2). Medians of ' + half.length + ' round(s):');
     p();
     p(`| target | achieved req/s | share of max | p50 ms | p90 ms | p99 ms | max ms | CPU % (receiver / Redis) |`);
     p('|---|---:|---:|---:|---:|---:|---:|---:|');

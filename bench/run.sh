@@ -118,7 +118,7 @@ start_bg() {
 }
 
 # A port nobody listens on, below the kernel's ephemeral range so that no
-# outgoing connection (wrk's, a Redis client's) can be holding it either.
+# outgoing connection (the load generator's, a Redis client's) can be holding it either.
 free_port() {
   local p lo
   lo=$(awk '{print $1}' /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
@@ -150,7 +150,7 @@ cpu_ticks() { awk '{sub(/.*\) /, ""); print $12 + $13}' "/proc/$1/stat" 2>/dev/n
 status_kb() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 # Resets VmHWM to the current RSS, so each measurement has its own peak.
 reset_hwm() { echo 5 > "/proc/$1/clear_refs" 2>/dev/null || true; }
-# CPU seconds of this shell's finished children so far (wrk, redis-benchmark:
+# CPU seconds of this shell's finished children so far (loadgen, redis-benchmark:
 # they run in the foreground). `times` must run in this shell, not in a $(...)
 # subshell, which has no children of its own: hence the file.
 children_cpu() {
@@ -165,7 +165,6 @@ note_cmd() { printf '%s\n' "$*" >> "$WORK/commands.txt"; }
 
 # ---- dependencies ----------------------------------------------------------
 need_pkgs=""
-command -v wrk >/dev/null 2>&1 || need_pkgs="$need_pkgs wrk"
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need_pkgs="$need_pkgs nginx-light"
 command -v node >/dev/null 2>&1 || need_pkgs="$need_pkgs nodejs"
 command -v npm >/dev/null 2>&1 || need_pkgs="$need_pkgs npm"
@@ -186,9 +185,11 @@ for b in m2jortt-receiver m2jortt-worker m2jortt jortt-double; do
   [ -x "$BIN/$b" ] || die "$BIN/$b missing: run make all first (or set M2JORTT_BIN_DIR)"
 done
 
-log "building bench/gen_signed.c and bench/redis_paced.c"
+log "building bench/gen_signed.c, bench/loadgen.c and bench/redis_paced.c"
 cc -O2 -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror "$BENCH/gen_signed.c" -o "$WORK/gen_signed" -lcrypto
 GEN="$WORK/gen_signed"
+cc -O2 -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror "$BENCH/loadgen.c" -o "$WORK/loadgen"
+LOADGEN="$WORK/loadgen"
 # shellcheck disable=SC2046
 cc -O2 -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror "$BENCH/redis_paced.c" -o "$WORK/redis_paced" \
   $(pkg-config --cflags --libs hiredis) -lpthread
@@ -270,7 +271,7 @@ machine_info() {
     echo "node=$(node -v)"
     echo "express=$(node -p 'require("'"$BENCH"'/peers/node-receiver/node_modules/express/package.json").version')"
     echo "ioredis=$(node -p 'require("'"$BENCH"'/peers/node-receiver/node_modules/ioredis/package.json").version')"
-    echo "wrk=$(dpkg-query -W -f='${Version}' wrk 2>/dev/null || echo unknown)"
+    echo "loadgen=bench/loadgen.c (built by run.sh with the cc above)"
     for p in libevent-2.1-7 libhiredis0.14 libjson-c5 libssl3 libcurl4; do
       echo "$p=$(dpkg-query -W -f='${Version}' "$p" 2>/dev/null || echo '?')"
     done
@@ -285,25 +286,27 @@ machine_info() {
 machine_info
 
 # ---- 1. ingest ---------------------------------------------------------------
-# One wrk measurement against the server at URL whose main process is PID.
-# Writes one JSON line: the wrk figures plus CPU (server, redis, wrk) and the
-# server's peak RSS during the run.
-WRK_THREADS=1
-wrk_point() { # TARGET ROUND CONNS URL PID SIGS [DELAY_MS]
+# One load-generator measurement (bench/loadgen.c, one thread) against the
+# server at URL whose main process is PID. Writes one JSON line: loadgen's
+# figures plus CPU (server, redis, loadgen) and the server's peak RSS during
+# the run. loadgen's figures stay under the "wrk" key, the name they had when
+# wrk + post.lua made them, so report.js, backfill.sh and older RESULTS.jsonl
+# files all read the same shape.
+http_point() { # TARGET ROUND CONNS URL PID SIGS [DELAY_MS]
   local target=$1 round=$2 c=$3 url=$4 pid=$5 sigs=$6 delay=${7:-0}
-  local out="$WORK/wrk-$target-$round-$c.json"
+  local out="$WORK/loadgen-$target-$round-$c.json"
   rm -f "$out"
   reset_hwm "$pid"
   rcli LATENCY RESET >/dev/null
   local t0 r0 c0 w0 t1 r1 c1 w1
   children_cpu > "$WORK/w0"
   t0=$(date +%s.%N); c0=$(cpu_ticks "$pid"); r0=$(cpu_ticks "$REDIS_PID"); w0=$(cat "$WORK/w0")
-  local cmd=(wrk -t "$WRK_THREADS" -c "$c" -d "${DUR}s" --latency -s "$BENCH/wrk/post.lua" "$url"
-             -- "$TEMPLATE" "$sigs" "$WRK_THREADS" "$out" "$delay")
-  "${cmd[@]}" > "$WORK/logs/wrk-$target-$round-$c.txt" 2>&1 || die "wrk failed ($target c=$c)"
+  local cmd=("$LOADGEN" "$url" "$c" "$DUR" "$TEMPLATE" "$sigs" "$out" "$delay")
+  "${cmd[@]}" > "$WORK/logs/loadgen-$target-$round-$c.txt" 2>&1 \
+    || die "loadgen failed ($target c=$c): $(tail -3 "$WORK/logs/loadgen-$target-$round-$c.txt")"
   t1=$(date +%s.%N); c1=$(cpu_ticks "$pid"); r1=$(cpu_ticks "$REDIS_PID")
   children_cpu > "$WORK/w1"; w1=$(cat "$WORK/w1")
-  [ -s "$out" ] || die "wrk wrote no figures ($target c=$c): logs/wrk-$target-$round-$c.txt"
+  [ -s "$out" ] || die "loadgen wrote no figures ($target c=$c): logs/loadgen-$target-$round-$c.txt"
   local hwm rss fsync
   hwm=$(status_kb "$pid" VmHWM); rss=$(status_kb "$pid" VmRSS)
   # Longest AOF fsync during the run (Redis latency monitor, >= 1 ms).
@@ -412,7 +415,7 @@ ingest() {
       # 300 s tolerance however long the whole run takes.
       log "ingest round $round/$ROUNDS, $c connections"
       "$GEN" "$TEMPLATE" "$SECRET" "$NSIGS" --tag "r$round" > "$sigs"
-      wrk_point nginx "$round" "$c" "http://127.0.0.1:$ngport$PATH_URL" "$ngworker" "$sigs"
+      http_point nginx "$round" "$c" "http://127.0.0.1:$ngport$PATH_URL" "$ngworker" "$sigs"
       redis_reset
       rb_point "$round" "$c" "$body"
       redis_reset
@@ -420,11 +423,11 @@ ingest() {
       redis_reset
       rb_point "$round" "$c" "$body" "$POOL_DEFAULT"
       redis_reset
-      wrk_point node "$round" "$c" "http://127.0.0.1:$nodeport$PATH_URL" "$nodepid" "$sigs"
+      http_point node "$round" "$c" "http://127.0.0.1:$nodeport$PATH_URL" "$nodepid" "$sigs"
       check_received node "$round" "$c"
       redis_reset
       for name in "${!RPORT[@]}"; do
-        wrk_point "$name" "$round" "$c" "http://127.0.0.1:${RPORT[$name]}$PATH_URL" "${RPID[$name]}" "$sigs"
+        http_point "$name" "$round" "$c" "http://127.0.0.1:${RPORT[$name]}$PATH_URL" "${RPID[$name]}" "$sigs"
         check_received "$name" "$round" "$c"
         redis_reset
       done
@@ -432,9 +435,9 @@ ingest() {
   done
   record "{\"part\":\"memory\",\"what\":\"receiver\",\"state\":\"after ingest\",\"rss_kb\":$(status_kb "$RECEIVER_PID" VmRSS),\"hwm_kb\":$(status_kb "$RECEIVER_PID" VmHWM)}"
 
-  # p99 at about half the maximum rate. wrk has no rate option (wrk2 is not
-  # packaged), so post.lua paces itself: each of 64 connections waits a
-  # random 0.5-1.5x D ms between its requests, D = 64 / (half max rate).
+  # p99 at about half the maximum rate. loadgen paces each of 64 connections
+  # (closed loop, as wrk's delay() did): it waits a random 0.5-1.5x D ms
+  # between its requests, D = 64 / (half max rate).
   local maxrps delay
   maxrps=$(node -e '
     const rs = require("fs").readFileSync(process.argv[1], "utf8").trim().split("\n").map(JSON.parse)
@@ -448,7 +451,7 @@ ingest() {
   # the first guess offers less than half; take the latency it measured off
   # the pause (not below 1 ms).
   "$GEN" "$TEMPLATE" "$SECRET" "$NSIGS" --tag "hc" > "$sigs"
-  wrk_point receiver-calibrate 1 64 "http://127.0.0.1:$recvport$PATH_URL" "$RECEIVER_PID" "$sigs" "$delay"
+  http_point receiver-calibrate 1 64 "http://127.0.0.1:$recvport$PATH_URL" "$RECEIVER_PID" "$sigs" "$delay"
   redis_reset
   delay=$(node -e '
     const rs = require("fs").readFileSync(process.argv[1], "utf8").trim().split("\n").map(JSON.parse);
@@ -459,7 +462,7 @@ ingest() {
   for round in $(seq 1 "$ROUNDS"); do
     log "ingest: receiver paced to ~$((maxrps / 2)) req/s (64 connections, ${delay} ms between requests each), round $round"
     "$GEN" "$TEMPLATE" "$SECRET" "$NSIGS" --tag "h$round" > "$sigs"
-    wrk_point receiver-half "$round" 64 "http://127.0.0.1:$recvport$PATH_URL" "$RECEIVER_PID" "$sigs" "$delay"
+    http_point receiver-half "$round" 64 "http://127.0.0.1:$recvport$PATH_URL" "$RECEIVER_PID" "$sigs" "$delay"
     check_received receiver-half "$round" 64
     redis_reset
     # Redis alone, paced the same way (64 connections, the same pauses), for
@@ -469,7 +472,7 @@ ingest() {
     "$PACED" "$REDIS_PORT" 64 "$delay" "$DUR" "$body" "$PREFIX:rp" > "$WORK/paced-$round.json" \
       2>"$WORK/logs/redis-paced-$round.err" || die "redis_paced failed: $(cat "$WORK/logs/redis-paced-$round.err")"
     t1=$(date +%s.%N); r1=$(cpu_ticks "$REDIS_PID")
-    note_cmd "redis_paced $REDIS_PORT 64 $delay $DUR order-6kb-rendered.json $PREFIX:rp   # bench/redis_paced.c: XADD, paced as post.lua"
+    note_cmd "redis_paced $REDIS_PORT 64 $delay $DUR order-6kb-rendered.json $PREFIX:rp   # bench/redis_paced.c: XADD, paced as loadgen"
     record "$(awk -v r="$round" -v d="$delay" -v t0="$t0" -v t1="$t1" -v r0="$r0" -v r1="$r1" -v hz="$CLK_TCK" \
         -v j="$(cat "$WORK/paced-$round.json")" 'BEGIN {
         printf "{\"part\":\"ingest\",\"target\":\"redis-paced\",\"round\":%d,\"conns\":64,\"delay_ms\":%s,\"server_cpu_pct\":%.1f,\"redis_cpu_pct\":%.1f,\"wrk\":%s}",
