@@ -5,7 +5,7 @@
  *
  * The body is the template (bench/payloads/order-6kb.json) with {{ID}},
  * {{ENTITY}}, {{INCREMENT}}, {{CUSTOMER}} and {{EMAIL}} replaced by the first
- * five fields. The wrk script (bench/wrk/post.lua) rebuilds exactly that body,
+ * five fields. The load generator (bench/loadgen.c) rebuilds exactly that body,
  * so the file stays small (about 150 bytes a request instead of 6 KB) and a
  * run can use hundreds of thousands of unique ids: the receiver deduplicates
  * on the event id, so a repeated id would measure the duplicate path instead.

@@ -9,9 +9,10 @@
 #   defaults:            3        4         "0 2000"    "1 2 4 8 16" 64
 #
 # For each fsync delay: one Redis, one receiver per pool size; each round
-# runs redis-benchmark (-c CONNS) and then every receiver with wrk -c CONNS
-# (order shuffled per round), Redis emptied between runs. Prints one JSON
-# line per run and a table of medians; ratios are per round, then medians.
+# runs redis-benchmark (-c CONNS) and then every receiver with bench/loadgen.c
+# at CONNS connections (order shuffled per round), Redis emptied between
+# runs. Prints one JSON line per run and a table of medians; ratios are per
+# round, then medians.
 # M2JORTT_BIN_DIR as for run.sh. Everything started is stopped by PID.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -49,6 +50,7 @@ wait_port() { for _ in $(seq 1 100); do (exec 3<>/dev/tcp/127.0.0.1/$1) 2>/dev/n
 ticks() { awk '{sub(/.*\) /, ""); print $12 + $13}' "/proc/$1/stat"; }
 
 cc -O2 -std=c11 -D_GNU_SOURCE "$BENCH/gen_signed.c" -o "$WORK/gen_signed" -lcrypto
+cc -O2 -std=c11 -D_GNU_SOURCE "$BENCH/loadgen.c" -o "$WORK/loadgen"
 cc -shared -fPIC -O2 -o "$WORK/slow_fsync.so" "$BENCH/slow_fsync.c" -ldl
 "$WORK/gen_signed" "$TEMPLATE" "$SECRET" 1 --body 0 --tag probe > "$WORK/body.json"
 HZ=$(getconf CLK_TCK)
@@ -88,17 +90,17 @@ EOF
     echo "{\"delay_us\":$delay,\"round\":$round,\"target\":\"redis-benchmark\",\"rps\":$rps,\"requests\":$n,\"fsyncs\":$((f1 - f0))}"
     for pool in $(echo $POOLS | tr ' ' '\n' | shuf); do
       rc FLUSHALL >/dev/null
-      rm -f "$WORK/wrk.json"
+      rm -f "$WORK/loadgen.json"
       f0=$(fsyncs); c0=$(ticks "${PID[$pool]}")
-      wrk -t 1 -c "$CONNS" -d "${DUR}s" -s "$BENCH/wrk/post.lua" "http://127.0.0.1:${PORT[$pool]}/webhooks/magento" \
-        -- "$TEMPLATE" "$WORK/sigs.tsv" 1 "$WORK/wrk.json" 0 > /dev/null 2>&1 || die "wrk failed"
+      "$WORK/loadgen" "http://127.0.0.1:${PORT[$pool]}/webhooks/magento" "$CONNS" "$DUR" "$TEMPLATE" \
+        "$WORK/sigs.tsv" "$WORK/loadgen.json" 0 > "$WORK/loadgen.log" 2>&1 || die "loadgen failed: $(tail -3 "$WORK/loadgen.log")"
       f1=$(fsyncs); c1=$(ticks "${PID[$pool]}")
       node -e '
         const w = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
         const [delay, round, pool, f, c, hz] = process.argv.slice(2).map(Number);
         console.log(JSON.stringify({ delay_us: delay, round, target: "receiver", pool, rps: w.rps, requests: w.requests,
           p99_us: w.p99_us, non2xx: w.non2xx, fsyncs: f, cpu_ms_per_req: w.requests ? c / hz * 1000 / w.requests : null }));' \
-        "$WORK/wrk.json" "$delay" "$round" "$pool" "$((f1 - f0))" "$((c1 - c0))" "$HZ"
+        "$WORK/loadgen.json" "$delay" "$round" "$pool" "$((f1 - f0))" "$((c1 - c0))" "$HZ"
     done
   done
   stop_all

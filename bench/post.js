@@ -1,7 +1,7 @@
 'use strict';
 // post.js: posts every request of a gen_signed file exactly once (the
-// end-to-end benchmark needs an exact number of orders, which wrk cannot do:
-// it runs for a duration). Same body reconstruction as bench/wrk/post.lua.
+// end-to-end benchmark needs an exact number of orders, which loadgen does
+// not do: it runs for a duration). Same body reconstruction as bench/loadgen.c.
 //
 //   node bench/post.js URL TEMPLATE SIGS [CONCURRENCY]
 //

@@ -2,7 +2,7 @@
 # bench/profile.sh: where does the time go? Runs one component under the
 # benchmark's load with a profiler and prints the hottest functions.
 #
-#   bench/profile.sh receiver [CONNS] [SECONDS]   perf record -g on the receiver under wrk
+#   bench/profile.sh receiver [CONNS] [SECONDS]   perf record -g on the receiver under bench/loadgen.c
 #   bench/profile.sh receiver-callgrind [N]       valgrind --tool=callgrind, N requests (slow)
 #   bench/profile.sh worker [ORDERS]              perf record -g on one worker draining ORDERS orders
 #
@@ -37,7 +37,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 start_bg() { local name=$1; shift; ( exec "$@" ) >"$WORK/$name.log" 2>&1 & LAST_PID=$!; PIDS+=("$LAST_PID"); }
 # A port nobody listens on, below the kernel's ephemeral range so that no
-# outgoing connection (wrk's, a Redis client's) can be holding it either.
+# outgoing connection (the load generator's, a Redis client's) can be holding it either.
 free_port() {
   local p lo
   lo=$(awk '{print $1}' /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
@@ -61,6 +61,7 @@ wait_port() {
 }
 command -v perf >/dev/null 2>&1 || die "perf missing (apt-get install linux-perf)"
 cc -O2 -std=c11 -D_GNU_SOURCE "$BENCH/gen_signed.c" -o "$WORK/gen_signed" -lcrypto
+cc -O2 -std=c11 -D_GNU_SOURCE "$BENCH/loadgen.c" -o "$WORK/loadgen"
 
 REDIS_PORT=$(free_port)
 mkdir -p "$WORK/redis"
@@ -95,11 +96,11 @@ case "$WHAT" in
       RPID=$LAST_PID
       wait_port "$RPORT" "$RPID" || die "receiver did not start: $(cat "$WORK/receiver.log")"
       C=${2:-16}; S=${3:-10}
-      log "perf record -g on receiver pid $RPID, wrk -c $C for $S s"
+      log "perf record -g on receiver pid $RPID, loadgen with $C connections for $S s"
       perf record -F 999 -g -p "$RPID" -o "$WORK/perf.data" -- sleep "$S" >/dev/null 2>&1 &
       PERF=$!
-      wrk -t 1 -c "$C" -d "${S}s" --latency -s "$BENCH/wrk/post.lua" "http://127.0.0.1:$RPORT/webhooks/magento" \
-        -- "$TEMPLATE" "$WORK/sigs.tsv" 1 | tee "$WORK/wrk.txt"
+      "$WORK/loadgen" "http://127.0.0.1:$RPORT/webhooks/magento" "$C" "$S" "$TEMPLATE" "$WORK/sigs.tsv" \
+        | tee "$WORK/loadgen.txt"
       wait "$PERF" || true
       report "$WORK/perf.data"
       grep -E 'VmHWM|VmRSS' "/proc/$RPID/status"

@@ -1,5 +1,5 @@
 /* redis_paced.c: Redis's own latency for the receiver's XADD at a paced
- * rate, paced exactly as bench/wrk/post.lua paces the receiver: C
+ * rate, paced exactly as bench/loadgen.c paces the receiver: C
  * connections, each sending one XADD of the job text, waiting for the reply,
  * then waiting a random 0.5 to 1.5 times DELAY_MS before the next. So the
  * receiver's p99 at half its maximum rate can be compared with what Redis
@@ -8,7 +8,7 @@
  *
  *   redis_paced PORT CONNS DELAY_MS SECONDS JOBFILE KEY
  *
- * Prints one JSON line in wrk's shape (bench/run.sh records it):
+ * Prints one JSON line in loadgen's shape (bench/run.sh records it):
  *   {"requests":N,"duration_us":D,"rps":R,"p50_us":..,"p90_us":..,"p99_us":..,"max_us":..,
  *    "ok":N,"non2xx":E}
  * where non2xx counts error replies. One thread per connection, blocking
