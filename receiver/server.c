@@ -62,6 +62,9 @@ struct rcv_server {
     struct evhttp_bound_socket  *sock;
     int                          port;
     m2j_sigcheck                *sig;
+    /* This loop's parse buffers (envelope.h), reused by every request it
+     * parses; owned here, so each loop (receiver.threads) has its own. */
+    m2j_envelope_ws             *ws;
     rpool                       *redis;     /* receiver.redis_connections links */
     rcv_admin                   *admin;     /* the dashboard; NULL without admin.token */
     char                         sha[41];
@@ -436,8 +439,8 @@ static void handle_post(rcv_server *s, struct evhttp_request *req, const struct 
     p->t0_us = t0;
     /* Entities as text straight from the body's bytes: no json-c tree on
      * this path (envelope.h). */
-    m2j_rc r = m2j_envelope_parse_text(body, len, delivery, type, rc->max_batch_events, m2j_now_ms(), &p->env,
-                                       &err);
+    m2j_rc r = m2j_envelope_parse_text_ws(s->ws, body, len, delivery, type, rc->max_batch_events, m2j_now_ms(),
+                                          &p->env, &err);
     evhttp_clear_headers(&q);
     if (r != M2J_OK) {
         pend_free(p);
@@ -695,6 +698,10 @@ static m2j_rc server_create(const m2j_config *cfg, struct event_base *base, evut
     if (rc != M2J_OK)
         goto fail;
     rlink_script_sha(M2J_ENQUEUE_SCRIPT, s->sha);
+    if (!(s->ws = m2j_envelope_ws_new())) {
+        rc = m2j_fail(err, M2J_ERR_NOMEM, "out of memory");
+        goto fail;
+    }
     if (!(s->http = evhttp_new(base))) {
         rc = m2j_fail(err, M2J_ERR_NOMEM, "cannot create the HTTP server");
         goto fail;
@@ -827,5 +834,6 @@ void rcv_server_free(rcv_server *s)
     if (s->drain_req)
         event_free(s->drain_req);
     m2j_sigcheck_free(s->sig);
+    m2j_envelope_ws_free(s->ws);
     free(s);
 }
