@@ -134,24 +134,23 @@ static outcome *outcome_new(m2j_log_level lvl, const char *method, const char *p
     return o;
 }
 
-/* One line per request outcome; ids are sanitised (no personal data). */
-static void outcome_log(outcome *o, bool delivered)
+/* The request's log line. The numbers as "%d", "%lld.%03lld" and "%zu"
+ * wrote them, without printf: this runs once per request. */
+static void outcome_line(const outcome *o, m2j_log_level lvl, const char *why, bool delivered, long long us)
 {
-    if (!o)
-        return;
-    char st[8], ms[32], ns[24], ds[24];
-    long long us = m2j_mono_us() - o->t0_us;
-    rcv_http_observe(o->path, o->code, us);
-    snprintf(st, sizeof st, "%d", o->code);
-    snprintf(ms, sizeof ms, "%lld.%03lld", us / 1000, us % 1000);
-    snprintf(ns, sizeof ns, "%zu", o->n);
-    snprintf(ds, sizeof ds, "%zu", o->dups);
-    const char *why = o->why;
-    m2j_log_level lvl = o->lvl;
-    if (!delivered) {
-        why = why ? why : "client went away before the answer was written";
-        lvl = lvl < M2J_LOG_INFO ? M2J_LOG_INFO : lvl;
-    }
+    char st[M2J_INT_TEXT_MAX], ms[M2J_INT_TEXT_MAX + 4], ns[M2J_INT_TEXT_MAX], ds[M2J_INT_TEXT_MAX];
+    m2j_fmt_int(st, o->code);
+    if (us < 0)
+        us = 0; /* a monotonic clock: never, but "-1.-500" must not be possible */
+    size_t k = m2j_fmt_int(ms, us / 1000);
+    long long frac = us % 1000;
+    ms[k] = '.';
+    ms[k + 1] = (char)('0' + frac / 100);
+    ms[k + 2] = (char)('0' + frac / 10 % 10);
+    ms[k + 3] = (char)('0' + frac % 10);
+    ms[k + 4] = '\0';
+    m2j_fmt_int(ns, (long long)o->n);
+    m2j_fmt_int(ds, (long long)o->dups);
     const char *dl = delivered ? "yes" : "no";
     if (o->id)
         m2j_log(lvl, "request", "method", o->method, "path", o->path, "status", st, "written", dl, "id", o->id,
@@ -160,6 +159,24 @@ static void outcome_log(outcome *o, bool delivered)
     else
         m2j_log(lvl, "request", "method", o->method, "path", o->path, "status", st, "written", dl, "ms", ms,
                 why ? "reason" : NULL, why, NULL);
+}
+
+/* One line per request outcome; ids are sanitised (no personal data). The
+ * line is only formatted when its level is written. */
+static void outcome_log(outcome *o, bool delivered)
+{
+    if (!o)
+        return;
+    long long us = m2j_mono_us() - o->t0_us;
+    rcv_http_observe(o->path, o->code, us);
+    const char *why = o->why;
+    m2j_log_level lvl = o->lvl;
+    if (!delivered) {
+        why = why ? why : "client went away before the answer was written";
+        lvl = lvl < M2J_LOG_INFO ? M2J_LOG_INFO : lvl;
+    }
+    if (m2j_log_enabled(lvl))
+        outcome_line(o, lvl, why, delivered, us);
     free(o->id);
     free(o->why);
     free(o);
@@ -316,8 +333,11 @@ static void enqueue_done(redisReply *r, void *arg)
     } else if (p->env.commerce_webhook) {
         m2j_buf_puts(&b, "{\"op\":\"success\"}");
     } else if (!p->env.batch) {
-        m2j_buf_printf(&b, "{\"status\":\"%s\",\"id\":\"%s\"}", all_dup ? "duplicate" : "queued",
-                       ev[0].event_id);
+        /* the usual answer, per request: appends, not printf */
+        if (m2j_buf_puts(&b, all_dup ? "{\"status\":\"duplicate\",\"id\":\"" : "{\"status\":\"queued\",\"id\":\"") !=
+                M2J_OK ||
+            m2j_buf_puts(&b, ev[0].event_id) != M2J_OK || m2j_buf_puts(&b, "\"}") != M2J_OK)
+            m2j_buf_free(&b);
     } else {
         /* ids are sanitised to [A-Za-z0-9._:-]: no escaping needed */
         m2j_buf_printf(&b, "{\"status\":\"%s\",\"ids\":[", all_dup ? "duplicate" : "queued");

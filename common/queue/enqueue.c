@@ -67,29 +67,36 @@ m2j_rc m2j_enqueue_args_build(const char *prefix, const m2j_event *evs, size_t n
     out->argc = argc;
     if (!offs || !out->argv || !out->lens)
         goto nomem;
-    /* Room for one usual order's text (a few KB) up front; a batch grows it
-     * by doubling, so the arena stays within twice the job texts, which
-     * follow the body received. (8 KiB per event up front reserved 80 MiB
-     * for a 10,000-event batch of a few hundred KB, held while it waited on
-     * Redis.) */
-    size_t want = 8192;
+    /* Sized from what the events hold (their entity texts, ids, names:
+     * what the job texts are made of, plus room for the fixed parts), so
+     * the usual request needs one malloc and no realloc; an estimate short
+     * of it only means a doubling. It follows the body received. (8 KiB per
+     * event up front reserved 80 MiB for a 10,000-event batch of a few
+     * hundred KB, held while it waited on Redis.) */
+    size_t plen = strlen(prefix);
+    size_t want = 256 + 3 * plen;
+    for (size_t i = 0; i < n; i++)
+        want += evs[i].entity_text_len + 2 * strlen(evs[i].event_id) + plen + 256 +
+                (evs[i].source ? strlen(evs[i].source) : 0) + (evs[i].event_type ? strlen(evs[i].event_type) : 0);
     if (!(arena.data = malloc(want)))
         goto nomem;
     arena.cap = want;
     arena.data[0] = '\0';
     size_t st = 0;
     int k = 0;
+    /* Appends, not printf: this runs per request (buf.h's m2j_buf_put_int). */
     bool ok = m2j_buf_puts(&arena, "EVAL") == M2J_OK && arg_end(&arena, &st, offs, out->lens, k++) == M2J_OK;
     offs[k++] = 0; /* argv[1]: the script, set below */
-    ok = ok && m2j_buf_printf(&arena, "%zu", 2 + n) == M2J_OK && arg_end(&arena, &st, offs, out->lens, k++) == M2J_OK;
-    ok = ok && m2j_buf_printf(&arena, "%s:events", prefix) == M2J_OK &&
+    ok = ok && m2j_buf_put_int(&arena, (long long)(2 + n)) == M2J_OK &&
          arg_end(&arena, &st, offs, out->lens, k++) == M2J_OK;
-    ok = ok && m2j_buf_printf(&arena, "%s:stats", prefix) == M2J_OK &&
+    ok = ok && m2j_buf_append(&arena, prefix, plen) == M2J_OK && m2j_buf_puts(&arena, ":events") == M2J_OK &&
+         arg_end(&arena, &st, offs, out->lens, k++) == M2J_OK;
+    ok = ok && m2j_buf_append(&arena, prefix, plen) == M2J_OK && m2j_buf_puts(&arena, ":stats") == M2J_OK &&
          arg_end(&arena, &st, offs, out->lens, k++) == M2J_OK;
     for (size_t i = 0; ok && i < n; i++)
-        ok = m2j_buf_printf(&arena, "%s:seen:%s", prefix, evs[i].event_id) == M2J_OK &&
-             arg_end(&arena, &st, offs, out->lens, k++) == M2J_OK;
-    ok = ok && m2j_buf_printf(&arena, "%ld", dedup_ttl_seconds) == M2J_OK &&
+        ok = m2j_buf_append(&arena, prefix, plen) == M2J_OK && m2j_buf_puts(&arena, ":seen:") == M2J_OK &&
+             m2j_buf_puts(&arena, evs[i].event_id) == M2J_OK && arg_end(&arena, &st, offs, out->lens, k++) == M2J_OK;
+    ok = ok && m2j_buf_put_int(&arena, dedup_ttl_seconds) == M2J_OK &&
          arg_end(&arena, &st, offs, out->lens, k++) == M2J_OK;
     for (size_t i = 0; ok && i < n; i++)
         ok = m2j_job_text_append(&arena, &evs[i]) == M2J_OK && arg_end(&arena, &st, offs, out->lens, k++) == M2J_OK;
