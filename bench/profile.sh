@@ -88,7 +88,7 @@ EOF
 
 report() { # PERFDATA
   perf report -i "$1" --stdio --no-children --percent-limit 1 --sort symbol 2>/dev/null \
-    | grep -v '^$' | head -80 | tee "$WORK/report.txt"
+    | grep -v '^$' | head -80 | tee "$WORK/report.txt" || true # head closes the pipe early (pipefail)
   log "callers of the top entries: perf report -i $1 --stdio --children"
 }
 
