@@ -67,17 +67,20 @@ m2j_rc m2j_enqueue_args_build(const char *prefix, const m2j_event *evs, size_t n
     out->argc = argc;
     if (!offs || !out->argv || !out->lens)
         goto nomem;
-    /* Sized from what the events hold (their entity texts, ids, names:
-     * what the job texts are made of, plus room for the fixed parts), so
-     * the usual request needs one malloc and no realloc; an estimate short
-     * of it only means a doubling. It follows the body received. (8 KiB per
-     * event up front reserved 80 MiB for a 10,000-event batch of a few
-     * hundred KB, held while it waited on Redis.) */
+    /* Room for one usual order's text (a few KB) up front, or for what the
+     * events' entity texts, ids and names add up to when that is more (a
+     * batch: no chain of doublings). An estimate short of it only means a
+     * doubling; it follows the body received. (8 KiB per event up front
+     * reserved 80 MiB for a 10,000-event batch of a few hundred KB, held
+     * while it waited on Redis.) A json-c entity's size is not known
+     * before it is written: the 8 KiB then. */
     size_t plen = strlen(prefix);
     size_t want = 256 + 3 * plen;
     for (size_t i = 0; i < n; i++)
         want += evs[i].entity_text_len + 2 * strlen(evs[i].event_id) + plen + 256 +
                 (evs[i].source ? strlen(evs[i].source) : 0) + (evs[i].event_type ? strlen(evs[i].event_type) : 0);
+    if (want < 8192)
+        want = 8192;
     if (!(arena.data = malloc(want)))
         goto nomem;
     arena.cap = want;
