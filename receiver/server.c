@@ -54,6 +54,12 @@
  * its job text, ~10 KB): split between the event loops, then between each
  * loop's connections (redis_pool.h). Beyond it: 503 at once. */
 #define MAX_PENDING_LOOP 4096
+/* Spare enqueue argument buffers kept per loop (queue.h's
+ * m2j_enqueue_args_build_in): each request holds one until Redis answers,
+ * so one per request in flight is reused, up to this many; one that grew
+ * past SPARE_KEEP_BYTES for a large request is freed. */
+#define N_SPARES         16
+#define SPARE_KEEP_BYTES (256 * 1024)
 
 struct rcv_server {
     const m2j_config            *cfg;
@@ -65,6 +71,8 @@ struct rcv_server {
     /* This loop's parse buffers (envelope.h), reused by every request it
      * parses; owned here, so each loop (receiver.threads) has its own. */
     m2j_envelope_ws             *ws;
+    m2j_buf                      spares[N_SPARES]; /* enqueue argument buffers, owned here */
+    size_t                       n_spares;
     rpool                       *redis;     /* receiver.redis_connections links */
     rcv_admin                   *admin;     /* the dashboard; NULL without admin.token */
     char                         sha[41];
@@ -276,7 +284,10 @@ static void on_conn_close(struct evhttp_connection *conn, void *arg)
 
 static void pend_free(pend *p)
 {
-    m2j_enqueue_args_free(&p->args);
+    rcv_server *s = p->s;
+    m2j_enqueue_args_release(&p->args, s->n_spares < N_SPARES ? &s->spares[s->n_spares] : NULL, SPARE_KEEP_BYTES);
+    if (s->n_spares < N_SPARES && s->spares[s->n_spares].data)
+        s->n_spares++;
     m2j_envelope_clear(&p->env);
     free(p);
 }
@@ -496,8 +507,9 @@ static void handle_post(rcv_server *s, struct evhttp_request *req, const struct 
         refuse(s, req, PATH_WEBHOOK, t0, 503, "redis_unavailable", "redis is not reachable; retry later");
         return;
     }
-    r = m2j_enqueue_args_build(s->cfg->redis.key_prefix, p->env.events, p->env.n_events,
-                               rc->dedup_ttl_seconds, &p->args, &err);
+    m2j_buf *spare = s->n_spares ? &s->spares[--s->n_spares] : NULL;
+    r = m2j_enqueue_args_build_in(spare, s->cfg->redis.key_prefix, p->env.events, p->env.n_events,
+                                  rc->dedup_ttl_seconds, &p->args, &err);
     if (r != M2J_OK) {
         pend_free(p);
         refuse(s, req, PATH_WEBHOOK, t0, 503, "internal", err.msg);
@@ -855,5 +867,7 @@ void rcv_server_free(rcv_server *s)
         event_free(s->drain_req);
     m2j_sigcheck_free(s->sig);
     m2j_envelope_ws_free(s->ws);
+    for (size_t i = 0; i < s->n_spares; i++)
+        m2j_buf_free(&s->spares[i]);
     free(s);
 }

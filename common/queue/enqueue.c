@@ -18,17 +18,31 @@
 /* The argv strings live in one arena that starts with argv[0] ("EVAL"),
  * except argv[1], which points at the static script: the request path then
  * costs one text buffer, two small arrays and no per-argument copies. */
-void m2j_enqueue_args_free(m2j_enqueue_args *a)
+void m2j_enqueue_args_release(m2j_enqueue_args *a, m2j_buf *spare, size_t keep)
 {
     if (!a)
         return;
-    if (a->argv)
-        free(a->argv[0]);
+    if (a->argv) {
+        if (spare && !spare->data && a->argv[0] && a->text_cap <= keep) {
+            spare->data = a->argv[0];
+            spare->cap = a->text_cap;
+            spare->len = 0;
+            spare->data[0] = '\0';
+        } else {
+            free(a->argv[0]);
+        }
+    }
     free(a->argv);
     free(a->lens);
     a->argv = NULL;
     a->lens = NULL;
     a->argc = 0;
+    a->text_cap = 0;
+}
+
+void m2j_enqueue_args_free(m2j_enqueue_args *a)
+{
+    m2j_enqueue_args_release(a, NULL, 0);
 }
 
 /* Appends one NUL-terminated argument to the arena and notes where it is
@@ -46,21 +60,37 @@ static m2j_rc arg_end(m2j_buf *arena, size_t *start, size_t *offs, size_t *lens,
 m2j_rc m2j_enqueue_args_build(const char *prefix, const m2j_event *evs, size_t n,
                               long dedup_ttl_seconds, m2j_enqueue_args *out, m2j_err *err)
 {
+    return m2j_enqueue_args_build_in(NULL, prefix, evs, n, dedup_ttl_seconds, out, err);
+}
+
+m2j_rc m2j_enqueue_args_build_in(m2j_buf *spare, const char *prefix, const m2j_event *evs, size_t n,
+                                 long dedup_ttl_seconds, m2j_enqueue_args *out, m2j_err *err)
+{
     memset(out, 0, sizeof *out);
+    m2j_buf arena = {0};
+    if (spare) { /* taken over whatever happens next */
+        arena = *spare;
+        *spare = (m2j_buf){0};
+        arena.len = 0;
+    }
+    m2j_rc bad = M2J_OK;
     if (n == 0)
-        return m2j_fail(err, M2J_ERR_INVALID, "enqueue: no events");
-    if (dedup_ttl_seconds <= 0)
-        return m2j_fail(err, M2J_ERR_INVALID, "enqueue: dedup ttl must be positive");
+        bad = m2j_fail(err, M2J_ERR_INVALID, "enqueue: no events");
+    else if (dedup_ttl_seconds <= 0)
+        bad = m2j_fail(err, M2J_ERR_INVALID, "enqueue: dedup ttl must be positive");
     /* Lua's unpack and Redis's argv both have limits far above any batch we
      * accept; this bound just keeps argc in an int. */
-    if (n > 100000)
-        return m2j_fail(err, M2J_ERR_TOO_LARGE, "enqueue: %zu events in one batch", n);
-    for (size_t i = 0; i < n; i++) {
+    else if (n > 100000)
+        bad = m2j_fail(err, M2J_ERR_TOO_LARGE, "enqueue: %zu events in one batch", n);
+    for (size_t i = 0; bad == M2J_OK && i < n; i++) {
         if (!evs[i].event_id || !*evs[i].event_id)
-            return m2j_fail(err, M2J_ERR_INVALID, "enqueue: event %zu has no id", i);
+            bad = m2j_fail(err, M2J_ERR_INVALID, "enqueue: event %zu has no id", i);
+    }
+    if (bad != M2J_OK) {
+        m2j_buf_free(&arena);
+        return bad;
     }
     int argc = (int)(3 + 2 + n + 1 + n);
-    m2j_buf arena = {0};
     size_t *offs = malloc((size_t)argc * sizeof *offs);
     out->argv = calloc((size_t)argc, sizeof *out->argv);
     out->lens = calloc((size_t)argc, sizeof *out->lens);
@@ -81,9 +111,13 @@ m2j_rc m2j_enqueue_args_build(const char *prefix, const m2j_event *evs, size_t n
                 (evs[i].source ? strlen(evs[i].source) : 0) + (evs[i].event_type ? strlen(evs[i].event_type) : 0);
     if (want < 8192)
         want = 8192;
-    if (!(arena.data = malloc(want)))
-        goto nomem;
-    arena.cap = want;
+    if (arena.cap < want) {
+        char *p = realloc(arena.data, want);
+        if (!p)
+            goto nomem;
+        arena.data = p;
+        arena.cap = want;
+    }
     arena.data[0] = '\0';
     size_t st = 0;
     int k = 0;
@@ -109,6 +143,7 @@ m2j_rc m2j_enqueue_args_build(const char *prefix, const m2j_event *evs, size_t n
         out->argv[i] = arena.data + offs[i];
     out->argv[1] = (char *)M2J_ENQUEUE_SCRIPT;
     out->lens[1] = strlen(M2J_ENQUEUE_SCRIPT);
+    out->text_cap = arena.cap;
     free(offs);
     return M2J_OK;
 nomem:
