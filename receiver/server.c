@@ -284,9 +284,12 @@ static void on_conn_close(struct evhttp_connection *conn, void *arg)
 
 static void pend_free(pend *p)
 {
+    /* The argument buffer goes back to the loop's spares while there is
+     * room (the first empty slot; release leaves it empty when it frees). */
     rcv_server *s = p->s;
-    m2j_enqueue_args_release(&p->args, s->n_spares < N_SPARES ? &s->spares[s->n_spares] : NULL, SPARE_KEEP_BYTES);
-    if (s->n_spares < N_SPARES && s->spares[s->n_spares].data)
+    m2j_buf *slot = s->n_spares < N_SPARES ? &s->spares[s->n_spares] : NULL;
+    m2j_enqueue_args_release(&p->args, slot, SPARE_KEEP_BYTES);
+    if (slot && slot->data)
         s->n_spares++;
     m2j_envelope_clear(&p->env);
     free(p);
