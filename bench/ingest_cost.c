@@ -135,6 +135,10 @@ int main(int argc, char **argv)
     hdrs h = { id, ts, m2j_buf_str(&sig) };
 
     size_t job_len = 0;
+    /* One workspace for all requests, as one event loop of the receiver. */
+    m2j_envelope_ws *ws = m2j_envelope_ws_new();
+    if (!ws)
+        die("out of memory");
     for (long i = 0; i < n; i++) {
         if (sign) {
             m2j_sig_scheme scheme;
@@ -143,7 +147,8 @@ int main(int argc, char **argv)
         }
         m2j_envelope env;
         m2j_rc r = jsonc ? m2j_envelope_parse(body, len, "msg_bench_0001", NULL, 100, 1764390000123LL, &env, &err)
-                         : m2j_envelope_parse_text(body, len, "msg_bench_0001", NULL, 100, 1764390000123LL, &env, &err);
+                         : m2j_envelope_parse_text_ws(ws, body, len, "msg_bench_0001", NULL, 100, 1764390000123LL, &env,
+                                                       &err);
         if (r != M2J_OK)
             die(err.msg);
         m2j_enqueue_args a;
@@ -155,6 +160,7 @@ int main(int argc, char **argv)
     }
     printf("body %zu bytes, job text %zu bytes, %ld requests%s%s\n", len, job_len, n, sign ? " (signed)" : "",
            jsonc ? " (json-c path)" : "");
+    m2j_envelope_ws_free(ws);
     m2j_sigcheck_free(sc);
     m2j_buf_free(&sig);
     m2j_config_free(cfg);

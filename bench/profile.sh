@@ -4,11 +4,15 @@
 #
 #   bench/profile.sh receiver [CONNS] [SECONDS]   perf record -g on the receiver under bench/loadgen.c
 #   bench/profile.sh receiver-callgrind [N]       valgrind --tool=callgrind, N requests (slow)
+#   bench/profile.sh receiver-strace [CONNS] [SECONDS]  strace -c -f on the receiver under wrk:
+#                                                 system calls per request (epoll_ctl, brk, ...)
 #   bench/profile.sh worker [ORDERS]              perf record -g on one worker draining ORDERS orders
 #
 # Same Redis set-up as run.sh (appendfsync always, temp folder, free port);
 # everything it starts is stopped by PID on exit. Output and the raw profile
 # stay in the printed temp folder. M2JORTT_BIN_DIR as for run.sh.
+# PROFILE_LOG_LEVEL (default warn, as run.sh) sets the receiver's log.level:
+# "info" profiles it writing its per-request log line too.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BENCH="$ROOT/bench"
@@ -59,7 +63,10 @@ wait_port() {
   done
   return 1
 }
-command -v perf >/dev/null 2>&1 || die "perf missing (apt-get install linux-perf)"
+case "$WHAT" in
+  receiver-strace) command -v strace >/dev/null 2>&1 || die "strace missing (apt-get install strace)" ;;
+  *) command -v perf >/dev/null 2>&1 || die "perf missing (apt-get install linux-perf)" ;;
+esac
 cc -O2 -std=c11 -D_GNU_SOURCE "$BENCH/gen_signed.c" -o "$WORK/gen_signed" -lcrypto
 cc -O2 -std=c11 -D_GNU_SOURCE "$BENCH/loadgen.c" -o "$WORK/loadgen"
 
@@ -76,22 +83,37 @@ config() { # LISTEN_PORT JORTT_URL
   "jortt": { "api_url": "$2", "token_url": "$2/oauth-provider/oauth/token", "client_id": "bench",
              "client_secret": "bench-secret", "requests_per_second": 1000 },
   "worker": { "block_ms": 200 },
-  "log": { "level": "warn" } }
+  "log": { "level": "${PROFILE_LOG_LEVEL:-warn}" } }
 EOF
 }
 
 report() { # PERFDATA
   perf report -i "$1" --stdio --no-children --percent-limit 1 --sort symbol 2>/dev/null \
-    | grep -v '^$' | head -80 | tee "$WORK/report.txt"
+    | grep -v '^$' | head -80 | tee "$WORK/report.txt" || true # head closes the pipe early (pipefail)
   log "callers of the top entries: perf report -i $1 --stdio --children"
 }
 
 case "$WHAT" in
-  receiver|receiver-callgrind)
+  receiver|receiver-callgrind|receiver-strace)
     RPORT=$(free_port)
     config "$RPORT" "http://127.0.0.1:9"
     "$WORK/gen_signed" "$TEMPLATE" "$SECRET" 200000 --tag prof > "$WORK/sigs.tsv"
-    if [ "$WHAT" = receiver ]; then
+    if [ "$WHAT" = receiver-strace ]; then
+      start_bg receiver "$BIN/m2jortt-receiver" --config "$WORK/config.json"
+      RPID=$LAST_PID
+      wait_port "$RPORT" "$RPID" || die "receiver did not start: $(cat "$WORK/receiver.log")"
+      C=${2:-16}; S=${3:-5}
+      log "strace -c -f on receiver pid $RPID, wrk -c $C for $S s"
+      strace -c -f -p "$RPID" -o "$WORK/strace.txt" &
+      STRACE=$!
+      sleep 0.5
+      wrk -t 1 -c "$C" -d "${S}s" -s "$BENCH/wrk/post.lua" "http://127.0.0.1:$RPORT/webhooks/magento" \
+        -- "$TEMPLATE" "$WORK/sigs.tsv" 1 "$WORK/wrk.json" | tee "$WORK/wrk.txt"
+      kill -INT "$STRACE"; wait "$STRACE" 2>/dev/null || true
+      REQS=$(awk '/requests in/ {print $1; exit}' "$WORK/wrk.txt")
+      cat "$WORK/strace.txt"
+      log "requests: $REQS (divide the calls column by it; strace slows the receiver, so only counts matter)"
+    elif [ "$WHAT" = receiver ]; then
       start_bg receiver "$BIN/m2jortt-receiver" --config "$WORK/config.json"
       RPID=$LAST_PID
       wait_port "$RPORT" "$RPID" || die "receiver did not start: $(cat "$WORK/receiver.log")"
@@ -146,5 +168,5 @@ case "$WHAT" in
     grep -E 'VmHWM|VmRSS' "/proc/$WPID/status"
     curl -s "http://127.0.0.1:$DPORT/_double/state" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.stringify(JSON.parse(s).calls)))'
     ;;
-  *) die "unknown target $WHAT (receiver | receiver-callgrind | worker)" ;;
+  *) die "unknown target $WHAT (receiver | receiver-callgrind | receiver-strace | worker)" ;;
 esac

@@ -404,7 +404,10 @@ static void on_input(struct evbuffer *buf, const struct evbuffer_cb_info *info, 
     if (evbuffer_ptr_set(buf, &pos, len - left, EVBUFFER_PTR_SET) != 0)
         return;
     int nv = evbuffer_peek(buf, (ev_ssize_t)left, &pos, NULL, 0);
-    struct evbuffer_iovec *v = nv > 0 ? calloc((size_t)nv, sizeof *v) : NULL;
+    /* What one read added is a chunk or two: on the stack then (this runs
+     * per read of every request); allocated beyond. */
+    struct evbuffer_iovec v_small[8];
+    struct evbuffer_iovec *v = nv <= 0 ? NULL : nv <= 8 ? v_small : calloc((size_t)nv, sizeof *v);
     c->in_input = true;
     if (!v) {
         conn_close(c, 503, "internal", "out of memory", false, "out_of_memory");
@@ -417,7 +420,8 @@ static void on_input(struct evbuffer *buf, const struct evbuffer_cb_info *info, 
                 break;
         }
     }
-    free(v);
+    if (v != v_small)
+        free(v);
     c->in_input = false;
     if (c->closing)
         evbuffer_drain(buf, evbuffer_get_length(buf));

@@ -451,12 +451,19 @@ m2j_rc rlink_eval(rlink *l, const char *sha, int argc, const char **argv, const 
     o->argv = argv;
     o->lens = lens;
     /* hiredis copies argv into its output buffer at once, so the EVALSHA
-     * form can live on our stack for just this call. */
-    const char **sv = malloc((size_t)argc * sizeof *sv);
-    size_t *sl = malloc((size_t)argc * sizeof *sl);
+     * form only lives for this call: on the stack for a usual request (8
+     * arguments for one event), allocated for a batch. */
+    enum { SMALL_ARGC = 16 };
+    const char *sv_small[SMALL_ARGC];
+    size_t sl_small[SMALL_ARGC];
+    bool small = argc <= SMALL_ARGC;
+    const char **sv = small ? sv_small : malloc((size_t)argc * sizeof *sv);
+    size_t *sl = small ? sl_small : malloc((size_t)argc * sizeof *sl);
     if (!sv || !sl) {
-        free(sv);
-        free(sl);
+        if (!small) {
+            free(sv);
+            free(sl);
+        }
         free(o);
         return M2J_ERR_NOMEM;
     }
@@ -469,7 +476,9 @@ m2j_rc rlink_eval(rlink *l, const char *sha, int argc, const char **argv, const 
     sv[1] = sha;
     sl[1] = strlen(sha);
     m2j_rc rc = send_op(l, argc, sv, sl, cb, arg, o);
-    free(sv);
-    free(sl);
+    if (!small) {
+        free(sv);
+        free(sl);
+    }
     return rc;
 }

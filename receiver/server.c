@@ -54,6 +54,12 @@
  * its job text, ~10 KB): split between the event loops, then between each
  * loop's connections (redis_pool.h). Beyond it: 503 at once. */
 #define MAX_PENDING_LOOP 4096
+/* Spare enqueue argument buffers kept per loop (queue.h's
+ * m2j_enqueue_args_build_in): each request holds one until Redis answers,
+ * so one per request in flight is reused, up to this many; one that grew
+ * past SPARE_KEEP_BYTES for a large request is freed. */
+#define N_SPARES         16
+#define SPARE_KEEP_BYTES (256 * 1024)
 
 struct rcv_server {
     const m2j_config            *cfg;
@@ -62,6 +68,11 @@ struct rcv_server {
     struct evhttp_bound_socket  *sock;
     int                          port;
     m2j_sigcheck                *sig;
+    /* This loop's parse buffers (envelope.h), reused by every request it
+     * parses; owned here, so each loop (receiver.threads) has its own. */
+    m2j_envelope_ws             *ws;
+    m2j_buf                      spares[N_SPARES]; /* enqueue argument buffers, owned here */
+    size_t                       n_spares;
     rpool                       *redis;     /* receiver.redis_connections links */
     rcv_admin                   *admin;     /* the dashboard; NULL without admin.token */
     char                         sha[41];
@@ -131,24 +142,23 @@ static outcome *outcome_new(m2j_log_level lvl, const char *method, const char *p
     return o;
 }
 
-/* One line per request outcome; ids are sanitised (no personal data). */
-static void outcome_log(outcome *o, bool delivered)
+/* The request's log line. The numbers as "%d", "%lld.%03lld" and "%zu"
+ * wrote them, without printf: this runs once per request. */
+static void outcome_line(const outcome *o, m2j_log_level lvl, const char *why, bool delivered, long long us)
 {
-    if (!o)
-        return;
-    char st[8], ms[32], ns[24], ds[24];
-    long long us = m2j_mono_us() - o->t0_us;
-    rcv_http_observe(o->path, o->code, us);
-    snprintf(st, sizeof st, "%d", o->code);
-    snprintf(ms, sizeof ms, "%lld.%03lld", us / 1000, us % 1000);
-    snprintf(ns, sizeof ns, "%zu", o->n);
-    snprintf(ds, sizeof ds, "%zu", o->dups);
-    const char *why = o->why;
-    m2j_log_level lvl = o->lvl;
-    if (!delivered) {
-        why = why ? why : "client went away before the answer was written";
-        lvl = lvl < M2J_LOG_INFO ? M2J_LOG_INFO : lvl;
-    }
+    char st[M2J_INT_TEXT_MAX], ms[M2J_INT_TEXT_MAX + 4], ns[M2J_INT_TEXT_MAX], ds[M2J_INT_TEXT_MAX];
+    m2j_fmt_int(st, o->code);
+    if (us < 0)
+        us = 0; /* a monotonic clock: never, but "-1.-500" must not be possible */
+    size_t k = m2j_fmt_int(ms, us / 1000);
+    long long frac = us % 1000;
+    ms[k] = '.';
+    ms[k + 1] = (char)('0' + frac / 100);
+    ms[k + 2] = (char)('0' + frac / 10 % 10);
+    ms[k + 3] = (char)('0' + frac % 10);
+    ms[k + 4] = '\0';
+    m2j_fmt_int(ns, (long long)o->n);
+    m2j_fmt_int(ds, (long long)o->dups);
     const char *dl = delivered ? "yes" : "no";
     if (o->id)
         m2j_log(lvl, "request", "method", o->method, "path", o->path, "status", st, "written", dl, "id", o->id,
@@ -157,6 +167,24 @@ static void outcome_log(outcome *o, bool delivered)
     else
         m2j_log(lvl, "request", "method", o->method, "path", o->path, "status", st, "written", dl, "ms", ms,
                 why ? "reason" : NULL, why, NULL);
+}
+
+/* One line per request outcome; ids are sanitised (no personal data). The
+ * line is only formatted when its level is written. */
+static void outcome_log(outcome *o, bool delivered)
+{
+    if (!o)
+        return;
+    long long us = m2j_mono_us() - o->t0_us;
+    rcv_http_observe(o->path, o->code, us);
+    const char *why = o->why;
+    m2j_log_level lvl = o->lvl;
+    if (!delivered) {
+        why = why ? why : "client went away before the answer was written";
+        lvl = lvl < M2J_LOG_INFO ? M2J_LOG_INFO : lvl;
+    }
+    if (m2j_log_enabled(lvl))
+        outcome_line(o, lvl, why, delivered, us);
     free(o->id);
     free(o->why);
     free(o);
@@ -256,7 +284,13 @@ static void on_conn_close(struct evhttp_connection *conn, void *arg)
 
 static void pend_free(pend *p)
 {
-    m2j_enqueue_args_free(&p->args);
+    /* The argument buffer goes back to the loop's spares while there is
+     * room (the first empty slot; release leaves it empty when it frees). */
+    rcv_server *s = p->s;
+    m2j_buf *slot = s->n_spares < N_SPARES ? &s->spares[s->n_spares] : NULL;
+    m2j_enqueue_args_release(&p->args, slot, SPARE_KEEP_BYTES);
+    if (slot && slot->data)
+        s->n_spares++;
     m2j_envelope_clear(&p->env);
     free(p);
 }
@@ -313,8 +347,11 @@ static void enqueue_done(redisReply *r, void *arg)
     } else if (p->env.commerce_webhook) {
         m2j_buf_puts(&b, "{\"op\":\"success\"}");
     } else if (!p->env.batch) {
-        m2j_buf_printf(&b, "{\"status\":\"%s\",\"id\":\"%s\"}", all_dup ? "duplicate" : "queued",
-                       ev[0].event_id);
+        /* the usual answer, per request: appends, not printf */
+        if (m2j_buf_puts(&b, all_dup ? "{\"status\":\"duplicate\",\"id\":\"" : "{\"status\":\"queued\",\"id\":\"") !=
+                M2J_OK ||
+            m2j_buf_puts(&b, ev[0].event_id) != M2J_OK || m2j_buf_puts(&b, "\"}") != M2J_OK)
+            m2j_buf_free(&b);
     } else {
         /* ids are sanitised to [A-Za-z0-9._:-]: no escaping needed */
         m2j_buf_printf(&b, "{\"status\":\"%s\",\"ids\":[", all_dup ? "duplicate" : "queued");
@@ -436,8 +473,8 @@ static void handle_post(rcv_server *s, struct evhttp_request *req, const struct 
     p->t0_us = t0;
     /* Entities as text straight from the body's bytes: no json-c tree on
      * this path (envelope.h). */
-    m2j_rc r = m2j_envelope_parse_text(body, len, delivery, type, rc->max_batch_events, m2j_now_ms(), &p->env,
-                                       &err);
+    m2j_rc r = m2j_envelope_parse_text_ws(s->ws, body, len, delivery, type, rc->max_batch_events, m2j_now_ms(),
+                                          &p->env, &err);
     evhttp_clear_headers(&q);
     if (r != M2J_OK) {
         pend_free(p);
@@ -473,8 +510,9 @@ static void handle_post(rcv_server *s, struct evhttp_request *req, const struct 
         refuse(s, req, PATH_WEBHOOK, t0, 503, "redis_unavailable", "redis is not reachable; retry later");
         return;
     }
-    r = m2j_enqueue_args_build(s->cfg->redis.key_prefix, p->env.events, p->env.n_events,
-                               rc->dedup_ttl_seconds, &p->args, &err);
+    m2j_buf *spare = s->n_spares ? &s->spares[--s->n_spares] : NULL;
+    r = m2j_enqueue_args_build_in(spare, s->cfg->redis.key_prefix, p->env.events, p->env.n_events,
+                                  rc->dedup_ttl_seconds, &p->args, &err);
     if (r != M2J_OK) {
         pend_free(p);
         refuse(s, req, PATH_WEBHOOK, t0, 503, "internal", err.msg);
@@ -695,6 +733,10 @@ static m2j_rc server_create(const m2j_config *cfg, struct event_base *base, evut
     if (rc != M2J_OK)
         goto fail;
     rlink_script_sha(M2J_ENQUEUE_SCRIPT, s->sha);
+    if (!(s->ws = m2j_envelope_ws_new())) {
+        rc = m2j_fail(err, M2J_ERR_NOMEM, "out of memory");
+        goto fail;
+    }
     if (!(s->http = evhttp_new(base))) {
         rc = m2j_fail(err, M2J_ERR_NOMEM, "cannot create the HTTP server");
         goto fail;
@@ -827,5 +869,8 @@ void rcv_server_free(rcv_server *s)
     if (s->drain_req)
         event_free(s->drain_req);
     m2j_sigcheck_free(s->sig);
+    m2j_envelope_ws_free(s->ws);
+    for (size_t i = 0; i < s->n_spares; i++)
+        m2j_buf_free(&s->spares[i]);
     free(s);
 }

@@ -74,6 +74,31 @@ m2j_rc m2j_buf_printf(m2j_buf *b, const char *fmt, ...)
     return rc;
 }
 
+size_t m2j_fmt_int(char *out, long long v)
+{
+    /* The magnitude as unsigned, so LLONG_MIN needs no special case. */
+    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+    char tmp[M2J_INT_TEXT_MAX];
+    size_t n = 0;
+    do {
+        tmp[n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    size_t o = 0;
+    if (v < 0)
+        out[o++] = '-';
+    while (n)
+        out[o++] = tmp[--n];
+    out[o] = '\0';
+    return o;
+}
+
+m2j_rc m2j_buf_put_int(m2j_buf *b, long long v)
+{
+    char t[M2J_INT_TEXT_MAX];
+    return m2j_buf_append(b, t, m2j_fmt_int(t, v));
+}
+
 void m2j_buf_reset(m2j_buf *b)
 {
     b->len = 0;

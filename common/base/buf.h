@@ -19,6 +19,12 @@ m2j_rc m2j_buf_append(m2j_buf *b, const void *p, size_t n);
 m2j_rc m2j_buf_puts(m2j_buf *b, const char *s);
 m2j_rc m2j_buf_printf(m2j_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 m2j_rc m2j_buf_vprintf(m2j_buf *b, const char *fmt, va_list ap);
+/* Appends v in decimal, as "%lld" would (no printf: for hot paths). */
+m2j_rc m2j_buf_put_int(m2j_buf *b, long long v);
+/* Writes v in decimal into out (M2J_INT_TEXT_MAX bytes or more), NUL-
+ * terminated; returns the number of digits and sign written. */
+#define M2J_INT_TEXT_MAX 21
+size_t m2j_fmt_int(char *out, long long v);
 void   m2j_buf_reset(m2j_buf *b);            /* len = 0, keeps memory */
 void   m2j_buf_free(m2j_buf *b);             /* frees, back to zero state */
 char  *m2j_buf_detach(m2j_buf *b);           /* returns data ("" if empty), buffer back to zero state */

@@ -91,15 +91,27 @@ void m2j_log_set_install_key(const unsigned char *key)
     pthread_mutex_unlock(&g_lock);
 }
 
+/* The line is built with appends of runs and small hand-written
+ * formatters, not printf: the receiver writes one per request. The
+ * format is exactly what it was with printf (tests/unit/test_buf_log.c
+ * pins it byte for byte). */
+
+static bool logfmt_plain(unsigned char c)
+{
+    return c > ' ' && c != '"' && c != '=' && c != '\\' && c != 0x7f;
+}
+
 static bool needs_quotes(const char *s)
 {
     if (!*s)
         return true;
     for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-        if (*p <= ' ' || *p == '"' || *p == '=' || *p == '\\' || *p == 0x7f)
+        if (!logfmt_plain(*p))
             return true;
     return false;
 }
+
+static const char hexdig[] = "0123456789abcdef";
 
 /* Appends v, quoted and escaped when a logfmt parser would need it. Returns
  * non-zero if any append failed (the line is then incomplete). */
@@ -110,19 +122,31 @@ static int append_value(m2j_buf *b, const char *v)
     if (!needs_quotes(v))
         return m2j_buf_puts(b, v) != M2J_OK;
     int bad = m2j_buf_append(b, "\"", 1) != M2J_OK;
-    for (const unsigned char *p = (const unsigned char *)v; *p; p++) {
+    const unsigned char *p = (const unsigned char *)v;
+    while (*p) {
+        const unsigned char *run = p;
+        while (*p && *p >= 0x20 && *p != '"' && *p != '\\' && *p != 0x7f)
+            p++;
+        if (p > run)
+            bad |= m2j_buf_append(b, run, (size_t)(p - run)) != M2J_OK;
+        if (!*p)
+            break;
+        char e[4] = { '\\', 0, 0, 0 };
+        size_t n = 2;
         switch (*p) {
-        case '"':  bad |= m2j_buf_append(b, "\\\"", 2) != M2J_OK; break;
-        case '\\': bad |= m2j_buf_append(b, "\\\\", 2) != M2J_OK; break;
-        case '\n': bad |= m2j_buf_append(b, "\\n", 2) != M2J_OK; break;
-        case '\r': bad |= m2j_buf_append(b, "\\r", 2) != M2J_OK; break;
-        case '\t': bad |= m2j_buf_append(b, "\\t", 2) != M2J_OK; break;
-        default:
-            if (*p < 0x20 || *p == 0x7f)
-                bad |= m2j_buf_printf(b, "\\x%02x", *p) != M2J_OK;
-            else
-                bad |= m2j_buf_append(b, p, 1) != M2J_OK;
+        case '"':  e[1] = '"'; break;
+        case '\\': e[1] = '\\'; break;
+        case '\n': e[1] = 'n'; break;
+        case '\r': e[1] = 'r'; break;
+        case '\t': e[1] = 't'; break;
+        default: /* \xNN */
+            e[1] = 'x';
+            e[2] = hexdig[*p >> 4];
+            e[3] = hexdig[*p & 15];
+            n = 4;
         }
+        bad |= m2j_buf_append(b, e, n) != M2J_OK;
+        p++;
     }
     return bad | (m2j_buf_append(b, "\"", 1) != M2J_OK);
 }
@@ -134,9 +158,17 @@ static int append_key(m2j_buf *b, const char *k)
     if (!*k)
         return m2j_buf_puts(b, "_") != M2J_OK;
     int bad = 0;
-    for (const unsigned char *p = (const unsigned char *)k; *p; p++) {
-        char c = (*p <= ' ' || *p == '"' || *p == '=' || *p == '\\' || *p >= 0x7f) ? '_' : (char)*p;
-        bad |= m2j_buf_append(b, &c, 1) != M2J_OK;
+    const unsigned char *p = (const unsigned char *)k;
+    while (*p) {
+        const unsigned char *run = p;
+        while (*p && logfmt_plain(*p) && *p < 0x7f)
+            p++;
+        if (p > run)
+            bad |= m2j_buf_append(b, run, (size_t)(p - run)) != M2J_OK;
+        if (!*p)
+            break;
+        bad |= m2j_buf_append(b, "_", 1) != M2J_OK;
+        p++;
     }
     return bad;
 }
@@ -146,22 +178,36 @@ static int append_key(m2j_buf *b, const char *k)
 static int append_json_string(m2j_buf *b, const char *v)
 {
     int bad = m2j_buf_append(b, "\"", 1) != M2J_OK;
-    for (const unsigned char *p = (const unsigned char *)(v ? v : ""); *p; p++) {
-        if (*p == '"' || *p == '\\')
-            bad |= m2j_buf_printf(b, "\\%c", *p) != M2J_OK;
-        else if (*p == '\n')
-            bad |= m2j_buf_puts(b, "\\n") != M2J_OK;
-        else if (*p < 0x20 || *p == 0x7f)
-            bad |= m2j_buf_printf(b, "\\u%04x", *p) != M2J_OK;
-        else
-            bad |= m2j_buf_append(b, p, 1) != M2J_OK;
+    const unsigned char *p = (const unsigned char *)(v ? v : "");
+    while (*p) {
+        const unsigned char *run = p;
+        while (*p && *p >= 0x20 && *p != '"' && *p != '\\' && *p != 0x7f)
+            p++;
+        if (p > run)
+            bad |= m2j_buf_append(b, run, (size_t)(p - run)) != M2J_OK;
+        if (!*p)
+            break;
+        if (*p == '"' || *p == '\\') {
+            char e[2] = { '\\', (char)*p };
+            bad |= m2j_buf_append(b, e, 2) != M2J_OK;
+        } else if (*p == '\n') {
+            bad |= m2j_buf_append(b, "\\n", 2) != M2J_OK;
+        } else { /* \u00NN */
+            char e[6] = { '\\', 'u', '0', '0', hexdig[*p >> 4], hexdig[*p & 15] };
+            bad |= m2j_buf_append(b, e, 6) != M2J_OK;
+        }
+        p++;
     }
     return bad | (m2j_buf_append(b, "\"", 1) != M2J_OK);
 }
 
 static int build_json(m2j_buf *b, const char *ts, m2j_log_level lvl, const char *msg, va_list ap)
 {
-    int bad = m2j_buf_printf(b, "{\"ts\":\"%s\",\"level\":\"%s\"", ts, level_name(lvl)) != M2J_OK;
+    int bad = m2j_buf_puts(b, "{\"ts\":\"") != M2J_OK;
+    bad |= m2j_buf_puts(b, ts) != M2J_OK;
+    bad |= m2j_buf_puts(b, "\",\"level\":\"") != M2J_OK;
+    bad |= m2j_buf_puts(b, level_name(lvl)) != M2J_OK;
+    bad |= m2j_buf_append(b, "\"", 1) != M2J_OK;
     pthread_mutex_lock(&g_lock);
     if (g_component) {
         bad |= m2j_buf_puts(b, ",\"comp\":") != M2J_OK;
@@ -182,21 +228,61 @@ static int build_json(m2j_buf *b, const char *ts, m2j_log_level lvl, const char 
     return bad;
 }
 
-/* Builds one whole line (with its '\n') into b. Non-zero when an append
- * failed (out of memory: the line is then incomplete). */
-static int build_line(m2j_buf *b, m2j_log_level lvl, const char *msg, va_list ap)
+/* n in exactly width digits (zero-padded; n is never wider here). */
+static char *put_digits(char *o, long n, int width)
+{
+    for (int i = width - 1; i >= 0; i--) {
+        o[i] = (char)('0' + n % 10);
+        n /= 10;
+    }
+    return o + width;
+}
+
+/* ts: YYYY-MM-DDTHH:MM:SS.mmmZ (UTC), what "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ"
+ * gave; out has room for TS_CAP bytes. */
+#define TS_CAP 96
+static void format_ts(char *out)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     struct tm tm;
     gmtime_r(&ts.tv_sec, &tm);
-    char when[96];
-    snprintf(when, sizeof when, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900, tm.tm_mon + 1,
-             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000L);
+    long year = tm.tm_year + 1900L;
+    if (year < 0 || year > 9999) { /* not this millennium: leave it to printf */
+        snprintf(out, TS_CAP, "%04ld-%02d-%02dT%02d:%02d:%02d.%03ldZ", year, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+                 tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000L);
+        return;
+    }
+    char *o = put_digits(out, year, 4);
+    *o++ = '-';
+    o = put_digits(o, tm.tm_mon + 1, 2);
+    *o++ = '-';
+    o = put_digits(o, tm.tm_mday, 2);
+    *o++ = 'T';
+    o = put_digits(o, tm.tm_hour, 2);
+    *o++ = ':';
+    o = put_digits(o, tm.tm_min, 2);
+    *o++ = ':';
+    o = put_digits(o, tm.tm_sec, 2);
+    *o++ = '.';
+    o = put_digits(o, ts.tv_nsec / 1000000L, 3);
+    *o++ = 'Z';
+    *o = '\0';
+}
+
+/* Builds one whole line (with its '\n') into b. Non-zero when an append
+ * failed (out of memory: the line is then incomplete). */
+static int build_line(m2j_buf *b, m2j_log_level lvl, const char *msg, va_list ap)
+{
+    char when[TS_CAP];
+    format_ts(when);
     if (atomic_load(&g_format) == M2J_LOG_JSON)
         return build_json(b, when, lvl, msg, ap);
 
-    int bad = m2j_buf_printf(b, "ts=%s level=%s", when, level_name(lvl)) != M2J_OK;
+    int bad = m2j_buf_puts(b, "ts=") != M2J_OK;
+    bad |= m2j_buf_puts(b, when) != M2J_OK;
+    bad |= m2j_buf_puts(b, " level=") != M2J_OK;
+    bad |= m2j_buf_puts(b, level_name(lvl)) != M2J_OK;
     pthread_mutex_lock(&g_lock);
     if (g_component) {
         bad |= m2j_buf_puts(b, " comp=") != M2J_OK;
@@ -218,26 +304,70 @@ static int build_line(m2j_buf *b, m2j_log_level lvl, const char *msg, va_list ap
     return bad;
 }
 
+/* Each thread's line buffer, kept between lines (a line is usually a few
+ * hundred bytes; a buffer that grew past LINE_KEEP_BYTES for one long line
+ * is given back). Owned by its thread, freed when the thread ends. */
+#define LINE_KEEP_BYTES 16384
+static pthread_key_t g_line_key;
+static pthread_once_t g_line_once = PTHREAD_ONCE_INIT;
+static bool g_line_key_ok;
+
+static void line_buf_free(void *p)
+{
+    m2j_buf *b = p;
+    m2j_buf_free(b);
+    free(b);
+}
+
+static void line_key_make(void)
+{
+    g_line_key_ok = pthread_key_create(&g_line_key, line_buf_free) == 0;
+}
+
+/* NULL when none could be made: the caller uses a buffer of its own. */
+static m2j_buf *line_buf(void)
+{
+    pthread_once(&g_line_once, line_key_make);
+    if (!g_line_key_ok)
+        return NULL;
+    m2j_buf *b = pthread_getspecific(g_line_key);
+    if (!b && (b = calloc(1, sizeof *b)) && pthread_setspecific(g_line_key, b) != 0) {
+        free(b);
+        b = NULL;
+    }
+    return b;
+}
+
+bool m2j_log_enabled(m2j_log_level lvl)
+{
+    return (int)lvl >= atomic_load(&g_level);
+}
+
 void m2j_log(m2j_log_level lvl, const char *msg, ...)
 {
-    if ((int)lvl < atomic_load(&g_level))
+    if (!m2j_log_enabled(lvl))
         return;
-    m2j_buf b = {0};
+    m2j_buf own = {0};
+    m2j_buf *b = line_buf();
+    if (!b)
+        b = &own;
+    m2j_buf_reset(b);
     va_list ap;
     va_start(ap, msg);
-    int bad = build_line(&b, lvl, msg, ap);
+    int bad = build_line(b, lvl, msg, ap);
     va_end(ap);
     /* Out of memory part-way: say so rather than emit a torn line. */
     static const char oom[] = "level=error msg=\"log line dropped: out of memory\"\n";
     static const char oom_json[] = "{\"level\":\"error\",\"msg\":\"log line dropped: out of memory\"}\n";
     bool json = atomic_load(&g_format) == M2J_LOG_JSON;
-    const char *line = bad ? (json ? oom_json : oom) : b.data;
-    size_t len = bad ? (json ? sizeof oom_json : sizeof oom) - 1 : b.len;
+    const char *line = bad ? (json ? oom_json : oom) : b->data;
+    size_t len = bad ? (json ? sizeof oom_json : sizeof oom) - 1 : b->len;
     if (!m2j_logq_push(line, len)) {
         fwrite(line, 1, len, stderr);
         fflush(stderr);
     }
-    m2j_buf_free(&b);
+    if (b == &own || b->cap > LINE_KEEP_BYTES)
+        m2j_buf_free(b);
 }
 
 static char *line_of(size_t *len, m2j_log_level lvl, const char *msg, ...)

@@ -14,6 +14,7 @@
 #define M2J_LOG_H
 
 #include "base/pseudonym.h"
+#include <stdbool.h>
 #include <stddef.h>
 
 typedef enum { M2J_LOG_DEBUG, M2J_LOG_INFO, M2J_LOG_WARN, M2J_LOG_ERROR } m2j_log_level;
@@ -33,6 +34,9 @@ void m2j_log_apply(const char *level, const char *format);
 /* Sets a component name printed as comp=NAME on every line (e.g. "worker"). */
 void m2j_log_set_component(const char *name);
 void m2j_log(m2j_log_level lvl, const char *msg, ...) __attribute__((sentinel));
+/* Whether a line at lvl would be written: lets a hot path skip formatting
+ * the values of a line nobody reads (the receiver's per-request line). */
+bool m2j_log_enabled(m2j_log_level lvl);
 
 /* By default a line is written to stderr before m2j_log returns, waiting for
  * the reader if it is slow (fine for the worker and the CLI). A process

@@ -139,8 +139,44 @@ static int kind_from_name(const char *name)
     return k;
 }
 
+struct m2j_envelope_ws {
+    m2j_jtree *t;    /* the body's slice tree, parsed into per request */
+    m2j_buf    text; /* one entity's canonical text, copied out exactly sized */
+};
+
+m2j_envelope_ws *m2j_envelope_ws_new(void)
+{
+    m2j_envelope_ws *ws = calloc(1, sizeof *ws);
+    if (ws && !(ws->t = m2j_jtree_new())) {
+        free(ws);
+        ws = NULL;
+    }
+    return ws;
+}
+
+void m2j_envelope_ws_free(m2j_envelope_ws *ws)
+{
+    if (!ws)
+        return;
+    m2j_jtree_free(ws->t);
+    m2j_buf_free(&ws->text);
+    free(ws);
+}
+
+/* After a parse: nothing of the body stays reachable, and a buffer that
+ * grew past the bound for one large body is given back. */
+static void ws_release(m2j_envelope_ws *ws)
+{
+    m2j_jtree_release(ws->t);
+    if (ws->text.cap > M2J_JTREE_KEEP_BYTES)
+        m2j_buf_free(&ws->text);
+    else
+        m2j_buf_reset(&ws->text);
+}
+
 typedef struct {
     m2j_jtree  *t;
+    m2j_buf    *text;  /* as_text: the workspace's entity buffer */
     const char *delivery_id;
     const char *type_hint;
     bool        in_batch;
@@ -177,14 +213,19 @@ static m2j_rc normalise(const parse_ctx *pc, m2j_kind kind, jn raw, m2j_event *e
     if (kind == M2J_KIND_IGNORED)
         return M2J_OK;
     if (pc->as_text) {
-        m2j_buf b = {0};
-        m2j_rc rc = m2j_normalise_text(pc->t, kind, raw, &b, err);
-        if (rc != M2J_OK) {
-            m2j_buf_free(&b);
+        /* Written into the reused buffer (it grows by doubling: a fresh
+         * one per event cost a dozen reallocs), then one exact copy. */
+        m2j_buf *b = pc->text;
+        m2j_buf_reset(b);
+        m2j_rc rc = m2j_normalise_text(pc->t, kind, raw, b, err);
+        if (rc != M2J_OK)
             return rc;
-        }
-        ev->entity_text_len = b.len;
-        ev->entity_text = m2j_buf_detach(&b);
+        if (!(ev->entity_text = malloc(b->len + 1)))
+            return m2j_fail(err, M2J_ERR_NOMEM, "out of memory");
+        if (b->len)
+            memcpy(ev->entity_text, b->data, b->len);
+        ev->entity_text[b->len] = '\0';
+        ev->entity_text_len = b->len;
         return M2J_OK;
     }
     json_object *obj = NULL;
@@ -563,8 +604,9 @@ static const char *type_name(m2j_jtype ty)
     }
 }
 
-static m2j_rc parse_body(const char *body, size_t len, const char *delivery_id, const char *type_hint,
-                         size_t max_events, long long now_ms, bool as_text, m2j_envelope *out, m2j_err *err)
+static m2j_rc parse_body(m2j_envelope_ws *ws, const char *body, size_t len, const char *delivery_id,
+                         const char *type_hint, size_t max_events, long long now_ms, bool as_text,
+                         m2j_envelope *out, m2j_err *err)
 {
     memset(out, 0, sizeof *out);
     m2j_err perr = {0};
@@ -577,8 +619,8 @@ static m2j_rc parse_body(const char *body, size_t len, const char *delivery_id, 
      * batch over the bound is refused while it is being counted. */
     size_t bound = max_events < HARD_MAX_EVENTS ? max_events : (size_t)HARD_MAX_EVENTS;
     m2j_json_strict_limits lim = { STRICT_MAX_DEPTH, bound ? bound : 1 };
-    m2j_jtree *t = NULL;
-    m2j_rc src = m2j_jtree_parse(body, len, &lim, &t, &perr);
+    m2j_jtree *t = ws->t;
+    m2j_rc src = m2j_jtree_parse_into(t, body, len, &lim, &perr);
     if (src == M2J_ERR_TOO_LARGE)
         return m2j_fail(err, src, "more than %zu events in one body (at most %zu)", lim.max_top_elements,
                         lim.max_top_elements);
@@ -586,7 +628,7 @@ static m2j_rc parse_body(const char *body, size_t len, const char *delivery_id, 
         return m2j_fail(err, src, "malformed JSON: %s", perr.msg);
     m2j_rc rc = M2J_OK;
     jn root = m2j_jtree_root(t);
-    parse_ctx pc = { t, delivery_id, type_hint, false, 0, now_ms, as_text };
+    parse_ctx pc = { t, &ws->text, delivery_id, type_hint, false, 0, now_ms, as_text };
     jn list = 0;
     m2j_jtype rt = m2j_jtree_type(t, root);
     if (rt == M2J_JT_NULL) {
@@ -649,9 +691,23 @@ static m2j_rc parse_body(const char *body, size_t len, const char *delivery_id, 
      * Events expects even if its elements look like webhook bodies. */
     out->commerce_webhook = !out->batch && all_webhook;
 done:
-    m2j_jtree_free(t);
+    ws_release(ws);
     if (rc != M2J_OK)
         m2j_envelope_clear(out);
+    return rc;
+}
+
+/* The calls without a workspace use one for this body only. */
+static m2j_rc parse_once(const char *body, size_t len, const char *delivery_id, const char *type_hint,
+                         size_t max_events, long long now_ms, bool as_text, m2j_envelope *out, m2j_err *err)
+{
+    m2j_envelope_ws *ws = m2j_envelope_ws_new();
+    if (!ws) {
+        memset(out, 0, sizeof *out);
+        return m2j_fail(err, M2J_ERR_NOMEM, "out of memory");
+    }
+    m2j_rc rc = parse_body(ws, body, len, delivery_id, type_hint, max_events, now_ms, as_text, out, err);
+    m2j_envelope_ws_free(ws);
     return rc;
 }
 
@@ -659,12 +715,19 @@ m2j_rc m2j_envelope_parse(const char *body, size_t len, const char *delivery_id,
                           const char *type_hint, size_t max_events, long long now_ms,
                           m2j_envelope *out, m2j_err *err)
 {
-    return parse_body(body, len, delivery_id, type_hint, max_events, now_ms, false, out, err);
+    return parse_once(body, len, delivery_id, type_hint, max_events, now_ms, false, out, err);
 }
 
 m2j_rc m2j_envelope_parse_text(const char *body, size_t len, const char *delivery_id,
                                const char *type_hint, size_t max_events, long long now_ms,
                                m2j_envelope *out, m2j_err *err)
 {
-    return parse_body(body, len, delivery_id, type_hint, max_events, now_ms, true, out, err);
+    return parse_once(body, len, delivery_id, type_hint, max_events, now_ms, true, out, err);
+}
+
+m2j_rc m2j_envelope_parse_text_ws(m2j_envelope_ws *ws, const char *body, size_t len, const char *delivery_id,
+                                  const char *type_hint, size_t max_events, long long now_ms,
+                                  m2j_envelope *out, m2j_err *err)
+{
+    return parse_body(ws, body, len, delivery_id, type_hint, max_events, now_ms, true, out, err);
 }

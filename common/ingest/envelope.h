@@ -80,6 +80,24 @@ m2j_rc m2j_envelope_parse_text(const char *body, size_t len, const char *deliver
                                m2j_envelope *out, m2j_err *err);
 void m2j_envelope_clear(m2j_envelope *env);
 
+/* A workspace for m2j_envelope_parse_text_ws: the body's slice tree
+ * (json_tree.h) and the buffer each entity's text is written into, kept
+ * from one body to the next instead of allocated and freed per request.
+ * Ownership: whoever made it owns it and frees it; it is not thread-safe.
+ * The receiver keeps one per event loop (rcv_server), so threads never
+ * share one. Between parses it holds no pointer into a body and no part of
+ * an earlier result (the events own copies of what they keep); what grew
+ * past M2J_JTREE_KEEP_BYTES for one large body is freed when that parse
+ * ends. */
+typedef struct m2j_envelope_ws m2j_envelope_ws;
+m2j_envelope_ws *m2j_envelope_ws_new(void); /* NULL: out of memory */
+void m2j_envelope_ws_free(m2j_envelope_ws *ws);
+/* m2j_envelope_parse_text with ws's buffers: the same result, byte for
+ * byte. */
+m2j_rc m2j_envelope_parse_text_ws(m2j_envelope_ws *ws, const char *body, size_t len, const char *delivery_id,
+                                  const char *type_hint, size_t max_events, long long now_ms,
+                                  m2j_envelope *out, m2j_err *err);
+
 /* Canonicalisers (see event.h). Each returns a NEW object (caller owns) built
  * from raw without modifying raw. */
 m2j_rc m2j_normalise_order(json_object *raw, json_object **out, m2j_err *err);

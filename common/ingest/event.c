@@ -202,13 +202,13 @@ m2j_rc m2j_job_text_append(m2j_buf *b, const m2j_event *ev)
     const char *kind = m2j_kind_name(ev->kind);
     const char *src = ev->source ? ev->source : "";
     const char *type = ev->event_type ? ev->event_type : "";
-    char at[32];
-    int atn = snprintf(at, sizeof at, "%lld", ev->received_at);
+    char at[M2J_INT_TEXT_MAX];
+    size_t atn = m2j_fmt_int(at, ev->received_at);
     bool ok = put_cstr(b, "{\"event\":{\"event_id\":") && put_str(b, id, strlen(id)) &&
               put_cstr(b, ",\"kind\":") && put_str(b, kind, strlen(kind)) &&
               put_cstr(b, ",\"source\":") && put_str(b, src, strlen(src)) &&
               put_cstr(b, ",\"event_type\":") && put_str(b, type, strlen(type)) &&
-              put_cstr(b, ",\"received_at\":") && put(b, at, (size_t)atn) &&
+              put_cstr(b, ",\"received_at\":") && put(b, at, atn) &&
               put_cstr(b, ",\"entity\":") &&
               (ev->entity_text ? put(b, ev->entity_text, ev->entity_text_len) : put_value(b, ev->entity)) &&
               put_cstr(b, "},\"attempts\":0,\"first_try\":0,\"last_try\":0,\"replays\":0,\"history\":[]}");

@@ -51,7 +51,7 @@ struct m2j_jtree {
     uint32_t    root;
     /* building */
     uint32_t   *stack;       /* open containers */
-    size_t      depth, max_depth;
+    size_t      depth, max_depth, stack_cap;
     const char *pending_key;
     uint32_t    pending_key_len;
     bool        pending_key_dec;
@@ -393,40 +393,111 @@ static m2j_rc on_close(void *ctx, size_t end)
     return M2J_OK;
 }
 
-m2j_rc m2j_jtree_parse(const char *text, size_t len, const m2j_json_strict_limits *limits, m2j_jtree **out,
-                       m2j_err *err)
+m2j_jtree *m2j_jtree_new(void)
 {
-    *out = NULL;
+    return calloc(1, sizeof(m2j_jtree));
+}
+
+static void free_chunks(chunk *c)
+{
+    while (c) {
+        chunk *next = c->next;
+        free(c);
+        c = next;
+    }
+}
+
+void m2j_jtree_release(m2j_jtree *t)
+{
+    if (!t)
+        return;
+    t->text = NULL;
+    t->len = 0;
+    t->n = 1;
+    t->root = 0;
+    t->depth = 0;
+    t->oom = false;
+    /* One chunk of the usual size stays for the next parse; the strings of
+     * this one are gone with it. */
+    chunk *keep = t->pool && t->pool->cap <= M2J_JTREE_KEEP_BYTES ? t->pool : NULL;
+    free_chunks(keep ? keep->next : t->pool);
+    if (keep) {
+        keep->next = NULL;
+        keep->used = 0;
+    }
+    t->pool = keep;
+    if ((size_t)t->cap * sizeof *t->nodes > M2J_JTREE_KEEP_BYTES) {
+        free(t->nodes);
+        t->nodes = NULL;
+        t->cap = 0;
+    }
+    if (t->scratch_cap * sizeof *t->scratch > M2J_JTREE_KEEP_BYTES) {
+        free(t->scratch);
+        t->scratch = NULL;
+        t->scratch_cap = 0;
+    }
+    if (t->table_cap * sizeof *t->table > M2J_JTREE_KEEP_BYTES) {
+        free(t->table);
+        t->table = NULL;
+        t->table_cap = 0;
+    }
+}
+
+m2j_rc m2j_jtree_parse_into(m2j_jtree *t, const char *text, size_t len, const m2j_json_strict_limits *limits,
+                            m2j_err *err)
+{
+    m2j_jtree_release(t); /* nothing of an earlier parse stays reachable */
     if (len >= (size_t)INT32_MAX)
         return m2j_fail(err, M2J_ERR_TOO_LARGE, "JSON document too large (%zu bytes)", len);
-    m2j_jtree *t = calloc(1, sizeof *t);
-    if (!t)
-        return m2j_fail(err, M2J_ERR_NOMEM, "out of memory");
     t->text = text;
     t->len = len;
     /* About one value per 12 bytes in a compact order; it grows if not. */
-    t->cap = (uint32_t)(len / 12 + 16);
-    t->n = 1;
+    size_t want = len / 12 + 16;
+    if (t->cap < want) {
+        node *p = realloc(t->nodes, want * sizeof *p);
+        if (!p)
+            return m2j_fail(err, M2J_ERR_NOMEM, "out of memory");
+        t->nodes = p;
+        t->cap = (uint32_t)want;
+    }
     t->max_depth = limits->max_depth ? limits->max_depth : 1;
-    t->nodes = malloc((size_t)t->cap * sizeof *t->nodes);
-    t->stack = malloc(t->max_depth * sizeof *t->stack);
-    if (!t->nodes || !t->stack) {
-        m2j_jtree_free(t);
-        return m2j_fail(err, M2J_ERR_NOMEM, "out of memory");
+    if (t->stack_cap < t->max_depth) {
+        uint32_t *p = realloc(t->stack, t->max_depth * sizeof *p);
+        if (!p)
+            return m2j_fail(err, M2J_ERR_NOMEM, "out of memory");
+        t->stack = p;
+        t->stack_cap = t->max_depth;
     }
     m2j_json_sink sink = { t, on_open, on_close, on_key, on_scalar };
     m2j_rc rc = m2j_json_strict_scan(text, len, limits, &sink, err);
     if (rc != M2J_OK) {
-        m2j_jtree_free(t);
+        m2j_jtree_release(t);
         if (rc == M2J_ERR_NOMEM || rc == M2J_ERR_INTERNAL)
             return m2j_fail(err, rc, rc == M2J_ERR_NOMEM ? "out of memory" : "JSON nested too deep");
         return rc;
     }
+    return M2J_OK;
+}
+
+m2j_rc m2j_jtree_parse(const char *text, size_t len, const m2j_json_strict_limits *limits, m2j_jtree **out,
+                       m2j_err *err)
+{
+    *out = NULL;
+    m2j_jtree *t = m2j_jtree_new();
+    if (!t)
+        return m2j_fail(err, M2J_ERR_NOMEM, "out of memory");
+    m2j_rc rc = m2j_jtree_parse_into(t, text, len, limits, err);
+    if (rc != M2J_OK) {
+        m2j_jtree_free(t);
+        return rc;
+    }
+    /* A tree made for one text: what only building needs goes now. */
     free(t->scratch);
     free(t->table);
     free(t->stack);
     t->scratch = t->stack = NULL;
     t->table = NULL;
+    t->scratch_cap = t->table_cap = t->stack_cap = 0;
     *out = t;
     return M2J_OK;
 }
@@ -435,11 +506,7 @@ void m2j_jtree_free(m2j_jtree *t)
 {
     if (!t)
         return;
-    while (t->pool) {
-        chunk *c = t->pool;
-        t->pool = c->next;
-        free(c);
-    }
+    free_chunks(t->pool);
     free(t->nodes);
     free(t->stack);
     free(t->scratch);

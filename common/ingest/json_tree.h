@@ -20,7 +20,18 @@
  *
  * Ownership: the tree borrows text, which must outlive it, and owns
  * everything else. Node handles and returned strings are valid while the
- * tree lives. */
+ * tree lives.
+ *
+ * Reuse (the receiver's hot path): a tree from m2j_jtree_new is parsed into
+ * again and again with m2j_jtree_parse_into, which keeps the node array,
+ * the build stacks and one string chunk between texts instead of a malloc
+ * and free of each per request. Its owner is whoever made it, and it is not
+ * thread-safe: the receiver keeps one per event loop (envelope.h's
+ * m2j_envelope_ws). Each parse starts from an empty tree: handles and
+ * strings of the previous text are invalid (and nothing of it can be
+ * reached). m2j_jtree_release ends a parse early: the text is forgotten and
+ * what grew past M2J_JTREE_KEEP_BYTES for one large text is given back, so
+ * a 1 MB body does not pin its ~4 MB of nodes until the next request. */
 #ifndef M2J_JSON_TREE_H
 #define M2J_JSON_TREE_H
 
@@ -51,6 +62,15 @@ typedef enum {
 m2j_rc m2j_jtree_parse(const char *text, size_t len, const m2j_json_strict_limits *limits, m2j_jtree **out,
                        m2j_err *err);
 void   m2j_jtree_free(m2j_jtree *t);
+
+/* Reuse: see the top of this header. m2j_jtree_parse_into returns the same
+ * errors as m2j_jtree_parse; after an error t is empty (as after
+ * m2j_jtree_release) and may be parsed into again. */
+#define M2J_JTREE_KEEP_BYTES (256 * 1024)
+m2j_jtree *m2j_jtree_new(void); /* NULL: out of memory */
+m2j_rc m2j_jtree_parse_into(m2j_jtree *t, const char *text, size_t len, const m2j_json_strict_limits *limits,
+                            m2j_err *err);
+void   m2j_jtree_release(m2j_jtree *t);
 
 /* True once a lookup or write ran out of memory (it then answered as if
  * the value were absent): the caller must fail the whole operation. */

@@ -18,17 +18,31 @@
 /* The argv strings live in one arena that starts with argv[0] ("EVAL"),
  * except argv[1], which points at the static script: the request path then
  * costs one text buffer, two small arrays and no per-argument copies. */
-void m2j_enqueue_args_free(m2j_enqueue_args *a)
+void m2j_enqueue_args_release(m2j_enqueue_args *a, m2j_buf *spare, size_t keep)
 {
     if (!a)
         return;
-    if (a->argv)
-        free(a->argv[0]);
+    if (a->argv) {
+        if (spare && !spare->data && a->argv[0] && a->text_cap <= keep) {
+            spare->data = a->argv[0];
+            spare->cap = a->text_cap;
+            spare->len = 0;
+            spare->data[0] = '\0';
+        } else {
+            free(a->argv[0]);
+        }
+    }
     free(a->argv);
     free(a->lens);
     a->argv = NULL;
     a->lens = NULL;
     a->argc = 0;
+    a->text_cap = 0;
+}
+
+void m2j_enqueue_args_free(m2j_enqueue_args *a)
+{
+    m2j_enqueue_args_release(a, NULL, 0);
 }
 
 /* Appends one NUL-terminated argument to the arena and notes where it is
@@ -46,50 +60,80 @@ static m2j_rc arg_end(m2j_buf *arena, size_t *start, size_t *offs, size_t *lens,
 m2j_rc m2j_enqueue_args_build(const char *prefix, const m2j_event *evs, size_t n,
                               long dedup_ttl_seconds, m2j_enqueue_args *out, m2j_err *err)
 {
+    return m2j_enqueue_args_build_in(NULL, prefix, evs, n, dedup_ttl_seconds, out, err);
+}
+
+m2j_rc m2j_enqueue_args_build_in(m2j_buf *spare, const char *prefix, const m2j_event *evs, size_t n,
+                                 long dedup_ttl_seconds, m2j_enqueue_args *out, m2j_err *err)
+{
     memset(out, 0, sizeof *out);
+    m2j_buf arena = {0};
+    if (spare) { /* taken over whatever happens next */
+        arena = *spare;
+        *spare = (m2j_buf){0};
+        arena.len = 0;
+    }
+    m2j_rc bad = M2J_OK;
     if (n == 0)
-        return m2j_fail(err, M2J_ERR_INVALID, "enqueue: no events");
-    if (dedup_ttl_seconds <= 0)
-        return m2j_fail(err, M2J_ERR_INVALID, "enqueue: dedup ttl must be positive");
+        bad = m2j_fail(err, M2J_ERR_INVALID, "enqueue: no events");
+    else if (dedup_ttl_seconds <= 0)
+        bad = m2j_fail(err, M2J_ERR_INVALID, "enqueue: dedup ttl must be positive");
     /* Lua's unpack and Redis's argv both have limits far above any batch we
      * accept; this bound just keeps argc in an int. */
-    if (n > 100000)
-        return m2j_fail(err, M2J_ERR_TOO_LARGE, "enqueue: %zu events in one batch", n);
-    for (size_t i = 0; i < n; i++) {
+    else if (n > 100000)
+        bad = m2j_fail(err, M2J_ERR_TOO_LARGE, "enqueue: %zu events in one batch", n);
+    for (size_t i = 0; bad == M2J_OK && i < n; i++) {
         if (!evs[i].event_id || !*evs[i].event_id)
-            return m2j_fail(err, M2J_ERR_INVALID, "enqueue: event %zu has no id", i);
+            bad = m2j_fail(err, M2J_ERR_INVALID, "enqueue: event %zu has no id", i);
+    }
+    if (bad != M2J_OK) {
+        m2j_buf_free(&arena);
+        return bad;
     }
     int argc = (int)(3 + 2 + n + 1 + n);
-    m2j_buf arena = {0};
     size_t *offs = malloc((size_t)argc * sizeof *offs);
     out->argv = calloc((size_t)argc, sizeof *out->argv);
     out->lens = calloc((size_t)argc, sizeof *out->lens);
     out->argc = argc;
     if (!offs || !out->argv || !out->lens)
         goto nomem;
-    /* Room for one usual order's text (a few KB) up front; a batch grows it
-     * by doubling, so the arena stays within twice the job texts, which
-     * follow the body received. (8 KiB per event up front reserved 80 MiB
-     * for a 10,000-event batch of a few hundred KB, held while it waited on
-     * Redis.) */
-    size_t want = 8192;
-    if (!(arena.data = malloc(want)))
-        goto nomem;
-    arena.cap = want;
+    /* Room for one usual order's text (a few KB) up front, or for what the
+     * events' entity texts, ids and names add up to when that is more (a
+     * batch: no chain of doublings). An estimate short of it only means a
+     * doubling; it follows the body received. (8 KiB per event up front
+     * reserved 80 MiB for a 10,000-event batch of a few hundred KB, held
+     * while it waited on Redis.) A json-c entity's size is not known
+     * before it is written: the 8 KiB then. */
+    size_t plen = strlen(prefix);
+    size_t want = 256 + 3 * plen;
+    for (size_t i = 0; i < n; i++)
+        want += evs[i].entity_text_len + 2 * strlen(evs[i].event_id) + plen + 256 +
+                (evs[i].source ? strlen(evs[i].source) : 0) + (evs[i].event_type ? strlen(evs[i].event_type) : 0);
+    if (want < 8192)
+        want = 8192;
+    if (arena.cap < want) {
+        char *p = realloc(arena.data, want);
+        if (!p)
+            goto nomem;
+        arena.data = p;
+        arena.cap = want;
+    }
     arena.data[0] = '\0';
     size_t st = 0;
     int k = 0;
+    /* Appends, not printf: this runs per request (buf.h's m2j_buf_put_int). */
     bool ok = m2j_buf_puts(&arena, "EVAL") == M2J_OK && arg_end(&arena, &st, offs, out->lens, k++) == M2J_OK;
     offs[k++] = 0; /* argv[1]: the script, set below */
-    ok = ok && m2j_buf_printf(&arena, "%zu", 2 + n) == M2J_OK && arg_end(&arena, &st, offs, out->lens, k++) == M2J_OK;
-    ok = ok && m2j_buf_printf(&arena, "%s:events", prefix) == M2J_OK &&
+    ok = ok && m2j_buf_put_int(&arena, (long long)(2 + n)) == M2J_OK &&
          arg_end(&arena, &st, offs, out->lens, k++) == M2J_OK;
-    ok = ok && m2j_buf_printf(&arena, "%s:stats", prefix) == M2J_OK &&
+    ok = ok && m2j_buf_append(&arena, prefix, plen) == M2J_OK && m2j_buf_puts(&arena, ":events") == M2J_OK &&
+         arg_end(&arena, &st, offs, out->lens, k++) == M2J_OK;
+    ok = ok && m2j_buf_append(&arena, prefix, plen) == M2J_OK && m2j_buf_puts(&arena, ":stats") == M2J_OK &&
          arg_end(&arena, &st, offs, out->lens, k++) == M2J_OK;
     for (size_t i = 0; ok && i < n; i++)
-        ok = m2j_buf_printf(&arena, "%s:seen:%s", prefix, evs[i].event_id) == M2J_OK &&
-             arg_end(&arena, &st, offs, out->lens, k++) == M2J_OK;
-    ok = ok && m2j_buf_printf(&arena, "%ld", dedup_ttl_seconds) == M2J_OK &&
+        ok = m2j_buf_append(&arena, prefix, plen) == M2J_OK && m2j_buf_puts(&arena, ":seen:") == M2J_OK &&
+             m2j_buf_puts(&arena, evs[i].event_id) == M2J_OK && arg_end(&arena, &st, offs, out->lens, k++) == M2J_OK;
+    ok = ok && m2j_buf_put_int(&arena, dedup_ttl_seconds) == M2J_OK &&
          arg_end(&arena, &st, offs, out->lens, k++) == M2J_OK;
     for (size_t i = 0; ok && i < n; i++)
         ok = m2j_job_text_append(&arena, &evs[i]) == M2J_OK && arg_end(&arena, &st, offs, out->lens, k++) == M2J_OK;
@@ -99,6 +143,7 @@ m2j_rc m2j_enqueue_args_build(const char *prefix, const m2j_event *evs, size_t n
         out->argv[i] = arena.data + offs[i];
     out->argv[1] = (char *)M2J_ENQUEUE_SCRIPT;
     out->lens[1] = strlen(M2J_ENQUEUE_SCRIPT);
+    out->text_cap = arena.cap;
     free(offs);
     return M2J_OK;
 nomem:

@@ -108,11 +108,23 @@ typedef struct {
     int     argc;
     char  **argv;
     size_t *lens;
+    size_t  text_cap; /* bytes allocated at argv[0], where every argument's text is */
 } m2j_enqueue_args;
 extern const char *const M2J_ENQUEUE_SCRIPT;
 m2j_rc m2j_enqueue_args_build(const char *prefix, const m2j_event *evs, size_t n,
                               long dedup_ttl_seconds, m2j_enqueue_args *out, m2j_err *err);
 void   m2j_enqueue_args_free(m2j_enqueue_args *a);
+/* The same with the arguments' text storage reused (the receiver keeps a
+ * few per event loop: each request holds one until Redis answers).
+ * _build_in writes into spare's storage when it has some and takes it over
+ * (spare is left empty, also on failure); _release frees the args but
+ * hands their text storage back into spare (which must be empty) instead
+ * of freeing it, unless it grew past keep bytes for a large request or
+ * spare is NULL. Nothing of the old arguments is read again: the next
+ * build writes every byte it uses. */
+m2j_rc m2j_enqueue_args_build_in(m2j_buf *spare, const char *prefix, const m2j_event *evs, size_t n,
+                                 long dedup_ttl_seconds, m2j_enqueue_args *out, m2j_err *err);
+void   m2j_enqueue_args_release(m2j_enqueue_args *a, m2j_buf *spare, size_t keep);
 /* Interprets the script's reply into res[0..n). */
 m2j_rc m2j_enqueue_reply_parse(const redisReply *r, size_t n, m2j_enqueue_result *res, m2j_err *err);
 void   m2j_enqueue_results_clear(m2j_enqueue_result *res, size_t n);

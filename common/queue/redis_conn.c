@@ -11,7 +11,7 @@
  * mean "503, try again later", never "your request was bad". */
 #include "queue/redis_conn.h"
 
-#include <hiredis/adapters/libevent.h>
+#include <event2/event.h>
 #include <openssl/evp.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -148,6 +148,145 @@ static void async_setup_cb(redisAsyncContext *ac, void *reply, void *privdata)
         redisAsyncDisconnect(ac);
 }
 
+/* ---- the event loop adapter ----
+ *
+ * hiredis's own libevent adapter (adapters/libevent.h) registers one-shot
+ * events: libevent removes the read event from epoll each time it fires and
+ * hiredis adds it back after each read, and every command arms the write
+ * event and disarms it once written. That is four epoll_ctl calls per
+ * command and reply, most of the receiver's Redis system calls
+ * (bench/findings.md). This adapter keeps the read event armed (EV_PERSIST)
+ * from hiredis's first addRead to its delRead, and writes a connected
+ * context's commands at the end of the loop turn that queued them (a
+ * libevent event activated by hand, no descriptor: several requests of one
+ * turn leave in one write); only a write that could not finish arms the
+ * write event, until the socket drains. Until the connection is up the
+ * write event is armed as hiredis expects (writability is how a
+ * non-blocking connect completes).
+ *
+ * Ownership: hiredis owns the adapter (ac->ev.data) and frees it through
+ * ev_cleanup, which may run inside a redisAsyncHandleWrite that the flush
+ * callback made: then the flush callback frees it on the way out. */
+typedef struct {
+    redisAsyncContext *ac;
+    struct event      *rev;      /* EV_READ | EV_PERSIST */
+    struct event      *wev;      /* EV_WRITE | EV_PERSIST */
+    struct event      *flush;    /* no descriptor: activated by ev_add_write */
+    bool               reading, writing, flush_queued, in_flush, dead;
+} ev_adapter;
+
+static void ev_on_read(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    redisAsyncHandleRead(((ev_adapter *)arg)->ac); /* may free the adapter */
+}
+
+static void ev_on_write(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    redisAsyncHandleWrite(((ev_adapter *)arg)->ac); /* may free the adapter */
+}
+
+static void ev_on_flush(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    ev_adapter *e = arg;
+    e->flush_queued = false;
+    e->in_flush = true;
+    redisAsyncHandleWrite(e->ac);
+    e->in_flush = false;
+    if (e->dead)
+        free(e);
+}
+
+static void ev_add_read(void *p)
+{
+    ev_adapter *e = p;
+    if (!e->reading && event_add(e->rev, NULL) == 0)
+        e->reading = true;
+}
+
+static void ev_del_read(void *p)
+{
+    ev_adapter *e = p;
+    if (e->reading)
+        event_del(e->rev);
+    e->reading = false;
+}
+
+static void ev_add_write(void *p)
+{
+    ev_adapter *e = p;
+    if (e->writing || e->flush_queued)
+        return;
+    /* Connecting, or a direct write left bytes behind: wait until the
+     * socket is writable. */
+    if (!(e->ac->c.flags & REDIS_CONNECTED) || e->in_flush) {
+        if (event_add(e->wev, NULL) == 0)
+            e->writing = true;
+        return;
+    }
+    e->flush_queued = true;
+    event_active(e->flush, EV_WRITE, 1);
+}
+
+static void ev_del_write(void *p)
+{
+    ev_adapter *e = p;
+    if (e->writing)
+        event_del(e->wev);
+    e->writing = false;
+}
+
+static void ev_cleanup(void *p)
+{
+    ev_adapter *e = p;
+    if (!e)
+        return;
+    if (e->rev)
+        event_free(e->rev);
+    if (e->wev)
+        event_free(e->wev);
+    if (e->flush)
+        event_free(e->flush);
+    e->ac->ev.data = NULL;
+    if (e->in_flush)
+        e->dead = true; /* ev_on_flush frees it when hiredis returns */
+    else
+        free(e);
+}
+
+static int ev_attach(redisAsyncContext *ac, struct event_base *base)
+{
+    if (ac->ev.data)
+        return REDIS_ERR;
+    ev_adapter *e = calloc(1, sizeof *e);
+    if (!e)
+        return REDIS_ERR;
+    e->ac = ac;
+    e->rev = event_new(base, ac->c.fd, EV_READ | EV_PERSIST, ev_on_read, e);
+    e->wev = event_new(base, ac->c.fd, EV_WRITE | EV_PERSIST, ev_on_write, e);
+    e->flush = event_new(base, -1, 0, ev_on_flush, e);
+    if (!e->rev || !e->wev || !e->flush) {
+        ev_cleanup(e);
+        return REDIS_ERR;
+    }
+    ac->ev.addRead = ev_add_read;
+    ac->ev.delRead = ev_del_read;
+    ac->ev.addWrite = ev_add_write;
+    ac->ev.delWrite = ev_del_write;
+    ac->ev.cleanup = ev_cleanup;
+    ac->ev.data = e;
+    /* as hiredis's adapter: reading at once, and writability for the
+     * connect */
+    ev_add_read(e);
+    ev_add_write(e);
+    return REDIS_OK;
+}
+
 m2j_rc m2j_redis_async_connect(const m2j_redis_config *rc, struct event_base *base,
                                redisAsyncContext **out, m2j_err *err)
 {
@@ -164,7 +303,7 @@ m2j_rc m2j_redis_async_connect(const m2j_redis_config *rc, struct event_base *ba
         redisAsyncFree(ac);
         return M2J_ERR_IO;
     }
-    if (redisLibeventAttach(ac, base) != REDIS_OK) {
+    if (ev_attach(ac, base) != REDIS_OK) {
         redisAsyncFree(ac);
         return m2j_fail(err, M2J_ERR_INTERNAL, "redis: cannot attach to event loop");
     }

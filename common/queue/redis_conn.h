@@ -13,9 +13,10 @@
 m2j_rc m2j_redis_connect(const m2j_redis_config *rc, long timeout_ms, redisContext **out, m2j_err *err);
 
 /* Async connect; AUTH and SELECT are queued as the first commands (their
- * replies are checked by a callback that disconnects on failure). The caller
- * attaches the context to its event loop (redisLibeventAttach) BEFORE calling
- * this is not needed: pass the event_base and this attaches. */
+ * replies are checked by a callback that disconnects on failure). The
+ * context is attached to base by our own adapter (redis_conn.c: the read
+ * event stays armed, commands are written at the end of the loop turn that
+ * queued them), not hiredis's adapters/libevent.h. */
 struct event_base;
 m2j_rc m2j_redis_async_connect(const m2j_redis_config *rc, struct event_base *base,
                                redisAsyncContext **out, m2j_err *err);

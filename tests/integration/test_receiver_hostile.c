@@ -12,6 +12,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <regex.h>
 #include <fcntl.h>
 #include <hiredis/hiredis.h>
 #include <netinet/in.h>
@@ -850,6 +851,23 @@ START_TEST(client_gone_while_waiting_on_redis)
         free(body);
     }
     legit_order("evt-gone-legit", "300000012");
+    /* The request line's format (written without printf since
+     * ingest-perf2): every field, in order, the time with 3 decimals. */
+    log_arg ll = { "id=evt-gone-legit " };
+    H_WAIT(E, 10000, pred_log, &ll, "no request line for evt-gone-legit");
+    char *t = receiver_log();
+    const char *at = strstr(t, "id=evt-gone-legit ");
+    while (at > t && at[-1] != '\n')
+        at--;
+    regex_t re;
+    ck_assert_int_eq(regcomp(&re, "^ts=[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3}Z level=info "
+                                  "(comp=[a-z-]+ )?msg=request method=POST path=/webhooks/magento status=202 "
+                                  "written=yes id=evt-gone-legit kind=order events=1 duplicates=0 "
+                                  "ms=(0|[1-9][0-9]*)\\.[0-9]{3}\n",
+                         REG_EXTENDED | REG_NEWLINE), 0);
+    H_ASSERT(E, regexec(&re, at, 0, NULL, 0) == 0, "request line not in its format: %.300s", at);
+    regfree(&re);
+    free(t);
     wait_fds_back(pid, base, "after the clients went away");
     H_ASSERT(E, h_alive(E, pid), "the receiver died");
 }

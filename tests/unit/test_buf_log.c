@@ -182,6 +182,77 @@ START_TEST(log_json)
 }
 END_TEST
 
+/* The exact bytes of a line after its ts, in both formats, for values of
+ * every escaping class (pinned from the printf-based writer before the
+ * hand-written one replaced it: the format must not move). */
+static void log_exact_lines(void)
+{
+    m2j_log_set_level(M2J_LOG_INFO);
+    m2j_log_set_component("rcv x");
+    const char *v = "a\"b\\c\nd\re\tf\x01g\x1fh\x7fi\xc3\xa9j=k l";
+    m2j_log(M2J_LOG_INFO, "request", "method", "POST", "path", "/webhooks/magento", "status", "202", "ms", "1.005",
+            "k ey=\"\\\x7f\x80", v, "e", "", "n", NULL, NULL);
+    m2j_log_set_format(M2J_LOG_JSON);
+    m2j_log(M2J_LOG_WARN, "request", "method", "POST", "status", "503", "reason", v, NULL);
+    m2j_log_set_format(M2J_LOG_LOGFMT);
+    m2j_log_set_component(NULL);
+}
+
+START_TEST(log_exact_format)
+{
+    char *out = capture_stderr(log_exact_lines);
+    char *nl = strchr(out, '\n');
+    ck_assert_ptr_nonnull(nl);
+    *nl = '\0';
+    char *second = nl + 1;
+    ck_assert(strncmp(out, "ts=", 3) == 0);
+    ck_assert_int_eq(out[3 + 24], ' ');
+    ck_assert_str_eq(out + 3 + 24,
+                     " level=info comp=\"rcv x\" msg=request method=POST path=/webhooks/magento status=202 ms=1.005"
+                     " k_ey_____=\"a\\\"b\\\\c\\nd\\re\\tf\\x01g\\x1fh\\x7fi\xc3\xa9j=k l\" e=\"\" n=\"\"");
+    nl = strchr(second, '\n');
+    ck_assert_ptr_nonnull(nl);
+    ck_assert_str_eq(nl + 1, "");
+    *nl = '\0';
+    ck_assert(strncmp(second, "{\"ts\":\"", 7) == 0);
+    ck_assert_str_eq(second + 7 + 24,
+                     "\",\"level\":\"warn\",\"comp\":\"rcv x\",\"msg\":\"request\",\"method\":\"POST\",\"status\":\"503\","
+                     "\"reason\":\"a\\\"b\\\\c\\nd\\u000de\\u0009f\\u0001g\\u001fh\\u007fi\xc3\xa9j=k l\"}");
+    free(out);
+}
+END_TEST
+
+START_TEST(int_formatter)
+{
+    static const long long vals[] = { 0, 1, -1, 9, 10, -10, 99, 100, 1764390000123LL, -9223372036854775807LL - 1,
+                                      9223372036854775807LL, 604800, 202 };
+    for (size_t i = 0; i < sizeof vals / sizeof vals[0]; i++) {
+        char want[32], got[M2J_INT_TEXT_MAX];
+        int n = snprintf(want, sizeof want, "%lld", vals[i]);
+        ck_assert_uint_eq(m2j_fmt_int(got, vals[i]), (size_t)n);
+        ck_assert_str_eq(got, want);
+        m2j_buf b = {0};
+        m2j_buf_puts(&b, "x");
+        ck_assert_int_eq(m2j_buf_put_int(&b, vals[i]), M2J_OK);
+        ck_assert_str_eq(b.data + 1, want);
+        m2j_buf_free(&b);
+    }
+    unsigned long long x = 88172645463325252ULL; /* xorshift: many widths and signs */
+    for (int i = 0; i < 10000; i++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        long long v = (long long)(x >> (i % 64));
+        if (i & 1)
+            v = -v;
+        char want[32], got[M2J_INT_TEXT_MAX];
+        snprintf(want, sizeof want, "%lld", v);
+        m2j_fmt_int(got, v);
+        ck_assert_str_eq(got, want);
+    }
+}
+END_TEST
+
 static void log_levels(void)
 {
     m2j_log_set_component(NULL);
@@ -488,6 +559,8 @@ int main(void)
     tcase_add_test(tc, log_format);
     tcase_add_test(tc, log_json);
     tcase_add_test(tc, log_level_filter);
+    tcase_add_test(tc, log_exact_format);
+    tcase_add_test(tc, int_formatter);
     tcase_add_test(tc, pseudonym);
     tcase_add_test(tc, log_no_interleave);
     tcase_add_test(tc, log_writer_no_interleave);

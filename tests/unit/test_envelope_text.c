@@ -23,10 +23,15 @@
 #include "base/buf.h"
 #include "base/json_util.h"
 #include "ingest/envelope.h"
+#include "ingest/json_tree.h"
 
 #define NOW 1764390000123LL
 
 static size_t n_bodies_checked;
+/* One workspace for every body of a test, as one event loop of the receiver
+ * keeps it (envelope.h): each body parsed with it must give exactly what a
+ * fresh parse gives, whatever came before it. */
+static m2j_envelope_ws *shared_ws;
 
 /* ---- one comparison ---- */
 
@@ -42,6 +47,36 @@ static const char *nz(const char *s)
     return s ? s : "(null)";
 }
 
+/* The reused workspace gives what a fresh parse gave (rc, message, ids,
+ * job texts byte for byte). */
+static void same_with_workspace(m2j_envelope_ws *ws, const char *what, const char *body, size_t len,
+                                const char *delivery, const char *hint, m2j_rc want_rc, const m2j_err *want_err,
+                                const m2j_envelope *want)
+{
+    m2j_envelope c;
+    m2j_err ec = {0};
+    m2j_rc rc = m2j_envelope_parse_text_ws(ws, body, len, delivery, hint, 100, NOW, &c, &ec);
+    ck_assert_msg(rc == want_rc, "%s (hint %s): fresh parse %s, reused workspace %s (%s)", what, nz(hint),
+                  m2j_rc_name(want_rc), m2j_rc_name(rc), ec.msg);
+    if (rc != M2J_OK) {
+        ck_assert_str_eq(ec.msg, want_err->msg);
+        return;
+    }
+    ck_assert_uint_eq(c.n_events, want->n_events);
+    ck_assert_int_eq(c.batch, want->batch);
+    ck_assert_int_eq(c.commerce_webhook, want->commerce_webhook);
+    ck_assert_str_eq(nz(c.recipient_client_id), nz(want->recipient_client_id));
+    for (size_t i = 0; i < c.n_events; i++) {
+        ck_assert_str_eq(c.events[i].event_id, want->events[i].event_id);
+        char *jw = job_text(&want->events[i]), *jc = job_text(&c.events[i]);
+        ck_assert_msg(strcmp(jw, jc) == 0, "%s (hint %s) event %zu: reused workspace wrote\n  %.300s\nnot\n  %.300s",
+                      what, nz(hint), i, jc, jw);
+        free(jw);
+        free(jc);
+    }
+    m2j_envelope_clear(&c);
+}
+
 static void compare(const char *what, const char *body, size_t len, const char *delivery, const char *hint)
 {
     m2j_envelope a, b;
@@ -49,6 +84,8 @@ static void compare(const char *what, const char *body, size_t len, const char *
     m2j_rc ra = m2j_envelope_parse(body, len, delivery, hint, 100, NOW, &a, &ea);
     m2j_rc rb = m2j_envelope_parse_text(body, len, delivery, hint, 100, NOW, &b, &eb);
     n_bodies_checked++;
+    if (shared_ws)
+        same_with_workspace(shared_ws, what, body, len, delivery, hint, rb, &eb, &b);
     ck_assert_msg(ra == rb, "%s (hint %s): json-c path %s (%s), text path %s (%s)", what, nz(hint), m2j_rc_name(ra),
                   ea.msg, m2j_rc_name(rb), eb.msg);
     if (ra != M2J_OK) {
@@ -305,6 +342,61 @@ START_TEST(edge_cases_give_the_same_job)
 }
 END_TEST
 
+/* A workspace after a big body (a batch of ~1.5 MB: nodes, the string pool
+ * and the entity buffer all grown past M2J_JTREE_KEEP_BYTES, escaped keys
+ * and strings decoded into the pool) parses a small body exactly: nothing
+ * of the big one leaks into it. */
+START_TEST(reused_workspace_big_then_small)
+{
+    m2j_buf big = {0};
+    m2j_buf_puts(&big, "[");
+    for (int i = 0; i < 900; i++) {
+        m2j_buf_printf(&big, "%s{\"specversion\":\"1.0\",\"id\":\"big-%d\",\"type\":\"sales_order_save_after\","
+                       "\"data\":{\"value\":{\"increment_id\":\"9%05d\",\"customer_email\":\"e\\u00e9@example.com\","
+                       "\"k\\u0065y\":\"%0400d\",\"items\":[{\"item_id\":%d,\"sku\":\"SKU-%d\"}],"
+                       "\"addresses\":[{\"address_type\":\"billing\",\"street\":\"Lange straat %d\\nBus 9\"}]}}}",
+                       i ? "," : "", i, i, i, i, i, i);
+    }
+    m2j_buf_puts(&big, "]");
+    ck_assert_uint_gt(big.len, 2 * M2J_JTREE_KEEP_BYTES);
+    /* the huge single entity too: one entity text past the bound */
+    m2j_buf one = {0};
+    m2j_buf_puts(&one, "{\"increment_id\":\"7\",\"customer_email\":\"a@example.com\",\"note\":\"");
+    for (int i = 0; i < 40000; i++)
+        m2j_buf_puts(&one, "abcdefg\\n");
+    m2j_buf_puts(&one, "\",\"items\":[]}");
+    const char *small = "{\"specversion\":\"1.0\",\"id\":\"s1\",\"type\":\"sales_order_save_after\","
+                        "\"data\":{\"value\":{\"increment_id\":\"1\",\"k\":2,\"k\":3,\"addresses\":"
+                        "[{\"address_type\":\"billing\",\"street\":\"a\\nb\"}]}}}";
+    const char *want = "{\"increment_id\":\"1\",\"k\":3,\"billing_address\":{\"address_type\":\"billing\","
+                       "\"street\":[\"a\",\"b\"]},\"shipping_address\":null}";
+    m2j_envelope_ws *ws = m2j_envelope_ws_new();
+    ck_assert_ptr_nonnull(ws);
+    const m2j_buf *bigs[] = { &big, &one };
+    for (size_t k = 0; k < 2; k++) {
+        m2j_envelope env;
+        m2j_err err = {0};
+        ck_assert_int_eq(m2j_envelope_parse_text_ws(ws, bigs[k]->data, bigs[k]->len, NULL, NULL, 1000, NOW, &env,
+                                                    &err), M2J_OK);
+        ck_assert_uint_eq(env.n_events, k ? 1 : 900);
+        m2j_envelope_clear(&env);
+        /* an error in between leaves it as clean */
+        ck_assert_int_eq(m2j_envelope_parse_text_ws(ws, "{\"a\":[1,2", 9, NULL, NULL, 10, NOW, &env, &err),
+                         M2J_ERR_INVALID);
+        ck_assert_int_eq(m2j_envelope_parse_text_ws(ws, small, strlen(small), NULL, NULL, 10, NOW, &env, &err),
+                         M2J_OK);
+        ck_assert_uint_eq(env.n_events, 1);
+        ck_assert_str_eq(env.events[0].event_id, "s1");
+        ck_assert_str_eq(env.events[0].entity_text, want);
+        ck_assert_uint_eq(env.events[0].entity_text_len, strlen(want));
+        m2j_envelope_clear(&env);
+    }
+    m2j_envelope_ws_free(ws);
+    m2j_buf_free(&big);
+    m2j_buf_free(&one);
+}
+END_TEST
+
 /* The text path really is what the receiver needs: entity text, no tree. */
 START_TEST(text_path_builds_no_tree)
 {
@@ -331,16 +423,19 @@ END_TEST
 
 int main(void)
 {
+    shared_ws = m2j_envelope_ws_new();
     Suite *s = suite_create("envelope_text");
     TCase *tc = tcase_create("envelope_text");
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, every_fixture_gives_the_same_job);
     tcase_add_test(tc, edge_cases_give_the_same_job);
     tcase_add_test(tc, text_path_builds_no_tree);
+    tcase_add_test(tc, reused_workspace_big_then_small);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);
+    m2j_envelope_ws_free(shared_ws);
     return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -238,6 +238,78 @@ START_TEST(enqueue_args_and_async)
 }
 END_TEST
 
+/* The receiver reuses the argument text's storage between requests
+ * (m2j_enqueue_args_build_in / _release): after a big batch, a small
+ * request's argv is byte for byte a fresh build's, and storage past the
+ * keep bound is freed, not kept. */
+START_TEST(enqueue_args_reused_after_a_big_batch)
+{
+    enum { BIG = 40 };
+    m2j_event big[BIG];
+    for (int i = 0; i < BIG; i++) {
+        char id[32];
+        snprintf(id, sizeof id, "big-%d-with-a-long-id", i);
+        memset(&big[i], 0, sizeof big[i]);
+        big[i].event_id = strdup(id);
+        big[i].kind = M2J_KIND_ORDER;
+        big[i].source = strdup("adobe_io_events");
+        big[i].event_type = strdup("com.adobe.commerce.observer.sales_order_save_commit_after");
+        big[i].received_at = 1764390000123LL + i;
+        m2j_buf t = {0};
+        m2j_buf_puts(&t, "{\"increment_id\":\"9\",\"note\":\"");
+        for (int k = 0; k < 1000; k++)
+            m2j_buf_puts(&t, "0123456789");
+        m2j_buf_puts(&t, "\"}");
+        big[i].entity_text_len = t.len;
+        big[i].entity_text = m2j_buf_detach(&t);
+    }
+    m2j_event small;
+    memset(&small, 0, sizeof small);
+    small.event_id = strdup("s1");
+    small.kind = M2J_KIND_CUSTOMER;
+    small.source = strdup("rest");
+    small.event_type = strdup("");
+    small.received_at = 5;
+    small.entity_text = strdup("{\"email\":\"a@example.com\"}");
+    small.entity_text_len = strlen(small.entity_text);
+
+    m2j_buf spare = {0};
+    m2j_enqueue_args a, want;
+    m2j_err err;
+    ck_assert_int_eq(m2j_enqueue_args_build_in(&spare, "t", big, BIG, 600, &a, &err), M2J_OK);
+    ck_assert_ptr_null(spare.data);
+    ck_assert_uint_gt(a.text_cap, (size_t)BIG * 10000);
+    m2j_enqueue_args_release(&a, &spare, 1 << 20);
+    ck_assert_ptr_nonnull(spare.data);
+    size_t cap = spare.cap;
+
+    ck_assert_int_eq(m2j_enqueue_args_build_in(&spare, "t", &small, 1, 600, &a, &err), M2J_OK);
+    ck_assert_ptr_null(spare.data);
+    ck_assert_uint_eq(a.text_cap, cap); /* the big storage, reused */
+    ck_assert_int_eq(m2j_enqueue_args_build("t", &small, 1, 600, &want, &err), M2J_OK);
+    ck_assert_int_eq(a.argc, want.argc);
+    for (int i = 0; i < a.argc; i++) {
+        ck_assert_uint_eq(a.lens[i], want.lens[i]);
+        ck_assert_msg(memcmp(a.argv[i], want.argv[i], want.lens[i]) == 0 && a.argv[i][a.lens[i]] == '\0',
+                      "argument %d differs: %.200s", i, a.argv[i]);
+    }
+    ck_assert_str_eq(a.argv[a.argc - 1], want.argv[want.argc - 1]);
+    /* past the keep bound: freed, not kept */
+    m2j_enqueue_args_release(&a, &spare, 64 * 1024);
+    ck_assert_ptr_null(spare.data);
+    m2j_enqueue_args_free(&want);
+    /* a failed build leaves the spare empty too (its storage freed) */
+    ck_assert_int_eq(m2j_enqueue_args_build_in(&spare, "t", &small, 1, 600, &a, &err), M2J_OK);
+    m2j_enqueue_args_release(&a, &spare, 1 << 20);
+    ck_assert_ptr_nonnull(spare.data);
+    ck_assert_int_eq(m2j_enqueue_args_build_in(&spare, "t", &small, 1, 0, &a, &err), M2J_ERR_INVALID);
+    ck_assert_ptr_null(spare.data);
+    for (int i = 0; i < BIG; i++)
+        m2j_event_clear(&big[i]);
+    m2j_event_clear(&small);
+}
+END_TEST
+
 /* ---- consume ---- */
 
 START_TEST(take_done)
@@ -724,6 +796,7 @@ static Suite *queue_suite(void)
     tcase_add_test(tc, enqueue_batch_and_duplicates);
     tcase_add_test(tc, enqueue_all_or_nothing);
     tcase_add_test(tc, enqueue_args_and_async);
+    tcase_add_test(tc, enqueue_args_reused_after_a_big_batch);
     tcase_add_test(tc, take_done);
     tcase_add_test(tc, take_skip);
     tcase_add_test(tc, retry_promote);
