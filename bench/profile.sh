@@ -4,7 +4,7 @@
 #
 #   bench/profile.sh receiver [CONNS] [SECONDS]   perf record -g on the receiver under bench/loadgen.c
 #   bench/profile.sh receiver-callgrind [N]       valgrind --tool=callgrind, N requests (slow)
-#   bench/profile.sh receiver-strace [CONNS] [SECONDS]  strace -c -f on the receiver under wrk:
+#   bench/profile.sh receiver-strace [CONNS] [SECONDS]  strace -c -f on the receiver under loadgen:
 #                                                 system calls per request (epoll_ctl, brk, ...)
 #   bench/profile.sh worker [ORDERS]              perf record -g on one worker draining ORDERS orders
 #
@@ -103,14 +103,14 @@ case "$WHAT" in
       RPID=$LAST_PID
       wait_port "$RPORT" "$RPID" || die "receiver did not start: $(cat "$WORK/receiver.log")"
       C=${2:-16}; S=${3:-5}
-      log "strace -c -f on receiver pid $RPID, wrk -c $C for $S s"
+      log "strace -c -f on receiver pid $RPID, loadgen with $C connections for $S s"
       strace -c -f -p "$RPID" -o "$WORK/strace.txt" &
       STRACE=$!
       sleep 0.5
-      wrk -t 1 -c "$C" -d "${S}s" -s "$BENCH/wrk/post.lua" "http://127.0.0.1:$RPORT/webhooks/magento" \
-        -- "$TEMPLATE" "$WORK/sigs.tsv" 1 "$WORK/wrk.json" | tee "$WORK/wrk.txt"
+      "$WORK/loadgen" "http://127.0.0.1:$RPORT/webhooks/magento" "$C" "$S" "$TEMPLATE" "$WORK/sigs.tsv" \
+        | tee "$WORK/loadgen.txt"
       kill -INT "$STRACE"; wait "$STRACE" 2>/dev/null || true
-      REQS=$(awk '/requests in/ {print $1; exit}' "$WORK/wrk.txt")
+      REQS=$(grep -o '"requests":[0-9]*' "$WORK/loadgen.txt" | head -1 | cut -d: -f2)
       cat "$WORK/strace.txt"
       log "requests: $REQS (divide the calls column by it; strace slows the receiver, so only counts matter)"
     elif [ "$WHAT" = receiver ]; then
