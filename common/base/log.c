@@ -113,6 +113,19 @@ static bool needs_quotes(const char *s)
 
 static const char hexdig[] = "0123456789abcdef";
 
+/* Appends the bytes from p up to the first one a quoted value must escape
+ * (a control character, '"', '\\', DEL) and returns where it stopped. Shared
+ * by the logfmt and JSON writers: both quote the same bytes. */
+static const unsigned char *append_unescaped(m2j_buf *b, const unsigned char *p, int *bad)
+{
+    const unsigned char *run = p;
+    while (*p && *p >= 0x20 && *p != '"' && *p != '\\' && *p != 0x7f)
+        p++;
+    if (p > run)
+        *bad |= m2j_buf_append(b, run, (size_t)(p - run)) != M2J_OK;
+    return p;
+}
+
 /* Appends v, quoted and escaped when a logfmt parser would need it. Returns
  * non-zero if any append failed (the line is then incomplete). */
 static int append_value(m2j_buf *b, const char *v)
@@ -124,11 +137,7 @@ static int append_value(m2j_buf *b, const char *v)
     int bad = m2j_buf_append(b, "\"", 1) != M2J_OK;
     const unsigned char *p = (const unsigned char *)v;
     while (*p) {
-        const unsigned char *run = p;
-        while (*p && *p >= 0x20 && *p != '"' && *p != '\\' && *p != 0x7f)
-            p++;
-        if (p > run)
-            bad |= m2j_buf_append(b, run, (size_t)(p - run)) != M2J_OK;
+        p = append_unescaped(b, p, &bad);
         if (!*p)
             break;
         char e[4] = { '\\', 0, 0, 0 };
@@ -180,11 +189,7 @@ static int append_json_string(m2j_buf *b, const char *v)
     int bad = m2j_buf_append(b, "\"", 1) != M2J_OK;
     const unsigned char *p = (const unsigned char *)(v ? v : "");
     while (*p) {
-        const unsigned char *run = p;
-        while (*p && *p >= 0x20 && *p != '"' && *p != '\\' && *p != 0x7f)
-            p++;
-        if (p > run)
-            bad |= m2j_buf_append(b, run, (size_t)(p - run)) != M2J_OK;
+        p = append_unescaped(b, p, &bad);
         if (!*p)
             break;
         if (*p == '"' || *p == '\\') {
