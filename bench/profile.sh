@@ -11,7 +11,7 @@
 # Same Redis set-up as run.sh (appendfsync always, temp folder, free port);
 # everything it starts is stopped by PID on exit. Output and the raw profile
 # stay in the printed temp folder. M2JORTT_BIN_DIR as for run.sh.
-# PROFILE_LOG_LEVEL (default warn, as run.sh) sets the receiver's log.level:
+# PROFILE_LOG_LEVEL (default warn; run.sh's ingest runs at info) sets the receiver's log.level:
 # "info" profiles it writing its per-request log line too.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
